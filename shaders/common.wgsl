@@ -1,0 +1,29 @@
+// common.wgsl: the per-step uniform shared by gather, reparam, loss and adam (prepended to each
+// of those files when they are compiled; linear.wgsl does not use it).
+//
+// One StepParams record per training or evaluation step lives at a 256-byte-aligned offset of a
+// uniform buffer and is bound with a dynamic offset, so several steps fit in one submit while
+// each dispatch still sees its own step. Mirrored by `kernels::StepParams` (checked by a test).
+struct StepParams {
+  rows: u32,         // B: batch rows this step (the last batch of an epoch may be short)
+  in_features: u32,  // IN
+  latent: u32,       // L
+  index_offset: u32, // first entry of this batch in the index buffer
+  rng_step: u32,     // Philox counter word for this step's ε
+  seed_lo: u32,      // Philox key
+  seed_hi: u32,
+  slot: u32,         // stats record written by this step
+  lr: f32,
+  beta1: f32,
+  beta2: f32,
+  eps: f32,
+  step_size: f32,    // lr / (1 − β1^t)
+  bc2_sqrt: f32,     // sqrt(1 − β2^t)
+  param_vec4s: u32,  // length of the flat parameter buffer in vec4s
+  loss_groups: u32,  // workgroups of loss_bce_kl, i.e. partial sums to reduce
+}
+
+// Row stride, in floats, of a matrix with n columns (see layout.rs: rows padded to vec4).
+fn ld(n: u32) -> u32 {
+  return (n + 3u) & ~3u;
+}

@@ -1,0 +1,343 @@
+// linear.wgsl: a linear layer y = act(x·Wᵀ + b), forward and backward, as register-blocked
+// matrix multiplies in two forms with identical bindings and dispatch geometry:
+//   * direct (linear_forward, linear_backward_input, linear_backward_weight): every invocation
+//     reads vec4s straight from storage and keeps a 4×4 block of outputs in registers. Fastest on
+//     CPU-emulated adapters (lavapipe, SwiftShader), where workgroup memory and barriers are slow.
+//   * tiled (…_tiled): the workgroup stages 32×16 slices of both operands in workgroup memory
+//     behind barriers, then each invocation computes the same 4×4 block from there. The fast
+//     path on real GPUs.
+// kernels::linear picks one form per adapter at startup; tests run both.
+//
+// Shape legend: B = batch rows, IN = in_features, OUT = out_features.
+// Every matrix is row-major with rows padded to a multiple of 4 floats (ld(n) = n rounded up to
+// 4; quads(n) = ld(n)/4 vec4s per row). Padding columns hold zeros; every kernel writes zeros
+// there and never reads them as data. W is (OUT, ld(IN)) as in PyTorch, inside the flat parameter
+// buffer at weight_offset; b is (OUT) at bias_offset.
+//
+// Bindings, by entry point:            a            b             aux           c
+//   linear_forward[_tiled]             x (B,IN)     params        params (b)    y (B,OUT)
+//   linear_backward_input[_tiled]      dy (B,OUT)   params (W)    x (B,IN)      dx (B,IN)
+//   linear_backward_weight[_tiled]     dy (B,OUT)   x (B,IN)      x (unused)    grads (dW)
+//   linear_backward_bias               dy (B,OUT)   x (unused)    x (unused)    grads (db)
+
+struct LinearParams {
+  rows: u32,          // B
+  out_features: u32,  // OUT
+  in_features: u32,   // IN
+  weight_offset: u32, // first float of W in the flat parameter buffer (a multiple of 4)
+  bias_offset: u32,   // first float of b in the flat parameter buffer
+  flags: u32,         // FLAG_* below
+  _pad0: u32,
+  _pad1: u32,
+}
+
+const FLAG_RELU: u32 = 1u;      // forward: ReLU on the output
+const FLAG_RELU_MASK: u32 = 2u; // backward_input: multiply by (x > 0), x being a ReLU output
+const BLOCK_X: u32 = 8u;        // invocations per workgroup along output columns (vec4s)
+const BLOCK_Y: u32 = 8u;        // invocations per workgroup along output rows (4 rows each)
+const TILE: u32 = 32u;          // output tile edge of one workgroup: BLOCK_X·4 = BLOCK_Y·4
+const TILE_K: u32 = 16u;        // inner-dimension depth staged per round (tiled form)
+const BIAS_WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> p: LinearParams;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> aux: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> c: array<vec4<f32>>;
+
+fn quads(n: u32) -> u32 {
+  return (n + 3u) / 4u;
+}
+
+// Which of columns n0..n0+3 are below n.
+fn col_mask(n0: u32, n: u32) -> vec4<bool> {
+  return vec4<u32>(n0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n);
+}
+
+// Bias of output columns n0..n0+3 (zero past OUT); b need not start on a vec4.
+fn bias4(n0: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    if (n0 + j < p.out_features) {
+      let i = p.bias_offset + n0 + j;
+      v[j] = aux[i >> 2u][i & 3u];
+    }
+  }
+  return v;
+}
+
+fn forward_epilogue(acc: vec4<f32>, n0: u32) -> vec4<f32> {
+  var v = acc + bias4(n0);
+  if ((p.flags & FLAG_RELU) != 0u) {
+    v = max(v, vec4<f32>(0.0));
+  }
+  return select(vec4<f32>(0.0), v, col_mask(n0, p.out_features));
+}
+
+fn input_epilogue(acc: vec4<f32>, row: u32, q: u32) -> vec4<f32> {
+  var v = acc;
+  if ((p.flags & FLAG_RELU_MASK) != 0u) {
+    v = select(vec4<f32>(0.0), v, aux[row * quads(p.in_features) + q] > vec4<f32>(0.0));
+  }
+  return select(vec4<f32>(0.0), v, col_mask(q * 4u, p.in_features));
+}
+
+// Stores four consecutive rows r0.. (those below `rows`) of column quad q; `stride` in vec4s.
+fn store_rows(base: u32, r0: u32, rows: u32, stride: u32, q: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) {
+  c[base + r0 * stride + q] = v0;
+  if (r0 + 1u < rows) {
+    c[base + (r0 + 1u) * stride + q] = v1;
+  }
+  if (r0 + 2u < rows) {
+    c[base + (r0 + 2u) * stride + q] = v2;
+  }
+  if (r0 + 3u < rows) {
+    c[base + (r0 + 3u) * stride + q] = v3;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct form.
+
+// y (B, OUT) = act(x (B, IN) · Wᵀ + b). Invocation: rows r0..r0+3 × output columns 4q..4q+3,
+// as dot products of vec4s along IN. Rows past B and W rows past OUT are clamped to valid
+// ones; their results are discarded by the epilogue and the store.
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  let r0 = gid.y * 4u;
+  let qo = quads(p.out_features);
+  if (q >= qo || r0 >= p.rows) {
+    return;
+  }
+  let qi = quads(p.in_features);
+  let last_row = p.rows - 1u;
+  let last_out = p.out_features - 1u;
+  let n0 = q * 4u;
+  let x0 = min(r0, last_row) * qi;
+  let x1 = min(r0 + 1u, last_row) * qi;
+  let x2 = min(r0 + 2u, last_row) * qi;
+  let x3 = min(r0 + 3u, last_row) * qi;
+  let wb = p.weight_offset / 4u;
+  let w0 = wb + min(n0, last_out) * qi;
+  let w1 = wb + min(n0 + 1u, last_out) * qi;
+  let w2 = wb + min(n0 + 2u, last_out) * qi;
+  let w3 = wb + min(n0 + 3u, last_out) * qi;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var k = 0u; k < qi; k++) {
+    let a0 = a[x0 + k];
+    let a1 = a[x1 + k];
+    let a2 = a[x2 + k];
+    let a3 = a[x3 + k];
+    let b0 = b[w0 + k];
+    let b1 = b[w1 + k];
+    let b2 = b[w2 + k];
+    let b3 = b[w3 + k];
+    acc0 += vec4<f32>(dot(a0, b0), dot(a0, b1), dot(a0, b2), dot(a0, b3));
+    acc1 += vec4<f32>(dot(a1, b0), dot(a1, b1), dot(a1, b2), dot(a1, b3));
+    acc2 += vec4<f32>(dot(a2, b0), dot(a2, b1), dot(a2, b2), dot(a2, b3));
+    acc3 += vec4<f32>(dot(a3, b0), dot(a3, b1), dot(a3, b2), dot(a3, b3));
+  }
+  store_rows(0u, r0, p.rows, qo, q, forward_epilogue(acc0, n0), forward_epilogue(acc1, n0),
+             forward_epilogue(acc2, n0), forward_epilogue(acc3, n0));
+}
+
+// dx (B, IN) = dy (B, OUT) · W (OUT, IN), times (x > 0) with FLAG_RELU_MASK. Invocation: rows
+// r0..r0+3 × input columns 4q..4q+3, as outer products over OUT, four OUT columns per step.
+// W rows past OUT are clamped; the matching dy columns are padding, hence zero.
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  let r0 = gid.y * 4u;
+  let qi = quads(p.in_features);
+  if (q >= qi || r0 >= p.rows) {
+    return;
+  }
+  let qo = quads(p.out_features);
+  let last_row = p.rows - 1u;
+  let last_out = p.out_features - 1u;
+  let y0 = min(r0, last_row) * qo;
+  let y1 = min(r0 + 1u, last_row) * qo;
+  let y2 = min(r0 + 2u, last_row) * qo;
+  let y3 = min(r0 + 3u, last_row) * qo;
+  let wb = p.weight_offset / 4u + q;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var k = 0u; k < qo; k++) {
+    let n = k * 4u;
+    let d0 = a[y0 + k];
+    let d1 = a[y1 + k];
+    let d2 = a[y2 + k];
+    let d3 = a[y3 + k];
+    let b0 = b[wb + min(n, last_out) * qi];
+    let b1 = b[wb + min(n + 1u, last_out) * qi];
+    let b2 = b[wb + min(n + 2u, last_out) * qi];
+    let b3 = b[wb + min(n + 3u, last_out) * qi];
+    acc0 += d0.x * b0 + d0.y * b1 + d0.z * b2 + d0.w * b3;
+    acc1 += d1.x * b0 + d1.y * b1 + d1.z * b2 + d1.w * b3;
+    acc2 += d2.x * b0 + d2.y * b1 + d2.z * b2 + d2.w * b3;
+    acc3 += d3.x * b0 + d3.y * b1 + d3.z * b2 + d3.w * b3;
+  }
+  store_rows(0u, r0, p.rows, qi, q, input_epilogue(acc0, r0, q),
+             input_epilogue(acc1, min(r0 + 1u, last_row), q),
+             input_epilogue(acc2, min(r0 + 2u, last_row), q),
+             input_epilogue(acc3, min(r0 + 3u, last_row), q));
+}
+
+// dW (OUT, IN) = dyᵀ (OUT, B) · x (B, IN), written into the flat gradient buffer at
+// weight_offset. Invocation: W rows n0..n0+3 × columns 4q..4q+3, outer products over B.
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  let n0 = gid.y * 4u;
+  let qi = quads(p.in_features);
+  if (q >= qi || n0 >= p.out_features) {
+    return;
+  }
+  let qo = quads(p.out_features);
+  let nq = n0 / 4u;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var m = 0u; m < p.rows; m++) {
+    let d = a[m * qo + nq];
+    let xv = b[m * qi + q];
+    acc0 += d.x * xv;
+    acc1 += d.y * xv;
+    acc2 += d.z * xv;
+    acc3 += d.w * xv;
+  }
+  store_rows(p.weight_offset / 4u, n0, p.out_features, qi, q, acc0, acc1, acc2, acc3);
+}
+
+// db (OUT) = Σ_B dy (B, OUT), written into the flat gradient buffer at bias_offset.
+@compute @workgroup_size(BIAS_WG, 1, 1)
+fn linear_backward_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let n = gid.x;
+  if (n >= p.out_features) {
+    return;
+  }
+  let qo = quads(p.out_features);
+  let q = n / 4u;
+  let j = n & 3u;
+  var s = 0.0;
+  for (var m = 0u; m < p.rows; m++) {
+    s += a[m * qo + q][j];
+  }
+  let i = p.bias_offset + n;
+  c[i >> 2u][i & 3u] = s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiled form.
+//
+// Each workgroup computes a TILE × TILE block of C(r, col) = Σ_k A(r, k)·B(col, k). Per round
+// the 64 invocations copy a TILE_K-deep slice of A's 32 rows and of B's 32 columns into
+// workgroup memory (8 scalars each, zero outside the matrices), wait at a barrier, accumulate
+// their 4×4 blocks from workgroup memory, and wait again before the next round overwrites it.
+// A(r, k) and B(col, k) are read through Strided descriptors, so the three products of a linear
+// layer share this one body; every invocation reaches every barrier (no early return).
+
+// Element (r, k) of an operand: at off + r·r_stride + k·k_stride floats; valid for r < rows.
+struct Strided {
+  off: u32,
+  r_stride: u32,
+  k_stride: u32,
+  rows: u32,
+}
+
+var<workgroup> tile_a: array<vec4<f32>, 128>; // [kk·8 + r/4][r%4] = A(tile_row + r, k0 + kk)
+var<workgroup> tile_b: array<vec4<f32>, 128>; // [kk·8 + col/4][col%4] = B(tile_col + col, k0 + kk)
+
+fn tiled_product(lid: vec2<u32>, tile_row: u32, tile_col: u32, inner: u32, sa: Strided, sb: Strided) -> array<vec4<f32>, 4> {
+  var acc: array<vec4<f32>, 4>;
+  let t = lid.y * BLOCK_X + lid.x;
+  for (var k0 = 0u; k0 < inner; k0 += TILE_K) {
+    for (var e = 0u; e < (TILE_K * TILE) / (BLOCK_X * BLOCK_Y); e++) {
+      let idx = t + e * BLOCK_X * BLOCK_Y;
+      let kk = idx / TILE;
+      let r = idx % TILE;
+      let k = k0 + kk;
+      var va = 0.0;
+      if (tile_row + r < sa.rows && k < inner) {
+        let i = sa.off + (tile_row + r) * sa.r_stride + k * sa.k_stride;
+        va = a[i >> 2u][i & 3u];
+      }
+      tile_a[kk * (TILE / 4u) + r / 4u][r % 4u] = va;
+      var vb = 0.0;
+      if (tile_col + r < sb.rows && k < inner) {
+        let i = sb.off + (tile_col + r) * sb.r_stride + k * sb.k_stride;
+        vb = b[i >> 2u][i & 3u];
+      }
+      tile_b[kk * (TILE / 4u) + r / 4u][r % 4u] = vb;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let av = tile_a[kk * (TILE / 4u) + lid.y];
+      let bv = tile_b[kk * (TILE / 4u) + lid.x];
+      acc[0] += av.x * bv;
+      acc[1] += av.y * bv;
+      acc[2] += av.z * bv;
+      acc[3] += av.w * bv;
+    }
+    workgroupBarrier();
+  }
+  return acc;
+}
+
+// Same result as linear_forward.
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_forward_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let qi = quads(p.in_features);
+  let qo = quads(p.out_features);
+  let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, qi * 4u,
+                          Strided(0u, qi * 4u, 1u, p.rows),
+                          Strided(p.weight_offset, qi * 4u, 1u, p.out_features));
+  let q = wid.x * BLOCK_X + lid.x;
+  let r0 = (wid.y * BLOCK_Y + lid.y) * 4u;
+  if (q < qo && r0 < p.rows) {
+    let n0 = q * 4u;
+    store_rows(0u, r0, p.rows, qo, q, forward_epilogue(acc[0], n0), forward_epilogue(acc[1], n0),
+               forward_epilogue(acc[2], n0), forward_epilogue(acc[3], n0));
+  }
+}
+
+// Same result as linear_backward_input.
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_backward_input_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let qi = quads(p.in_features);
+  let qo = quads(p.out_features);
+  let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, p.out_features,
+                          Strided(0u, qo * 4u, 1u, p.rows),
+                          Strided(p.weight_offset, 1u, qi * 4u, p.in_features));
+  let q = wid.x * BLOCK_X + lid.x;
+  let r0 = (wid.y * BLOCK_Y + lid.y) * 4u;
+  if (q < qi && r0 < p.rows) {
+    let last_row = p.rows - 1u;
+    store_rows(0u, r0, p.rows, qi, q, input_epilogue(acc[0], r0, q),
+               input_epilogue(acc[1], min(r0 + 1u, last_row), q),
+               input_epilogue(acc[2], min(r0 + 2u, last_row), q),
+               input_epilogue(acc[3], min(r0 + 3u, last_row), q));
+  }
+}
+
+// Same result as linear_backward_weight.
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_backward_weight_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let qi = quads(p.in_features);
+  let qo = quads(p.out_features);
+  let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, p.rows,
+                          Strided(0u, 1u, qo * 4u, p.out_features),
+                          Strided(0u, 1u, qi * 4u, p.in_features));
+  let q = wid.x * BLOCK_X + lid.x;
+  let n0 = (wid.y * BLOCK_Y + lid.y) * 4u;
+  if (q < qi && n0 < p.out_features) {
+    store_rows(p.weight_offset / 4u, n0, p.out_features, qi, q, acc[0], acc[1], acc[2], acc[3]);
+  }
+}

@@ -1,0 +1,103 @@
+//! Hyperparameters of the VAE and its training, with the PyTorch reference's defaults.
+
+use crate::error::{Result, VaeError};
+
+/// Largest accepted sizes: far past anything sensible for MNIST-like data, small enough that a
+/// typo cannot ask the GPU for gigabytes.
+pub const MAX_INPUT: usize = 16_384;
+pub const MAX_HIDDEN: usize = 8_192;
+pub const MAX_LATENT: usize = 1_024;
+pub const MAX_BATCH: usize = 8_192;
+pub const MAX_EPOCHS: usize = 100_000;
+pub const MAX_LR: f32 = 10.0;
+
+/// The model (input → hidden → 2·latent → hidden → input) and its training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VaeConfig {
+    pub input: usize,
+    pub hidden: usize,
+    pub latent: usize,
+    pub batch_size: usize,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+impl Default for VaeConfig {
+    fn default() -> Self {
+        VaeConfig {
+            input: 784,
+            hidden: 400,
+            latent: 20,
+            batch_size: 128,
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            epochs: 15,
+            seed: 1,
+        }
+    }
+}
+
+fn check_size(field: &'static str, value: usize, max: usize) -> Result<()> {
+    if value == 0 {
+        return Err(VaeError::config(field, "must be at least 1"));
+    }
+    if value > max {
+        return Err(VaeError::config(
+            field,
+            format!("{value} is larger than the maximum {max}"),
+        ));
+    }
+    Ok(())
+}
+
+impl VaeConfig {
+    /// Checks every field; `train_len`, when known, bounds the batch size.
+    pub fn validate(&self, train_len: Option<usize>) -> Result<()> {
+        check_size("input", self.input, MAX_INPUT)?;
+        check_size("hidden", self.hidden, MAX_HIDDEN)?;
+        check_size("latent", self.latent, MAX_LATENT)?;
+        check_size("batch_size", self.batch_size, MAX_BATCH)?;
+        check_size("epochs", self.epochs, MAX_EPOCHS)?;
+        if !self.lr.is_finite() || self.lr <= 0.0 {
+            return Err(VaeError::config(
+                "lr",
+                format!("must be a finite number > 0, got {}", self.lr),
+            ));
+        }
+        if self.lr > MAX_LR {
+            return Err(VaeError::config(
+                "lr",
+                format!("{} is larger than the maximum {MAX_LR}", self.lr),
+            ));
+        }
+        for (field, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&beta) {
+                return Err(VaeError::config(
+                    field,
+                    format!("must be in [0, 1), got {beta}"),
+                ));
+            }
+        }
+        if !self.eps.is_finite() || self.eps <= 0.0 {
+            return Err(VaeError::config(
+                "eps",
+                format!("must be a finite number > 0, got {}", self.eps),
+            ));
+        }
+        if let Some(n) = train_len {
+            if self.batch_size > n {
+                return Err(VaeError::config(
+                    "batch_size",
+                    format!("{} is larger than the {n} training images", self.batch_size),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,326 @@
+//! The GPU runtime: adapter and device creation with checked limits, error and device-loss
+//! capture, buffer helpers, and the one readback recipe (staging buffer → `map_async` → channel
+//! → poll → copy → unmap) that works natively and on wasm. All wgpu device setup lives here.
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Result, VaeError};
+
+/// Which matrix-multiply form the linear kernels use (see `shaders/linear.wgsl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GemmForm {
+    /// vec4 loads straight from storage, 4×4 register blocks: fastest on CPU adapters.
+    Direct,
+    /// Operands staged in workgroup memory behind barriers: fastest on real GPUs.
+    Tiled,
+}
+
+impl GemmForm {
+    /// The form for an adapter: CPU-emulated adapters (lavapipe, SwiftShader, WARP) run
+    /// workgroup-memory tiling ~10× slower than direct loads (measured, see README), real GPUs
+    /// the other way round.
+    pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
+        let name = info.name.to_ascii_lowercase();
+        let software = info.device_type == wgpu::DeviceType::Cpu
+            || ["llvmpipe", "lavapipe", "swiftshader", "warp", "software"]
+                .iter()
+                .any(|s| name.contains(s))
+            || info.driver.to_ascii_lowercase().contains("llvmpipe");
+        if software {
+            GemmForm::Direct
+        } else {
+            GemmForm::Tiled
+        }
+    }
+}
+
+/// Storage buffers bound by the busiest kernel (loss.wgsl: six).
+pub const STORAGE_BUFFERS_NEEDED: u32 = 6;
+/// Workgroup memory of the busiest kernel (linear.wgsl tiled form: two 128-vec4 tiles).
+pub const WORKGROUP_STORAGE_NEEDED: u32 = 4096;
+/// Invocations of the largest workgroup (loss.wgsl, adam.wgsl).
+pub const INVOCATIONS_NEEDED: u32 = 256;
+
+/// The limits this crate asks for: WebGPU's downlevel baseline, raised only where its kernels
+/// need more, with the adapter's own buffer-offset alignments.
+pub fn required_limits(storage_binding: u64, adapter: &wgpu::Limits) -> wgpu::Limits {
+    let base = wgpu::Limits::downlevel_defaults();
+    wgpu::Limits {
+        max_storage_buffers_per_shader_stage: base
+            .max_storage_buffers_per_shader_stage
+            .max(STORAGE_BUFFERS_NEEDED),
+        max_storage_buffer_binding_size: base.max_storage_buffer_binding_size.max(storage_binding),
+        max_buffer_size: base.max_buffer_size.max(storage_binding),
+        max_compute_workgroup_storage_size: base
+            .max_compute_workgroup_storage_size
+            .max(WORKGROUP_STORAGE_NEEDED),
+        max_compute_invocations_per_workgroup: base
+            .max_compute_invocations_per_workgroup
+            .max(INVOCATIONS_NEEDED),
+        max_compute_workgroup_size_x: base.max_compute_workgroup_size_x.max(INVOCATIONS_NEEDED),
+        ..base
+    }
+    .using_alignment(adapter.clone())
+}
+
+/// First limit in `required` that `available` does not meet, as (name, needed, available).
+pub fn missing_limit(
+    required: &wgpu::Limits,
+    available: &wgpu::Limits,
+) -> Option<(&'static str, u64, u64)> {
+    let mut first = None;
+    required.check_limits_with_fail_fn(available, false, |name, needed, got| {
+        if first.is_none() {
+            first = Some((name, needed, got));
+        }
+    });
+    first
+}
+
+/// Default storage-binding size requested: WebGPU's default 128 MiB, which holds MNIST's
+/// 70,000 images as packed bytes (~55 MB) several times over.
+pub const DEFAULT_STORAGE_BINDING: u64 = 128 << 20;
+
+/// A device and queue with what the crate learned about the adapter.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub gemm: GemmForm,
+    errors: Arc<Mutex<Vec<String>>>,
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+impl Gpu {
+    /// Finds an adapter and creates a device with [`required_limits`].
+    pub async fn new() -> Result<Self> {
+        Self::with_storage_binding(DEFAULT_STORAGE_BINDING).await
+    }
+
+    pub async fn with_storage_binding(storage_binding: u64) -> Result<Self> {
+        let instance = wgpu::Instance::default();
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| VaeError::NoAdapter(e.to_string()))?;
+        Self::from_adapter(adapter, storage_binding).await
+    }
+
+    pub async fn from_adapter(adapter: wgpu::Adapter, storage_binding: u64) -> Result<Self> {
+        let info = adapter.get_info();
+        let available = adapter.limits();
+        let required = required_limits(storage_binding, &available);
+        if let Some((limit, needed, available)) = missing_limit(&required, &available) {
+            return Err(VaeError::MissingLimit {
+                adapter: info.name.clone(),
+                limit,
+                needed,
+                available,
+            });
+        }
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("vae-webgpu"),
+                required_features: wgpu::Features::empty(),
+                required_limits: required,
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| VaeError::DeviceRequest(e.to_string()))?;
+        Ok(Self::from_device(device, queue, info))
+    }
+
+    /// Wraps an existing device (tests and embedders bring their own).
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let lost = Arc::new(Mutex::new(None));
+        let errors_in = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut v) = errors_in.lock() {
+                if v.len() < 16 {
+                    v.push(e.to_string());
+                }
+            }
+        }));
+        let lost_in = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut l) = lost_in.lock() {
+                *l = Some(format!("{reason:?}: {message}"));
+            }
+        });
+        let gemm = GemmForm::for_adapter(&info);
+        Gpu {
+            device,
+            queue,
+            info,
+            gemm,
+            errors,
+            lost,
+        }
+    }
+
+    /// A one-line description of the adapter, e.g. for logs and the page.
+    pub fn adapter_name(&self) -> String {
+        format!(
+            "{} ({:?}, {:?}, {})",
+            self.info.name, self.info.backend, self.info.device_type, self.info.driver
+        )
+    }
+
+    /// Fails if the device was lost or an uncaptured GPU error was reported.
+    pub fn check(&self) -> Result<()> {
+        if let Ok(l) = self.lost.lock() {
+            if let Some(msg) = l.as_ref() {
+                return Err(VaeError::DeviceLost(msg.clone()));
+            }
+        }
+        if let Ok(mut e) = self.errors.lock() {
+            if !e.is_empty() {
+                let msg = e.join("; ");
+                e.clear();
+                return Err(VaeError::Gpu(msg));
+            }
+        }
+        Ok(())
+    }
+
+    /// A storage buffer of `size` bytes (zero-initialised by wgpu).
+    pub fn storage(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(16),
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A storage buffer holding `data` (padded with zeros to at least 16 bytes).
+    pub fn storage_with(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+        let buf = self.storage(label, (data.len() as u64).div_ceil(16) * 16);
+        self.queue.write_buffer(&buf, 0, data);
+        buf
+    }
+
+    pub fn uniform(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A buffer to copy into and map for reading.
+    pub fn staging(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Reads `size` bytes of `src` from `offset`: the one readback recipe. Awaiting it natively
+    /// polls the device; in a browser the map callback arrives from the event loop.
+    pub async fn read(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        let staging = self.staging("readback", size.div_ceil(4) * 4);
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("readback"),
+            });
+        enc.copy_buffer_to_buffer(src, offset, &staging, 0, size.div_ceil(4) * 4);
+        self.queue.submit([enc.finish()]);
+        let mut pending = PendingRead::start(staging, size);
+        pending.wait(self).await
+    }
+
+    /// [`Gpu::read`] as f32s.
+    pub async fn read_f32(
+        &self,
+        src: &wgpu::Buffer,
+        offset: u64,
+        count: usize,
+    ) -> Result<Vec<f32>> {
+        let bytes = self.read(src, offset, count as u64 * 4).await?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// Blocks (natively) until all submitted work is done; a no-op in the browser.
+    pub fn wait_idle(&self) -> Result<()> {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| VaeError::Gpu(e.to_string()))?;
+        self.check()
+    }
+
+    /// Lets wgpu run finished callbacks without blocking.
+    pub fn poll(&self) {
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.device.poll(wgpu::PollType::Poll);
+    }
+}
+
+/// A mapping in flight: created right after the submit that fills `buffer`.
+pub struct PendingRead {
+    buffer: wgpu::Buffer,
+    size: u64,
+    rx: futures_channel::oneshot::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
+}
+
+impl PendingRead {
+    pub fn start(buffer: wgpu::Buffer, size: u64) -> Self {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        PendingRead { buffer, size, rx }
+    }
+
+    fn finish(&self, mapped: std::result::Result<(), wgpu::BufferAsyncError>) -> Result<Vec<u8>> {
+        mapped.map_err(|e| VaeError::Gpu(format!("mapping a readback buffer failed: {e}")))?;
+        let data = {
+            let view = self
+                .buffer
+                .get_mapped_range(..)
+                .map_err(|e| VaeError::Gpu(format!("reading a mapped buffer failed: {e:?}")))?;
+            view[..self.size as usize].to_vec()
+        };
+        self.buffer.unmap();
+        Ok(data)
+    }
+
+    /// The bytes if the mapping finished, without blocking; `None` while it is in flight.
+    pub fn try_take(&mut self) -> Option<Result<(Vec<u8>, wgpu::Buffer)>> {
+        match self.rx.try_recv() {
+            Ok(None) => None,
+            Ok(Some(r)) => Some(self.finish(r).map(|d| (d, self.buffer.clone()))),
+            Err(_) => Some(Err(VaeError::DeviceLost("a readback was cancelled".into()))),
+        }
+    }
+
+    /// Waits for the mapping (natively by polling the device).
+    pub async fn wait(&mut self, gpu: &Gpu) -> Result<Vec<u8>> {
+        #[cfg(not(target_arch = "wasm32"))]
+        gpu.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| VaeError::Gpu(e.to_string()))?;
+        let r = (&mut self.rx)
+            .await
+            .map_err(|_| VaeError::DeviceLost("a readback was cancelled".into()))?;
+        gpu.check()?;
+        self.finish(r)
+    }
+
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        &self.buffer
+    }
+}

@@ -1,0 +1,77 @@
+//! `shaders/adam.wgsl`: one Adam dispatch over the whole flat parameter buffer.
+
+use super::{bind, layout, pipeline, shader, StepParams, ADAM_WGSL};
+use crate::error::Result;
+use crate::gpu::Gpu;
+
+pub const ADAM_WG: u32 = 256;
+
+pub struct AdamKernels {
+    pub layout: wgpu::BindGroupLayout,
+    step: wgpu::ComputePipeline,
+}
+
+impl AdamKernels {
+    pub fn new(gpu: &Gpu) -> Self {
+        let module = shader(gpu, "adam.wgsl", ADAM_WGSL);
+        let layout = layout(gpu, "adam.wgsl", true, &[true, false, false, false]);
+        AdamKernels {
+            step: pipeline(gpu, &module, &layout, "adam.wgsl", "adam_step"),
+            layout,
+        }
+    }
+
+    /// Bindings: (step uniform, grads, params, m, v).
+    pub fn bind_group(
+        &self,
+        gpu: &Gpu,
+        step: &wgpu::Buffer,
+        grads: &wgpu::Buffer,
+        params: &wgpu::Buffer,
+        m: &wgpu::Buffer,
+        v: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        let size = std::mem::size_of::<StepParams>() as u64;
+        bind(
+            gpu,
+            "adam.wgsl:adam_step",
+            &self.layout,
+            step,
+            Some(size),
+            &[grads, params, m, v],
+        )
+    }
+
+    /// Workgroups as (x, y): rows of at most `max_compute_workgroups_per_dimension` groups.
+    pub fn grid(gpu: &Gpu, vec4s: u32) -> Result<(u32, u32)> {
+        let total = vec4s.div_ceil(ADAM_WG);
+        let max = gpu
+            .device
+            .limits()
+            .max_compute_workgroups_per_dimension
+            .max(1);
+        let x = total.min(max);
+        let y = super::groups(
+            gpu,
+            total.div_ceil(x.max(1)) as usize,
+            1,
+            "max_compute_workgroups_per_dimension",
+        )?;
+        Ok((x.max(1), y.max(1)))
+    }
+
+    pub fn adam_step(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        bg: &wgpu::BindGroup,
+        offset: u32,
+        s: &StepParams,
+    ) -> Result<()> {
+        let (x, y) = Self::grid(gpu, s.param_vec4s)?;
+        pass.set_pipeline(&self.step);
+        pass.set_bind_group(0, bg, &[offset]);
+        pass.dispatch_workgroups(x, y, 1);
+        Ok(())
+    }
+}

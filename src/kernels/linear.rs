@@ -1,0 +1,144 @@
+//! `shaders/linear.wgsl`: the linear layer's forward, input-gradient, weight-gradient and
+//! bias-gradient products, in the direct and the tiled form.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{bind, layout, pipeline, shader, LINEAR_WGSL};
+use crate::error::Result;
+use crate::gpu::{GemmForm, Gpu};
+
+/// Twin of WGSL `struct LinearParams`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
+pub struct LinearParams {
+    pub rows: u32,
+    pub out_features: u32,
+    pub in_features: u32,
+    pub weight_offset: u32,
+    pub bias_offset: u32,
+    pub flags: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// Forward: ReLU on the output.
+pub const FLAG_RELU: u32 = 1;
+/// Backward input: multiply by (x > 0).
+pub const FLAG_RELU_MASK: u32 = 2;
+/// Invocations per workgroup (x: column quads, y: row quads); each computes a 4×4 block.
+pub const BLOCK_X: u32 = 8;
+pub const BLOCK_Y: u32 = 8;
+pub const BIAS_WG: u32 = 64;
+
+/// Workgroups covering an output of `rows` × `cols` (4×4 per invocation).
+fn grid(gpu: &Gpu, rows: u32, cols: u32) -> Result<(u32, u32)> {
+    let x = super::groups(
+        gpu,
+        cols.div_ceil(4) as usize,
+        BLOCK_X as usize,
+        "max_compute_workgroups_per_dimension",
+    )?;
+    let y = super::groups(
+        gpu,
+        rows.div_ceil(4) as usize,
+        BLOCK_Y as usize,
+        "max_compute_workgroups_per_dimension",
+    )?;
+    Ok((x, y))
+}
+
+pub struct LinearKernels {
+    pub form: GemmForm,
+    pub layout: wgpu::BindGroupLayout,
+    forward: wgpu::ComputePipeline,
+    backward_input: wgpu::ComputePipeline,
+    backward_weight: wgpu::ComputePipeline,
+    backward_bias: wgpu::ComputePipeline,
+}
+
+impl LinearKernels {
+    pub fn new(gpu: &Gpu, form: GemmForm) -> Self {
+        let module = shader(gpu, "linear.wgsl", LINEAR_WGSL);
+        let layout = layout(gpu, "linear.wgsl", false, &[true, true, true, false]);
+        let suffix = match form {
+            GemmForm::Direct => "",
+            GemmForm::Tiled => "_tiled",
+        };
+        let p = |entry: &str| pipeline(gpu, &module, &layout, "linear.wgsl", entry);
+        LinearKernels {
+            form,
+            forward: p(&format!("linear_forward{suffix}")),
+            backward_input: p(&format!("linear_backward_input{suffix}")),
+            backward_weight: p(&format!("linear_backward_weight{suffix}")),
+            backward_bias: p("linear_backward_bias"),
+            layout,
+        }
+    }
+
+    /// Bindings: params uniform, then a, b, aux (read) and c (written); see linear.wgsl.
+    pub fn bind_group(
+        &self,
+        gpu: &Gpu,
+        label: &str,
+        params: &wgpu::Buffer,
+        a: &wgpu::Buffer,
+        b: &wgpu::Buffer,
+        aux: &wgpu::Buffer,
+        c: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        bind(gpu, label, &self.layout, params, None, &[a, b, aux, c])
+    }
+
+    /// y = act(x·Wᵀ + b): bind group (p, x, params, params, y).
+    pub fn forward(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        bg: &wgpu::BindGroup,
+        p: &LinearParams,
+    ) -> Result<()> {
+        let (x, y) = grid(gpu, p.rows, p.out_features)?;
+        pass.set_pipeline(&self.forward);
+        pass.set_bind_group(0, bg, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+        Ok(())
+    }
+
+    /// dx = dy·W (masked): bind group (p, dy, params, x, dx).
+    pub fn backward_input(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        bg: &wgpu::BindGroup,
+        p: &LinearParams,
+    ) -> Result<()> {
+        let (x, y) = grid(gpu, p.rows, p.in_features)?;
+        pass.set_pipeline(&self.backward_input);
+        pass.set_bind_group(0, bg, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+        Ok(())
+    }
+
+    /// dW = dyᵀ·x and db = Σ dy: bind group (p, dy, x, x, grads).
+    pub fn backward_params(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        bg: &wgpu::BindGroup,
+        p: &LinearParams,
+    ) -> Result<()> {
+        let (x, y) = grid(gpu, p.out_features, p.in_features)?;
+        pass.set_pipeline(&self.backward_weight);
+        pass.set_bind_group(0, bg, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+        let b = super::groups(
+            gpu,
+            p.out_features as usize,
+            BIAS_WG as usize,
+            "max_compute_workgroups_per_dimension",
+        )?;
+        pass.set_pipeline(&self.backward_bias);
+        pass.dispatch_workgroups(b, 1, 1);
+        Ok(())
+    }
+}

@@ -1,0 +1,223 @@
+//! One Rust module per WGSL file: the params structs (mirrored from WGSL and proved equal by a
+//! naga test), bind group layouts, pipelines (made once), and dispatch geometry. Model code
+//! calls these; kernels never see the model.
+
+pub mod adam;
+pub mod gather;
+pub mod linear;
+pub mod loss;
+pub mod reparam;
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::error::{Result, VaeError};
+use crate::gpu::{GemmForm, Gpu};
+
+pub const COMMON_WGSL: &str = include_str!("../../shaders/common.wgsl");
+pub const LINEAR_WGSL: &str = include_str!("../../shaders/linear.wgsl");
+/// Files that use StepParams are compiled with `common.wgsl` prepended.
+pub const GATHER_WGSL: &str = concat!(
+    include_str!("../../shaders/common.wgsl"),
+    include_str!("../../shaders/gather.wgsl")
+);
+pub const REPARAM_WGSL: &str = concat!(
+    include_str!("../../shaders/common.wgsl"),
+    include_str!("../../shaders/reparam.wgsl")
+);
+pub const LOSS_WGSL: &str = concat!(
+    include_str!("../../shaders/common.wgsl"),
+    include_str!("../../shaders/loss.wgsl")
+);
+pub const ADAM_WGSL: &str = concat!(
+    include_str!("../../shaders/common.wgsl"),
+    include_str!("../../shaders/adam.wgsl")
+);
+
+/// Every shader as (file name, full source), for validation tests.
+pub const SHADERS: [(&str, &str); 5] = [
+    ("linear.wgsl", LINEAR_WGSL),
+    ("gather.wgsl", GATHER_WGSL),
+    ("reparam.wgsl", REPARAM_WGSL),
+    ("loss.wgsl", LOSS_WGSL),
+    ("adam.wgsl", ADAM_WGSL),
+];
+
+/// Twin of WGSL `struct StepParams` (common.wgsl): one record per step, bound with a dynamic
+/// offset.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct StepParams {
+    pub rows: u32,
+    pub in_features: u32,
+    pub latent: u32,
+    pub index_offset: u32,
+    pub rng_step: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub slot: u32,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub step_size: f32,
+    pub bc2_sqrt: f32,
+    pub param_vec4s: u32,
+    pub loss_groups: u32,
+}
+
+/// How many steps' StepParams one uniform buffer holds, i.e. the most steps per submit.
+pub const MAX_STEPS_PER_SUBMIT: usize = 64;
+
+/// Byte stride between StepParams records: the struct rounded up to the adapter's uniform
+/// offset alignment (256 on most adapters).
+pub fn step_stride(gpu: &Gpu) -> u64 {
+    let align = u64::from(gpu.device.limits().min_uniform_buffer_offset_alignment).max(1);
+    (std::mem::size_of::<StepParams>() as u64).div_ceil(align) * align
+}
+
+/// Workgroup count for `n` items at `per_group` items each, checked against the device limit.
+pub fn groups(gpu: &Gpu, n: usize, per_group: usize, what: &'static str) -> Result<u32> {
+    let g = n.div_ceil(per_group);
+    let max = gpu.device.limits().max_compute_workgroups_per_dimension as usize;
+    if g > max {
+        return Err(VaeError::MissingLimit {
+            adapter: gpu.info.name.clone(),
+            limit: what,
+            needed: g as u64,
+            available: max as u64,
+        });
+    }
+    Ok(g as u32)
+}
+
+pub(crate) fn shader(gpu: &Gpu, label: &str, source: &str) -> wgpu::ShaderModule {
+    gpu.device
+        .create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        })
+}
+
+/// A compute pipeline labelled `"file.wgsl:entry"`, so validation errors name both.
+pub(crate) fn pipeline(
+    gpu: &Gpu,
+    module: &wgpu::ShaderModule,
+    layout: &wgpu::BindGroupLayout,
+    file: &str,
+    entry: &str,
+) -> wgpu::ComputePipeline {
+    let label = format!("{file}:{entry}");
+    let pl = gpu
+        .device
+        .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(&label),
+            bind_group_layouts: &[Some(layout)],
+            immediate_size: 0,
+        });
+    gpu.device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&label),
+            layout: Some(&pl),
+            module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+}
+
+/// A bind group layout entry for binding `i`.
+pub(crate) fn entry(i: u32, ty: wgpu::BindingType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding: i,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty,
+        count: None,
+    }
+}
+
+pub(crate) fn uniform(dynamic: bool) -> wgpu::BindingType {
+    wgpu::BindingType::Buffer {
+        ty: wgpu::BufferBindingType::Uniform,
+        has_dynamic_offset: dynamic,
+        min_binding_size: None,
+    }
+}
+
+pub(crate) fn storage(read_only: bool) -> wgpu::BindingType {
+    wgpu::BindingType::Buffer {
+        ty: wgpu::BufferBindingType::Storage { read_only },
+        has_dynamic_offset: false,
+        min_binding_size: None,
+    }
+}
+
+/// A layout: binding 0 is a uniform (dynamic when `dynamic`), then storage buffers with the
+/// given read-only flags.
+pub(crate) fn layout(
+    gpu: &Gpu,
+    label: &str,
+    dynamic: bool,
+    read_only: &[bool],
+) -> wgpu::BindGroupLayout {
+    let mut entries = vec![entry(0, uniform(dynamic))];
+    for (i, &ro) in read_only.iter().enumerate() {
+        entries.push(entry(i as u32 + 1, storage(ro)));
+    }
+    gpu.device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(label),
+            entries: &entries,
+        })
+}
+
+/// A bind group of `uniform` (at binding 0, sized `uniform_size` when bound with dynamic offsets)
+/// and whole storage buffers at 1, 2, ….
+pub(crate) fn bind(
+    gpu: &Gpu,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    uniform: &wgpu::Buffer,
+    uniform_size: Option<u64>,
+    buffers: &[&wgpu::Buffer],
+) -> wgpu::BindGroup {
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: uniform,
+            offset: 0,
+            size: uniform_size.and_then(wgpu::BufferSize::new),
+        }),
+    }];
+    for (i, b) in buffers.iter().enumerate() {
+        entries.push(wgpu::BindGroupEntry {
+            binding: i as u32 + 1,
+            resource: b.as_entire_binding(),
+        });
+    }
+    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
+/// All pipelines of the VAE, created once.
+pub struct Kernels {
+    pub linear: linear::LinearKernels,
+    pub gather: gather::GatherKernels,
+    pub reparam: reparam::ReparamKernels,
+    pub loss: loss::LossKernels,
+    pub adam: adam::AdamKernels,
+}
+
+impl Kernels {
+    pub fn new(gpu: &Gpu, form: GemmForm) -> Self {
+        Kernels {
+            linear: linear::LinearKernels::new(gpu, form),
+            gather: gather::GatherKernels::new(gpu),
+            reparam: reparam::ReparamKernels::new(gpu),
+            loss: loss::LossKernels::new(gpu),
+            adam: adam::AdamKernels::new(gpu),
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! vae-webgpu: a variational autoencoder that trains on MNIST with every numeric step — forward,
+//! backward, reparameterization, loss and Adam — as WGSL compute shaders through wgpu.
+//!
+//! One way through: [`mnist`] (bytes → dataset) → [`gpu`] (device, buffers, readback) →
+//! [`kernels`] (one module per WGSL file) → [`model`] (the VAE's buffers and dispatch order) →
+//! [`train`] (epochs, steps, readback cadence). Leaves with no GPU in them: [`config`], [`rng`],
+//! [`layout`], [`mnist`], [`reference`], [`render`], [`checkpoint`].
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod gpu;
+pub mod kernels;
+pub mod layout;
+pub mod mnist;
+pub mod model;
+pub mod reference;
+pub mod render;
+pub mod rng;
+pub mod train;
+
+pub use config::VaeConfig;
+pub use error::{IdxError, Result, VaeError};

@@ -1,0 +1,245 @@
+//! The IDX file format (MNIST's), raw or gzip-compressed, and the dataset it makes.
+//!
+//! Every malformed input gives an [`IdxError`]; nothing is allocated from a header's claims until
+//! the claims are checked against [`MAX_IDX_BYTES`] and the bytes actually present.
+
+use std::io::Read;
+
+use crate::error::{IdxError, Result, VaeError};
+
+/// Largest data section accepted (and largest gzip expansion): 512 MiB, ~10× full MNIST.
+pub const MAX_IDX_BYTES: u64 = 512 << 20;
+/// IDX element type of unsigned bytes.
+const IDX_U8: u8 = 0x08;
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// A parsed IDX file: its dimension sizes and its data bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idx {
+    pub dims: Vec<u32>,
+    pub data: Vec<u8>,
+}
+
+/// Expands gzip data, refusing to grow past `limit` bytes.
+fn gunzip(bytes: &[u8], limit: u64) -> std::result::Result<Vec<u8>, IdxError> {
+    let mut out = Vec::new();
+    let mut dec = flate2::read::GzDecoder::new(bytes).take(limit + 1);
+    dec.read_to_end(&mut out)
+        .map_err(|e| IdxError::Gzip(e.to_string()))?;
+    if out.len() as u64 > limit {
+        return Err(IdxError::GzipTooLarge { limit });
+    }
+    Ok(out)
+}
+
+/// Parses an IDX file of unsigned bytes with `rank` dimensions, gzip-compressed or not.
+pub fn parse_idx(bytes: &[u8], rank: u8) -> std::result::Result<Idx, IdxError> {
+    if bytes.is_empty() {
+        return Err(IdxError::Empty);
+    }
+    let expanded;
+    let bytes = if bytes.starts_with(&GZIP_MAGIC) {
+        expanded = gunzip(bytes, MAX_IDX_BYTES + 4 + 4 * 255)?;
+        if expanded.is_empty() {
+            return Err(IdxError::Empty);
+        }
+        &expanded[..]
+    } else {
+        bytes
+    };
+    if bytes.len() < 4 {
+        return Err(IdxError::TooShortForMagic { len: bytes.len() });
+    }
+    let magic = u16::from_be_bytes([bytes[0], bytes[1]]);
+    if magic != 0 {
+        return Err(IdxError::WrongMagic { got: magic });
+    }
+    if bytes[2] != IDX_U8 {
+        return Err(IdxError::WrongElementType { got: bytes[2] });
+    }
+    if bytes[3] != rank {
+        return Err(IdxError::WrongRank {
+            expected: rank,
+            got: bytes[3],
+        });
+    }
+    let header = 4 + 4 * rank as usize;
+    if bytes.len() < header {
+        return Err(IdxError::TruncatedHeader {
+            rank,
+            needed: header - 4,
+            got: bytes.len() - 4,
+        });
+    }
+    let dims: Vec<u32> = bytes[4..header]
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if dims.contains(&0) {
+        return Err(IdxError::ZeroDimension { dims });
+    }
+    let mut claimed: u64 = 1;
+    for &d in &dims {
+        claimed = claimed.saturating_mul(u64::from(d));
+    }
+    if claimed > MAX_IDX_BYTES {
+        return Err(IdxError::TooLarge {
+            dims,
+            claimed,
+            limit: MAX_IDX_BYTES,
+        });
+    }
+    let got = (bytes.len() - header) as u64;
+    if got < claimed {
+        return Err(IdxError::Truncated {
+            dims,
+            expected: claimed,
+            got,
+        });
+    }
+    if got > claimed {
+        return Err(IdxError::LengthMismatch {
+            dims,
+            expected: claimed,
+            got,
+        });
+    }
+    Ok(Idx {
+        dims,
+        data: bytes[header..].to_vec(),
+    })
+}
+
+/// Images (u8 pixels, row-major) and their labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dataset {
+    pub images: Vec<u8>,
+    pub labels: Vec<u8>,
+    pub rows: u32,
+    pub cols: u32,
+}
+
+impl Dataset {
+    /// Builds a dataset from an images IDX (rank 3) and a labels IDX (rank 1). `names` label the
+    /// two files in error messages.
+    pub fn from_idx(images: &[u8], labels: &[u8], names: (&str, &str)) -> Result<Self> {
+        let img = parse_idx(images, 3).map_err(|e| VaeError::idx(names.0, e))?;
+        let lab = parse_idx(labels, 1).map_err(|e| VaeError::idx(names.1, e))?;
+        let (n_img, n_lab) = (img.dims[0] as usize, lab.dims[0] as usize);
+        if n_img != n_lab {
+            return Err(VaeError::idx(
+                format!("{} / {}", names.0, names.1),
+                IdxError::CountMismatch {
+                    images: n_img,
+                    labels: n_lab,
+                },
+            ));
+        }
+        if let Some((index, &label)) = lab.data.iter().enumerate().find(|(_, &l)| l > 9) {
+            return Err(VaeError::idx(
+                names.1,
+                IdxError::LabelOutOfRange { index, label },
+            ));
+        }
+        Ok(Dataset {
+            images: img.data,
+            labels: lab.data,
+            rows: img.dims[1],
+            cols: img.dims[2],
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Pixels per image.
+    pub fn pixels(&self) -> usize {
+        (self.rows * self.cols) as usize
+    }
+
+    pub fn image(&self, i: usize) -> &[u8] {
+        let p = self.pixels();
+        &self.images[i * p..(i + 1) * p]
+    }
+
+    /// The first `n` images (all of them if `n` is larger).
+    pub fn take(&self, n: usize) -> Dataset {
+        let n = n.min(self.len());
+        Dataset {
+            images: self.images[..n * self.pixels()].to_vec(),
+            labels: self.labels[..n].to_vec(),
+            rows: self.rows,
+            cols: self.cols,
+        }
+    }
+
+    /// Rejects a set whose image size differs from `other`'s (train and test must agree).
+    pub fn check_same_shape(&self, other: &Dataset, name: &str) -> Result<()> {
+        if (self.rows, self.cols) != (other.rows, other.cols) {
+            return Err(VaeError::idx(
+                name,
+                IdxError::ImageSizeMismatch {
+                    want_rows: other.rows,
+                    want_cols: other.cols,
+                    got_rows: self.rows,
+                    got_cols: self.cols,
+                },
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// File names of the four MNIST IDX files (each may also be present with a `.gz` suffix).
+pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
+pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
+pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
+pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
+
+#[cfg(not(target_arch = "wasm32"))]
+fn read_idx_file(dir: &std::path::Path, name: &str) -> Result<(String, Vec<u8>)> {
+    for candidate in [name.to_string(), format!("{name}.gz")] {
+        let path = dir.join(&candidate);
+        if path.is_file() {
+            let bytes = std::fs::read(&path).map_err(|e| VaeError::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            return Ok((path.display().to_string(), bytes));
+        }
+    }
+    Err(VaeError::Io {
+        path: dir.join(name).display().to_string(),
+        message: format!(
+            "not found (nor {name}.gz); run scripts/fetch-mnist.sh to fetch MNIST into data/mnist"
+        ),
+    })
+}
+
+/// Loads MNIST's train and test sets from a directory holding the four IDX files.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load_mnist_dir(dir: &std::path::Path) -> Result<(Dataset, Dataset)> {
+    let (ti_name, ti) = read_idx_file(dir, TRAIN_IMAGES)?;
+    let (tl_name, tl) = read_idx_file(dir, TRAIN_LABELS)?;
+    let (vi_name, vi) = read_idx_file(dir, TEST_IMAGES)?;
+    let (vl_name, vl) = read_idx_file(dir, TEST_LABELS)?;
+    let train = Dataset::from_idx(&ti, &tl, (&ti_name, &tl_name))?;
+    let test = Dataset::from_idx(&vi, &vl, (&vi_name, &vl_name))?;
+    test.check_same_shape(&train, &vi_name)?;
+    Ok((train, test))
+}
+
+/// Encodes an IDX file of unsigned bytes (used by tests and tools that write small data sets).
+pub fn encode_idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0, 0, IDX_U8, dims.len() as u8];
+    for d in dims {
+        out.extend_from_slice(&d.to_be_bytes());
+    }
+    out.extend_from_slice(data);
+    out
+}

@@ -1,0 +1,635 @@
+//! The VAE on the GPU: its buffers (made once), bind groups (made once per batch size), and the
+//! order of dispatches for a training step, an evaluation step, and a decode.
+//!
+//! Shape legend: B = batch rows (≤ `capacity`), IN = input, H = hidden, L = latent; every
+//! activation is (B, ld(cols)) row-major with zero padding (see layout.rs).
+//!   x (B,IN) → fc1+ReLU → h1 (B,H) → fc2|fc3 → mulv (B,2L) = [μ | log σ²] → reparam → z (B,L)
+//!   → fc4+ReLU → h4 (B,H) → fc5 → logits (B,IN) → BCE-with-logits + KL
+//! and back: dlogits → dh4 → dz → dmulv → dh1, with dW/db of every layer into `grads`.
+
+use crate::config::VaeConfig;
+use crate::error::{Result, VaeError};
+use crate::gpu::{GemmForm, Gpu};
+use crate::kernels::linear::{LinearParams, FLAG_RELU, FLAG_RELU_MASK};
+use crate::kernels::loss::{loss_groups, STATS_RECORD};
+use crate::kernels::{step_stride, Kernels, StepParams, MAX_STEPS_PER_SUBMIT};
+use crate::layout::{ld, ParamLayout};
+use crate::mnist::Dataset;
+
+/// Stats records kept on the GPU (a ring); readbacks must come at least this often.
+pub const STATS_SLOTS: u32 = 4096;
+/// Rows the activation buffers hold at least, so the page and the CLI can decode 64 samples
+/// even with a small batch.
+pub const DISPLAY_ROWS: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// Forward, loss, backward, Adam.
+    Train,
+    /// Forward and loss only (test set).
+    Eval,
+}
+
+/// What one step of a submit does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepSpec {
+    pub kind: StepKind,
+    pub rows: u32,
+    /// First entry of the batch in the index buffer.
+    pub index_offset: u32,
+    /// Philox counter word for ε.
+    pub rng_step: u32,
+    /// Stats record to write.
+    pub slot: u32,
+    /// Adam's step number t (1-based), for training steps.
+    pub t: u64,
+}
+
+/// Activations and their gradients, each sized for `capacity` rows.
+pub struct Activations {
+    pub x: wgpu::Buffer,
+    pub h1: wgpu::Buffer,
+    pub mulv: wgpu::Buffer,
+    pub z: wgpu::Buffer,
+    pub eps: wgpu::Buffer,
+    pub h4: wgpu::Buffer,
+    pub logits: wgpu::Buffer,
+    pub dlogits: wgpu::Buffer,
+    pub dh4: wgpu::Buffer,
+    pub dz: wgpu::Buffer,
+    pub dmulv: wgpu::Buffer,
+    pub dh1: wgpu::Buffer,
+}
+
+struct LayerPlan {
+    params: LinearParams,
+    forward: wgpu::BindGroup,
+    backward_input: Option<wgpu::BindGroup>,
+    backward_params: wgpu::BindGroup,
+    _uniform: wgpu::Buffer,
+}
+
+/// Everything that depends on the number of rows of a batch.
+struct Plan {
+    rows: u32,
+    layers: Vec<LayerPlan>,
+}
+
+/// The dataset on the GPU: train then test images as packed bytes, and the index buffer
+/// [train order | test order | scratch].
+pub struct GpuData {
+    pub images: wgpu::Buffer,
+    pub indices: wgpu::Buffer,
+    pub train_len: u32,
+    pub test_len: u32,
+    pub labels_train: Vec<u8>,
+    pub labels_test: Vec<u8>,
+    gather: wgpu::BindGroup,
+}
+
+impl GpuData {
+    pub fn test_offset(&self) -> u32 {
+        self.train_len
+    }
+    pub fn scratch_offset(&self) -> u32 {
+        self.train_len + self.test_len
+    }
+}
+
+pub struct VaeModel {
+    pub cfg: VaeConfig,
+    pub layout: ParamLayout,
+    pub kernels: Kernels,
+    pub capacity: u32,
+    pub params: wgpu::Buffer,
+    pub grads: wgpu::Buffer,
+    pub adam_m: wgpu::Buffer,
+    pub adam_v: wgpu::Buffer,
+    pub act: Activations,
+    pub partials: wgpu::Buffer,
+    pub stats: wgpu::Buffer,
+    step_uniform: wgpu::Buffer,
+    stride: u64,
+    plans: Vec<Plan>,
+    bg_reparam: wgpu::BindGroup,
+    bg_loss: wgpu::BindGroup,
+    bg_adam: wgpu::BindGroup,
+    data: Option<GpuData>,
+}
+
+fn f32_bytes(n: usize) -> u64 {
+    n as u64 * 4
+}
+
+impl VaeModel {
+    /// Creates every buffer with parameters from `cfg.seed` (PyTorch's default init), using the
+    /// GEMM form chosen for the adapter.
+    pub fn new(gpu: &Gpu, cfg: &VaeConfig) -> Result<Self> {
+        Self::with_form(gpu, cfg, gpu.gemm)
+    }
+
+    pub fn with_form(gpu: &Gpu, cfg: &VaeConfig, form: GemmForm) -> Result<Self> {
+        cfg.validate(None)?;
+        let layout = ParamLayout::from_config(cfg);
+        let kernels = Kernels::new(gpu, form);
+        let capacity = cfg.batch_size.max(DISPLAY_ROWS);
+        let (i, h, l) = (cfg.input, cfg.hidden, cfg.latent);
+        let rows_of = |cols: usize| f32_bytes(capacity * ld(cols));
+        let largest = [rows_of(i), rows_of(h), f32_bytes(layout.len)]
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        let max_binding = u64::from(gpu.device.limits().max_storage_buffer_binding_size);
+        if largest > max_binding {
+            return Err(VaeError::MissingLimit {
+                adapter: gpu.info.name.clone(),
+                limit: "max_storage_buffer_binding_size",
+                needed: largest,
+                available: max_binding,
+            });
+        }
+        let act = Activations {
+            x: gpu.storage("x", rows_of(i)),
+            h1: gpu.storage("h1", rows_of(h)),
+            mulv: gpu.storage("mulv", rows_of(2 * l)),
+            z: gpu.storage("z", rows_of(l)),
+            eps: gpu.storage("eps", f32_bytes(capacity * l)),
+            h4: gpu.storage("h4", rows_of(h)),
+            logits: gpu.storage("logits", rows_of(i)),
+            dlogits: gpu.storage("dlogits", rows_of(i)),
+            dh4: gpu.storage("dh4", rows_of(h)),
+            dz: gpu.storage("dz", rows_of(l)),
+            dmulv: gpu.storage("dmulv", rows_of(2 * l)),
+            dh1: gpu.storage("dh1", rows_of(h)),
+        };
+        let params = gpu.storage_with("params", bytemuck::cast_slice(&layout.init(cfg.seed)));
+        let grads = gpu.storage("grads", f32_bytes(layout.len));
+        let adam_m = gpu.storage("adam.m", f32_bytes(layout.len));
+        let adam_v = gpu.storage("adam.v", f32_bytes(layout.len));
+        let max_groups = loss_groups(capacity as u32, i as u32, l as u32) as u64;
+        let partials = gpu.storage("loss.partials", max_groups * 8);
+        let stats = gpu.storage("stats", u64::from(STATS_SLOTS) * STATS_RECORD);
+        let stride = step_stride(gpu);
+        let step_uniform = gpu.uniform("step params", stride * MAX_STEPS_PER_SUBMIT as u64);
+        let k = &kernels;
+        let bg_reparam = k.reparam.bind_group(
+            gpu,
+            &step_uniform,
+            &act.mulv,
+            &act.dz,
+            &act.z,
+            &act.eps,
+            &act.dmulv,
+        );
+        let bg_loss = k.loss.bind_group(
+            gpu,
+            &step_uniform,
+            &act.logits,
+            &act.x,
+            &act.mulv,
+            &act.dlogits,
+            &partials,
+            &stats,
+        );
+        let bg_adam = k
+            .adam
+            .bind_group(gpu, &step_uniform, &grads, &params, &adam_m, &adam_v);
+        let mut model = VaeModel {
+            cfg: cfg.clone(),
+            layout,
+            kernels,
+            capacity: capacity as u32,
+            params,
+            grads,
+            adam_m,
+            adam_v,
+            act,
+            partials,
+            stats,
+            step_uniform,
+            stride,
+            plans: Vec::new(),
+            bg_reparam,
+            bg_loss,
+            bg_adam,
+            data: None,
+        };
+        model.ensure_plan(gpu, cfg.batch_size as u32)?;
+        Ok(model)
+    }
+
+    /// Uploads the train and test sets once (as packed bytes) and binds them for gathering.
+    pub fn attach_data(&mut self, gpu: &Gpu, train: &Dataset, test: &Dataset) -> Result<()> {
+        if train.pixels() != self.cfg.input {
+            return Err(VaeError::config(
+                "input",
+                format!(
+                    "the model takes {} pixels but the images have {}",
+                    self.cfg.input,
+                    train.pixels()
+                ),
+            ));
+        }
+        test.check_same_shape(train, "test images")?;
+        self.cfg.validate(Some(train.len()))?;
+        let mut bytes = Vec::with_capacity(train.images.len() + test.images.len() + 4);
+        bytes.extend_from_slice(&train.images);
+        bytes.extend_from_slice(&test.images);
+        let size = (bytes.len() as u64).div_ceil(16) * 16;
+        let max_binding = u64::from(gpu.device.limits().max_storage_buffer_binding_size);
+        if size > max_binding {
+            return Err(VaeError::MissingLimit {
+                adapter: gpu.info.name.clone(),
+                limit: "max_storage_buffer_binding_size",
+                needed: size,
+                available: max_binding,
+            });
+        }
+        bytes.resize(size as usize, 0);
+        let images = gpu.storage_with("dataset images (u8 packed)", &bytes);
+        let (train_len, test_len) = (train.len() as u32, test.len() as u32);
+        let mut order: Vec<u32> = (0..train_len).collect();
+        order.extend(train_len..train_len + test_len);
+        order.extend(std::iter::repeat_n(0, self.capacity as usize));
+        let indices = gpu.storage_with("dataset indices", bytemuck::cast_slice(&order));
+        let gather =
+            self.kernels
+                .gather
+                .bind_group(gpu, &self.step_uniform, &images, &indices, &self.act.x);
+        self.data = Some(GpuData {
+            images,
+            indices,
+            train_len,
+            test_len,
+            labels_train: train.labels.clone(),
+            labels_test: test.labels.clone(),
+            gather,
+        });
+        Ok(())
+    }
+
+    pub fn data(&self) -> Option<&GpuData> {
+        self.data.as_ref()
+    }
+
+    /// Writes the training order of this epoch into the index buffer (ordered on the queue after
+    /// all earlier submits, so steps in flight still see the previous order).
+    pub fn write_train_order(&self, gpu: &Gpu, order: &[u32]) -> Result<()> {
+        let data = self.data.as_ref().ok_or_else(no_data)?;
+        if order.len() != data.train_len as usize {
+            return Err(VaeError::Gpu(format!(
+                "order has {} entries, the train set {}",
+                order.len(),
+                data.train_len
+            )));
+        }
+        gpu.queue
+            .write_buffer(&data.indices, 0, bytemuck::cast_slice(order));
+        Ok(())
+    }
+
+    /// Writes image ids (into the concatenated train|test set) to the scratch region.
+    pub fn write_scratch_indices(&self, gpu: &Gpu, ids: &[u32]) -> Result<u32> {
+        let data = self.data.as_ref().ok_or_else(no_data)?;
+        if ids.len() > self.capacity as usize {
+            return Err(VaeError::config(
+                "rows",
+                format!("at most {} rows at a time", self.capacity),
+            ));
+        }
+        let offset = data.scratch_offset();
+        gpu.queue.write_buffer(
+            &data.indices,
+            u64::from(offset) * 4,
+            bytemuck::cast_slice(ids),
+        );
+        Ok(offset)
+    }
+
+    fn ensure_plan(&mut self, gpu: &Gpu, rows: u32) -> Result<()> {
+        if rows == 0 || rows > self.capacity {
+            return Err(VaeError::config(
+                "rows",
+                format!("{rows} rows; 1..={} allowed", self.capacity),
+            ));
+        }
+        if self.plans.iter().any(|p| p.rows == rows) {
+            return Ok(());
+        }
+        let a = &self.act;
+        // (layer, input activation, output activation, output gradient, input gradient, flags)
+        let wiring: [(
+            usize,
+            &wgpu::Buffer,
+            &wgpu::Buffer,
+            &wgpu::Buffer,
+            Option<&wgpu::Buffer>,
+            u32,
+        ); 4] = [
+            (0, &a.x, &a.h1, &a.dh1, None, FLAG_RELU),
+            (1, &a.h1, &a.mulv, &a.dmulv, Some(&a.dh1), FLAG_RELU_MASK),
+            (2, &a.z, &a.h4, &a.dh4, Some(&a.dz), FLAG_RELU),
+            (
+                3,
+                &a.h4,
+                &a.logits,
+                &a.dlogits,
+                Some(&a.dh4),
+                FLAG_RELU_MASK,
+            ),
+        ];
+        let views = self.layout.layers();
+        let names = ["fc1", "fc2|fc3", "fc4", "fc5"];
+        let lin = &self.kernels.linear;
+        let mut layers = Vec::with_capacity(4);
+        for (li, input, output, d_out, d_in, flags) in wiring {
+            let v = views[li];
+            let params = LinearParams {
+                rows,
+                out_features: v.out_features as u32,
+                in_features: v.in_features as u32,
+                weight_offset: v.weight_offset as u32,
+                bias_offset: v.bias_offset as u32,
+                flags,
+                _pad0: 0,
+                _pad1: 0,
+            };
+            let name = names[li];
+            let uniform = gpu.uniform(
+                &format!("{name} params (B={rows})"),
+                std::mem::size_of::<LinearParams>() as u64,
+            );
+            gpu.queue
+                .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+            let forward = lin.bind_group(
+                gpu,
+                &format!("{name} forward"),
+                &uniform,
+                input,
+                &self.params,
+                &self.params,
+                output,
+            );
+            let backward_input = d_in.map(|d_in| {
+                lin.bind_group(
+                    gpu,
+                    &format!("{name} backward_input"),
+                    &uniform,
+                    d_out,
+                    &self.params,
+                    input,
+                    d_in,
+                )
+            });
+            let backward_params = lin.bind_group(
+                gpu,
+                &format!("{name} backward_params"),
+                &uniform,
+                d_out,
+                input,
+                input,
+                &self.grads,
+            );
+            layers.push(LayerPlan {
+                params,
+                forward,
+                backward_input,
+                backward_params,
+                _uniform: uniform,
+            });
+        }
+        self.plans.push(Plan { rows, layers });
+        Ok(())
+    }
+
+    fn plan(&self, rows: u32) -> Result<&Plan> {
+        self.plans
+            .iter()
+            .find(|p| p.rows == rows)
+            .ok_or_else(|| VaeError::Gpu(format!("no plan for {rows} rows")))
+    }
+
+    fn step_params(&self, s: &StepSpec) -> StepParams {
+        let c = &self.cfg;
+        let t = s.t.max(1) as i32;
+        let bc1 = 1.0 - f64::from(c.beta1).powi(t);
+        let bc2 = 1.0 - f64::from(c.beta2).powi(t);
+        StepParams {
+            rows: s.rows,
+            in_features: c.input as u32,
+            latent: c.latent as u32,
+            index_offset: s.index_offset,
+            rng_step: s.rng_step,
+            seed_lo: c.seed as u32,
+            seed_hi: (c.seed >> 32) as u32,
+            slot: s.slot,
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            step_size: (f64::from(c.lr) / bc1) as f32,
+            bc2_sqrt: bc2.sqrt() as f32,
+            param_vec4s: (self.layout.len / 4) as u32,
+            loss_groups: loss_groups(s.rows, c.input as u32, c.latent as u32),
+        }
+    }
+
+    /// Records `steps` (at most [`MAX_STEPS_PER_SUBMIT`]) into one command buffer with one
+    /// compute pass; their StepParams are written to the queue first. Submit the result next.
+    pub fn encode_steps(&mut self, gpu: &Gpu, steps: &[StepSpec]) -> Result<wgpu::CommandBuffer> {
+        if steps.len() > MAX_STEPS_PER_SUBMIT {
+            return Err(VaeError::Gpu(format!(
+                "{} steps in one submit; at most {MAX_STEPS_PER_SUBMIT}",
+                steps.len()
+            )));
+        }
+        for s in steps {
+            self.ensure_plan(gpu, s.rows)?;
+        }
+        let mut uniform = vec![0u8; self.stride as usize * steps.len().max(1)];
+        let records: Vec<StepParams> = steps.iter().map(|s| self.step_params(s)).collect();
+        for (i, r) in records.iter().enumerate() {
+            let at = i * self.stride as usize;
+            uniform[at..at + std::mem::size_of::<StepParams>()]
+                .copy_from_slice(bytemuck::bytes_of(r));
+        }
+        gpu.queue.write_buffer(&self.step_uniform, 0, &uniform);
+        let data = self.data.as_ref().ok_or_else(no_data)?;
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("vae steps"),
+            });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("vae steps"),
+                timestamp_writes: None,
+            });
+            for (i, (spec, sp)) in steps.iter().zip(&records).enumerate() {
+                let offset = (i as u64 * self.stride) as u32;
+                let plan = self.plan(spec.rows)?;
+                self.encode_forward(gpu, &mut pass, &data.gather, plan, offset, sp)?;
+                if spec.kind == StepKind::Train {
+                    self.encode_backward(gpu, &mut pass, plan, offset, sp)?;
+                }
+            }
+        }
+        Ok(enc.finish())
+    }
+
+    fn encode_forward(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        gather: &wgpu::BindGroup,
+        plan: &Plan,
+        offset: u32,
+        sp: &StepParams,
+    ) -> Result<()> {
+        let k = &self.kernels;
+        let [fc1, fc23, fc4, fc5] = &plan.layers[..] else {
+            return Err(VaeError::Gpu("a plan needs four layers".into()));
+        };
+        k.gather.gather_batch(gpu, pass, gather, offset, sp)?;
+        k.linear.forward(gpu, pass, &fc1.forward, &fc1.params)?;
+        k.linear.forward(gpu, pass, &fc23.forward, &fc23.params)?;
+        k.reparam
+            .reparam_forward(gpu, pass, &self.bg_reparam, offset, sp)?;
+        k.linear.forward(gpu, pass, &fc4.forward, &fc4.params)?;
+        k.linear.forward(gpu, pass, &fc5.forward, &fc5.params)?;
+        k.loss.loss_bce_kl(gpu, pass, &self.bg_loss, offset, sp)
+    }
+
+    fn encode_backward(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        plan: &Plan,
+        offset: u32,
+        sp: &StepParams,
+    ) -> Result<()> {
+        let k = &self.kernels;
+        let [fc1, fc23, fc4, fc5] = &plan.layers[..] else {
+            return Err(VaeError::Gpu("a plan needs four layers".into()));
+        };
+        for (layer, then_reparam) in [(fc5, false), (fc4, true), (fc23, false)] {
+            k.linear
+                .backward_params(gpu, pass, &layer.backward_params, &layer.params)?;
+            if let Some(bg) = &layer.backward_input {
+                k.linear.backward_input(gpu, pass, bg, &layer.params)?;
+            }
+            if then_reparam {
+                k.reparam
+                    .reparam_backward(gpu, pass, &self.bg_reparam, offset, sp)?;
+            }
+        }
+        k.linear
+            .backward_params(gpu, pass, &fc1.backward_params, &fc1.params)?;
+        k.adam.adam_step(gpu, pass, &self.bg_adam, offset, sp)
+    }
+
+    /// Dispatches per training step (for the benchmark's report).
+    pub fn dispatches_per_train_step() -> usize {
+        // gather, 4 forward, reparam, loss (2), 4 × (weight + bias), 3 backward-input,
+        // reparam backward, Adam
+        1 + 4 + 1 + 2 + 8 + 3 + 1 + 1
+    }
+
+    /// Records a decode of `rows` latent vectors already written to `act.z`: fc4, fc5.
+    pub fn encode_decode(&mut self, gpu: &Gpu, rows: u32) -> Result<wgpu::CommandBuffer> {
+        self.ensure_plan(gpu, rows)?;
+        let plan = self.plan(rows)?;
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("vae decode"),
+            });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("vae decode"),
+                timestamp_writes: None,
+            });
+            let k = &self.kernels.linear;
+            k.forward(
+                gpu,
+                &mut pass,
+                &plan.layers[2].forward,
+                &plan.layers[2].params,
+            )?;
+            k.forward(
+                gpu,
+                &mut pass,
+                &plan.layers[3].forward,
+                &plan.layers[3].params,
+            )?;
+        }
+        Ok(enc.finish())
+    }
+
+    /// Writes dense z (rows × L) into the z buffer with row padding.
+    pub fn write_z(&self, gpu: &Gpu, z: &[f32], rows: usize) -> Result<()> {
+        let l = self.cfg.latent;
+        if z.len() != rows * l || rows == 0 || rows > self.capacity as usize {
+            return Err(VaeError::config(
+                "z",
+                format!(
+                    "expected rows × {l} values for 1..={} rows, got {}",
+                    self.capacity,
+                    z.len()
+                ),
+            ));
+        }
+        let mut padded = vec![0.0f32; rows * ld(l)];
+        for r in 0..rows {
+            padded[r * ld(l)..r * ld(l) + l].copy_from_slice(&z[r * l..(r + 1) * l]);
+        }
+        gpu.queue
+            .write_buffer(&self.act.z, 0, bytemuck::cast_slice(&padded));
+        Ok(())
+    }
+
+    /// Reads `rows` rows of a padded activation with `cols` columns, dense.
+    pub async fn read_rows(
+        &self,
+        gpu: &Gpu,
+        buf: &wgpu::Buffer,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Vec<f32>> {
+        let padded = gpu.read_f32(buf, 0, rows * ld(cols)).await?;
+        Ok(padded
+            .chunks(ld(cols))
+            .flat_map(|r| r[..cols].iter().copied())
+            .collect())
+    }
+
+    /// The flat parameters (layout order, padded).
+    pub async fn read_params(&self, gpu: &Gpu) -> Result<Vec<f32>> {
+        gpu.read_f32(&self.params, 0, self.layout.len).await
+    }
+
+    pub async fn read_grads(&self, gpu: &Gpu) -> Result<Vec<f32>> {
+        gpu.read_f32(&self.grads, 0, self.layout.len).await
+    }
+
+    /// Replaces the parameters and resets Adam's state (the caller resets its step count).
+    pub fn write_params(&self, gpu: &Gpu, flat: &[f32]) -> Result<()> {
+        if flat.len() != self.layout.len {
+            return Err(VaeError::Checkpoint(format!(
+                "{} parameters given, the model has {}",
+                flat.len(),
+                self.layout.len
+            )));
+        }
+        gpu.queue
+            .write_buffer(&self.params, 0, bytemuck::cast_slice(flat));
+        let zeros = vec![0u8; self.layout.len * 4];
+        gpu.queue.write_buffer(&self.adam_m, 0, &zeros);
+        gpu.queue.write_buffer(&self.adam_v, 0, &zeros);
+        Ok(())
+    }
+}
+
+fn no_data() -> VaeError {
+    VaeError::Gpu("no dataset is attached; load one first".into())
+}

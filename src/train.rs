@@ -1,0 +1,461 @@
+//! Training on the GPU: epochs of shuffled batches, several steps per submit, losses read back
+//! asynchronously every `readback_every` steps, test-set evaluation, and display decodes.
+//!
+//! Nothing in the step loop waits on the GPU for results. Natively, the only wait is
+//! back-pressure: when more than [`MAX_IN_FLIGHT`] submits are queued the host waits for the
+//! oldest, so the CPU cannot run unboundedly ahead of the GPU.
+
+use std::collections::VecDeque;
+
+use crate::config::VaeConfig;
+use crate::error::{Result, VaeError};
+use crate::gpu::{Gpu, PendingRead};
+use crate::kernels::loss::STATS_RECORD;
+use crate::kernels::MAX_STEPS_PER_SUBMIT;
+use crate::mnist::Dataset;
+use crate::model::{StepKind, StepSpec, VaeModel, STATS_SLOTS};
+use crate::render::sigmoid;
+use crate::rng::{shuffle, SplitMix64, STREAM_SAMPLE};
+
+/// Submits queued before the host waits for the oldest (native back-pressure).
+pub const MAX_IN_FLIGHT: usize = 4;
+/// Default readback cadence in steps (the seed script logs every 100 steps).
+pub const DEFAULT_READBACK_EVERY: u32 = 100;
+/// RNG counter words of evaluation and display steps start here, apart from training steps'.
+pub const EVAL_RNG_BASE: u32 = 0x8000_0000;
+
+/// One step's losses as read back from the GPU.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepRecord {
+    pub kind: StepKind,
+    /// 1-based epoch.
+    pub epoch: u64,
+    /// 1-based step within the epoch (training) or batch within the test set (evaluation).
+    pub step: u32,
+    /// Adam's step count after this step (training).
+    pub global_step: u64,
+    pub rows: u32,
+    /// Σ BCE over the batch.
+    pub recon: f32,
+    /// KL summed over the batch.
+    pub kl: f32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SlotMeta {
+    kind: StepKind,
+    epoch: u64,
+    step: u32,
+    global_step: u64,
+    keep: bool,
+}
+
+/// Test-set loss; ε is drawn as in training (as the PyTorch reference's `test()` does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalResult {
+    pub recon: f64,
+    pub kl: f64,
+    pub count: u64,
+}
+
+impl EvalResult {
+    /// Mean loss per sample, as the reference prints it.
+    pub fn per_sample(&self) -> f64 {
+        (self.recon + self.kl) / self.count.max(1) as f64
+    }
+}
+
+pub struct Trainer {
+    pub gpu: Gpu,
+    pub model: VaeModel,
+    /// The epoch in progress or last finished (1-based; 0 before the first step).
+    pub epoch: u64,
+    step_in_epoch: u32,
+    pub steps_per_epoch: u32,
+    /// Adam's t: training steps submitted so far.
+    pub global_step: u64,
+    pub readback_every: u32,
+    train_len: u32,
+    eval_rng: u32,
+    slots_written: u64,
+    slots_scheduled: u64,
+    meta: VecDeque<SlotMeta>,
+    pending: VecDeque<PendingRead>,
+    pool: Vec<wgpu::Buffer>,
+    backlog: Vec<StepRecord>,
+    #[cfg(not(target_arch = "wasm32"))]
+    in_flight: VecDeque<wgpu::SubmissionIndex>,
+}
+
+impl Trainer {
+    /// A model initialised from `cfg.seed` with `train` and `test` uploaded to the GPU.
+    pub fn new(gpu: Gpu, cfg: &VaeConfig, train: &Dataset, test: &Dataset) -> Result<Self> {
+        cfg.validate(Some(train.len()))?;
+        if test.is_empty() {
+            return Err(VaeError::config("test", "the test set is empty"));
+        }
+        let mut model = VaeModel::new(&gpu, cfg)?;
+        model.attach_data(&gpu, train, test)?;
+        let train_len = train.len() as u32;
+        Ok(Trainer {
+            gpu,
+            model,
+            epoch: 0,
+            step_in_epoch: 0,
+            steps_per_epoch: train_len.div_ceil(cfg.batch_size as u32),
+            global_step: 0,
+            readback_every: DEFAULT_READBACK_EVERY,
+            train_len,
+            eval_rng: EVAL_RNG_BASE,
+            slots_written: 0,
+            slots_scheduled: 0,
+            meta: VecDeque::new(),
+            pending: VecDeque::new(),
+            pool: Vec::new(),
+            backlog: Vec::new(),
+            #[cfg(not(target_arch = "wasm32"))]
+            in_flight: VecDeque::new(),
+        })
+    }
+
+    pub fn cfg(&self) -> &VaeConfig {
+        &self.model.cfg
+    }
+
+    /// Steps done in the current epoch.
+    pub fn step_in_epoch(&self) -> u32 {
+        self.step_in_epoch
+    }
+
+    /// True when the current epoch's last step has been submitted.
+    pub fn epoch_finished(&self) -> bool {
+        self.epoch > 0 && self.step_in_epoch == self.steps_per_epoch
+    }
+
+    fn take_slot(&mut self, meta: SlotMeta) -> Result<u32> {
+        if self.slots_written - self.slots_scheduled >= u64::from(STATS_SLOTS) {
+            return Err(VaeError::Gpu(
+                "stats ring overflow: read back more often".into(),
+            ));
+        }
+        let slot = (self.slots_written % u64::from(STATS_SLOTS)) as u32;
+        self.slots_written += 1;
+        self.meta.push_back(meta);
+        Ok(slot)
+    }
+
+    fn submit(&mut self, cmd: wgpu::CommandBuffer) -> Result<()> {
+        let _index = self.gpu.queue.submit([cmd]);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.in_flight.push_back(_index);
+            while self.in_flight.len() > MAX_IN_FLIGHT {
+                if let Some(oldest) = self.in_flight.pop_front() {
+                    self.gpu
+                        .device
+                        .poll(wgpu::PollType::Wait {
+                            submission_index: Some(oldest),
+                            timeout: None,
+                        })
+                        .map_err(|e| VaeError::Gpu(e.to_string()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Submits up to `max_steps` training steps (in submits of at most
+    /// [`MAX_STEPS_PER_SUBMIT`]), stopping at the end of the epoch; starts the next epoch (a
+    /// fresh seeded shuffle) if the current one is finished. Returns the steps submitted.
+    pub fn submit_train(&mut self, max_steps: u32) -> Result<u32> {
+        self.gpu.check()?;
+        if self.epoch == 0 || self.epoch_finished() {
+            self.epoch += 1;
+            self.step_in_epoch = 0;
+            let order = shuffle(self.model.cfg.seed, self.epoch - 1, self.train_len as usize);
+            self.model.write_train_order(&self.gpu, &order)?;
+        }
+        let batch = self.model.cfg.batch_size as u32;
+        let mut done = 0;
+        while done < max_steps && self.step_in_epoch < self.steps_per_epoch {
+            let n = (max_steps - done)
+                .min(self.steps_per_epoch - self.step_in_epoch)
+                .min(MAX_STEPS_PER_SUBMIT as u32);
+            let mut specs = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                let start = self.step_in_epoch * batch;
+                let rows = batch.min(self.train_len - start);
+                self.global_step += 1;
+                self.step_in_epoch += 1;
+                let slot = self.take_slot(SlotMeta {
+                    kind: StepKind::Train,
+                    epoch: self.epoch,
+                    step: self.step_in_epoch,
+                    global_step: self.global_step,
+                    keep: true,
+                })?;
+                specs.push(StepSpec {
+                    kind: StepKind::Train,
+                    rows,
+                    index_offset: start,
+                    rng_step: self.global_step as u32,
+                    slot,
+                    t: self.global_step,
+                });
+            }
+            let cmd = self.model.encode_steps(&self.gpu, &specs)?;
+            self.submit(cmd)?;
+            done += n;
+            let unscheduled = self.slots_written - self.slots_scheduled;
+            if unscheduled >= u64::from(self.readback_every) || self.epoch_finished() {
+                self.schedule_readback()?;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Copies the records written since the last readback to a staging buffer and starts
+    /// mapping it; the results arrive through [`Trainer::poll`] or [`Trainer::flush`].
+    pub fn schedule_readback(&mut self) -> Result<()> {
+        let count = self.slots_written - self.slots_scheduled;
+        if count == 0 {
+            return Ok(());
+        }
+        let size = u64::from(STATS_SLOTS) * STATS_RECORD;
+        let staging = self
+            .pool
+            .pop()
+            .unwrap_or_else(|| self.gpu.staging("stats readback", size));
+        let first = (self.slots_scheduled % u64::from(STATS_SLOTS)) as u64;
+        let head = count.min(u64::from(STATS_SLOTS) - first);
+        let mut enc = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("stats readback"),
+            });
+        enc.copy_buffer_to_buffer(
+            &self.model.stats,
+            first * STATS_RECORD,
+            &staging,
+            0,
+            head * STATS_RECORD,
+        );
+        if head < count {
+            enc.copy_buffer_to_buffer(
+                &self.model.stats,
+                0,
+                &staging,
+                head * STATS_RECORD,
+                (count - head) * STATS_RECORD,
+            );
+        }
+        self.submit(enc.finish())?;
+        self.slots_scheduled += count;
+        self.pending
+            .push_back(PendingRead::start(staging, count * STATS_RECORD));
+        Ok(())
+    }
+
+    fn absorb(&mut self, bytes: &[u8]) -> Result<()> {
+        let values: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
+        for rec in values.chunks_exact(4) {
+            let Some(m) = self.meta.pop_front() else {
+                return Err(VaeError::Gpu("a stats record without a step".into()));
+            };
+            let (recon, kl) = (rec[0], rec[1]);
+            if rec[3] != 0.0 || !recon.is_finite() || !kl.is_finite() {
+                return Err(VaeError::NonFinite {
+                    step: m.global_step,
+                    recon,
+                    kl,
+                });
+            }
+            if m.keep {
+                self.backlog.push(StepRecord {
+                    kind: m.kind,
+                    epoch: m.epoch,
+                    step: m.step,
+                    global_step: m.global_step,
+                    rows: rec[2] as u32,
+                    recon,
+                    kl,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Records whose readback has finished, without blocking.
+    pub fn poll(&mut self) -> Result<Vec<StepRecord>> {
+        self.gpu.poll();
+        while let Some(front) = self.pending.front_mut() {
+            match front.try_take() {
+                None => break,
+                Some(r) => {
+                    self.pending.pop_front();
+                    let (bytes, buffer) = r?;
+                    self.pool.push(buffer);
+                    self.absorb(&bytes)?;
+                }
+            }
+        }
+        self.gpu.check()?;
+        Ok(std::mem::take(&mut self.backlog))
+    }
+
+    /// Reads back every record submitted so far (waits for the GPU: call it between epochs).
+    pub async fn flush(&mut self) -> Result<Vec<StepRecord>> {
+        self.schedule_readback()?;
+        while let Some(mut p) = self.pending.pop_front() {
+            let bytes = p.wait(&self.gpu).await?;
+            self.pool.push(p.buffer().clone());
+            self.absorb(&bytes)?;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        self.in_flight.clear();
+        Ok(std::mem::take(&mut self.backlog))
+    }
+
+    /// Test-set loss: every test image once, in order, ε drawn as in training. Records of
+    /// training steps read back meanwhile are kept for the next `poll`/`flush`.
+    pub async fn evaluate(&mut self) -> Result<EvalResult> {
+        let data = self
+            .model
+            .data()
+            .ok_or_else(|| VaeError::Gpu("no dataset".into()))?;
+        let (test_len, test_offset) = (data.test_len, data.test_offset());
+        let batch = self.model.cfg.batch_size as u32;
+        let batches = test_len.div_ceil(batch);
+        let mut b = 0;
+        while b < batches {
+            let n = (batches - b).min(MAX_STEPS_PER_SUBMIT as u32);
+            let mut specs = Vec::with_capacity(n as usize);
+            for i in b..b + n {
+                let rows = batch.min(test_len - i * batch);
+                self.eval_rng = self.eval_rng.wrapping_add(1) | EVAL_RNG_BASE;
+                let slot = self.take_slot(SlotMeta {
+                    kind: StepKind::Eval,
+                    epoch: self.epoch,
+                    step: i + 1,
+                    global_step: self.global_step,
+                    keep: true,
+                })?;
+                specs.push(StepSpec {
+                    kind: StepKind::Eval,
+                    rows,
+                    index_offset: test_offset + i * batch,
+                    rng_step: self.eval_rng,
+                    slot,
+                    t: self.global_step,
+                });
+            }
+            let cmd = self.model.encode_steps(&self.gpu, &specs)?;
+            self.submit(cmd)?;
+            b += n;
+            if self.slots_written - self.slots_scheduled >= u64::from(STATS_SLOTS / 2) {
+                self.schedule_readback()?;
+            }
+        }
+        let records = self.flush().await?;
+        let mut result = EvalResult {
+            recon: 0.0,
+            kl: 0.0,
+            count: 0,
+        };
+        for r in &records {
+            if r.kind == StepKind::Eval {
+                result.recon += f64::from(r.recon);
+                result.kl += f64::from(r.kl);
+                result.count += u64::from(r.rows);
+            } else {
+                self.backlog.push(*r);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Test images `ids` and their reconstructions (sigmoid of the decoder's logits, ε drawn as
+    /// in training), each `ids.len()` × IN values in [0, 1].
+    pub async fn reconstruct(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        let data = self
+            .model
+            .data()
+            .ok_or_else(|| VaeError::Gpu("no dataset".into()))?;
+        let test_len = data.test_len;
+        let base = data.test_offset();
+        if let Some(bad) = ids.iter().find(|&&i| i >= test_len) {
+            return Err(VaeError::config(
+                "ids",
+                format!("test image {bad} does not exist ({test_len} test images)"),
+            ));
+        }
+        let global: Vec<u32> = ids.iter().map(|i| base + i).collect();
+        let offset = self.model.write_scratch_indices(&self.gpu, &global)?;
+        self.eval_rng = self.eval_rng.wrapping_add(1) | EVAL_RNG_BASE;
+        let slot = self.take_slot(SlotMeta {
+            kind: StepKind::Eval,
+            epoch: self.epoch,
+            step: 0,
+            global_step: self.global_step,
+            keep: false,
+        })?;
+        let spec = StepSpec {
+            kind: StepKind::Eval,
+            rows: ids.len() as u32,
+            index_offset: offset,
+            rng_step: self.eval_rng,
+            slot,
+            t: self.global_step,
+        };
+        let cmd = self.model.encode_steps(&self.gpu, &[spec])?;
+        self.submit(cmd)?;
+        let input = self.model.cfg.input;
+        let x = self
+            .model
+            .read_rows(&self.gpu, &self.model.act.x, ids.len(), input)
+            .await?;
+        let logits = self
+            .model
+            .read_rows(&self.gpu, &self.model.act.logits, ids.len(), input)
+            .await?;
+        Ok((x, logits.into_iter().map(sigmoid).collect()))
+    }
+
+    /// Decodes `z` (rows × L) to pixels in [0, 1].
+    pub async fn decode(&mut self, z: &[f32], rows: usize) -> Result<Vec<f32>> {
+        self.model.write_z(&self.gpu, z, rows)?;
+        let cmd = self.model.encode_decode(&self.gpu, rows as u32)?;
+        self.submit(cmd)?;
+        let logits = self
+            .model
+            .read_rows(
+                &self.gpu,
+                &self.model.act.logits,
+                rows,
+                self.model.cfg.input,
+            )
+            .await?;
+        Ok(logits.into_iter().map(sigmoid).collect())
+    }
+
+    /// `n` samples decoded from z ~ N(0, I), seeded.
+    pub async fn sample(&mut self, n: usize, seed: u64) -> Result<Vec<f32>> {
+        let mut g = SplitMix64::new(seed, STREAM_SAMPLE, 0);
+        let z: Vec<f32> = (0..n * self.model.cfg.latent)
+            .map(|_| g.next_normal() as f32)
+            .collect();
+        self.decode(&z, n).await
+    }
+
+    pub async fn read_params(&self) -> Result<Vec<f32>> {
+        self.model.read_params(&self.gpu).await
+    }
+
+    /// Replaces the parameters (e.g. from a checkpoint) and restarts Adam from step 0.
+    pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
+        self.model.write_params(&self.gpu, flat)?;
+        self.global_step = 0;
+        Ok(())
+    }
+}
