@@ -1,0 +1,101 @@
+//! Helpers shared by the GPU tests: a device (failing, not skipping, when `CI` is set), seeded
+//! data, padding, and the tolerance check every comparison uses.
+#![allow(dead_code)]
+
+use vae_webgpu::gpu::Gpu;
+use vae_webgpu::layout::ld;
+use vae_webgpu::mnist::Dataset;
+use vae_webgpu::rng::{SplitMix64, STREAM_DATA};
+
+/// The GPU, or `None` (with a printed SKIPPED line) when there is no adapter outside CI.
+pub fn gpu() -> Option<Gpu> {
+    match pollster::block_on(Gpu::new()) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            if std::env::var_os("CI").is_some() {
+                panic!("CI is set but no GPU adapter could be created: {e}");
+            }
+            eprintln!("SKIPPED: no GPU adapter ({e})");
+            None
+        }
+    }
+}
+
+/// `n` uniform values in [lo, hi), seeded.
+pub fn uniform(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+    let mut g = SplitMix64::new(seed, STREAM_DATA, 0);
+    (0..n).map(|_| lo + (hi - lo) * g.next_f64() as f32).collect()
+}
+
+/// Dense (rows, cols) → rows padded to ld(cols) with zeros.
+pub fn pad(dense: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; rows * ld(cols)];
+    for r in 0..rows {
+        out[r * ld(cols)..r * ld(cols) + cols].copy_from_slice(&dense[r * cols..(r + 1) * cols]);
+    }
+    out
+}
+
+/// Padded (rows, ld(cols)) → dense, asserting the padding is zero.
+pub fn unpad(padded: &[f32], rows: usize, cols: usize, what: &str) -> Vec<f32> {
+    let mut out = Vec::with_capacity(rows * cols);
+    for r in 0..rows {
+        let row = &padded[r * ld(cols)..(r + 1) * ld(cols)];
+        assert!(row[cols..].iter().all(|&v| v == 0.0), "{what}: padding of row {r} is not zero: {:?}", &row[cols..]);
+        out.extend_from_slice(&row[..cols]);
+    }
+    out
+}
+
+pub fn to_f64(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
+}
+
+/// Asserts |got − want| ≤ atol + rtol·|want| everywhere; on failure prints the first
+/// mismatches and the largest difference.
+pub fn assert_close(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let mut bad = Vec::new();
+    let mut max_diff = 0.0f64;
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let d = (f64::from(g) - w).abs();
+        max_diff = max_diff.max(d);
+        if !(d <= atol + rtol * w.abs()) {
+            bad.push((i, g, w, d));
+        }
+    }
+    if !bad.is_empty() {
+        for (i, g, w, d) in bad.iter().take(8) {
+            eprintln!("{what}[{i}]: got {g}, want {w}, diff {d:e}");
+        }
+        panic!("{what}: {} of {} values differ (max diff {max_diff:e}, atol {atol:e}, rtol {rtol:e})", bad.len(), got.len());
+    }
+}
+
+/// A generated "digit" set: `n` images of side×side bytes, each one of ten stroke prototypes
+/// (label = prototype) shifted by up to two pixels, with noise; seeded.
+pub fn synthetic_digits(seed: u64, n: usize, side: usize) -> Dataset {
+    let mut g = SplitMix64::new(seed, STREAM_DATA, 1);
+    let mut images = vec![0u8; n * side * side];
+    let mut labels = vec![0u8; n];
+    let s = side as f64;
+    for k in 0..n {
+        let label = g.below(10) as u8;
+        labels[k] = label;
+        let (dx, dy) = (g.below(5) as f64 - 2.0, g.below(5) as f64 - 2.0);
+        let angle = f64::from(label) * 0.6;
+        for y in 0..side {
+            for x in 0..side {
+                let (fx, fy) = ((x as f64 - dx) / s - 0.5, (y as f64 - dy) / s - 0.5);
+                // a ring of radius depending on the label, cut by a rotated bar
+                let r = (fx * fx + fy * fy).sqrt();
+                let ring = (-((r - 0.18 - 0.015 * f64::from(label)) / 0.04).powi(2)).exp();
+                let along = fx * angle.cos() + fy * angle.sin();
+                let bar = (-(along / 0.035).powi(2)).exp() * if r < 0.3 { 1.0 } else { 0.0 };
+                let v = (ring.max(bar) + 0.05 * g.next_f64()).min(1.0);
+                images[k * side * side + y * side + x] = (v * 255.0) as u8;
+            }
+        }
+    }
+    Dataset { images, labels, rows: side as u32, cols: side as u32 }
+}
