@@ -18,8 +18,14 @@ use vae_webgpu::layout::ld;
 use vae_webgpu::reference;
 use vae_webgpu::rng::{normal_eps, seed_key};
 
-const SHAPES: [(usize, usize, usize); 6] =
-    [(1, 1, 1), (3, 5, 7), (4, 8, 4), (37, 50, 45), (64, 64, 32), (130, 33, 70)];
+const SHAPES: [(usize, usize, usize); 6] = [
+    (1, 1, 1),
+    (3, 5, 7),
+    (4, 8, 4),
+    (37, 50, 45),
+    (64, 64, 32),
+    (130, 33, 70),
+];
 
 fn run(gpu: &Gpu, f: impl FnOnce(&mut wgpu::ComputePass)) {
     let mut enc = gpu.device.create_command_encoder(&Default::default());
@@ -98,7 +104,9 @@ fn check_linear(gpu: &Gpu, form: GemmForm, (rows, inp, out): (usize, usize, usiz
         };
         let pu = gpu.uniform("p", 32);
         gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
-        let bg_f = k.linear.bind_group(gpu, "f", &pu, &xb, &params, &params, &y);
+        let bg_f = k
+            .linear
+            .bind_group(gpu, "f", &pu, &xb, &params, &params, &y);
         let bg_i = k.linear.bind_group(gpu, "i", &pu, &dyb, &params, &xb, &dx);
         let bg_p = k.linear.bind_group(gpu, "p", &pu, &dyb, &xb, &xb, &grads);
         run(gpu, |pass| {
@@ -109,25 +117,81 @@ fn check_linear(gpu: &Gpu, form: GemmForm, (rows, inp, out): (usize, usize, usiz
         let (w64, b64, x64, dy64) = (to_f64(&w), to_f64(&b), to_f64(&x), to_f64(&dy));
         let mut want = vec![0.0; rows * out];
         reference::linear_forward(&mut want, &x64, &w64, &b64, rows, inp, out, relu);
-        let got = unpad(&read(gpu, &y, rows * ld(out)), rows, out, "linear_forward padding");
-        assert_close(&format!("linear_forward relu={relu} {tag}"), &got, &want, 1e-5, 1e-4);
+        let got = unpad(
+            &read(gpu, &y, rows * ld(out)),
+            rows,
+            out,
+            "linear_forward padding",
+        );
+        assert_close(
+            &format!("linear_forward relu={relu} {tag}"),
+            &got,
+            &want,
+            1e-5,
+            1e-4,
+        );
 
         let mut want = vec![0.0; rows * inp];
-        reference::linear_backward_input(&mut want, &dy64, &w64, relu.then_some(&x64[..]), rows, inp, out);
-        let got = unpad(&read(gpu, &dx, rows * ld(inp)), rows, inp, "linear_backward_input padding");
-        assert_close(&format!("linear_backward_input mask={relu} {tag}"), &got, &want, 1e-5, 1e-4);
+        reference::linear_backward_input(
+            &mut want,
+            &dy64,
+            &w64,
+            relu.then_some(&x64[..]),
+            rows,
+            inp,
+            out,
+        );
+        let got = unpad(
+            &read(gpu, &dx, rows * ld(inp)),
+            rows,
+            inp,
+            "linear_backward_input padding",
+        );
+        assert_close(
+            &format!("linear_backward_input mask={relu} {tag}"),
+            &got,
+            &want,
+            1e-5,
+            1e-4,
+        );
 
         let g = read(gpu, &grads, total);
         let mut want = vec![0.0; out * inp];
         reference::linear_backward_weight(&mut want, &dy64, &x64, rows, inp, out);
-        let dw = unpad(&g[w_off..w_off + out * ld(inp)], out, inp, "linear_backward_weight padding");
-        assert_close(&format!("linear_backward_weight {tag}"), &dw, &want, 1e-5, 1e-4);
+        let dw = unpad(
+            &g[w_off..w_off + out * ld(inp)],
+            out,
+            inp,
+            "linear_backward_weight padding",
+        );
+        assert_close(
+            &format!("linear_backward_weight {tag}"),
+            &dw,
+            &want,
+            1e-5,
+            1e-4,
+        );
         let mut want = vec![0.0; out];
         reference::linear_backward_bias(&mut want, &dy64, rows, out);
-        assert_close(&format!("linear_backward_bias {tag}"), &g[b_off..b_off + out], &want, 1e-5, 1e-4);
-        assert!(g[..w_off].iter().all(|&v| v == 0.0), "{tag}: wrote before W");
-        assert!(g[w_off + out * ld(inp)..b_off].iter().all(|&v| v == 0.0), "{tag}: wrote between W and b");
-        assert!(g[b_off + out..].iter().all(|&v| v == 0.0), "{tag}: wrote after b");
+        assert_close(
+            &format!("linear_backward_bias {tag}"),
+            &g[b_off..b_off + out],
+            &want,
+            1e-5,
+            1e-4,
+        );
+        assert!(
+            g[..w_off].iter().all(|&v| v == 0.0),
+            "{tag}: wrote before W"
+        );
+        assert!(
+            g[w_off + out * ld(inp)..b_off].iter().all(|&v| v == 0.0),
+            "{tag}: wrote between W and b"
+        );
+        assert!(
+            g[b_off + out..].iter().all(|&v| v == 0.0),
+            "{tag}: wrote after b"
+        );
     }
 }
 
@@ -160,8 +224,15 @@ fn linear_both_forms_at_vae_sizes() {
 fn gather_batch_matches_reference() {
     let Some(gpu) = gpu() else { return };
     let k = Kernels::new(&gpu, gpu.gemm);
-    for (n_img, inp, ids) in [(1usize, 1usize, vec![0u32]), (5, 13, vec![3, 0, 4, 4]), (40, 784, (0..37).rev().collect())] {
-        let images: Vec<u8> = uniform(9, n_img * inp, 0.0, 256.0).iter().map(|&v| v as u8).collect();
+    for (n_img, inp, ids) in [
+        (1usize, 1usize, vec![0u32]),
+        (5, 13, vec![3, 0, 4, 4]),
+        (40, 784, (0..37).rev().collect()),
+    ] {
+        let images: Vec<u8> = uniform(9, n_img * inp, 0.0, 256.0)
+            .iter()
+            .map(|&v| v as u8)
+            .collect();
         let mut padded = images.clone();
         padded.resize(images.len().div_ceil(16) * 16, 0);
         let rows = ids.len();
@@ -174,8 +245,15 @@ fn gather_batch_matches_reference() {
         let xb = gpu.storage_with("indices", bytemuck::cast_slice(&idx));
         let out = gpu.storage_with("x", bytemuck::cast_slice(&vec![7.0f32; rows * ld(inp)]));
         let bg = k.gather.bind_group(&gpu, &su, &ib, &xb, &out);
-        run(&gpu, |pass| k.gather.gather_batch(&gpu, pass, &bg, 0, &s).unwrap());
-        let got = unpad(&read(&gpu, &out, rows * ld(inp)), rows, inp, "gather padding");
+        run(&gpu, |pass| {
+            k.gather.gather_batch(&gpu, pass, &bg, 0, &s).unwrap()
+        });
+        let got = unpad(
+            &read(&gpu, &out, rows * ld(inp)),
+            rows,
+            inp,
+            "gather padding",
+        );
         let mut want = vec![0.0; rows * inp];
         reference::gather_batch(&mut want, &images, &ids, inp);
         assert_close(&format!("gather_batch IN={inp}"), &got, &want, 1e-7, 0.0);
@@ -196,24 +274,51 @@ fn reparam_forward_and_backward_match_reference() {
         let z_b = gpu.storage("z", (rows * ld(l) * 4) as u64);
         let eps_b = gpu.storage("eps", (rows * l * 4) as u64);
         let dmulv_b = gpu.storage("dmulv", (rows * ld(2 * l) * 4) as u64);
-        let bg = k.reparam.bind_group(&gpu, &su, &mulv_b, &dz_b, &z_b, &eps_b, &dmulv_b);
+        let bg = k
+            .reparam
+            .bind_group(&gpu, &su, &mulv_b, &dz_b, &z_b, &eps_b, &dmulv_b);
         run(&gpu, |pass| {
             k.reparam.reparam_forward(&gpu, pass, &bg, 0, &s).unwrap();
             k.reparam.reparam_backward(&gpu, pass, &bg, 0, &s).unwrap();
         });
         let eps = read(&gpu, &eps_b, rows * l);
         let key = seed_key(42 | (1 << 32));
-        let twin: Vec<f64> = (0..rows * l).map(|i| f64::from(normal_eps(key, 7, i as u32))).collect();
-        assert_close(&format!("reparam eps vs CPU twin L={l}"), &eps, &twin, 1e-4, 1e-4);
+        let twin: Vec<f64> = (0..rows * l)
+            .map(|i| f64::from(normal_eps(key, 7, i as u32)))
+            .collect();
+        assert_close(
+            &format!("reparam eps vs CPU twin L={l}"),
+            &eps,
+            &twin,
+            1e-4,
+            1e-4,
+        );
         let eps64 = to_f64(&eps);
         let mut want = vec![0.0; rows * l];
         reference::reparam_forward(&mut want, &to_f64(&mulv), &eps64, rows, l);
         let got = unpad(&read(&gpu, &z_b, rows * ld(l)), rows, l, "z padding");
-        assert_close(&format!("reparam_forward B={rows} L={l}"), &got, &want, 1e-5, 1e-4);
+        assert_close(
+            &format!("reparam_forward B={rows} L={l}"),
+            &got,
+            &want,
+            1e-5,
+            1e-4,
+        );
         let mut want = vec![0.0; rows * 2 * l];
         reference::reparam_backward(&mut want, &to_f64(&dz), &to_f64(&mulv), &eps64, rows, l);
-        let got = unpad(&read(&gpu, &dmulv_b, rows * ld(2 * l)), rows, 2 * l, "dmulv padding");
-        assert_close(&format!("reparam_backward B={rows} L={l}"), &got, &want, 1e-5, 1e-4);
+        let got = unpad(
+            &read(&gpu, &dmulv_b, rows * ld(2 * l)),
+            rows,
+            2 * l,
+            "dmulv padding",
+        );
+        assert_close(
+            &format!("reparam_backward B={rows} L={l}"),
+            &got,
+            &want,
+            1e-5,
+            1e-4,
+        );
     }
 }
 
@@ -221,7 +326,12 @@ fn reparam_forward_and_backward_match_reference() {
 fn loss_bce_kl_matches_reference() {
     let Some(gpu) = gpu() else { return };
     let k = Kernels::new(&gpu, gpu.gemm);
-    for (rows, inp, l) in [(1usize, 1usize, 1usize), (3, 13, 3), (128, 784, 20), (7, 5, 9)] {
+    for (rows, inp, l) in [
+        (1usize, 1usize, 1usize),
+        (3, 13, 3),
+        (128, 784, 20),
+        (7, 5, 9),
+    ] {
         let s = step(rows, inp, l);
         let su = step_uniform(&gpu, &s);
         let logits = uniform(21, rows * inp, -12.0, 12.0);
@@ -234,17 +344,43 @@ fn loss_bce_kl_matches_reference() {
         let pb = gpu.storage("partials", u64::from(s.loss_groups) * 8);
         let sb = gpu.storage_with("stats", bytemuck::cast_slice(&[0.0f32; 64]));
         let bg = k.loss.bind_group(&gpu, &su, &lb, &xb, &mb, &db, &pb, &sb);
-        run(&gpu, |pass| k.loss.loss_bce_kl(&gpu, pass, &bg, 0, &s).unwrap());
+        run(&gpu, |pass| {
+            k.loss.loss_bce_kl(&gpu, pass, &bg, 0, &s).unwrap()
+        });
         let mut want_d = vec![0.0; rows * inp];
-        let (bce, kl) =
-            reference::loss_bce_kl(&mut want_d, &to_f64(&logits), &to_f64(&x), &to_f64(&mulv), rows, inp, l);
+        let (bce, kl) = reference::loss_bce_kl(
+            &mut want_d,
+            &to_f64(&logits),
+            &to_f64(&x),
+            &to_f64(&mulv),
+            rows,
+            inp,
+            l,
+        );
         let stats = read(&gpu, &sb, 64);
         let rec = &stats[12..16];
-        assert_close(&format!("loss Σ BCE B={rows} IN={inp}"), &rec[..1], &[bce], 1e-4, 1e-5);
-        assert_close(&format!("loss KL B={rows} L={l}"), &rec[1..2], &[kl], 1e-4, 1e-5);
+        assert_close(
+            &format!("loss Σ BCE B={rows} IN={inp}"),
+            &rec[..1],
+            &[bce],
+            1e-4,
+            1e-5,
+        );
+        assert_close(
+            &format!("loss KL B={rows} L={l}"),
+            &rec[1..2],
+            &[kl],
+            1e-4,
+            1e-5,
+        );
         assert_eq!(rec[2], rows as f32);
         assert_eq!(rec[3], 0.0, "non-finite flag");
-        let got = unpad(&read(&gpu, &db, rows * ld(inp)), rows, inp, "dlogits padding");
+        let got = unpad(
+            &read(&gpu, &db, rows * ld(inp)),
+            rows,
+            inp,
+            "dlogits padding",
+        );
         assert_close(&format!("loss dlogits B={rows}"), &got, &want_d, 1e-6, 1e-5);
     }
 }
@@ -255,16 +391,25 @@ fn loss_flags_non_finite() {
     let k = Kernels::new(&gpu, gpu.gemm);
     let s = step(2, 4, 2);
     let su = step_uniform(&gpu, &s);
-    let lb = gpu.storage_with("logits", bytemuck::cast_slice(&[0.0f32, 1.0, f32::NAN, 2.0, 0.0, 0.0, 0.0, 0.0]));
+    let lb = gpu.storage_with(
+        "logits",
+        bytemuck::cast_slice(&[0.0f32, 1.0, f32::NAN, 2.0, 0.0, 0.0, 0.0, 0.0]),
+    );
     let xb = gpu.storage_with("x", bytemuck::cast_slice(&[0.5f32; 8]));
     let mb = gpu.storage_with("mulv", bytemuck::cast_slice(&[0.1f32; 8]));
     let db = gpu.storage("dlogits", 32);
     let pb = gpu.storage("partials", 8);
     let sb = gpu.storage("stats", 64);
     let bg = k.loss.bind_group(&gpu, &su, &lb, &xb, &mb, &db, &pb, &sb);
-    run(&gpu, |pass| k.loss.loss_bce_kl(&gpu, pass, &bg, 0, &s).unwrap());
+    run(&gpu, |pass| {
+        k.loss.loss_bce_kl(&gpu, pass, &bg, 0, &s).unwrap()
+    });
     let rec = read(&gpu, &sb, 16);
-    assert!(rec[15] == 1.0 || !rec[12].is_finite(), "NaN loss must be flagged or visible: {:?}", &rec[12..16]);
+    assert!(
+        rec[15] == 1.0 || !rec[12].is_finite(),
+        "NaN loss must be flagged or visible: {:?}",
+        &rec[12..16]
+    );
 }
 
 #[test]
@@ -288,11 +433,41 @@ fn adam_step_matches_torch_adam_over_three_steps() {
             s.param_vec4s = (n / 4) as u32;
             let su = step_uniform(&gpu, &s);
             let bg = k.adam.bind_group(&gpu, &su, &gb, &pb, &mb, &vb);
-            run(&gpu, |pass| k.adam.adam_step(&gpu, pass, &bg, 0, &s).unwrap());
-            reference::adam_step(&mut p, &to_f64(&g), &mut m, &mut v, 1e-2, 0.9, 0.999, 1e-8, t);
+            run(&gpu, |pass| {
+                k.adam.adam_step(&gpu, pass, &bg, 0, &s).unwrap()
+            });
+            reference::adam_step(
+                &mut p,
+                &to_f64(&g),
+                &mut m,
+                &mut v,
+                1e-2,
+                0.9,
+                0.999,
+                1e-8,
+                t,
+            );
         }
-        assert_close(&format!("adam params n={n}"), &read(&gpu, &pb, n), &p, 1e-6, 1e-5);
-        assert_close(&format!("adam m n={n}"), &read(&gpu, &mb, n), &m, 1e-6, 1e-5);
-        assert_close(&format!("adam v n={n}"), &read(&gpu, &vb, n), &v, 1e-6, 1e-5);
+        assert_close(
+            &format!("adam params n={n}"),
+            &read(&gpu, &pb, n),
+            &p,
+            1e-6,
+            1e-5,
+        );
+        assert_close(
+            &format!("adam m n={n}"),
+            &read(&gpu, &mb, n),
+            &m,
+            1e-6,
+            1e-5,
+        );
+        assert_close(
+            &format!("adam v n={n}"),
+            &read(&gpu, &vb, n),
+            &v,
+            1e-6,
+            1e-5,
+        );
     }
 }

@@ -4,10 +4,14 @@
 use vae_webgpu::kernels::{self, adam, gather, linear, loss, reparam, StepParams};
 
 fn module(source: &str, file: &str) -> naga::Module {
-    let m = naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{file}: {}", e.emit_to_string(source)));
-    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
-        .validate(&m)
-        .unwrap_or_else(|e| panic!("{file} does not validate: {e:?}"));
+    let m = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{file}: {}", e.emit_to_string(source)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    )
+    .validate(&m)
+    .unwrap_or_else(|e| panic!("{file} does not validate: {e:?}"));
     m
 }
 
@@ -36,41 +40,82 @@ fn every_shader_parses_and_validates() {
         assert!(!m.entry_points.is_empty(), "{file} has no entry point");
         for e in &m.entry_points {
             let family = file.trim_end_matches(".wgsl");
-            assert!(e.name.starts_with(&format!("{family}_")), "{file}: entry point {} is not named {family}_*", e.name);
+            assert!(
+                e.name.starts_with(&format!("{family}_")),
+                "{file}: entry point {} is not named {family}_*",
+                e.name
+            );
         }
     }
 }
 
 #[test]
 fn params_structs_match_their_rust_twins() {
-    let step_files = [kernels::GATHER_WGSL, kernels::REPARAM_WGSL, kernels::LOSS_WGSL, kernels::ADAM_WGSL];
+    let step_files = [
+        kernels::GATHER_WGSL,
+        kernels::REPARAM_WGSL,
+        kernels::LOSS_WGSL,
+        kernels::ADAM_WGSL,
+    ];
     for src in step_files {
-        assert_eq!(struct_size(&module(src, "step"), "StepParams") as usize, std::mem::size_of::<StepParams>());
+        assert_eq!(
+            struct_size(&module(src, "step"), "StepParams") as usize,
+            std::mem::size_of::<StepParams>()
+        );
     }
     assert_eq!(std::mem::size_of::<StepParams>(), 64);
     let lin = module(kernels::LINEAR_WGSL, "linear.wgsl");
-    assert_eq!(struct_size(&lin, "LinearParams") as usize, std::mem::size_of::<linear::LinearParams>());
+    assert_eq!(
+        struct_size(&lin, "LinearParams") as usize,
+        std::mem::size_of::<linear::LinearParams>()
+    );
     // Field order: check the names too.
     let fields = |m: &naga::Module, name: &str| -> Vec<String> {
         m.types
             .iter()
             .find_map(|(_, t)| match (&t.name, &t.inner) {
-                (Some(n), naga::TypeInner::Struct { members, .. }) if n == name => {
-                    Some(members.iter().map(|f| f.name.clone().unwrap_or_default()).collect())
-                }
+                (Some(n), naga::TypeInner::Struct { members, .. }) if n == name => Some(
+                    members
+                        .iter()
+                        .map(|f| f.name.clone().unwrap_or_default())
+                        .collect(),
+                ),
                 _ => None,
             })
             .unwrap()
     };
     assert_eq!(
         fields(&lin, "LinearParams"),
-        ["rows", "out_features", "in_features", "weight_offset", "bias_offset", "flags", "_pad0", "_pad1"]
+        [
+            "rows",
+            "out_features",
+            "in_features",
+            "weight_offset",
+            "bias_offset",
+            "flags",
+            "_pad0",
+            "_pad1"
+        ]
     );
     assert_eq!(
         fields(&module(kernels::ADAM_WGSL, "adam.wgsl"), "StepParams"),
         [
-            "rows", "in_features", "latent", "index_offset", "rng_step", "seed_lo", "seed_hi", "slot", "lr", "beta1",
-            "beta2", "eps", "step_size", "bc2_sqrt", "param_vec4s", "loss_groups"
+            "rows",
+            "in_features",
+            "latent",
+            "index_offset",
+            "rng_step",
+            "seed_lo",
+            "seed_hi",
+            "slot",
+            "lr",
+            "beta1",
+            "beta2",
+            "eps",
+            "step_size",
+            "bc2_sqrt",
+            "param_vec4s",
+            "loss_groups"
         ]
     );
 }
@@ -86,15 +131,34 @@ fn workgroup_sizes_match_rust_constants() {
         "linear_backward_input_tiled",
         "linear_backward_weight_tiled",
     ] {
-        assert_eq!(workgroup(&lin, e), [linear::BLOCK_X, linear::BLOCK_Y, 1], "{e}");
+        assert_eq!(
+            workgroup(&lin, e),
+            [linear::BLOCK_X, linear::BLOCK_Y, 1],
+            "{e}"
+        );
     }
-    assert_eq!(workgroup(&lin, "linear_backward_bias"), [linear::BIAS_WG, 1, 1]);
-    assert_eq!(workgroup(&module(kernels::GATHER_WGSL, "gather"), "gather_batch"), [gather::GATHER_WG, 1, 1]);
+    assert_eq!(
+        workgroup(&lin, "linear_backward_bias"),
+        [linear::BIAS_WG, 1, 1]
+    );
+    assert_eq!(
+        workgroup(&module(kernels::GATHER_WGSL, "gather"), "gather_batch"),
+        [gather::GATHER_WG, 1, 1]
+    );
     let rep = module(kernels::REPARAM_WGSL, "reparam");
-    assert_eq!(workgroup(&rep, "reparam_forward"), [reparam::REPARAM_WG, 1, 1]);
-    assert_eq!(workgroup(&rep, "reparam_backward"), [reparam::REPARAM_WG, 1, 1]);
+    assert_eq!(
+        workgroup(&rep, "reparam_forward"),
+        [reparam::REPARAM_WG, 1, 1]
+    );
+    assert_eq!(
+        workgroup(&rep, "reparam_backward"),
+        [reparam::REPARAM_WG, 1, 1]
+    );
     let lo = module(kernels::LOSS_WGSL, "loss");
     assert_eq!(workgroup(&lo, "loss_bce_kl"), [loss::LOSS_WG, 1, 1]);
     assert_eq!(workgroup(&lo, "loss_reduce"), [loss::LOSS_WG, 1, 1]);
-    assert_eq!(workgroup(&module(kernels::ADAM_WGSL, "adam"), "adam_step"), [adam::ADAM_WG, 1, 1]);
+    assert_eq!(
+        workgroup(&module(kernels::ADAM_WGSL, "adam"), "adam_step"),
+        [adam::ADAM_WG, 1, 1]
+    );
 }

@@ -24,7 +24,9 @@ pub fn gpu() -> Option<Gpu> {
 /// `n` uniform values in [lo, hi), seeded.
 pub fn uniform(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     let mut g = SplitMix64::new(seed, STREAM_DATA, 0);
-    (0..n).map(|_| lo + (hi - lo) * g.next_f64() as f32).collect()
+    (0..n)
+        .map(|_| lo + (hi - lo) * g.next_f64() as f32)
+        .collect()
 }
 
 /// Dense (rows, cols) → rows padded to ld(cols) with zeros.
@@ -41,7 +43,11 @@ pub fn unpad(padded: &[f32], rows: usize, cols: usize, what: &str) -> Vec<f32> {
     let mut out = Vec::with_capacity(rows * cols);
     for r in 0..rows {
         let row = &padded[r * ld(cols)..(r + 1) * ld(cols)];
-        assert!(row[cols..].iter().all(|&v| v == 0.0), "{what}: padding of row {r} is not zero: {:?}", &row[cols..]);
+        assert!(
+            row[cols..].iter().all(|&v| v == 0.0),
+            "{what}: padding of row {r} is not zero: {:?}",
+            &row[cols..]
+        );
         out.extend_from_slice(&row[..cols]);
     }
     out
@@ -68,7 +74,11 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64)
         for (i, g, w, d) in bad.iter().take(8) {
             eprintln!("{what}[{i}]: got {g}, want {w}, diff {d:e}");
         }
-        panic!("{what}: {} of {} values differ (max diff {max_diff:e}, atol {atol:e}, rtol {rtol:e})", bad.len(), got.len());
+        panic!(
+            "{what}: {} of {} values differ (max diff {max_diff:e}, atol {atol:e}, rtol {rtol:e})",
+            bad.len(),
+            got.len()
+        );
     }
 }
 
@@ -97,5 +107,10 @@ pub fn synthetic_digits(seed: u64, n: usize, side: usize) -> Dataset {
             }
         }
     }
-    Dataset { images, labels, rows: side as u32, cols: side as u32 }
+    Dataset {
+        images,
+        labels,
+        rows: side as u32,
+        cols: side as u32,
+    }
 }
