@@ -61,6 +61,17 @@ pub struct Activations {
     pub dh1: wgpu::Buffer,
 }
 
+/// How a linear layer is wired: (layer index, input activation, output activation, gradient of
+/// the output, gradient of the input (none for fc1), flags).
+type Wiring<'a> = (
+    usize,
+    &'a wgpu::Buffer,
+    &'a wgpu::Buffer,
+    &'a wgpu::Buffer,
+    Option<&'a wgpu::Buffer>,
+    u32,
+);
+
 struct LayerPlan {
     params: LinearParams,
     forward: wgpu::BindGroup,
@@ -139,7 +150,7 @@ impl VaeModel {
             .into_iter()
             .max()
             .unwrap_or(0);
-        let max_binding = u64::from(gpu.device.limits().max_storage_buffer_binding_size);
+        let max_binding = gpu.device.limits().max_storage_buffer_binding_size;
         if largest > max_binding {
             return Err(VaeError::MissingLimit {
                 adapter: gpu.info.name.clone(),
@@ -236,7 +247,7 @@ impl VaeModel {
         bytes.extend_from_slice(&train.images);
         bytes.extend_from_slice(&test.images);
         let size = (bytes.len() as u64).div_ceil(16) * 16;
-        let max_binding = u64::from(gpu.device.limits().max_storage_buffer_binding_size);
+        let max_binding = gpu.device.limits().max_storage_buffer_binding_size;
         if size > max_binding {
             return Err(VaeError::MissingLimit {
                 adapter: gpu.info.name.clone(),
@@ -318,14 +329,7 @@ impl VaeModel {
         }
         let a = &self.act;
         // (layer, input activation, output activation, output gradient, input gradient, flags)
-        let wiring: [(
-            usize,
-            &wgpu::Buffer,
-            &wgpu::Buffer,
-            &wgpu::Buffer,
-            Option<&wgpu::Buffer>,
-            u32,
-        ); 4] = [
+        let wiring: [Wiring; 4] = [
             (0, &a.x, &a.h1, &a.dh1, None, FLAG_RELU),
             (1, &a.h1, &a.mulv, &a.dmulv, Some(&a.dh1), FLAG_RELU_MASK),
             (2, &a.z, &a.h4, &a.dh4, Some(&a.dz), FLAG_RELU),

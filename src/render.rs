@@ -12,11 +12,7 @@ pub fn grid(
     per_row: usize,
     pad: usize,
 ) -> (usize, usize, Vec<u8>) {
-    let n = if h * w == 0 {
-        0
-    } else {
-        images.len() / (h * w)
-    };
+    let n = images.len().checked_div(h * w).unwrap_or(0);
     let per_row = per_row.max(1);
     let rows = n.div_ceil(per_row).max(1);
     let cols = per_row.min(n.max(1));

@@ -226,7 +226,7 @@ impl Trainer {
             .pool
             .pop()
             .unwrap_or_else(|| self.gpu.staging("stats readback", size));
-        let first = (self.slots_scheduled % u64::from(STATS_SLOTS)) as u64;
+        let first = self.slots_scheduled % u64::from(STATS_SLOTS);
         let head = count.min(u64::from(STATS_SLOTS) - first);
         let mut enc = self
             .gpu

@@ -6,6 +6,7 @@
 //! error is below ~1e-5 relative; 1e-5 absolute + 1e-4 relative leaves margin without hiding an
 //! indexing bug (which gives O(1) errors). Transcendentals (exp, log, cos) in WGSL are allowed a
 //! few ulp more, hence 1e-4 relative where they appear.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -2,123 +2,136 @@
 //!
 //! `cargo run --release --bin vae-train -- --epochs 1 --data data/mnist --out out`
 
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::time::Instant;
-
-use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
-use vae_webgpu::gpu::Gpu;
-use vae_webgpu::model::StepKind;
-use vae_webgpu::render::grid;
-use vae_webgpu::train::Trainer;
-use vae_webgpu::{checkpoint, mnist, VaeConfig, VaeError};
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "vae-train",
-    version,
-    about = "Train the MNIST VAE (784-400-20) on the GPU through wgpu"
-)]
-struct Args {
-    /// Number of epochs to train.
-    #[arg(long, default_value_t = 15)]
-    epochs: usize,
-    /// Stop after this many training steps in total (default: all epochs).
-    #[arg(long)]
-    steps: Option<u64>,
-    /// Input batch size for training and testing.
-    #[arg(long = "batch-size", default_value_t = 128)]
-    batch_size: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
-    /// Hidden layer width.
-    #[arg(long, default_value_t = 400)]
-    hidden: usize,
-    /// Latent dimensions.
-    #[arg(long, default_value_t = 20)]
-    latent: usize,
-    /// Random seed (init, shuffling, ε).
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Directory with the four MNIST IDX files (raw or .gz).
-    #[arg(long, default_value = "data/mnist")]
-    data: PathBuf,
-    /// Directory for PNGs and checkpoints.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
-    /// Log every this many steps (as the reference's --log-interval).
-    #[arg(long = "log-interval", default_value_t = 100)]
-    log_interval: u32,
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    // The trainer CLI is native only; in a browser the page drives the same core.
 }
 
-fn io_err(path: &Path, e: impl std::fmt::Display) -> VaeError {
-    VaeError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use std::path::{Path, PathBuf};
+    use std::process::ExitCode;
+    use std::time::Instant;
+
+    use clap::Parser;
+    use indicatif::{ProgressBar, ProgressStyle};
+    use vae_webgpu::gpu::Gpu;
+    use vae_webgpu::model::StepKind;
+    use vae_webgpu::render::grid;
+    use vae_webgpu::train::Trainer;
+    use vae_webgpu::{checkpoint, mnist, VaeConfig, VaeError};
+
+    #[derive(Parser, Debug)]
+    #[command(
+        name = "vae-train",
+        version,
+        about = "Train the MNIST VAE (784-400-20) on the GPU through wgpu"
+    )]
+    struct Args {
+        /// Number of epochs to train.
+        #[arg(long, default_value_t = 15)]
+        epochs: usize,
+        /// Stop after this many training steps in total (default: all epochs).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Input batch size for training and testing.
+        #[arg(long = "batch-size", default_value_t = 128)]
+        batch_size: usize,
+        /// Adam learning rate.
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f32,
+        /// Hidden layer width.
+        #[arg(long, default_value_t = 400)]
+        hidden: usize,
+        /// Latent dimensions.
+        #[arg(long, default_value_t = 20)]
+        latent: usize,
+        /// Random seed (init, shuffling, ε).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory with the four MNIST IDX files (raw or .gz).
+        #[arg(long, default_value = "data/mnist")]
+        data: PathBuf,
+        /// Directory for PNGs and checkpoints.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Log every this many steps (as the reference's --log-interval).
+        #[arg(long = "log-interval", default_value_t = 100)]
+        log_interval: u32,
     }
-}
 
-fn write_png(path: &Path, images: &[f32], per_row: usize, side: usize) -> Result<(), VaeError> {
-    let (w, h, px) = grid(images, side, side, per_row, 2);
-    let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| io_err(path, e))?;
-    writer.write_image_data(&px).map_err(|e| io_err(path, e))?;
-    Ok(())
-}
-
-fn run(args: Args) -> Result<(), VaeError> {
-    let cfg = VaeConfig {
-        hidden: args.hidden,
-        latent: args.latent,
-        batch_size: args.batch_size,
-        lr: args.lr,
-        epochs: args.epochs,
-        seed: args.seed,
-        ..VaeConfig::default()
-    };
-    cfg.validate(None)?;
-    if args.log_interval == 0 {
-        return Err(VaeError::config("log-interval", "must be at least 1"));
-    }
-    let (train, test) = mnist::load_mnist_dir(&args.data)?;
-    let cfg = VaeConfig {
-        input: train.pixels(),
-        ..cfg
-    };
-    std::fs::create_dir_all(&args.out).map_err(|e| io_err(&args.out, e))?;
-    let gpu = pollster::block_on(Gpu::new())?;
-    eprintln!("adapter: {} — GEMM form {:?}", gpu.adapter_name(), gpu.gemm);
-    let mut trainer = Trainer::new(gpu, &cfg, &train, &test)?;
-    trainer.readback_every = args.log_interval;
-    let side = train.rows as usize;
-    let n_train = train.len() as u64;
-    let max_steps = args.steps.unwrap_or(u64::MAX);
-    let style =
-        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} {msg}")
-            .map_err(|e| VaeError::Gpu(e.to_string()))?
-            .progress_chars("=> ");
-    for epoch in 1..=cfg.epochs as u64 {
-        if trainer.global_step >= max_steps {
-            break;
+    fn io_err(path: &Path, e: impl std::fmt::Display) -> VaeError {
+        VaeError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
         }
-        let bar = ProgressBar::new(u64::from(trainer.steps_per_epoch))
-            .with_style(style.clone())
-            .with_prefix(epoch.to_string());
-        let started = Instant::now();
-        let mut train_sum = 0.0f64;
-        let mut seen = 0u64;
-        let mut report = |recs: Vec<vae_webgpu::train::StepRecord>, bar: &ProgressBar| {
-            for r in recs.iter().filter(|r| r.kind == StepKind::Train) {
-                train_sum += f64::from(r.recon) + f64::from(r.kl);
-                seen += u64::from(r.rows);
-                if r.step % args.log_interval == 0 || r.step == 1 {
-                    let done = u64::from(r.step - 1) * cfg.batch_size as u64;
-                    bar.suspend(|| println!(
+    }
+
+    fn write_png(path: &Path, images: &[f32], per_row: usize, side: usize) -> Result<(), VaeError> {
+        let (w, h, px) = grid(images, side, side, per_row, 2);
+        let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| io_err(path, e))?;
+        writer.write_image_data(&px).map_err(|e| io_err(path, e))?;
+        Ok(())
+    }
+
+    fn run(args: Args) -> Result<(), VaeError> {
+        let cfg = VaeConfig {
+            hidden: args.hidden,
+            latent: args.latent,
+            batch_size: args.batch_size,
+            lr: args.lr,
+            epochs: args.epochs,
+            seed: args.seed,
+            ..VaeConfig::default()
+        };
+        cfg.validate(None)?;
+        if args.log_interval == 0 {
+            return Err(VaeError::config("log-interval", "must be at least 1"));
+        }
+        let (train, test) = mnist::load_mnist_dir(&args.data)?;
+        let cfg = VaeConfig {
+            input: train.pixels(),
+            ..cfg
+        };
+        std::fs::create_dir_all(&args.out).map_err(|e| io_err(&args.out, e))?;
+        let gpu = pollster::block_on(Gpu::new())?;
+        eprintln!("adapter: {} — GEMM form {:?}", gpu.adapter_name(), gpu.gemm);
+        let mut trainer = Trainer::new(gpu, &cfg, &train, &test)?;
+        trainer.readback_every = args.log_interval;
+        let side = train.rows as usize;
+        let n_train = train.len() as u64;
+        let max_steps = args.steps.unwrap_or(u64::MAX);
+        let style = ProgressStyle::with_template(
+            "epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} {msg}",
+        )
+        .map_err(|e| VaeError::Gpu(e.to_string()))?
+        .progress_chars("=> ");
+        for epoch in 1..=cfg.epochs as u64 {
+            if trainer.global_step >= max_steps {
+                break;
+            }
+            let bar = ProgressBar::new(u64::from(trainer.steps_per_epoch))
+                .with_style(style.clone())
+                .with_prefix(epoch.to_string());
+            let started = Instant::now();
+            let mut train_sum = 0.0f64;
+            let mut seen = 0u64;
+            let mut report = |recs: Vec<vae_webgpu::train::StepRecord>, bar: &ProgressBar| {
+                for r in recs.iter().filter(|r| r.kind == StepKind::Train) {
+                    train_sum += f64::from(r.recon) + f64::from(r.kl);
+                    seen += u64::from(r.rows);
+                    if r.step % args.log_interval == 0 || r.step == 1 {
+                        let done = u64::from(r.step - 1) * cfg.batch_size as u64;
+                        bar.suspend(|| println!(
                         "Train Epoch: {} [{}/{} ({:.0}%)]\tLoss: {:.6}\t(recon {:.4}, KL {:.4} per sample)",
                         r.epoch,
                         done,
@@ -128,87 +141,88 @@ fn run(args: Args) -> Result<(), VaeError> {
                         r.recon / r.rows as f32,
                         r.kl / r.rows as f32,
                     ));
+                    }
+                    bar.set_position(u64::from(r.step));
                 }
-                bar.set_position(u64::from(r.step));
+            };
+            loop {
+                let left = max_steps - trainer.global_step;
+                if left == 0 {
+                    break;
+                }
+                trainer.submit_train(left.min(16) as u32)?;
+                report(trainer.poll()?, &bar);
+                if trainer.epoch_finished() {
+                    break;
+                }
+            }
+            report(pollster::block_on(trainer.flush())?, &bar);
+            let secs = started.elapsed().as_secs_f64();
+            bar.finish_and_clear();
+            let eval = pollster::block_on(trainer.evaluate())?;
+            println!(
+                "====> Epoch: {epoch} Average loss: {:.4}  ({seen} samples, {:.0} samples/s)",
+                train_sum / seen.max(1) as f64,
+                seen as f64 / secs
+            );
+            println!(
+                "====> Test set loss: {:.4}  (recon {:.4}, KL {:.4} per sample)",
+                eval.per_sample(),
+                eval.recon / eval.count as f64,
+                eval.kl / eval.count as f64
+            );
+            let n = 8.min(test.len());
+            let ids: Vec<u32> = (0..n as u32).collect();
+            let (orig, recon) = pollster::block_on(trainer.reconstruct(&ids))?;
+            let mut both = orig;
+            both.extend(recon);
+            write_png(
+                &args.out.join(format!("reconst-{epoch}.png")),
+                &both,
+                n,
+                side,
+            )?;
+            let samples = pollster::block_on(trainer.sample(64, args.seed.wrapping_add(epoch)))?;
+            write_png(
+                &args.out.join(format!("sampled-{epoch}.png")),
+                &samples,
+                8,
+                side,
+            )?;
+            let flat = pollster::block_on(trainer.read_params())?;
+            let bytes = checkpoint::save(
+                &trainer.model.layout,
+                &flat,
+                &[
+                    ("epoch", epoch.to_string()),
+                    ("step", trainer.global_step.to_string()),
+                    ("format", "pt".into()),
+                ],
+            )?;
+            let ck = args.out.join(format!("vae-epoch-{epoch}.safetensors"));
+            std::fs::write(&ck, bytes).map_err(|e| io_err(&ck, e))?;
+        }
+        Ok(())
+    }
+
+    pub fn main() -> ExitCode {
+        let args = match Args::try_parse() {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
             }
         };
-        loop {
-            let left = max_steps - trainer.global_step;
-            if left == 0 {
-                break;
+        match run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("vae-train: error: {e}");
+                ExitCode::FAILURE
             }
-            trainer.submit_train(left.min(16) as u32)?;
-            report(trainer.poll()?, &bar);
-            if trainer.epoch_finished() {
-                break;
-            }
-        }
-        report(pollster::block_on(trainer.flush())?, &bar);
-        let secs = started.elapsed().as_secs_f64();
-        bar.finish_and_clear();
-        let eval = pollster::block_on(trainer.evaluate())?;
-        println!(
-            "====> Epoch: {epoch} Average loss: {:.4}  ({seen} samples, {:.0} samples/s)",
-            train_sum / seen.max(1) as f64,
-            seen as f64 / secs
-        );
-        println!(
-            "====> Test set loss: {:.4}  (recon {:.4}, KL {:.4} per sample)",
-            eval.per_sample(),
-            eval.recon / eval.count as f64,
-            eval.kl / eval.count as f64
-        );
-        let n = 8.min(test.len());
-        let ids: Vec<u32> = (0..n as u32).collect();
-        let (orig, recon) = pollster::block_on(trainer.reconstruct(&ids))?;
-        let mut both = orig;
-        both.extend(recon);
-        write_png(
-            &args.out.join(format!("reconst-{epoch}.png")),
-            &both,
-            n,
-            side,
-        )?;
-        let samples = pollster::block_on(trainer.sample(64, args.seed.wrapping_add(epoch)))?;
-        write_png(
-            &args.out.join(format!("sampled-{epoch}.png")),
-            &samples,
-            8,
-            side,
-        )?;
-        let flat = pollster::block_on(trainer.read_params())?;
-        let bytes = checkpoint::save(
-            &trainer.model.layout,
-            &flat,
-            &[
-                ("epoch", epoch.to_string()),
-                ("step", trainer.global_step.to_string()),
-                ("format", "pt".into()),
-            ],
-        )?;
-        let ck = args.out.join(format!("vae-epoch-{epoch}.safetensors"));
-        std::fs::write(&ck, bytes).map_err(|e| io_err(&ck, e))?;
-    }
-    Ok(())
-}
-
-fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("vae-train: error: {e}");
-            ExitCode::FAILURE
         }
     }
 }

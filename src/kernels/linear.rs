@@ -76,6 +76,7 @@ impl LinearKernels {
     }
 
     /// Bindings: params uniform, then a, b, aux (read) and c (written); see linear.wgsl.
+    #[allow(clippy::too_many_arguments)]
     pub fn bind_group(
         &self,
         gpu: &Gpu,

@@ -66,7 +66,7 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64)
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let d = (f64::from(g) - w).abs();
         max_diff = max_diff.max(d);
-        if !(d <= atol + rtol * w.abs()) {
+        if d.is_nan() || d > atol + rtol * w.abs() {
             bad.push((i, g, w, d));
         }
     }

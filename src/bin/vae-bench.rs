@@ -1,0 +1,322 @@
+//! Benchmarks on the adapter in use (figures, never assertions): training samples/s at batch 128,
+//! each GEMM shape of a step in both forms, dispatches per step, and CPU time per step.
+//!
+//! `cargo run --release --bin vae-bench -- [--runs 5] [--steps 100] [--data data/mnist]`
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    bench::main()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod bench {
+    use std::process::ExitCode;
+    use std::time::Instant;
+
+    use clap::Parser;
+    use vae_webgpu::gpu::{GemmForm, Gpu};
+    use vae_webgpu::kernels::linear::LinearParams;
+    use vae_webgpu::kernels::Kernels;
+    use vae_webgpu::layout::ld;
+    use vae_webgpu::mnist::{load_mnist_dir, Dataset};
+    use vae_webgpu::model::{StepKind, StepSpec, VaeModel};
+    use vae_webgpu::rng::{SplitMix64, STREAM_DATA};
+    use vae_webgpu::train::Trainer;
+    use vae_webgpu::{VaeConfig, VaeError};
+
+    /// FLOPs of one training sample of the 784-400-20 VAE (forward 1.30 M, backward 1.98 M).
+    pub const FLOP_PER_SAMPLE: f64 = 3.28e6;
+
+    #[derive(Parser, Debug)]
+    #[command(
+        name = "vae-bench",
+        about = "Benchmark the VAE's training step and kernels on this adapter"
+    )]
+    struct Args {
+        /// Timed runs per figure (the median is reported with min and max).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Training steps per timed run.
+        #[arg(long, default_value_t = 100)]
+        steps: u32,
+        /// Kernel launches per timed GEMM run.
+        #[arg(long, default_value_t = 20)]
+        reps: u32,
+        /// MNIST directory (generated data of the same size is used if it is missing).
+        #[arg(long, default_value = "data/mnist")]
+        data: std::path::PathBuf,
+    }
+
+    struct Stat {
+        median: f64,
+        min: f64,
+        max: f64,
+    }
+
+    fn stat(mut v: Vec<f64>) -> Stat {
+        v.sort_by(f64::total_cmp);
+        Stat {
+            median: v[v.len() / 2],
+            min: v[0],
+            max: v[v.len() - 1],
+        }
+    }
+
+    fn data(args: &Args) -> (Dataset, Dataset, &'static str) {
+        if let Ok((train, test)) = load_mnist_dir(&args.data) {
+            return (train, test, "MNIST");
+        }
+        let mut g = SplitMix64::new(1, STREAM_DATA, 0);
+        let mut make = |n: usize| Dataset {
+            images: (0..n * 784)
+                .map(|_| {
+                    if g.next_f64() < 0.8 {
+                        0
+                    } else {
+                        g.below(256) as u8
+                    }
+                })
+                .collect(),
+            labels: vec![0; n],
+            rows: 28,
+            cols: 28,
+        };
+        (make(60_000), make(10_000), "generated (MNIST not found)")
+    }
+
+    fn train_throughput(
+        gpu: Gpu,
+        args: &Args,
+        train: &Dataset,
+        test: &Dataset,
+    ) -> Result<(Stat, Gpu), VaeError> {
+        let cfg = VaeConfig::default();
+        let mut t = Trainer::new(gpu, &cfg, train, test)?;
+        t.readback_every = 100;
+        t.submit_train(20)?;
+        pollster::block_on(t.flush())?;
+        let mut rates = Vec::new();
+        for _ in 0..args.runs {
+            let start = Instant::now();
+            let mut left = args.steps;
+            while left > 0 {
+                left -= t.submit_train(left)?;
+                t.poll()?;
+            }
+            pollster::block_on(t.flush())?;
+            rates.push(f64::from(args.steps) * 128.0 / start.elapsed().as_secs_f64());
+        }
+        Ok((stat(rates), t.gpu))
+    }
+
+    /// Host time to record one training step (encode only, no submit), in microseconds.
+    fn cpu_per_step(gpu: &Gpu, train: &Dataset, test: &Dataset) -> Result<Stat, VaeError> {
+        let mut model = VaeModel::new(gpu, &VaeConfig::default())?;
+        model.attach_data(gpu, train, test)?;
+        let specs: Vec<StepSpec> = (0..64)
+            .map(|i| StepSpec {
+                kind: StepKind::Train,
+                rows: 128,
+                index_offset: i * 128,
+                rng_step: i,
+                slot: i,
+                t: 1,
+            })
+            .collect();
+        let mut us = Vec::new();
+        for _ in 0..7 {
+            let start = Instant::now();
+            let cmd = model.encode_steps(gpu, &specs)?;
+            us.push(start.elapsed().as_secs_f64() * 1e6 / 64.0);
+            drop(cmd);
+        }
+        Ok(stat(us))
+    }
+
+    struct Shape {
+        name: &'static str,
+        rows: u32,
+        inp: u32,
+        out: u32,
+    }
+
+    /// GFLOP/s of each product of a linear layer at batch 128.
+    fn gemm(gpu: &Gpu, form: GemmForm, s: &Shape, args: &Args) -> Result<[Stat; 3], VaeError> {
+        let k = Kernels::new(gpu, form);
+        let (m, i, o) = (s.rows as usize, s.inp as usize, s.out as usize);
+        let wn = o * ld(i) + ld(o);
+        let fill = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|j| ((j * 7919) % 97) as f32 / 97.0 - 0.5)
+                .collect()
+        };
+        let params = gpu.storage_with("params", bytemuck::cast_slice(&fill(wn)));
+        let x = gpu.storage_with("x", bytemuck::cast_slice(&fill(m * ld(i))));
+        let dy = gpu.storage_with("dy", bytemuck::cast_slice(&fill(m * ld(o))));
+        let y = gpu.storage("y", (m * ld(o) * 4) as u64);
+        let dx = gpu.storage("dx", (m * ld(i) * 4) as u64);
+        let grads = gpu.storage("grads", (wn * 4) as u64);
+        let p = LinearParams {
+            rows: s.rows,
+            out_features: s.out,
+            in_features: s.inp,
+            weight_offset: 0,
+            bias_offset: (o * ld(i)) as u32,
+            flags: 3,
+            _pad0: 0,
+            _pad1: 0,
+        };
+        let pu = gpu.uniform("p", 32);
+        gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+        let bg_f = k.linear.bind_group(gpu, "f", &pu, &x, &params, &params, &y);
+        let bg_i = k.linear.bind_group(gpu, "i", &pu, &dy, &params, &x, &dx);
+        let bg_p = k.linear.bind_group(gpu, "p", &pu, &dy, &x, &x, &grads);
+        let flop = 2.0 * m as f64 * i as f64 * o as f64;
+        let mut out = Vec::new();
+        for which in 0..3 {
+            let mut rates = Vec::new();
+            for run in 0..=args.runs {
+                let mut enc = gpu.device.create_command_encoder(&Default::default());
+                {
+                    let mut pass = enc.begin_compute_pass(&Default::default());
+                    for _ in 0..args.reps {
+                        match which {
+                            0 => k.linear.forward(gpu, &mut pass, &bg_f, &p)?,
+                            1 => k.linear.backward_input(gpu, &mut pass, &bg_i, &p)?,
+                            _ => k.linear.backward_params(gpu, &mut pass, &bg_p, &p)?,
+                        }
+                    }
+                }
+                let start = Instant::now();
+                gpu.queue.submit([enc.finish()]);
+                gpu.wait_idle()?;
+                if run > 0 {
+                    rates.push(flop * f64::from(args.reps) / start.elapsed().as_secs_f64() / 1e9);
+                }
+            }
+            out.push(stat(rates));
+        }
+        let mut it = out.into_iter();
+        match (it.next(), it.next(), it.next()) {
+            (Some(a), Some(b), Some(c)) => Ok([a, b, c]),
+            _ => Err(VaeError::Gpu("benchmark produced no figures".into())),
+        }
+    }
+
+    fn run(args: Args) -> Result<(), VaeError> {
+        if args.runs == 0 || args.steps == 0 || args.reps == 0 {
+            return Err(VaeError::config("runs/steps/reps", "must be at least 1"));
+        }
+        let gpu = pollster::block_on(Gpu::new())?;
+        let (train, test, source) = data(&args);
+        println!("adapter: {}", gpu.adapter_name());
+        println!("data: {source}; runs: {} (median [min–max])", args.runs);
+        println!();
+        let cpu = cpu_per_step(&gpu, &train, &test)?;
+        let (tp, gpu) = train_throughput(gpu, &args, &train, &test)?;
+        println!("| figure | median | min | max |");
+        println!("|---|---|---|---|");
+        println!(
+            "| training samples/s (batch 128, {} steps a run) | {:.0} | {:.0} | {:.0} |",
+            args.steps, tp.median, tp.min, tp.max
+        );
+        println!(
+            "| useful GFLOP/s (3.28 MFLOP a sample) | {:.2} | {:.2} | {:.2} |",
+            tp.median * FLOP_PER_SAMPLE / 1e9,
+            tp.min * FLOP_PER_SAMPLE / 1e9,
+            tp.max * FLOP_PER_SAMPLE / 1e9
+        );
+        println!(
+            "| ms per training step | {:.2} | {:.2} | {:.2} |",
+            128e3 / tp.median,
+            128e3 / tp.max,
+            128e3 / tp.min
+        );
+        println!(
+            "| CPU µs to record a step | {:.1} | {:.1} | {:.1} |",
+            cpu.median, cpu.min, cpu.max
+        );
+        println!(
+            "| dispatches per training step | {} | | |",
+            VaeModel::dispatches_per_train_step()
+        );
+        println!(
+            "| steps per submit (max) | {} | | |",
+            vae_webgpu::kernels::MAX_STEPS_PER_SUBMIT
+        );
+        println!();
+        let shapes = [
+            Shape {
+                name: "fc1 784→400",
+                rows: 128,
+                inp: 784,
+                out: 400,
+            },
+            Shape {
+                name: "fc2|fc3 400→40",
+                rows: 128,
+                inp: 400,
+                out: 40,
+            },
+            Shape {
+                name: "fc4 20→400",
+                rows: 128,
+                inp: 20,
+                out: 400,
+            },
+            Shape {
+                name: "fc5 400→784",
+                rows: 128,
+                inp: 400,
+                out: 784,
+            },
+        ];
+        println!(
+            "GEMM GFLOP/s at batch 128, median [min–max] of {} runs of {} launches:",
+            args.runs, args.reps
+        );
+        println!();
+        println!("| layer | form | X·Wᵀ+b | dY·W | dYᵀ·X (+ bias) | ms per layer step |");
+        println!("|---|---|---|---|---|---|");
+        for s in &shapes {
+            for form in [GemmForm::Direct, GemmForm::Tiled] {
+                let [f, i, w] = gemm(&gpu, form, s, &args)?;
+                let flop = 2.0 * 128.0 * f64::from(s.inp) * f64::from(s.out);
+                let ms = flop / 1e6 * (1.0 / f.median + 1.0 / i.median + 1.0 / w.median);
+                let cell = |x: &Stat| format!("{:.2} [{:.2}–{:.2}]", x.median, x.min, x.max);
+                println!(
+                    "| {} | {form:?} | {} | {} | {} | {ms:.2} |",
+                    s.name,
+                    cell(&f),
+                    cell(&i),
+                    cell(&w)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn main() -> ExitCode {
+        let args = match Args::try_parse() {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+        };
+        match run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("vae-bench: error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
