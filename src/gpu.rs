@@ -20,12 +20,17 @@ impl GemmForm {
     /// workgroup-memory tiling ~10× slower than direct loads (measured, see README), real GPUs
     /// the other way round.
     pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
-        let name = info.name.to_ascii_lowercase();
-        let software = info.device_type == wgpu::DeviceType::Cpu
+        Self::for_device(&info.name, info.device_type, &info.driver)
+    }
+
+    /// [`GemmForm::for_adapter`] from the adapter's name, type and driver.
+    pub fn for_device(name: &str, device_type: wgpu::DeviceType, driver: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        let software = device_type == wgpu::DeviceType::Cpu
             || ["llvmpipe", "lavapipe", "swiftshader", "warp", "software"]
                 .iter()
                 .any(|s| name.contains(s))
-            || info.driver.to_ascii_lowercase().contains("llvmpipe");
+            || driver.to_ascii_lowercase().contains("llvmpipe");
         if software {
             GemmForm::Direct
         } else {
@@ -187,6 +192,40 @@ impl Gpu {
             }
         }
         Ok(())
+    }
+
+    /// Fails with [`VaeError::MissingLimit`] if a storage binding of `size` bytes is too large
+    /// for this device.
+    pub fn check_binding(&self, size: u64) -> Result<()> {
+        let available = self.device.limits().max_storage_buffer_binding_size;
+        if size > available {
+            return Err(VaeError::MissingLimit {
+                adapter: self.info.name.clone(),
+                limit: "max_storage_buffer_binding_size",
+                needed: size,
+                available,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records one compute pass (filled by `f`) into a new command buffer.
+    pub fn record(
+        &self,
+        label: &str,
+        f: impl FnOnce(&mut wgpu::ComputePass) -> Result<()>,
+    ) -> Result<wgpu::CommandBuffer> {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes: None,
+            });
+            f(&mut pass)?;
+        }
+        Ok(enc.finish())
     }
 
     /// A storage buffer of `size` bytes (zero-initialised by wgpu).

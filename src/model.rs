@@ -83,7 +83,8 @@ struct LayerPlan {
 /// Everything that depends on the number of rows of a batch.
 struct Plan {
     rows: u32,
-    layers: Vec<LayerPlan>,
+    /// fc1, fc2|fc3, fc4, fc5.
+    layers: [LayerPlan; 4],
 }
 
 /// The dataset on the GPU: train then test images as packed bytes, and the index buffer
@@ -150,15 +151,7 @@ impl VaeModel {
             .into_iter()
             .max()
             .unwrap_or(0);
-        let max_binding = gpu.device.limits().max_storage_buffer_binding_size;
-        if largest > max_binding {
-            return Err(VaeError::MissingLimit {
-                adapter: gpu.info.name.clone(),
-                limit: "max_storage_buffer_binding_size",
-                needed: largest,
-                available: max_binding,
-            });
-        }
+        gpu.check_binding(largest)?;
         let act = Activations {
             x: gpu.storage("x", rows_of(i)),
             h1: gpu.storage("h1", rows_of(h)),
@@ -247,15 +240,7 @@ impl VaeModel {
         bytes.extend_from_slice(&train.images);
         bytes.extend_from_slice(&test.images);
         let size = (bytes.len() as u64).div_ceil(16) * 16;
-        let max_binding = gpu.device.limits().max_storage_buffer_binding_size;
-        if size > max_binding {
-            return Err(VaeError::MissingLimit {
-                adapter: gpu.info.name.clone(),
-                limit: "max_storage_buffer_binding_size",
-                needed: size,
-                available: max_binding,
-            });
-        }
+        gpu.check_binding(size)?;
         bytes.resize(size as usize, 0);
         let images = gpu.storage_with("dataset images (u8 packed)", &bytes);
         let (train_len, test_len) = (train.len() as u32, test.len() as u32);
@@ -402,6 +387,9 @@ impl VaeModel {
                 _uniform: uniform,
             });
         }
+        let layers: [LayerPlan; 4] = layers
+            .try_into()
+            .map_err(|_| VaeError::Gpu("a plan needs four layers".into()))?;
         self.plans.push(Plan { rows, layers });
         Ok(())
     }
@@ -459,26 +447,17 @@ impl VaeModel {
         }
         gpu.queue.write_buffer(&self.step_uniform, 0, &uniform);
         let data = self.data.as_ref().ok_or_else(no_data)?;
-        let mut enc = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("vae steps"),
-            });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("vae steps"),
-                timestamp_writes: None,
-            });
+        gpu.record("vae steps", |pass| {
             for (i, (spec, sp)) in steps.iter().zip(&records).enumerate() {
                 let offset = (i as u64 * self.stride) as u32;
                 let plan = self.plan(spec.rows)?;
-                self.encode_forward(gpu, &mut pass, &data.gather, plan, offset, sp)?;
+                self.encode_forward(gpu, pass, &data.gather, plan, offset, sp)?;
                 if spec.kind == StepKind::Train {
-                    self.encode_backward(gpu, &mut pass, plan, offset, sp)?;
+                    self.encode_backward(gpu, pass, plan, offset, sp)?;
                 }
             }
-        }
-        Ok(enc.finish())
+            Ok(())
+        })
     }
 
     fn encode_forward(
@@ -491,9 +470,7 @@ impl VaeModel {
         sp: &StepParams,
     ) -> Result<()> {
         let k = &self.kernels;
-        let [fc1, fc23, fc4, fc5] = &plan.layers[..] else {
-            return Err(VaeError::Gpu("a plan needs four layers".into()));
-        };
+        let [fc1, fc23, fc4, fc5] = &plan.layers;
         k.gather.gather_batch(gpu, pass, gather, offset, sp)?;
         k.linear.forward(gpu, pass, &fc1.forward, &fc1.params)?;
         k.linear.forward(gpu, pass, &fc23.forward, &fc23.params)?;
@@ -513,9 +490,7 @@ impl VaeModel {
         sp: &StepParams,
     ) -> Result<()> {
         let k = &self.kernels;
-        let [fc1, fc23, fc4, fc5] = &plan.layers[..] else {
-            return Err(VaeError::Gpu("a plan needs four layers".into()));
-        };
+        let [fc1, fc23, fc4, fc5] = &plan.layers;
         for (layer, then_reparam) in [(fc5, false), (fc4, true), (fc23, false)] {
             k.linear
                 .backward_params(gpu, pass, &layer.backward_params, &layer.params)?;
@@ -543,31 +518,12 @@ impl VaeModel {
     pub fn encode_decode(&mut self, gpu: &Gpu, rows: u32) -> Result<wgpu::CommandBuffer> {
         self.ensure_plan(gpu, rows)?;
         let plan = self.plan(rows)?;
-        let mut enc = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("vae decode"),
-            });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("vae decode"),
-                timestamp_writes: None,
-            });
+        let [_, _, fc4, fc5] = &plan.layers;
+        gpu.record("vae decode", |pass| {
             let k = &self.kernels.linear;
-            k.forward(
-                gpu,
-                &mut pass,
-                &plan.layers[2].forward,
-                &plan.layers[2].params,
-            )?;
-            k.forward(
-                gpu,
-                &mut pass,
-                &plan.layers[3].forward,
-                &plan.layers[3].params,
-            )?;
-        }
-        Ok(enc.finish())
+            k.forward(gpu, pass, &fc4.forward, &fc4.params)?;
+            k.forward(gpu, pass, &fc5.forward, &fc5.params)
+        })
     }
 
     /// Writes dense z (rows × L) into the z buffer with row padding.

@@ -1,6 +1,6 @@
 //! `shaders/adam.wgsl`: one Adam dispatch over the whole flat parameter buffer.
 
-use super::{bind, layout, pipeline, shader, StepParams, ADAM_WGSL};
+use super::{bind_step, dispatch, layout, pipeline, shader, StepParams, ADAM_WGSL};
 use crate::error::Result;
 use crate::gpu::Gpu;
 
@@ -31,13 +31,11 @@ impl AdamKernels {
         m: &wgpu::Buffer,
         v: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        let size = std::mem::size_of::<StepParams>() as u64;
-        bind(
+        bind_step(
             gpu,
             "adam.wgsl:adam_step",
             &self.layout,
             step,
-            Some(size),
             &[grads, params, m, v],
         )
     }
@@ -68,10 +66,13 @@ impl AdamKernels {
         offset: u32,
         s: &StepParams,
     ) -> Result<()> {
-        let (x, y) = Self::grid(gpu, s.param_vec4s)?;
-        pass.set_pipeline(&self.step);
-        pass.set_bind_group(0, bg, &[offset]);
-        pass.dispatch_workgroups(x, y, 1);
+        dispatch(
+            pass,
+            &self.step,
+            bg,
+            &[offset],
+            Self::grid(gpu, s.param_vec4s)?,
+        );
         Ok(())
     }
 }

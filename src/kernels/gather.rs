@@ -1,6 +1,6 @@
 //! `shaders/gather.wgsl`: the batch gathered on the GPU from the packed-byte dataset.
 
-use super::{bind, layout, pipeline, shader, StepParams, GATHER_WGSL};
+use super::{bind_step, dispatch, groups, layout, pipeline, shader, StepParams, GATHER_WGSL};
 use crate::error::Result;
 use crate::gpu::Gpu;
 
@@ -30,13 +30,11 @@ impl GatherKernels {
         indices: &wgpu::Buffer,
         x: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        let size = std::mem::size_of::<StepParams>() as u64;
-        bind(
+        bind_step(
             gpu,
             "gather.wgsl:gather_batch",
             &self.layout,
             step,
-            Some(size),
             &[images, indices, x],
         )
     }
@@ -50,21 +48,19 @@ impl GatherKernels {
         s: &StepParams,
     ) -> Result<()> {
         let quads = s.in_features.div_ceil(4) as usize;
-        let x = super::groups(
+        let x = groups(
             gpu,
             quads,
             GATHER_WG as usize,
             "max_compute_workgroups_per_dimension",
         )?;
-        let y = super::groups(
+        let y = groups(
             gpu,
             s.rows as usize,
             1,
             "max_compute_workgroups_per_dimension",
         )?;
-        pass.set_pipeline(&self.gather);
-        pass.set_bind_group(0, bg, &[offset]);
-        pass.dispatch_workgroups(x, y, 1);
+        dispatch(pass, &self.gather, bg, &[offset], (x, y));
         Ok(())
     }
 }

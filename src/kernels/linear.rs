@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{bind, layout, pipeline, shader, LINEAR_WGSL};
+use super::{bind, dispatch, layout, pipeline, row, shader, LINEAR_WGSL};
 use crate::error::Result;
 use crate::gpu::{GemmForm, Gpu};
 
@@ -98,10 +98,13 @@ impl LinearKernels {
         bg: &wgpu::BindGroup,
         p: &LinearParams,
     ) -> Result<()> {
-        let (x, y) = grid(gpu, p.rows, p.out_features)?;
-        pass.set_pipeline(&self.forward);
-        pass.set_bind_group(0, bg, &[]);
-        pass.dispatch_workgroups(x, y, 1);
+        dispatch(
+            pass,
+            &self.forward,
+            bg,
+            &[],
+            grid(gpu, p.rows, p.out_features)?,
+        );
         Ok(())
     }
 
@@ -113,10 +116,13 @@ impl LinearKernels {
         bg: &wgpu::BindGroup,
         p: &LinearParams,
     ) -> Result<()> {
-        let (x, y) = grid(gpu, p.rows, p.in_features)?;
-        pass.set_pipeline(&self.backward_input);
-        pass.set_bind_group(0, bg, &[]);
-        pass.dispatch_workgroups(x, y, 1);
+        dispatch(
+            pass,
+            &self.backward_input,
+            bg,
+            &[],
+            grid(gpu, p.rows, p.in_features)?,
+        );
         Ok(())
     }
 
@@ -128,18 +134,20 @@ impl LinearKernels {
         bg: &wgpu::BindGroup,
         p: &LinearParams,
     ) -> Result<()> {
-        let (x, y) = grid(gpu, p.out_features, p.in_features)?;
-        pass.set_pipeline(&self.backward_weight);
-        pass.set_bind_group(0, bg, &[]);
-        pass.dispatch_workgroups(x, y, 1);
-        let b = super::groups(
-            gpu,
-            p.out_features as usize,
-            BIAS_WG as usize,
-            "max_compute_workgroups_per_dimension",
-        )?;
-        pass.set_pipeline(&self.backward_bias);
-        pass.dispatch_workgroups(b, 1, 1);
+        dispatch(
+            pass,
+            &self.backward_weight,
+            bg,
+            &[],
+            grid(gpu, p.out_features, p.in_features)?,
+        );
+        dispatch(
+            pass,
+            &self.backward_bias,
+            bg,
+            &[],
+            row(gpu, p.out_features as usize, BIAS_WG as usize)?,
+        );
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! `shaders/loss.wgsl`: BCE-with-logits + KL with the logits' gradient and per-workgroup
 //! partial sums, then a one-workgroup reduction into the step's stats record.
 
-use super::{bind, layout, pipeline, shader, StepParams, LOSS_WGSL};
+use super::{bind_step, dispatch, layout, pipeline, row, shader, StepParams, LOSS_WGSL};
 use crate::error::Result;
 use crate::gpu::Gpu;
 
@@ -49,13 +49,11 @@ impl LossKernels {
         partials: &wgpu::Buffer,
         stats: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        let size = std::mem::size_of::<StepParams>() as u64;
-        bind(
+        bind_step(
             gpu,
             "loss.wgsl",
             &self.layout,
             step,
-            Some(size),
             &[logits, x, mulv, dlogits, partials, stats],
         )
     }
@@ -69,17 +67,14 @@ impl LossKernels {
         offset: u32,
         s: &StepParams,
     ) -> Result<()> {
-        let g = super::groups(
-            gpu,
-            s.loss_groups as usize,
-            1,
-            "max_compute_workgroups_per_dimension",
-        )?;
-        pass.set_pipeline(&self.bce_kl);
-        pass.set_bind_group(0, bg, &[offset]);
-        pass.dispatch_workgroups(g, 1, 1);
-        pass.set_pipeline(&self.reduce);
-        pass.dispatch_workgroups(1, 1, 1);
+        dispatch(
+            pass,
+            &self.bce_kl,
+            bg,
+            &[offset],
+            row(gpu, s.loss_groups as usize, 1)?,
+        );
+        dispatch(pass, &self.reduce, bg, &[offset], (1, 1));
         Ok(())
     }
 }

@@ -201,6 +201,39 @@ pub(crate) fn bind(
     })
 }
 
+/// A bind group of a kernel whose binding 0 is the per-step uniform (bound with dynamic offsets).
+pub(crate) fn bind_step(
+    gpu: &Gpu,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    step: &wgpu::Buffer,
+    buffers: &[&wgpu::Buffer],
+) -> wgpu::BindGroup {
+    let size = std::mem::size_of::<StepParams>() as u64;
+    bind(gpu, label, layout, step, Some(size), buffers)
+}
+
+/// Sets `pipeline` and `bg` (with the step's dynamic offset, if any) and dispatches `(x, y)`.
+pub(crate) fn dispatch(
+    pass: &mut wgpu::ComputePass,
+    pipeline: &wgpu::ComputePipeline,
+    bg: &wgpu::BindGroup,
+    offsets: &[u32],
+    (x, y): (u32, u32),
+) {
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bg, offsets);
+    pass.dispatch_workgroups(x, y, 1);
+}
+
+/// Workgroups for `n` items at `per_group` each, in one row (x), checked against the limit.
+pub(crate) fn row(gpu: &Gpu, n: usize, per_group: usize) -> Result<(u32, u32)> {
+    Ok((
+        groups(gpu, n, per_group, "max_compute_workgroups_per_dimension")?,
+        1,
+    ))
+}
+
 /// All pipelines of the VAE, created once.
 pub struct Kernels {
     pub linear: linear::LinearKernels,

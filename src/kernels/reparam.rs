@@ -1,7 +1,7 @@
 //! `shaders/reparam.wgsl`: z = μ + σ·ε with ε from Philox on the GPU, and its backward (which
 //! also adds the KL term's gradient).
 
-use super::{bind, layout, pipeline, shader, StepParams, REPARAM_WGSL};
+use super::{bind_step, dispatch, layout, pipeline, row, shader, StepParams, REPARAM_WGSL};
 use crate::error::Result;
 use crate::gpu::Gpu;
 
@@ -41,39 +41,16 @@ impl ReparamKernels {
         eps: &wgpu::Buffer,
         dmulv: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        let size = std::mem::size_of::<StepParams>() as u64;
-        bind(
+        bind_step(
             gpu,
             "reparam.wgsl",
             &self.layout,
             step,
-            Some(size),
             &[mulv, dz, z, eps, dmulv],
         )
     }
 
-    fn dispatch(
-        &self,
-        gpu: &Gpu,
-        pass: &mut wgpu::ComputePass,
-        pipeline: &wgpu::ComputePipeline,
-        bg: &wgpu::BindGroup,
-        offset: u32,
-        s: &StepParams,
-    ) -> Result<()> {
-        let n = (s.rows * s.latent) as usize;
-        let g = super::groups(
-            gpu,
-            n,
-            REPARAM_WG as usize,
-            "max_compute_workgroups_per_dimension",
-        )?;
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, bg, &[offset]);
-        pass.dispatch_workgroups(g, 1, 1);
-        Ok(())
-    }
-
+    /// z = μ + exp(½ log σ²)·ε, one invocation per (row, latent) element.
     pub fn reparam_forward(
         &self,
         gpu: &Gpu,
@@ -82,9 +59,12 @@ impl ReparamKernels {
         offset: u32,
         s: &StepParams,
     ) -> Result<()> {
-        self.dispatch(gpu, pass, &self.forward, bg, offset, s)
+        let g = row(gpu, (s.rows * s.latent) as usize, REPARAM_WG as usize)?;
+        dispatch(pass, &self.forward, bg, &[offset], g);
+        Ok(())
     }
 
+    /// d[μ | log σ²] from dz and the KL term.
     pub fn reparam_backward(
         &self,
         gpu: &Gpu,
@@ -93,6 +73,8 @@ impl ReparamKernels {
         offset: u32,
         s: &StepParams,
     ) -> Result<()> {
-        self.dispatch(gpu, pass, &self.backward, bg, offset, s)
+        let g = row(gpu, (s.rows * s.latent) as usize, REPARAM_WG as usize)?;
+        dispatch(pass, &self.backward, bg, &[offset], g);
+        Ok(())
     }
 }
