@@ -44,5 +44,4 @@ done
 if [[ "${1:-}" != "--no-data" ]]; then
   "$ROOT/scripts/fetch-mnist.sh"
 fi
-# Mesa's Vulkan loader complains when this is unset; point it somewhere writable.
 log "ready"

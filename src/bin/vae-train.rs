@@ -129,7 +129,7 @@ mod cli {
                 for r in recs.iter().filter(|r| r.kind == StepKind::Train) {
                     train_sum += f64::from(r.recon) + f64::from(r.kl);
                     seen += u64::from(r.rows);
-                    if r.step % args.log_interval == 0 || r.step == 1 {
+                    if (r.step - 1) % args.log_interval == 0 {
                         let done = u64::from(r.step - 1) * cfg.batch_size as u64;
                         bar.suspend(|| println!(
                         "Train Epoch: {} [{}/{} ({:.0}%)]\tLoss: {:.6}\t(recon {:.4}, KL {:.4} per sample)",
