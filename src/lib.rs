@@ -19,6 +19,8 @@ pub mod reference;
 pub mod render;
 pub mod rng;
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use config::VaeConfig;
 pub use error::{IdxError, Result, VaeError};

@@ -90,22 +90,23 @@ pub struct Trainer {
 impl Trainer {
     /// A model initialised from `cfg.seed` with `train` and `test` uploaded to the GPU.
     pub fn new(gpu: Gpu, cfg: &VaeConfig, train: &Dataset, test: &Dataset) -> Result<Self> {
-        cfg.validate(Some(train.len()))?;
-        if test.is_empty() {
-            return Err(VaeError::config("test", "the test set is empty"));
-        }
-        let mut model = VaeModel::new(&gpu, cfg)?;
-        model.attach_data(&gpu, train, test)?;
-        let train_len = train.len() as u32;
+        let mut t = Self::without_data(gpu, cfg)?;
+        t.attach_data(train, test)?;
+        Ok(t)
+    }
+
+    /// A model initialised from `cfg.seed`, with no data yet (see [`Trainer::attach_data`]).
+    pub fn without_data(gpu: Gpu, cfg: &VaeConfig) -> Result<Self> {
+        let model = VaeModel::new(&gpu, cfg)?;
         Ok(Trainer {
             gpu,
             model,
             epoch: 0,
             step_in_epoch: 0,
-            steps_per_epoch: train_len.div_ceil(cfg.batch_size as u32),
+            steps_per_epoch: 0,
             global_step: 0,
             readback_every: DEFAULT_READBACK_EVERY,
-            train_len,
+            train_len: 0,
             eval_rng: EVAL_RNG_BASE,
             slots_written: 0,
             slots_scheduled: 0,
@@ -116,6 +117,35 @@ impl Trainer {
             #[cfg(not(target_arch = "wasm32"))]
             in_flight: VecDeque::new(),
         })
+    }
+
+    /// Uploads `train` and `test` (replacing any earlier data) and restarts the epoch count; the
+    /// parameters are kept. On error the earlier data stay in place.
+    pub fn attach_data(&mut self, train: &Dataset, test: &Dataset) -> Result<()> {
+        self.model.cfg.validate(Some(train.len()))?;
+        if test.is_empty() {
+            return Err(VaeError::config("test", "the test set is empty"));
+        }
+        self.model.attach_data(&self.gpu, train, test)?;
+        self.train_len = train.len() as u32;
+        self.steps_per_epoch = self.train_len.div_ceil(self.model.cfg.batch_size as u32);
+        self.epoch = 0;
+        self.step_in_epoch = 0;
+        Ok(())
+    }
+
+    pub fn has_data(&self) -> bool {
+        self.model.data().is_some()
+    }
+
+    /// Parameters back to the seed's initialisation, Adam and the epoch count to zero.
+    pub async fn reset(&mut self) -> Result<()> {
+        self.flush().await?;
+        let flat = self.model.layout.init(self.model.cfg.seed);
+        self.load_params(&flat)?;
+        self.epoch = 0;
+        self.step_in_epoch = 0;
+        Ok(())
     }
 
     pub fn cfg(&self) -> &VaeConfig {
@@ -169,6 +199,11 @@ impl Trainer {
     /// fresh seeded shuffle) if the current one is finished. Returns the steps submitted.
     pub fn submit_train(&mut self, max_steps: u32) -> Result<u32> {
         self.gpu.check()?;
+        if !self.has_data() {
+            return Err(VaeError::Gpu(
+                "no dataset is loaded; load one before training".into(),
+            ));
+        }
         if self.epoch == 0 || self.epoch_finished() {
             self.epoch += 1;
             self.step_in_epoch = 0;
@@ -420,6 +455,23 @@ impl Trainer {
             .read_rows(&self.gpu, &self.model.act.logits, ids.len(), input)
             .await?;
         Ok((x, logits.into_iter().map(sigmoid).collect()))
+    }
+
+    /// μ and log σ² (each `ids.len()` × L) of test images `ids`.
+    pub async fn encode_test(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.reconstruct(ids).await?;
+        let l = self.model.cfg.latent;
+        let mulv = self
+            .model
+            .read_rows(&self.gpu, &self.model.act.mulv, ids.len(), 2 * l)
+            .await?;
+        let mut mu = Vec::with_capacity(ids.len() * l);
+        let mut log_var = Vec::with_capacity(ids.len() * l);
+        for row in mulv.chunks(2 * l) {
+            mu.extend_from_slice(&row[..l]);
+            log_var.extend_from_slice(&row[l..]);
+        }
+        Ok((mu, log_var))
     }
 
     /// Decodes `z` (rows × L) to pixels in [0, 1].

@@ -2,14 +2,16 @@
 //! data, padding, and the tolerance check every comparison uses.
 #![allow(dead_code)]
 
-use vae_webgpu::gpu::Gpu;
+pub mod checks;
+
 use vae_webgpu::layout::ld;
 use vae_webgpu::mnist::Dataset;
 use vae_webgpu::rng::{SplitMix64, STREAM_DATA};
 
 /// The GPU, or `None` (with a printed SKIPPED line) when there is no adapter outside CI.
-pub fn gpu() -> Option<Gpu> {
-    match pollster::block_on(Gpu::new()) {
+#[cfg(not(target_arch = "wasm32"))]
+pub fn gpu() -> Option<vae_webgpu::gpu::Gpu> {
+    match pollster::block_on(vae_webgpu::gpu::Gpu::new()) {
         Ok(g) => Some(g),
         Err(e) => {
             if std::env::var_os("CI").is_some() {

@@ -1,0 +1,424 @@
+//! The JavaScript API (wasm-bindgen): a `Trainer` over the same core the native CLI uses, plus a
+//! canvas helper. Every method that touches the GPU is async and never blocks the main thread;
+//! errors are `JsError`s with the crate's messages.
+//!
+//! ```js
+//! import init, { Trainer, drawGrid } from "vae-webgpu";
+//! await init();
+//! const t = await Trainer.create({ batchSize: 128, lr: 1e-3 });
+//! t.loadDataset(trainImages, trainLabels, testImages, testLabels); // raw or gzip IDX bytes
+//! const stats = await t.train(8);   // { epoch, stepInEpoch, reconstruction, kl, samplesPerSec, … }
+//! drawGrid(canvas, await t.sample(64, 1), 28, 8);
+//! ```
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::checkpoint;
+use crate::config::VaeConfig;
+use crate::error::VaeError;
+use crate::gpu::Gpu;
+use crate::mnist::Dataset;
+use crate::model::StepKind;
+use crate::render::{gray_to_rgba, grid};
+use crate::train;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js(e: VaeError) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// A field of the JS config object: `None` when absent, an error naming the field when it is
+/// not a number.
+fn field(obj: &JsValue, name: &str) -> Result<Option<f64>, JsError> {
+    if obj.is_undefined() || obj.is_null() {
+        return Ok(None);
+    }
+    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))
+        .map_err(|_| JsError::new(&format!("config.{name} cannot be read")))?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(x) => Ok(Some(x)),
+        None => Err(JsError::new(&format!("config.{name} must be a number"))),
+    }
+}
+
+fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, JsError> {
+    match field(obj, name)? {
+        None => Ok(default),
+        Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 1e9 => Ok(x as usize),
+        Some(x) => Err(JsError::new(&format!(
+            "config.{name} must be a whole number ≥ 0, got {x}"
+        ))),
+    }
+}
+
+/// Builds a [`VaeConfig`] from `{ epochs, batchSize, lr, hidden, latent, seed }` (all optional;
+/// the PyTorch reference's defaults otherwise) and validates it.
+fn config_from_js(obj: &JsValue) -> Result<VaeConfig, JsError> {
+    let d = VaeConfig::default();
+    let cfg = VaeConfig {
+        epochs: whole(obj, "epochs", d.epochs)?,
+        batch_size: whole(obj, "batchSize", d.batch_size)?,
+        hidden: whole(obj, "hidden", d.hidden)?,
+        latent: whole(obj, "latent", d.latent)?,
+        input: whole(obj, "input", d.input)?,
+        seed: whole(obj, "seed", d.seed as usize)? as u64,
+        lr: field(obj, "lr")?.map_or(d.lr, |x| x as f32),
+        ..d
+    };
+    cfg.validate(None).map_err(js)?;
+    Ok(cfg)
+}
+
+fn webgpu_present() -> bool {
+    let global = js_sys::global();
+    let navigator = js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
+        .unwrap_or(JsValue::UNDEFINED);
+    !navigator.is_undefined()
+        && js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu"))
+            .is_ok_and(|g| !g.is_undefined() && !g.is_null())
+}
+
+/// Losses and progress after a call to [`Trainer::train`].
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct TrainStats {
+    /// 1-based epoch in progress (or just finished).
+    pub epoch: u32,
+    #[wasm_bindgen(js_name = stepInEpoch)]
+    pub step_in_epoch: u32,
+    #[wasm_bindgen(js_name = stepsPerEpoch)]
+    pub steps_per_epoch: u32,
+    /// Training steps submitted so far (Adam's t).
+    #[wasm_bindgen(js_name = globalStep)]
+    pub global_step: u32,
+    /// True when the epoch's last step has been submitted.
+    #[wasm_bindgen(js_name = epochFinished)]
+    pub epoch_finished: bool,
+    /// Reconstruction loss (Σ BCE) per sample of the newest step read back; NaN if none yet.
+    pub reconstruction: f64,
+    /// KL per sample of the newest step read back; NaN if none yet.
+    pub kl: f64,
+    /// Training samples per second over the steps read back in this call.
+    #[wasm_bindgen(js_name = samplesPerSec)]
+    pub samples_per_sec: f64,
+    /// Steps read back in this call, flat: [globalStep, epoch, reconstruction, kl] per step
+    /// (losses per sample), for plotting.
+    pub records: Vec<f64>,
+}
+
+/// Test-set loss per sample (ε drawn as in training).
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy)]
+pub struct EvalStats {
+    pub reconstruction: f64,
+    pub kl: f64,
+    pub loss: f64,
+    pub count: u32,
+}
+
+/// Trains the VAE on this page's GPU. Create with `await Trainer.create(config)`.
+#[wasm_bindgen]
+pub struct Trainer {
+    inner: train::Trainer,
+    previous: Option<futures_channel::oneshot::Receiver<()>>,
+    last_time: f64,
+    side: u32,
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+#[wasm_bindgen]
+impl Trainer {
+    /// Requests a WebGPU adapter and device and builds the model from `config`
+    /// (`{ epochs, batchSize, lr, hidden, latent, seed }`, all optional). Rejects with a message
+    /// saying what is missing when the browser has no WebGPU or no adapter.
+    pub async fn create(config: JsValue) -> Result<Trainer, JsError> {
+        let cfg = config_from_js(&config)?;
+        if !webgpu_present() {
+            return Err(JsError::new(
+                "WebGPU is not available in this browser (navigator.gpu is missing). Use a recent \
+                 Chrome or Edge (113+), or Safari 26 / Firefox 141+ with WebGPU on; in Chromium on \
+                 Linux start it with --enable-unsafe-webgpu or enable chrome://flags/#enable-unsafe-webgpu.",
+            ));
+        }
+        let gpu = Gpu::new().await.map_err(|e| match e {
+            VaeError::NoAdapter(m) => JsError::new(&format!(
+                "WebGPU is present but no adapter was found ({m}): the GPU may be blocklisted or \
+                 disabled; check chrome://gpu, or enable chrome://flags/#enable-unsafe-webgpu."
+            )),
+            other => js(other),
+        })?;
+        let inner = train::Trainer::without_data(gpu, &cfg).map_err(js)?;
+        Ok(Trainer {
+            inner,
+            previous: None,
+            last_time: now_ms(),
+            side: 28,
+        })
+    }
+
+    /// The adapter in use, e.g. "SwiftShader Device (BrowserWebGpu, …)".
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.inner.gpu.adapter_name()
+    }
+
+    /// Which matrix-multiply form the adapter got: "Direct" or "Tiled".
+    #[wasm_bindgen(getter, js_name = gemmForm)]
+    pub fn gemm_form(&self) -> String {
+        format!("{:?}", self.inner.model.kernels.linear.form)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn epochs(&self) -> u32 {
+        self.inner.cfg().epochs as u32
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn latent(&self) -> u32 {
+        self.inner.cfg().latent as u32
+    }
+
+    /// Side of the (square) images, in pixels.
+    #[wasm_bindgen(getter, js_name = imageSide)]
+    pub fn image_side(&self) -> u32 {
+        self.side
+    }
+
+    #[wasm_bindgen(getter, js_name = stepsPerEpoch)]
+    pub fn steps_per_epoch(&self) -> u32 {
+        self.inner.steps_per_epoch
+    }
+
+    #[wasm_bindgen(getter, js_name = globalStep)]
+    pub fn global_step(&self) -> u32 {
+        self.inner.global_step as u32
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn epoch(&self) -> u32 {
+        self.inner.epoch as u32
+    }
+
+    /// Number of test images loaded.
+    #[wasm_bindgen(getter, js_name = testCount)]
+    pub fn test_count(&self) -> u32 {
+        self.inner.model.data().map_or(0, |d| d.test_len)
+    }
+
+    /// Loads MNIST-format data: four IDX files as bytes (raw or gzip). Errors name the file and
+    /// the defect; on error the data loaded before stays in place.
+    #[wasm_bindgen(js_name = loadDataset)]
+    pub fn load_dataset(
+        &mut self,
+        train_images: &[u8],
+        train_labels: &[u8],
+        test_images: &[u8],
+        test_labels: &[u8],
+    ) -> Result<(), JsError> {
+        let train = Dataset::from_idx(
+            train_images,
+            train_labels,
+            ("training images", "training labels"),
+        )
+        .map_err(js)?;
+        let test = Dataset::from_idx(test_images, test_labels, ("test images", "test labels"))
+            .map_err(js)?;
+        test.check_same_shape(&train, "test images").map_err(js)?;
+        if train.rows != train.cols {
+            return Err(JsError::new(&format!(
+                "images must be square, these are {}×{}",
+                train.rows, train.cols
+            )));
+        }
+        self.inner.attach_data(&train, &test).map_err(js)?;
+        self.side = train.rows;
+        Ok(())
+    }
+
+    /// Submits up to `steps` training steps (stopping at the end of an epoch; the next call
+    /// starts the next epoch) and returns the losses read back so far. At most two calls' work is
+    /// in flight: each call waits for the previous call's steps, not its own, so the GPU stays
+    /// busy while the page stays responsive.
+    pub async fn train(&mut self, steps: u32) -> Result<TrainStats, JsError> {
+        let previous = self.previous.take();
+        self.inner.submit_train(steps.max(1)).map_err(js)?;
+        self.inner.schedule_readback().map_err(js)?;
+        let (tx, rx) = futures_channel::oneshot::channel();
+        self.inner.gpu.queue.on_submitted_work_done(move || {
+            let _ = tx.send(());
+        });
+        self.previous = Some(rx);
+        if let Some(rx) = previous {
+            let _ = rx.await;
+        }
+        let records = self.inner.poll().map_err(js)?;
+        Ok(self.stats(&records))
+    }
+
+    /// Waits for all submitted steps and returns their losses.
+    pub async fn flush(&mut self) -> Result<TrainStats, JsError> {
+        self.previous = None;
+        let records = self.inner.flush().await.map_err(js)?;
+        Ok(self.stats(&records))
+    }
+
+    fn stats(&mut self, records: &[train::StepRecord]) -> TrainStats {
+        let t = now_ms();
+        let train: Vec<&train::StepRecord> = records
+            .iter()
+            .filter(|r| r.kind == StepKind::Train)
+            .collect();
+        let rows: u32 = train.iter().map(|r| r.rows).sum();
+        let secs = ((t - self.last_time) / 1000.0).max(1e-6);
+        if !train.is_empty() {
+            self.last_time = t;
+        }
+        let per = |r: &train::StepRecord, v: f32| f64::from(v) / f64::from(r.rows.max(1));
+        let last = train.last();
+        TrainStats {
+            epoch: self.inner.epoch as u32,
+            step_in_epoch: self.inner.step_in_epoch(),
+            steps_per_epoch: self.inner.steps_per_epoch,
+            global_step: self.inner.global_step as u32,
+            epoch_finished: self.inner.epoch_finished(),
+            reconstruction: last.map_or(f64::NAN, |r| per(r, r.recon)),
+            kl: last.map_or(f64::NAN, |r| per(r, r.kl)),
+            samples_per_sec: if train.is_empty() {
+                0.0
+            } else {
+                f64::from(rows) / secs
+            },
+            records: train
+                .iter()
+                .flat_map(|r| {
+                    [
+                        r.global_step as f64,
+                        r.epoch as f64,
+                        per(r, r.recon),
+                        per(r, r.kl),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    /// Test-set loss per sample (every test image once; ε drawn as in training).
+    pub async fn evaluate(&mut self) -> Result<EvalStats, JsError> {
+        self.previous = None;
+        let r = self.inner.evaluate().await.map_err(js)?;
+        let n = r.count.max(1) as f64;
+        Ok(EvalStats {
+            reconstruction: r.recon / n,
+            kl: r.kl / n,
+            loss: r.per_sample(),
+            count: r.count as u32,
+        })
+    }
+
+    /// The first `n` test images followed by their reconstructions: 2·n images of
+    /// imageSide² pixels in [0, 1].
+    pub async fn reconstruct(&mut self, n: u32) -> Result<Vec<f32>, JsError> {
+        let n = n.min(self.test_count()).min(self.inner.model.capacity);
+        let ids: Vec<u32> = (0..n).collect();
+        let (mut orig, recon) = self.inner.reconstruct(&ids).await.map_err(js)?;
+        orig.extend(recon);
+        Ok(orig)
+    }
+
+    /// `n` images decoded from z ~ N(0, I) drawn with `seed`.
+    pub async fn sample(&mut self, n: u32, seed: u32) -> Result<Vec<f32>, JsError> {
+        let n = n.clamp(1, self.inner.model.capacity);
+        self.inner
+            .sample(n as usize, u64::from(seed))
+            .await
+            .map_err(js)
+    }
+
+    /// A latent walk: test images `a` and `b` encoded to μ, and `steps` decodes along the
+    /// straight line between the two μ (ends included).
+    #[wasm_bindgen(js_name = latentWalk)]
+    pub async fn latent_walk(&mut self, a: u32, b: u32, steps: u32) -> Result<Vec<f32>, JsError> {
+        let steps = steps.clamp(2, self.inner.model.capacity) as usize;
+        let (mu, _) = self.inner.encode_test(&[a, b]).await.map_err(js)?;
+        let l = self.inner.cfg().latent;
+        let mut z = Vec::with_capacity(steps * l);
+        for s in 0..steps {
+            let t = s as f32 / (steps - 1) as f32;
+            z.extend((0..l).map(|j| mu[j] * (1.0 - t) + mu[l + j] * t));
+        }
+        self.inner.decode(&z, steps).await.map_err(js)
+    }
+
+    /// The parameters as safetensors with PyTorch's names (`fc1.weight` … `fc5.bias`).
+    #[wasm_bindgen(js_name = exportCheckpoint)]
+    pub async fn export_checkpoint(&mut self) -> Result<Vec<u8>, JsError> {
+        let flat = self.inner.read_params().await.map_err(js)?;
+        let meta = [
+            ("step", self.inner.global_step.to_string()),
+            ("epoch", self.inner.epoch.to_string()),
+        ];
+        checkpoint::save(&self.inner.model.layout, &flat, &meta).map_err(js)
+    }
+
+    /// Loads a checkpoint made by `exportCheckpoint` (or PyTorch's `save_file`). A checkpoint
+    /// of other shapes is rejected with a message and the current model is kept. Adam restarts.
+    #[wasm_bindgen(js_name = importCheckpoint)]
+    pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let flat = checkpoint::load(&self.inner.model.layout, bytes).map_err(js)?;
+        self.inner.load_params(&flat).map_err(js)
+    }
+
+    /// Parameters back to the seed's initialisation, and the epoch count to zero.
+    pub async fn reset(&mut self) -> Result<(), JsError> {
+        self.previous = None;
+        self.inner.reset().await.map_err(js)
+    }
+}
+
+/// Draws `pixels` (images of side×side values in [0, 1], one after another) on `canvas` as a
+/// grid of `per_row` images with 2-pixel borders; the canvas is resized to the grid.
+#[wasm_bindgen(js_name = drawGrid)]
+pub fn draw_grid(
+    canvas: &web_sys::HtmlCanvasElement,
+    pixels: &[f32],
+    side: u32,
+    per_row: u32,
+) -> Result<(), JsError> {
+    let side = side as usize;
+    if side == 0 || !pixels.len().is_multiple_of(side * side) {
+        return Err(JsError::new(&format!(
+            "{} pixels are not whole {side}×{side} images",
+            pixels.len()
+        )));
+    }
+    let (w, h, gray) = grid(pixels, side, side, per_row as usize, 2);
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
+    let ctx = canvas
+        .get_context("2d")
+        .map_err(|_| JsError::new("the canvas has no 2d context"))?
+        .ok_or_else(|| JsError::new("the canvas has no 2d context"))?
+        .dyn_into::<web_sys::CanvasRenderingContext2d>()
+        .map_err(|_| JsError::new("the canvas has no 2d context"))?;
+    let rgba = gray_to_rgba(&gray);
+    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        wasm_bindgen::Clamped(&rgba),
+        w as u32,
+        h as u32,
+    )
+    .map_err(|_| JsError::new("could not create ImageData"))?;
+    ctx.put_image_data(&image, 0.0, 0.0)
+        .map_err(|_| JsError::new("could not draw on the canvas"))?;
+    Ok(())
+}

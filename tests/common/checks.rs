@@ -1,0 +1,456 @@
+//! The kernel checks, shared by the native tests (tests/kernels.rs, driven by pollster) and the
+//! browser tests (tests/web.rs, awaited in headless Chromium): every kernel against the CPU
+//! reference (`vae_webgpu::reference`, same names) on shapes 1×1, smaller than a tile (32×32
+//! outputs per workgroup, 4×4 per invocation), larger, and not multiples of either; the linear
+//! kernels in both GEMM forms.
+//!
+//! Tolerances: inputs are O(1) and sums have at most a few hundred terms, so f32 accumulation
+//! error is below ~1e-5 relative; 1e-5 absolute + 1e-4 relative leaves margin without hiding an
+//! indexing bug (which gives O(1) errors). Transcendentals (exp, log, cos) in WGSL are allowed a
+//! few ulp more, hence 1e-4 relative where they appear.
+
+use super::{assert_close, pad, to_f64, uniform, unpad};
+use vae_webgpu::gpu::{GemmForm, Gpu};
+use vae_webgpu::kernels::linear::{LinearParams, FLAG_RELU, FLAG_RELU_MASK};
+use vae_webgpu::kernels::loss::loss_groups;
+use vae_webgpu::kernels::{step_stride, Kernels, StepParams};
+use vae_webgpu::layout::ld;
+use vae_webgpu::reference;
+use vae_webgpu::rng::{normal_eps, seed_key};
+
+pub const SHAPES: [(usize, usize, usize); 6] = [
+    (1, 1, 1),
+    (3, 5, 7),
+    (4, 8, 4),
+    (37, 50, 45),
+    (64, 64, 32),
+    (130, 33, 70),
+];
+
+/// Records `f` into one compute pass and submits it; the next read waits for it.
+fn run(gpu: &Gpu, f: impl FnOnce(&mut wgpu::ComputePass)) {
+    let cmd = gpu
+        .record("test", |pass| {
+            f(pass);
+            Ok(())
+        })
+        .unwrap();
+    gpu.queue.submit([cmd]);
+}
+
+async fn read(gpu: &Gpu, buf: &wgpu::Buffer, n: usize) -> Vec<f32> {
+    gpu.read_f32(buf, 0, n).await.unwrap()
+}
+
+fn step_uniform(gpu: &Gpu, s: &StepParams) -> wgpu::Buffer {
+    let buf = gpu.uniform("test step", step_stride(gpu));
+    gpu.queue.write_buffer(&buf, 0, bytemuck::bytes_of(s));
+    buf
+}
+
+fn step(rows: usize, inp: usize, latent: usize) -> StepParams {
+    StepParams {
+        rows: rows as u32,
+        in_features: inp as u32,
+        latent: latent as u32,
+        index_offset: 0,
+        rng_step: 7,
+        seed_lo: 42,
+        seed_hi: 1,
+        slot: 3,
+        lr: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        step_size: 0.0,
+        bc2_sqrt: 1.0,
+        param_vec4s: 0,
+        loss_groups: loss_groups(rows as u32, inp as u32, latent as u32),
+    }
+}
+
+/// One linear layer of `rows` × `inp` → `out` in a flat parameter buffer with W at 8 and b at an
+/// offset that is not a multiple of 4 (as fc3.bias can be).
+pub async fn check_linear(gpu: &Gpu, form: GemmForm, (rows, inp, out): (usize, usize, usize)) {
+    let k = Kernels::new(gpu, form);
+    let tag = format!("{form:?} B={rows} IN={inp} OUT={out}");
+    let w_off = 8;
+    let b_off = w_off + out * ld(inp) + 1;
+    let total = ld(b_off + out + 3);
+    let w = uniform(1, out * inp, -1.0, 1.0);
+    let b = uniform(2, out, -1.0, 1.0);
+    let x = uniform(3, rows * inp, -1.0, 1.0);
+    let dy = uniform(4, rows * out, -1.0, 1.0);
+    let mut flat = uniform(5, total, -9.0, 9.0); // garbage around the tensors must not leak in
+    for (r, row) in pad(&w, out, inp).chunks(ld(inp)).enumerate() {
+        flat[w_off + r * ld(inp)..w_off + (r + 1) * ld(inp)].copy_from_slice(row);
+    }
+    flat[b_off..b_off + out].copy_from_slice(&b);
+    let params = gpu.storage_with("params", bytemuck::cast_slice(&flat));
+    let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
+    let dyb = gpu.storage_with("dy", bytemuck::cast_slice(&pad(&dy, rows, out)));
+    let y = gpu.storage("y", (rows * ld(out) * 4) as u64);
+    let dx = gpu.storage("dx", (rows * ld(inp) * 4) as u64);
+    let grads = gpu.storage_with("grads", bytemuck::cast_slice(&vec![0.0f32; total]));
+    for relu in [false, true] {
+        let p = LinearParams {
+            rows: rows as u32,
+            out_features: out as u32,
+            in_features: inp as u32,
+            weight_offset: w_off as u32,
+            bias_offset: b_off as u32,
+            flags: if relu { FLAG_RELU | FLAG_RELU_MASK } else { 0 },
+            _pad0: 0,
+            _pad1: 0,
+        };
+        let pu = gpu.uniform("p", 32);
+        gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+        let bg_f = k
+            .linear
+            .bind_group(gpu, "f", &pu, &xb, &params, &params, &y);
+        let bg_i = k.linear.bind_group(gpu, "i", &pu, &dyb, &params, &xb, &dx);
+        let bg_p = k.linear.bind_group(gpu, "p", &pu, &dyb, &xb, &xb, &grads);
+        run(gpu, |pass| {
+            k.linear.forward(gpu, pass, &bg_f, &p).unwrap();
+            k.linear.backward_input(gpu, pass, &bg_i, &p).unwrap();
+            k.linear.backward_params(gpu, pass, &bg_p, &p).unwrap();
+        });
+        let (w64, b64, x64, dy64) = (to_f64(&w), to_f64(&b), to_f64(&x), to_f64(&dy));
+        let mut want = vec![0.0; rows * out];
+        reference::linear_forward(&mut want, &x64, &w64, &b64, rows, inp, out, relu);
+        let got = unpad(
+            &read(gpu, &y, rows * ld(out)).await,
+            rows,
+            out,
+            "linear_forward padding",
+        );
+        assert_close(
+            &format!("linear_forward relu={relu} {tag}"),
+            &got,
+            &want,
+            1e-5,
+            1e-4,
+        );
+
+        let mut want = vec![0.0; rows * inp];
+        reference::linear_backward_input(
+            &mut want,
+            &dy64,
+            &w64,
+            relu.then_some(&x64[..]),
+            rows,
+            inp,
+            out,
+        );
+        let got = unpad(
+            &read(gpu, &dx, rows * ld(inp)).await,
+            rows,
+            inp,
+            "linear_backward_input padding",
+        );
+        assert_close(
+            &format!("linear_backward_input mask={relu} {tag}"),
+            &got,
+            &want,
+            1e-5,
+            1e-4,
+        );
+
+        let g = read(gpu, &grads, total).await;
+        let mut want = vec![0.0; out * inp];
+        reference::linear_backward_weight(&mut want, &dy64, &x64, rows, inp, out);
+        let dw = unpad(
+            &g[w_off..w_off + out * ld(inp)],
+            out,
+            inp,
+            "linear_backward_weight padding",
+        );
+        assert_close(
+            &format!("linear_backward_weight {tag}"),
+            &dw,
+            &want,
+            1e-5,
+            1e-4,
+        );
+        let mut want = vec![0.0; out];
+        reference::linear_backward_bias(&mut want, &dy64, rows, out);
+        assert_close(
+            &format!("linear_backward_bias {tag}"),
+            &g[b_off..b_off + out],
+            &want,
+            1e-5,
+            1e-4,
+        );
+        assert!(
+            g[..w_off].iter().all(|&v| v == 0.0),
+            "{tag}: wrote before W"
+        );
+        assert!(
+            g[w_off + out * ld(inp)..b_off].iter().all(|&v| v == 0.0),
+            "{tag}: wrote between W and b"
+        );
+        assert!(
+            g[b_off + out..].iter().all(|&v| v == 0.0),
+            "{tag}: wrote after b"
+        );
+    }
+}
+
+pub async fn linear_direct_matches_reference_on_uneven_shapes(gpu: &Gpu) {
+    for shape in SHAPES {
+        check_linear(gpu, GemmForm::Direct, shape).await;
+    }
+}
+
+pub async fn linear_tiled_matches_reference_on_uneven_shapes(gpu: &Gpu) {
+    for shape in SHAPES {
+        check_linear(gpu, GemmForm::Tiled, shape).await;
+    }
+}
+
+pub async fn linear_both_forms_at_vae_sizes(gpu: &Gpu) {
+    for form in [GemmForm::Direct, GemmForm::Tiled] {
+        check_linear(gpu, form, (128, 784, 400)).await;
+        check_linear(gpu, form, (96, 400, 40)).await;
+    }
+}
+
+pub async fn gather_batch_matches_reference(gpu: &Gpu) {
+    let k = Kernels::new(gpu, gpu.gemm);
+    for (n_img, inp, ids) in [
+        (1usize, 1usize, vec![0u32]),
+        (5, 13, vec![3, 0, 4, 4]),
+        (40, 784, (0..37).rev().collect()),
+    ] {
+        let images: Vec<u8> = uniform(9, n_img * inp, 0.0, 256.0)
+            .iter()
+            .map(|&v| v as u8)
+            .collect();
+        let mut padded = images.clone();
+        padded.resize(images.len().div_ceil(16) * 16, 0);
+        let rows = ids.len();
+        let mut idx = vec![99u32, 98];
+        idx.extend(&ids);
+        let mut s = step(rows, inp, 1);
+        s.index_offset = 2;
+        let su = step_uniform(gpu, &s);
+        let ib = gpu.storage_with("images", &padded);
+        let xb = gpu.storage_with("indices", bytemuck::cast_slice(&idx));
+        let out = gpu.storage_with("x", bytemuck::cast_slice(&vec![7.0f32; rows * ld(inp)]));
+        let bg = k.gather.bind_group(gpu, &su, &ib, &xb, &out);
+        run(gpu, |pass| {
+            k.gather.gather_batch(gpu, pass, &bg, 0, &s).unwrap()
+        });
+        let got = unpad(
+            &read(gpu, &out, rows * ld(inp)).await,
+            rows,
+            inp,
+            "gather padding",
+        );
+        let mut want = vec![0.0; rows * inp];
+        reference::gather_batch(&mut want, &images, &ids, inp);
+        assert_close(&format!("gather_batch IN={inp}"), &got, &want, 1e-7, 0.0);
+    }
+}
+
+pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
+    let k = Kernels::new(gpu, gpu.gemm);
+    for (rows, l) in [(1usize, 1usize), (5, 3), (128, 20), (33, 7)] {
+        let s = step(rows, 4, l);
+        let su = step_uniform(gpu, &s);
+        let mulv = uniform(11, rows * 2 * l, -2.0, 2.0);
+        let dz = uniform(12, rows * l, -1.0, 1.0);
+        let mulv_b = gpu.storage_with("mulv", bytemuck::cast_slice(&pad(&mulv, rows, 2 * l)));
+        let dz_b = gpu.storage_with("dz", bytemuck::cast_slice(&pad(&dz, rows, l)));
+        let z_b = gpu.storage("z", (rows * ld(l) * 4) as u64);
+        let eps_b = gpu.storage("eps", (rows * l * 4) as u64);
+        let dmulv_b = gpu.storage("dmulv", (rows * ld(2 * l) * 4) as u64);
+        let bg = k
+            .reparam
+            .bind_group(gpu, &su, &mulv_b, &dz_b, &z_b, &eps_b, &dmulv_b);
+        run(gpu, |pass| {
+            k.reparam.reparam_forward(gpu, pass, &bg, 0, &s).unwrap();
+            k.reparam.reparam_backward(gpu, pass, &bg, 0, &s).unwrap();
+        });
+        let eps = read(gpu, &eps_b, rows * l).await;
+        let key = seed_key(42 | (1 << 32));
+        let twin: Vec<f64> = (0..rows * l)
+            .map(|i| f64::from(normal_eps(key, 7, i as u32)))
+            .collect();
+        assert_close(
+            &format!("reparam eps vs CPU twin L={l}"),
+            &eps,
+            &twin,
+            1e-4,
+            1e-4,
+        );
+        let eps64 = to_f64(&eps);
+        let mut want = vec![0.0; rows * l];
+        reference::reparam_forward(&mut want, &to_f64(&mulv), &eps64, rows, l);
+        let got = unpad(&read(gpu, &z_b, rows * ld(l)).await, rows, l, "z padding");
+        assert_close(
+            &format!("reparam_forward B={rows} L={l}"),
+            &got,
+            &want,
+            1e-5,
+            1e-4,
+        );
+        let mut want = vec![0.0; rows * 2 * l];
+        reference::reparam_backward(&mut want, &to_f64(&dz), &to_f64(&mulv), &eps64, rows, l);
+        let got = unpad(
+            &read(gpu, &dmulv_b, rows * ld(2 * l)).await,
+            rows,
+            2 * l,
+            "dmulv padding",
+        );
+        assert_close(
+            &format!("reparam_backward B={rows} L={l}"),
+            &got,
+            &want,
+            1e-5,
+            1e-4,
+        );
+    }
+}
+
+pub async fn loss_bce_kl_matches_reference(gpu: &Gpu) {
+    let k = Kernels::new(gpu, gpu.gemm);
+    for (rows, inp, l) in [
+        (1usize, 1usize, 1usize),
+        (3, 13, 3),
+        (128, 784, 20),
+        (7, 5, 9),
+    ] {
+        let s = step(rows, inp, l);
+        let su = step_uniform(gpu, &s);
+        let logits = uniform(21, rows * inp, -12.0, 12.0);
+        let x = uniform(22, rows * inp, 0.0, 1.0);
+        let mulv = uniform(23, rows * 2 * l, -2.0, 2.0);
+        let lb = gpu.storage_with("logits", bytemuck::cast_slice(&pad(&logits, rows, inp)));
+        let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
+        let mb = gpu.storage_with("mulv", bytemuck::cast_slice(&pad(&mulv, rows, 2 * l)));
+        let db = gpu.storage("dlogits", (rows * ld(inp) * 4) as u64);
+        let pb = gpu.storage("partials", u64::from(s.loss_groups) * 8);
+        let sb = gpu.storage_with("stats", bytemuck::cast_slice(&[0.0f32; 64]));
+        let bg = k.loss.bind_group(gpu, &su, &lb, &xb, &mb, &db, &pb, &sb);
+        run(gpu, |pass| {
+            k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap()
+        });
+        let mut want_d = vec![0.0; rows * inp];
+        let (bce, kl) = reference::loss_bce_kl(
+            &mut want_d,
+            &to_f64(&logits),
+            &to_f64(&x),
+            &to_f64(&mulv),
+            rows,
+            inp,
+            l,
+        );
+        let stats = read(gpu, &sb, 64).await;
+        let rec = &stats[12..16];
+        assert_close(
+            &format!("loss Σ BCE B={rows} IN={inp}"),
+            &rec[..1],
+            &[bce],
+            1e-4,
+            1e-5,
+        );
+        assert_close(
+            &format!("loss KL B={rows} L={l}"),
+            &rec[1..2],
+            &[kl],
+            1e-4,
+            1e-5,
+        );
+        assert_eq!(rec[2], rows as f32);
+        assert_eq!(rec[3], 0.0, "non-finite flag");
+        let got = unpad(
+            &read(gpu, &db, rows * ld(inp)).await,
+            rows,
+            inp,
+            "dlogits padding",
+        );
+        assert_close(&format!("loss dlogits B={rows}"), &got, &want_d, 1e-6, 1e-5);
+    }
+}
+
+pub async fn loss_flags_non_finite(gpu: &Gpu) {
+    let k = Kernels::new(gpu, gpu.gemm);
+    let s = step(2, 4, 2);
+    let su = step_uniform(gpu, &s);
+    let lb = gpu.storage_with(
+        "logits",
+        bytemuck::cast_slice(&[0.0f32, 1.0, f32::NAN, 2.0, 0.0, 0.0, 0.0, 0.0]),
+    );
+    let xb = gpu.storage_with("x", bytemuck::cast_slice(&[0.5f32; 8]));
+    let mb = gpu.storage_with("mulv", bytemuck::cast_slice(&[0.1f32; 8]));
+    let db = gpu.storage("dlogits", 32);
+    let pb = gpu.storage("partials", 8);
+    let sb = gpu.storage("stats", 64);
+    let bg = k.loss.bind_group(gpu, &su, &lb, &xb, &mb, &db, &pb, &sb);
+    run(gpu, |pass| {
+        k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap()
+    });
+    let rec = read(gpu, &sb, 16).await;
+    assert!(
+        rec[15] == 1.0 || !rec[12].is_finite(),
+        "NaN loss must be flagged or visible: {:?}",
+        &rec[12..16]
+    );
+}
+
+pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
+    let k = Kernels::new(gpu, gpu.gemm);
+    for n in [4usize, 1000, 70_004] {
+        let p0 = uniform(31, n, -1.0, 1.0);
+        let pb = gpu.storage_with("params", bytemuck::cast_slice(&p0));
+        let gb = gpu.storage("grads", (n * 4) as u64);
+        let mb = gpu.storage("m", (n * 4) as u64);
+        let vb = gpu.storage("v", (n * 4) as u64);
+        let (mut p, mut m, mut v) = (to_f64(&p0), vec![0.0; n], vec![0.0; n]);
+        for t in 1..=3u64 {
+            let g = uniform(40 + t, n, -2.0, 2.0);
+            gpu.queue.write_buffer(&gb, 0, bytemuck::cast_slice(&g));
+            let mut s = step(1, 1, 1);
+            s.lr = 1e-2;
+            s.step_size = (1e-2 / (1.0 - 0.9f64.powi(t as i32))) as f32;
+            s.bc2_sqrt = (1.0 - 0.999f64.powi(t as i32)).sqrt() as f32;
+            s.param_vec4s = (n / 4) as u32;
+            let su = step_uniform(gpu, &s);
+            let bg = k.adam.bind_group(gpu, &su, &gb, &pb, &mb, &vb);
+            run(gpu, |pass| k.adam.adam_step(gpu, pass, &bg, 0, &s).unwrap());
+            reference::adam_step(
+                &mut p,
+                &to_f64(&g),
+                &mut m,
+                &mut v,
+                1e-2,
+                0.9,
+                0.999,
+                1e-8,
+                t,
+            );
+        }
+        assert_close(
+            &format!("adam params n={n}"),
+            &read(gpu, &pb, n).await,
+            &p,
+            1e-6,
+            1e-5,
+        );
+        assert_close(
+            &format!("adam m n={n}"),
+            &read(gpu, &mb, n).await,
+            &m,
+            1e-6,
+            1e-5,
+        );
+        assert_close(
+            &format!("adam v n={n}"),
+            &read(gpu, &vb, n).await,
+            &v,
+            1e-6,
+            1e-5,
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! In the browser (headless Chromium's WebGPU, SwiftShader): every kernel family against the CPU
+//! reference (the same checks the native tests run), a few hundred training steps on a small
+//! generated set that lower the loss, and the JavaScript API. Run by
+//! `wasm-pack test --headless --chrome --release`; a missing adapter is a failure, not a skip.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::checks;
+use vae_webgpu::gpu::Gpu;
+use vae_webgpu::mnist::encode_idx;
+use vae_webgpu::train::Trainer as CoreTrainer;
+use vae_webgpu::web::Trainer;
+use vae_webgpu::VaeConfig;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn gpu() -> Gpu {
+    match Gpu::new().await {
+        Ok(g) => g,
+        Err(e) => panic!("no WebGPU adapter in this browser (headless Chromium needs --enable-unsafe-webgpu): {e}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn browser_linear_direct_matches_reference() {
+    checks::linear_direct_matches_reference_on_uneven_shapes(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
+async fn browser_linear_tiled_matches_reference() {
+    checks::linear_tiled_matches_reference_on_uneven_shapes(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
+async fn browser_gather_matches_reference() {
+    checks::gather_batch_matches_reference(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
+async fn browser_reparam_matches_reference() {
+    checks::reparam_forward_and_backward_match_reference(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
+async fn browser_loss_matches_reference() {
+    checks::loss_bce_kl_matches_reference(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
+async fn browser_adam_matches_reference() {
+    checks::adam_step_matches_torch_adam_over_three_steps(&gpu().await).await;
+}
+
+fn small_config() -> VaeConfig {
+    VaeConfig {
+        input: 196,
+        hidden: 64,
+        latent: 8,
+        batch_size: 32,
+        ..VaeConfig::default()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn browser_training_lowers_the_loss() {
+    let train = common::synthetic_digits(4, 640, 14);
+    let test = common::synthetic_digits(5, 64, 14);
+    let mut t = CoreTrainer::new(gpu().await, &small_config(), &train, &test).unwrap();
+    t.readback_every = 50;
+    let steps = 300u32;
+    let mut recs = Vec::new();
+    while t.global_step < u64::from(steps) {
+        t.submit_train(steps - t.global_step as u32).unwrap();
+        recs.extend(t.flush().await.unwrap());
+    }
+    assert_eq!(recs.len(), steps as usize);
+    let mean = |r: &[vae_webgpu::train::StepRecord]| {
+        r.iter()
+            .map(|x| (x.recon + x.kl) / x.rows as f32)
+            .sum::<f32>()
+            / r.len() as f32
+    };
+    let (first, last) = (mean(&recs[..10]), mean(&recs[recs.len() - 10..]));
+    web_sys::console::log_1(
+        &format!("browser training: loss per sample {first:.2} → {last:.2}").into(),
+    );
+    assert!(last < 0.7 * first, "loss did not fall: {first} → {last}");
+    let eval = t.evaluate().await.unwrap();
+    assert_eq!(eval.count, 64);
+}
+
+fn config(pairs: &[(&str, f64)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(*v)).unwrap();
+    }
+    o.into()
+}
+
+fn err_text(e: wasm_bindgen::JsError) -> String {
+    let v: JsValue = e.into();
+    js_sys::Reflect::get(&v, &JsValue::from_str("message"))
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
+}
+
+fn idx_files(seed: u64, n: usize) -> (Vec<u8>, Vec<u8>) {
+    let d = common::synthetic_digits(seed, n, 14);
+    (
+        encode_idx(&[n as u32, 14, 14], &d.images),
+        encode_idx(&[n as u32], &d.labels),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn browser_web_api_trains_samples_and_checkpoints() {
+    let cfg = config(&[
+        ("input", 196.0),
+        ("hidden", 64.0),
+        ("latent", 8.0),
+        ("batchSize", 32.0),
+        ("epochs", 2.0),
+    ]);
+    let mut t = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
+    assert!(!t.adapter().is_empty());
+    let (ti, tl) = idx_files(1, 200);
+    let (vi, vl) = idx_files(2, 40);
+    // A bad file is rejected with its name and the data stays unloaded.
+    let e = t.load_dataset(&tl, &tl, &vi, &vl).unwrap_err();
+    assert!(err_text(e).starts_with("training images: wrong number of dimensions"));
+    t.load_dataset(&ti, &tl, &vi, &vl)
+        .map_err(JsValue::from)
+        .unwrap();
+    assert_eq!(
+        (t.steps_per_epoch(), t.test_count(), t.image_side()),
+        (7, 40, 14)
+    );
+    let mut steps = 0;
+    let mut plotted = 0;
+    while steps < 7 {
+        let s = t.train(3).await.map_err(JsValue::from).unwrap();
+        plotted += s.records.len() / 4;
+        steps = s.step_in_epoch;
+    }
+    let s = t.flush().await.map_err(JsValue::from).unwrap();
+    plotted += s.records.len() / 4;
+    assert_eq!(plotted, 7, "every step's losses reach the page once");
+    let ev = t.evaluate().await.map_err(JsValue::from).unwrap();
+    assert_eq!(ev.count, 40);
+    assert!(ev.loss.is_finite() && ev.loss > 0.0);
+    assert_eq!(
+        t.reconstruct(8).await.map_err(JsValue::from).unwrap().len(),
+        16 * 196
+    );
+    assert_eq!(
+        t.sample(64, 3).await.map_err(JsValue::from).unwrap().len(),
+        64 * 196
+    );
+    assert_eq!(
+        t.latent_walk(0, 1, 10)
+            .await
+            .map_err(JsValue::from)
+            .unwrap()
+            .len(),
+        10 * 196
+    );
+
+    let ck = t.export_checkpoint().await.map_err(JsValue::from).unwrap();
+    t.reset().await.map_err(JsValue::from).unwrap();
+    t.import_checkpoint(&ck).map_err(JsValue::from).unwrap();
+    assert_eq!(
+        t.export_checkpoint().await.map_err(JsValue::from).unwrap(),
+        ck
+    );
+    // A checkpoint of another shape is rejected and the model is kept.
+    let other = Trainer::create(config(&[
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 8.0),
+    ]))
+    .await
+    .map_err(JsValue::from)
+    .unwrap();
+    let wrong = {
+        let mut o = other;
+        o.export_checkpoint().await.map_err(JsValue::from).unwrap()
+    };
+    let e = t.import_checkpoint(&wrong).unwrap_err();
+    assert!(err_text(e).contains("fc1.weight has shape [32, 196] but this model needs [64, 196]"));
+    assert_eq!(
+        t.export_checkpoint().await.map_err(JsValue::from).unwrap(),
+        ck
+    );
+}
+
+#[wasm_bindgen_test]
+async fn browser_config_errors_name_the_field() {
+    for (cfg, needle) in [
+        (config(&[("lr", -1.0)]), "invalid config: lr"),
+        (config(&[("batchSize", 0.0)]), "invalid config: batch_size"),
+        (
+            config(&[("hidden", 2.5)]),
+            "config.hidden must be a whole number",
+        ),
+    ] {
+        let e = Trainer::create(cfg)
+            .await
+            .err()
+            .expect("bad config accepted");
+        let text = err_text(e);
+        assert!(text.contains(needle), "{text}");
+    }
+    let o = js_sys::Object::new();
+    js_sys::Reflect::set(&o, &"lr".into(), &"fast".into()).unwrap();
+    let e = Trainer::create(o.into())
+        .await
+        .err()
+        .expect("string lr accepted");
+    assert_eq!(err_text(e), "config.lr must be a number");
+}

@@ -1,0 +1,350 @@
+// The page: loads MNIST, drives the wasm Trainer in small chunks so the page stays responsive,
+// and draws progress, the loss plot, reconstructions, samples and a latent walk.
+import { LossPlot } from "./plot.js";
+
+const $ = (id) => document.getElementById(id);
+const FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+const TARGET_CALL_MS = 120; // GPU work per train() call: short enough that Pause acts at once
+const REFRESH_MS = 2500; // how often images are redrawn while training
+
+const ui = {
+  state: "starting", // starting | nogpu | ready | training | paused | done
+  wasm: null,
+  trainer: null,
+  trainerConfig: null,
+  data: null, // { files: [Uint8Array × 4], label }
+  plot: new LossPlot($("plot")),
+  stepsPerCall: 1,
+  lastRefresh: 0,
+  epochSum: 0,
+  epochCount: 0,
+  walkPair: [0, 1],
+};
+window.vaePage = ui; // for tests and the curious
+
+function message(text, kind = "info") {
+  const m = $("message");
+  m.textContent = text;
+  m.className = `message ${kind}`;
+}
+
+function setButtons() {
+  const s = ui.state;
+  const haveModel = !!ui.trainer && !!ui.data;
+  $("train").disabled = !(haveModel || ui.data) || s === "training" || s === "nogpu" || s === "starting";
+  $("pause").disabled = s !== "training";
+  $("resume").disabled = s !== "paused";
+  $("reset").disabled = !haveModel || s === "training" || s === "starting";
+  $("download").disabled = !haveModel || s === "starting";
+  $("load").disabled = !haveModel || s === "training" || s === "starting";
+  $("load-label").classList.toggle("disabled", $("load").disabled);
+  for (const el of $("config").elements) el.disabled = s === "training";
+}
+
+function readConfig() {
+  const num = (id) => Number($(id).value);
+  return { epochs: num("epochs"), batchSize: num("batch"), lr: num("lr"), hidden: num("hidden"), latent: num("latent"), seed: num("seed") };
+}
+
+async function bindings() {
+  if (window.wasmBindings) return window.wasmBindings;
+  return new Promise((resolve) => addEventListener("TrunkApplicationStarted", () => resolve(window.wasmBindings), { once: true }));
+}
+
+async function fetchWithProgress(url, onBytes) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    n += value.length;
+    onBytes(value.length);
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
+
+async function loadMnist() {
+  const total = 11.6e6; // approximate gzip sizes of the four files together
+  let got = 0;
+  const files = [];
+  for (const f of FILES) {
+    files.push(await fetchWithProgress(`data/${f}.gz`, (b) => {
+      got += b;
+      $("data-bar").style.width = `${Math.min(100, (100 * got) / total).toFixed(1)}%`;
+    }));
+  }
+  $("data-bar").style.width = "100%";
+  return { files, label: "MNIST: 60,000 training and 10,000 test digits" };
+}
+
+async function createTrainer(config) {
+  if (ui.trainer) { ui.trainer.free(); ui.trainer = null; }
+  const t = await ui.wasm.Trainer.create(config);
+  t.loadDataset(...ui.data.files);
+  ui.trainer = t;
+  ui.trainerConfig = JSON.stringify(config);
+  $("adapter").textContent = `${t.adapter.split(" (")[0]} · WebGPU · ${t.gemmForm} GEMM`;
+  $("adapter").title = t.adapter;
+  ui.plot.clear();
+  ui.epochSum = 0;
+  ui.epochCount = 0;
+  ui.stepsPerCall = 1;
+  await refreshImages();
+  updateProgress(null);
+}
+
+function fmt(v, digits = 2) {
+  return Number.isFinite(v) ? v.toFixed(digits) : "–";
+}
+
+function updateProgress(stats) {
+  const t = ui.trainer;
+  if (!t) return;
+  const epochs = t.epochs, spe = t.stepsPerEpoch || 1;
+  const epoch = stats ? stats.epoch : t.epoch;
+  const inEpoch = stats ? stats.stepInEpoch : 0;
+  const doneSteps = stats ? (epoch - 1) * spe + inEpoch : 0;
+  $("epoch-text").textContent = epoch ? `${epoch} / ${epochs}` : `0 / ${epochs}`;
+  $("epoch-bar").style.width = `${(100 * inEpoch) / spe}%`;
+  $("overall-text").textContent = `${Math.round((100 * Math.max(0, doneSteps)) / (epochs * spe))}%`;
+  $("overall-bar").style.width = `${(100 * Math.max(0, doneSteps)) / (epochs * spe)}%`;
+  $("step").textContent = String(t.globalStep);
+  if (stats && Number.isFinite(stats.reconstruction)) {
+    $("recon").textContent = fmt(stats.reconstruction);
+    $("kl").textContent = fmt(stats.kl);
+    $("loss").textContent = fmt(stats.reconstruction + stats.kl);
+  }
+  if (stats && stats.samplesPerSec > 0) $("rate").textContent = Math.round(stats.samplesPerSec).toLocaleString();
+}
+
+async function refreshImages() {
+  const t = ui.trainer;
+  const side = t.imageSide;
+  const n = Math.min(8, t.testCount);
+  ui.wasm.drawGrid($("recon-canvas"), await t.reconstruct(n), side, n);
+  ui.wasm.drawGrid($("samples-canvas"), await t.sample(64, 7), side, 8);
+  const [a, b] = ui.walkPair;
+  if (t.testCount > Math.max(a, b)) {
+    ui.wasm.drawGrid($("walk-canvas"), await t.latentWalk(a, b, 10), side, 10);
+    $("walk-caption").textContent = `from test digit #${a} to #${b} through the latent space`;
+  }
+  ui.lastRefresh = performance.now();
+}
+
+async function endOfEpoch(stats) {
+  const t = ui.trainer;
+  const tail = await t.flush();
+  absorb(tail);
+  message(`Epoch ${stats.epoch} done; evaluating on the test set…`);
+  const ev = await t.evaluate();
+  const trainMean = ui.epochCount ? ui.epochSum / ui.epochCount : NaN;
+  ui.plot.addEpoch(t.globalStep, trainMean, ev.loss);
+  ui.epochSum = 0;
+  ui.epochCount = 0;
+  $("test").textContent = fmt(ev.loss);
+  ui.walkPair = [(ui.walkPair[0] + 2) % Math.max(2, t.testCount), (ui.walkPair[1] + 2) % Math.max(2, t.testCount)];
+  await refreshImages();
+  ui.plot.draw();
+  message(`Epoch ${stats.epoch}: train ${fmt(trainMean)} and test ${fmt(ev.loss)} per sample.`);
+}
+
+function absorb(stats) {
+  const r = stats.records;
+  ui.plot.addSteps(r);
+  for (let i = 0; i + 3 < r.length; i += 4) {
+    ui.epochSum += r[i + 2] + r[i + 3];
+    ui.epochCount += 1;
+  }
+  updateProgress(stats);
+}
+
+async function trainLoop() {
+  const t = ui.trainer;
+  while (ui.state === "training") {
+    const started = performance.now();
+    const stats = await t.train(ui.stepsPerCall);
+    const ms = performance.now() - started;
+    // Aim each call at TARGET_CALL_MS of GPU work.
+    const scaled = Math.round((ui.stepsPerCall * TARGET_CALL_MS) / Math.max(ms, 1));
+    ui.stepsPerCall = Math.max(1, Math.min(32, scaled, ui.stepsPerCall * 2));
+    absorb(stats);
+    if (stats.epochFinished) {
+      await endOfEpoch(stats);
+      if (stats.epoch >= t.epochs) {
+        ui.state = "done";
+        message(`Finished ${t.epochs} epochs. Download the checkpoint, or Reset to start again.`, "ok");
+        break;
+      }
+    } else if (performance.now() - ui.lastRefresh > REFRESH_MS) {
+      ui.plot.draw();
+      await refreshImages();
+    }
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  ui.plot.draw();
+  setButtons();
+}
+
+async function guarded(what, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    const text = e && e.message ? e.message : String(e);
+    message(`${what}: ${text}`, "error");
+    if (ui.state === "training") ui.state = "paused";
+    setButtons();
+  }
+}
+
+async function onTrain() {
+  await guarded("Could not start training", async () => {
+    const config = readConfig();
+    if (!ui.trainer || JSON.stringify(config) !== ui.trainerConfig || ui.state === "done") {
+      message("Building the model on the GPU…");
+      await createTrainer(config);
+    }
+    ui.state = "training";
+    setButtons();
+    message("Training…");
+    await trainLoop();
+  });
+}
+
+async function onPause() {
+  ui.state = "paused";
+  setButtons();
+  await guarded("Pause", async () => {
+    absorb(await ui.trainer.flush());
+    ui.plot.draw();
+    message(`Paused at step ${ui.trainer.globalStep}.`);
+  });
+}
+
+async function onResume() {
+  ui.state = "training";
+  setButtons();
+  message("Training…");
+  await guarded("Training stopped", trainLoop);
+}
+
+async function onReset() {
+  await guarded("Reset", async () => {
+    ui.state = "ready";
+    await createTrainer(readConfig());
+    $("test").textContent = "–";
+    message("Reset: a freshly initialised model with the settings above.");
+    setButtons();
+  });
+}
+
+async function onDownload() {
+  await guarded("Download", async () => {
+    const bytes = await ui.trainer.exportCheckpoint();
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    a.download = `vae-step-${ui.trainer.globalStep}.safetensors`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    message(`Checkpoint saved (${(bytes.length / 1e6).toFixed(1)} MB, PyTorch tensor names).`, "ok");
+  });
+}
+
+async function onLoadCheckpoint(ev) {
+  const file = ev.target.files[0];
+  ev.target.value = "";
+  if (!file) return;
+  await guarded(`Could not load ${file.name}`, async () => {
+    ui.trainer.importCheckpoint(new Uint8Array(await file.arrayBuffer()));
+    await refreshImages();
+    message(`Loaded ${file.name}.`, "ok");
+  });
+}
+
+function classify(name) {
+  const n = name.toLowerCase();
+  const images = n.includes("images") || n.includes("idx3");
+  const labels = n.includes("labels") || n.includes("idx1");
+  const test = n.includes("t10k") || n.includes("test");
+  if (images === labels) return -1;
+  return (test ? 2 : 0) + (labels ? 1 : 0);
+}
+
+async function onIdxFiles(files) {
+  await guarded("Could not use these files", async () => {
+    if (files.length !== 4) throw new Error(`pick all four IDX files (got ${files.length})`);
+    const slots = [null, null, null, null];
+    for (const f of files) {
+      const k = classify(f.name);
+      if (k < 0 || slots[k]) throw new Error(`cannot tell which file ${f.name} is; name them like MNIST (train-images…, t10k-labels…)`);
+      slots[k] = new Uint8Array(await f.arrayBuffer());
+    }
+    if (ui.trainer) {
+      ui.trainer.loadDataset(...slots); // throws (and keeps the old data) if a file is bad
+    }
+    ui.data = { files: slots, label: `Your data: ${files.length} files` };
+    $("data-status").textContent = ui.data.label;
+    if (ui.trainer) await refreshImages();
+    message("Loaded your IDX files.", "ok");
+    setButtons();
+  });
+}
+
+function showNoGpu(detail) {
+  ui.state = "nogpu";
+  $("nogpu").hidden = false;
+  if (detail) $("nogpu-detail").textContent = detail;
+  $("adapter").textContent = "no WebGPU";
+  $("adapter").classList.add("bad");
+  setButtons();
+}
+
+async function main() {
+  ui.plot.draw();
+  setButtons();
+  $("train").addEventListener("click", onTrain);
+  $("pause").addEventListener("click", onPause);
+  $("resume").addEventListener("click", onResume);
+  $("reset").addEventListener("click", onReset);
+  $("download").addEventListener("click", onDownload);
+  $("load").addEventListener("change", onLoadCheckpoint);
+  $("idx-files").addEventListener("change", (e) => onIdxFiles([...e.target.files]));
+  const drop = $("drop");
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); onIdxFiles([...e.dataTransfer.files]); });
+  addEventListener("resize", () => ui.plot.draw());
+
+  ui.wasm = await bindings();
+  if (!navigator.gpu) {
+    showNoGpu();
+    return;
+  }
+  try {
+    ui.data = await loadMnist();
+    $("data-status").textContent = ui.data.label;
+    message("Building the model on the GPU…");
+    await createTrainer(readConfig());
+    ui.state = "ready";
+    message("Ready. Press Train to watch the VAE learn.");
+  } catch (e) {
+    const text = e && e.message ? e.message : String(e);
+    if (text.includes("WebGPU")) {
+      showNoGpu(text);
+    } else {
+      ui.state = "ready";
+      message(text, "error");
+    }
+  }
+  setButtons();
+}
+
+main();

@@ -1,0 +1,114 @@
+// The loss plot: per-step reconstruction and KL, per-epoch train and test loss, on a log-scaled
+// y axis with labelled ticks. Pure drawing on a 2D canvas; no library.
+
+const COLORS = { recon: "#2563eb", kl: "#f59e0b", train: "#111827", test: "#dc2626", grid: "#e5e7eb", axis: "#6b7280" };
+const LOG_TICKS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+
+export class LossPlot {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.steps = []; // [globalStep, reconstruction, kl]
+    this.epochs = []; // [globalStep, trainMean, testLoss]
+  }
+
+  clear() {
+    this.steps = [];
+    this.epochs = [];
+    this.draw();
+  }
+
+  addSteps(records) {
+    for (let i = 0; i + 3 < records.length; i += 4) {
+      this.steps.push([records[i], records[i + 2], records[i + 3]]);
+    }
+  }
+
+  addEpoch(step, trainMean, testLoss) {
+    this.epochs.push([step, trainMean, testLoss]);
+  }
+
+  pointCount() {
+    return this.steps.length + this.epochs.length;
+  }
+
+  draw() {
+    const c = this.canvas;
+    const dpr = window.devicePixelRatio || 1;
+    const cssW = c.clientWidth || 600;
+    const cssH = c.clientHeight || 260;
+    if (c.width !== Math.round(cssW * dpr) || c.height !== Math.round(cssH * dpr)) {
+      c.width = Math.round(cssW * dpr);
+      c.height = Math.round(cssH * dpr);
+    }
+    const g = c.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, cssW, cssH);
+    g.font = "12px system-ui, sans-serif";
+    const left = 48, right = 12, top = 10, bottom = 34;
+    const w = cssW - left - right, h = cssH - top - bottom;
+
+    const ys = [];
+    for (const [, r, k] of this.steps) { if (r > 0) ys.push(r); if (k > 0) ys.push(k); }
+    for (const [, a, b] of this.epochs) { if (a > 0) ys.push(a); if (b > 0) ys.push(b); }
+    let lo = ys.length ? Math.min(...ys) : 1, hi = ys.length ? Math.max(...ys) : 1000;
+    lo = Math.max(lo * 0.8, 0.05);
+    hi = Math.max(hi * 1.2, lo * 10);
+    const maxStep = Math.max(1, ...this.steps.map((s) => s[0]), ...this.epochs.map((e) => e[0]));
+    const x = (s) => left + (s / maxStep) * w;
+    const y = (v) => top + h - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * h;
+
+    // grid and y ticks
+    g.strokeStyle = COLORS.grid;
+    g.fillStyle = COLORS.axis;
+    g.textAlign = "right";
+    g.textBaseline = "middle";
+    for (const t of LOG_TICKS) {
+      if (t < lo || t > hi) continue;
+      g.beginPath(); g.moveTo(left, y(t)); g.lineTo(left + w, y(t)); g.stroke();
+      g.fillText(String(t), left - 6, y(t));
+    }
+    // x ticks
+    g.textAlign = "center";
+    g.textBaseline = "top";
+    const xStep = niceStep(maxStep / 6);
+    for (let s = 0; s <= maxStep; s += xStep) {
+      g.beginPath(); g.moveTo(x(s), top + h); g.lineTo(x(s), top + h + 4); g.strokeStyle = COLORS.axis; g.stroke();
+      g.fillText(String(s), x(s), top + h + 6);
+    }
+    g.strokeStyle = COLORS.axis;
+    g.beginPath(); g.moveTo(left, top); g.lineTo(left, top + h); g.lineTo(left + w, top + h); g.stroke();
+    g.fillText("training step", left + w / 2, top + h + 20);
+
+    const line = (idx, color) => {
+      g.strokeStyle = color; g.lineWidth = 1.5; g.beginPath();
+      let started = false;
+      for (const p of this.steps) {
+        const v = p[idx];
+        if (!(v > 0)) continue;
+        if (!started) { g.moveTo(x(p[0]), y(v)); started = true; } else g.lineTo(x(p[0]), y(v));
+      }
+      g.stroke(); g.lineWidth = 1;
+    };
+    line(1, COLORS.recon);
+    line(2, COLORS.kl);
+    const dots = (idx, color) => {
+      g.fillStyle = color;
+      for (const e of this.epochs) {
+        if (!(e[idx] > 0)) continue;
+        g.beginPath(); g.arc(x(e[0]), y(e[idx]), 4, 0, 2 * Math.PI); g.fill();
+      }
+    };
+    dots(1, COLORS.train);
+    dots(2, COLORS.test);
+    if (!this.steps.length) {
+      g.fillStyle = COLORS.axis; g.textAlign = "center"; g.textBaseline = "middle";
+      g.fillText("Press Train to start; losses appear here as the model learns.", left + w / 2, top + h / 2);
+    }
+  }
+}
+
+function niceStep(raw) {
+  const p = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1))));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
