@@ -11,6 +11,7 @@ const PHILOX_M1: u32 = 0xCD9E8D57u;
 const PHILOX_W0: u32 = 0x9E3779B9u;
 const PHILOX_W1: u32 = 0xBB67AE85u;
 const TAU: f32 = 6.283185307179586;
+const PI: f32 = 3.141592653589793;
 
 // (hi, lo) 32-bit halves of the 64-bit product a·b, from 16-bit pieces (WGSL has no u64).
 fn mul_hi_lo(a: u32, b: u32) -> vec2<u32> {
@@ -47,7 +48,8 @@ fn normal_eps(index: u32, rng_step: u32, key: vec2<u32>) -> f32 {
   let r = philox4x32_10(vec4<u32>(index, rng_step, 0u, 0u), key);
   let u1 = (f32(r.x >> 8u) + 1.0) * (1.0 / 16777216.0);
   let u2 = f32(r.y >> 8u) * (1.0 / 16777216.0);
-  return sqrt(-2.0 * log(u1)) * cos(TAU * u2);
+  // The angle is kept in [−π, π), where WGSL bounds cos's error (2^-11 absolute).
+  return sqrt(-2.0 * log(u1)) * cos(TAU * u2 - PI);
 }
 
 // One binding set for forward and backward (one bind group serves both entry points).

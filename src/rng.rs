@@ -42,7 +42,7 @@ pub fn normal_eps(key: [u32; 2], step: u32, index: u32) -> f32 {
     // u1 in (0, 1], u2 in [0, 1): 24-bit mantissas, so both are exact in f32.
     let u1 = ((r[0] >> 8) as f32 + 1.0) * (1.0 / 16_777_216.0);
     let u2 = (r[1] >> 8) as f32 * (1.0 / 16_777_216.0);
-    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2 - std::f32::consts::PI).cos()
 }
 
 /// A small, fast, seedable 64-bit generator (SplitMix64) for CPU-side randomness.

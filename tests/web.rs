@@ -169,32 +169,27 @@ async fn browser_web_api_trains_samples_and_checkpoints() {
         10 * 196
     );
 
+    let layout = vae_webgpu::layout::ParamLayout::new(196, 64, 8);
+    let params = |bytes: &[u8]| vae_webgpu::checkpoint::load(&layout, bytes).unwrap();
     let ck = t.export_checkpoint().await.map_err(JsValue::from).unwrap();
     t.reset().await.map_err(JsValue::from).unwrap();
+    let fresh = t.export_checkpoint().await.map_err(JsValue::from).unwrap();
+    assert_ne!(params(&fresh), params(&ck), "reset re-initialises");
     t.import_checkpoint(&ck).map_err(JsValue::from).unwrap();
-    assert_eq!(
-        t.export_checkpoint().await.map_err(JsValue::from).unwrap(),
-        ck
-    );
+    let back = t.export_checkpoint().await.map_err(JsValue::from).unwrap();
+    assert_eq!(params(&back), params(&ck));
     // A checkpoint of another shape is rejected and the model is kept.
-    let other = Trainer::create(config(&[
-        ("input", 196.0),
-        ("hidden", 32.0),
-        ("latent", 8.0),
-    ]))
-    .await
-    .map_err(JsValue::from)
-    .unwrap();
-    let wrong = {
-        let mut o = other;
-        o.export_checkpoint().await.map_err(JsValue::from).unwrap()
-    };
+    let cfg = config(&[("input", 196.0), ("hidden", 32.0), ("latent", 8.0)]);
+    let mut other = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
+    let wrong = other
+        .export_checkpoint()
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
     let e = t.import_checkpoint(&wrong).unwrap_err();
     assert!(err_text(e).contains("fc1.weight has shape [32, 196] but this model needs [64, 196]"));
-    assert_eq!(
-        t.export_checkpoint().await.map_err(JsValue::from).unwrap(),
-        ck
-    );
+    let kept = t.export_checkpoint().await.map_err(JsValue::from).unwrap();
+    assert_eq!(params(&kept), params(&ck));
 }
 
 #[wasm_bindgen_test]

@@ -277,11 +277,13 @@ pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
         let twin: Vec<f64> = (0..rows * l)
             .map(|i| f64::from(normal_eps(key, 7, i as u32)))
             .collect();
+        // The integer part (Philox) is exact; WGSL allows log/cos a few ulp and cos 2^-11
+        // absolute error, times sqrt(-2 ln u1) ≤ 5.8: 4e-3. An indexing bug gives O(1) errors.
         assert_close(
             &format!("reparam eps vs CPU twin L={l}"),
             &eps,
             &twin,
-            1e-4,
+            4e-3,
             1e-4,
         );
         let eps64 = to_f64(&eps);
