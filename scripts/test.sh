@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Every test: sets up what is missing, then formatting, clippy (native and wasm32), the wasm32
-# build, the native test suite on wgpu (lavapipe when there is no GPU), and the full-MNIST epoch.
+# build, the native suite on wgpu (lavapipe when there is no GPU) with the full-MNIST epoch, the
+# browser suite (wasm-bindgen-test in headless Chromium's WebGPU), the page built by Trunk and
+# driven end to end by Playwright, and the npm package installed into a scratch page.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-scripts/setup.sh
+scripts/setup.sh --browser
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+export PATH="$ROOT/node_modules/.bin:$PATH"
 
 step() { echo; echo "=== $* ==="; }
 
@@ -21,3 +24,11 @@ step "cargo test (native; GPU tests on the first adapter found)"
 cargo test --release
 step "full MNIST epoch (ignored by default)"
 cargo test --release --test vae_step -- --ignored --nocapture
+step "browser tests: wasm-pack test --headless --chrome (WebGPU on SwiftShader)"
+WASM_BINDGEN_TEST_TIMEOUT=900 wasm-pack test --headless --chrome --release --test web
+step "the page: trunk build --release"
+trunk build --release
+step "the npm package: wasm-pack build"
+scripts/build-npm.sh
+step "end to end: Playwright driving Chromium (page, no-WebGPU message, npm package)"
+node --test --test-concurrency=1 tests/e2e/

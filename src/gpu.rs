@@ -171,10 +171,13 @@ impl Gpu {
 
     /// A one-line description of the adapter, e.g. for logs and the page.
     pub fn adapter_name(&self) -> String {
-        format!(
-            "{} ({:?}, {:?}, {})",
-            self.info.name, self.info.backend, self.info.device_type, self.info.driver
-        )
+        let i = &self.info;
+        // Browsers often withhold the name; fall back to what they do tell.
+        let name = [&i.name, &i.driver, &i.driver_info]
+            .into_iter()
+            .find(|s| !s.trim().is_empty())
+            .map_or("unnamed adapter", |s| s.trim());
+        format!("{name} ({:?}, {:?})", i.backend, i.device_type)
     }
 
     /// Fails if the device was lost or an uncaptured GPU error was reported.

@@ -72,8 +72,10 @@ pub struct Trainer {
     pub epoch: u64,
     step_in_epoch: u32,
     pub steps_per_epoch: u32,
-    /// Adam's t: training steps submitted so far.
+    /// Training steps submitted so far (never goes back; numbers the steps and their ε).
     pub global_step: u64,
+    /// Adam's t: steps since Adam's state was last zeroed (a checkpoint load or reset zeroes it).
+    adam_t: u64,
     pub readback_every: u32,
     train_len: u32,
     eval_rng: u32,
@@ -105,6 +107,7 @@ impl Trainer {
             step_in_epoch: 0,
             steps_per_epoch: 0,
             global_step: 0,
+            adam_t: 0,
             readback_every: DEFAULT_READBACK_EVERY,
             train_len: 0,
             eval_rng: EVAL_RNG_BASE,
@@ -145,6 +148,7 @@ impl Trainer {
         self.load_params(&flat)?;
         self.epoch = 0;
         self.step_in_epoch = 0;
+        self.global_step = 0;
         Ok(())
     }
 
@@ -221,6 +225,7 @@ impl Trainer {
                 let start = self.step_in_epoch * batch;
                 let rows = batch.min(self.train_len - start);
                 self.global_step += 1;
+                self.adam_t += 1;
                 self.step_in_epoch += 1;
                 let slot = self.take_slot(SlotMeta {
                     kind: StepKind::Train,
@@ -235,7 +240,7 @@ impl Trainer {
                     index_offset: start,
                     rng_step: self.global_step as u32,
                     slot,
-                    t: self.global_step,
+                    t: self.adam_t,
                 });
             }
             let cmd = self.model.encode_steps(&self.gpu, &specs)?;
@@ -382,7 +387,7 @@ impl Trainer {
                     index_offset: test_offset + i * batch,
                     rng_step: self.eval_rng,
                     slot,
-                    t: self.global_step,
+                    t: self.adam_t,
                 });
             }
             let cmd = self.model.encode_steps(&self.gpu, &specs)?;
@@ -441,7 +446,7 @@ impl Trainer {
             index_offset: offset,
             rng_step: self.eval_rng,
             slot,
-            t: self.global_step,
+            t: self.adam_t,
         };
         let cmd = self.model.encode_steps(&self.gpu, &[spec])?;
         self.submit(cmd)?;
@@ -504,10 +509,11 @@ impl Trainer {
         self.model.read_params(&self.gpu).await
     }
 
-    /// Replaces the parameters (e.g. from a checkpoint) and restarts Adam from step 0.
+    /// Replaces the parameters (e.g. from a checkpoint) and restarts Adam (zero m and v, t = 0);
+    /// the step count goes on.
     pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
         self.model.write_params(&self.gpu, flat)?;
-        self.global_step = 0;
+        self.adam_t = 0;
         Ok(())
     }
 }

@@ -124,9 +124,213 @@ pub struct EvalStats {
     pub count: u32,
 }
 
-/// Trains the VAE on this page's GPU. Create with `await Trainer.create(config)`.
+/// What the getters report, copied out after every call so they answer even while a call is in
+/// flight.
+#[derive(Debug, Clone, Copy, Default)]
+struct Status {
+    epochs: u32,
+    latent: u32,
+    side: u32,
+    steps_per_epoch: u32,
+    global_step: u32,
+    epoch: u32,
+    test_count: u32,
+}
+
+/// Trains the VAE on this page's GPU. Create with `await Trainer.create(config)`. Calls that
+/// touch the GPU are async; await each before the next (a second call while one is in flight
+/// is refused with a message). Getters answer at any time.
 #[wasm_bindgen]
 pub struct Trainer {
+    session: std::cell::RefCell<Option<Session>>,
+    status: std::cell::Cell<Status>,
+    adapter: String,
+    gemm_form: String,
+}
+
+impl Trainer {
+    fn take(&self) -> Result<Session, JsError> {
+        self.session.borrow_mut().take().ok_or_else(|| {
+            JsError::new(
+                "the trainer is busy with another call; await each call before starting the next",
+            )
+        })
+    }
+
+    fn put(&self, s: Session) {
+        self.status.set(s.status());
+        *self.session.borrow_mut() = Some(s);
+    }
+}
+
+#[wasm_bindgen]
+impl Trainer {
+    /// Requests a WebGPU adapter and device and builds the model from `config`
+    /// (`{ epochs, batchSize, lr, hidden, latent, seed }`, all optional). Rejects with a message
+    /// saying what is missing when the browser has no WebGPU or no adapter.
+    pub async fn create(config: JsValue) -> Result<Trainer, JsError> {
+        let s = Session::create(config).await?;
+        let t = Trainer {
+            adapter: s.adapter(),
+            gemm_form: s.gemm_form(),
+            status: std::cell::Cell::new(s.status()),
+            session: std::cell::RefCell::new(None),
+        };
+        t.put(s);
+        Ok(t)
+    }
+
+    /// The adapter in use (browsers may withhold its name).
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.adapter.clone()
+    }
+
+    /// Which matrix-multiply form the adapter got: "Direct" or "Tiled".
+    #[wasm_bindgen(getter, js_name = gemmForm)]
+    pub fn gemm_form(&self) -> String {
+        self.gemm_form.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn epochs(&self) -> u32 {
+        self.status.get().epochs
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn latent(&self) -> u32 {
+        self.status.get().latent
+    }
+
+    /// Side of the (square) images, in pixels.
+    #[wasm_bindgen(getter, js_name = imageSide)]
+    pub fn image_side(&self) -> u32 {
+        self.status.get().side
+    }
+
+    #[wasm_bindgen(getter, js_name = stepsPerEpoch)]
+    pub fn steps_per_epoch(&self) -> u32 {
+        self.status.get().steps_per_epoch
+    }
+
+    /// Training steps submitted so far.
+    #[wasm_bindgen(getter, js_name = globalStep)]
+    pub fn global_step(&self) -> u32 {
+        self.status.get().global_step
+    }
+
+    /// The epoch in progress or last finished (1-based; 0 before training).
+    #[wasm_bindgen(getter)]
+    pub fn epoch(&self) -> u32 {
+        self.status.get().epoch
+    }
+
+    /// Number of test images loaded.
+    #[wasm_bindgen(getter, js_name = testCount)]
+    pub fn test_count(&self) -> u32 {
+        self.status.get().test_count
+    }
+
+    /// Loads MNIST-format data: four IDX files as bytes (raw or gzip). Errors name the file and
+    /// the defect; on error the data loaded before stays in place.
+    #[wasm_bindgen(js_name = loadDataset)]
+    pub fn load_dataset(
+        &self,
+        train_images: &[u8],
+        train_labels: &[u8],
+        test_images: &[u8],
+        test_labels: &[u8],
+    ) -> Result<(), JsError> {
+        let mut s = self.take()?;
+        let r = s.load_dataset(train_images, train_labels, test_images, test_labels);
+        self.put(s);
+        r
+    }
+
+    /// Submits up to `steps` training steps (stopping at the end of an epoch; the next call
+    /// starts the next epoch) and returns the losses read back so far. At most two calls' work is
+    /// in flight: each call waits for the previous call's steps, not its own, so the GPU stays
+    /// busy while the page stays responsive.
+    pub async fn train(&self, steps: u32) -> Result<TrainStats, JsError> {
+        let mut s = self.take()?;
+        let r = s.train(steps).await;
+        self.put(s);
+        r
+    }
+
+    /// Waits for all submitted steps and returns their losses.
+    pub async fn flush(&self) -> Result<TrainStats, JsError> {
+        let mut s = self.take()?;
+        let r = s.flush().await;
+        self.put(s);
+        r
+    }
+
+    /// Test-set loss per sample (every test image once; ε drawn as in training).
+    pub async fn evaluate(&self) -> Result<EvalStats, JsError> {
+        let mut s = self.take()?;
+        let r = s.evaluate().await;
+        self.put(s);
+        r
+    }
+
+    /// The first `n` test images followed by their reconstructions: 2·n images of
+    /// imageSide² pixels in [0, 1].
+    pub async fn reconstruct(&self, n: u32) -> Result<Vec<f32>, JsError> {
+        let mut s = self.take()?;
+        let r = s.reconstruct(n).await;
+        self.put(s);
+        r
+    }
+
+    /// `n` images decoded from z ~ N(0, I) drawn with `seed`.
+    pub async fn sample(&self, n: u32, seed: u32) -> Result<Vec<f32>, JsError> {
+        let mut s = self.take()?;
+        let r = s.sample(n, seed).await;
+        self.put(s);
+        r
+    }
+
+    /// A latent walk: test images `a` and `b` encoded to μ, and `steps` decodes along the
+    /// straight line between the two μ (ends included).
+    #[wasm_bindgen(js_name = latentWalk)]
+    pub async fn latent_walk(&self, a: u32, b: u32, steps: u32) -> Result<Vec<f32>, JsError> {
+        let mut s = self.take()?;
+        let r = s.latent_walk(a, b, steps).await;
+        self.put(s);
+        r
+    }
+
+    /// The parameters as safetensors with PyTorch's names (`fc1.weight` … `fc5.bias`).
+    #[wasm_bindgen(js_name = exportCheckpoint)]
+    pub async fn export_checkpoint(&self) -> Result<Vec<u8>, JsError> {
+        let mut s = self.take()?;
+        let r = s.export_checkpoint().await;
+        self.put(s);
+        r
+    }
+
+    /// Loads a checkpoint made by `exportCheckpoint` (or PyTorch's `save_file`). A checkpoint
+    /// of other shapes is rejected with a message and the current model is kept. Adam restarts.
+    #[wasm_bindgen(js_name = importCheckpoint)]
+    pub fn import_checkpoint(&self, bytes: &[u8]) -> Result<(), JsError> {
+        let mut s = self.take()?;
+        let r = s.import_checkpoint(bytes);
+        self.put(s);
+        r
+    }
+
+    /// Parameters back to the seed's initialisation, and the epoch count to zero.
+    pub async fn reset(&self) -> Result<(), JsError> {
+        let mut s = self.take()?;
+        let r = s.reset().await;
+        self.put(s);
+        r
+    }
+}
+
+/// The state behind a JS `Trainer`; taken out of its cell for the length of each call.
+struct Session {
     inner: train::Trainer,
     previous: Option<futures_channel::oneshot::Receiver<()>>,
     last_time: f64,
@@ -137,12 +341,11 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-#[wasm_bindgen]
-impl Trainer {
+impl Session {
     /// Requests a WebGPU adapter and device and builds the model from `config`
     /// (`{ epochs, batchSize, lr, hidden, latent, seed }`, all optional). Rejects with a message
     /// saying what is missing when the browser has no WebGPU or no adapter.
-    pub async fn create(config: JsValue) -> Result<Trainer, JsError> {
+    async fn create(config: JsValue) -> Result<Session, JsError> {
         let cfg = config_from_js(&config)?;
         if !webgpu_present() {
             return Err(JsError::new(
@@ -152,14 +355,18 @@ impl Trainer {
             ));
         }
         let gpu = Gpu::new().await.map_err(|e| match e {
-            VaeError::NoAdapter(m) => JsError::new(&format!(
-                "WebGPU is present but no adapter was found ({m}): the GPU may be blocklisted or \
-                 disabled; check chrome://gpu, or enable chrome://flags/#enable-unsafe-webgpu."
-            )),
+            VaeError::NoAdapter(m) => {
+                web_sys::console::warn_1(&format!("requestAdapter: {m}").into());
+                JsError::new(
+                    "WebGPU is present but no GPU adapter is available: the GPU may be blocklisted \
+                     or disabled (see chrome://gpu). On Linux, enable \
+                     chrome://flags/#enable-unsafe-webgpu and relaunch.",
+                )
+            }
             other => js(other),
         })?;
         let inner = train::Trainer::without_data(gpu, &cfg).map_err(js)?;
-        Ok(Trainer {
+        Ok(Session {
             inner,
             previous: None,
             last_time: now_ms(),
@@ -168,58 +375,38 @@ impl Trainer {
     }
 
     /// The adapter in use, e.g. "SwiftShader Device (BrowserWebGpu, …)".
-    #[wasm_bindgen(getter)]
-    pub fn adapter(&self) -> String {
+    fn adapter(&self) -> String {
         self.inner.gpu.adapter_name()
     }
 
     /// Which matrix-multiply form the adapter got: "Direct" or "Tiled".
-    #[wasm_bindgen(getter, js_name = gemmForm)]
-    pub fn gemm_form(&self) -> String {
+    fn gemm_form(&self) -> String {
         format!("{:?}", self.inner.model.kernels.linear.form)
     }
-
-    #[wasm_bindgen(getter)]
-    pub fn epochs(&self) -> u32 {
+    fn epochs(&self) -> u32 {
         self.inner.cfg().epochs as u32
     }
-
-    #[wasm_bindgen(getter)]
-    pub fn latent(&self) -> u32 {
+    fn latent(&self) -> u32 {
         self.inner.cfg().latent as u32
     }
-
-    /// Side of the (square) images, in pixels.
-    #[wasm_bindgen(getter, js_name = imageSide)]
-    pub fn image_side(&self) -> u32 {
-        self.side
-    }
-
-    #[wasm_bindgen(getter, js_name = stepsPerEpoch)]
-    pub fn steps_per_epoch(&self) -> u32 {
+    fn steps_per_epoch(&self) -> u32 {
         self.inner.steps_per_epoch
     }
-
-    #[wasm_bindgen(getter, js_name = globalStep)]
-    pub fn global_step(&self) -> u32 {
+    fn global_step(&self) -> u32 {
         self.inner.global_step as u32
     }
-
-    #[wasm_bindgen(getter)]
-    pub fn epoch(&self) -> u32 {
+    fn epoch(&self) -> u32 {
         self.inner.epoch as u32
     }
 
     /// Number of test images loaded.
-    #[wasm_bindgen(getter, js_name = testCount)]
-    pub fn test_count(&self) -> u32 {
+    fn test_count(&self) -> u32 {
         self.inner.model.data().map_or(0, |d| d.test_len)
     }
 
     /// Loads MNIST-format data: four IDX files as bytes (raw or gzip). Errors name the file and
     /// the defect; on error the data loaded before stays in place.
-    #[wasm_bindgen(js_name = loadDataset)]
-    pub fn load_dataset(
+    fn load_dataset(
         &mut self,
         train_images: &[u8],
         train_labels: &[u8],
@@ -250,7 +437,7 @@ impl Trainer {
     /// starts the next epoch) and returns the losses read back so far. At most two calls' work is
     /// in flight: each call waits for the previous call's steps, not its own, so the GPU stays
     /// busy while the page stays responsive.
-    pub async fn train(&mut self, steps: u32) -> Result<TrainStats, JsError> {
+    async fn train(&mut self, steps: u32) -> Result<TrainStats, JsError> {
         let previous = self.previous.take();
         self.inner.submit_train(steps.max(1)).map_err(js)?;
         self.inner.schedule_readback().map_err(js)?;
@@ -267,7 +454,7 @@ impl Trainer {
     }
 
     /// Waits for all submitted steps and returns their losses.
-    pub async fn flush(&mut self) -> Result<TrainStats, JsError> {
+    async fn flush(&mut self) -> Result<TrainStats, JsError> {
         self.previous = None;
         let records = self.inner.flush().await.map_err(js)?;
         Ok(self.stats(&records))
@@ -314,7 +501,7 @@ impl Trainer {
     }
 
     /// Test-set loss per sample (every test image once; ε drawn as in training).
-    pub async fn evaluate(&mut self) -> Result<EvalStats, JsError> {
+    async fn evaluate(&mut self) -> Result<EvalStats, JsError> {
         self.previous = None;
         let r = self.inner.evaluate().await.map_err(js)?;
         let n = r.count.max(1) as f64;
@@ -328,7 +515,7 @@ impl Trainer {
 
     /// The first `n` test images followed by their reconstructions: 2·n images of
     /// imageSide² pixels in [0, 1].
-    pub async fn reconstruct(&mut self, n: u32) -> Result<Vec<f32>, JsError> {
+    async fn reconstruct(&mut self, n: u32) -> Result<Vec<f32>, JsError> {
         let n = n.min(self.test_count()).min(self.inner.model.capacity);
         let ids: Vec<u32> = (0..n).collect();
         let (mut orig, recon) = self.inner.reconstruct(&ids).await.map_err(js)?;
@@ -337,7 +524,7 @@ impl Trainer {
     }
 
     /// `n` images decoded from z ~ N(0, I) drawn with `seed`.
-    pub async fn sample(&mut self, n: u32, seed: u32) -> Result<Vec<f32>, JsError> {
+    async fn sample(&mut self, n: u32, seed: u32) -> Result<Vec<f32>, JsError> {
         let n = n.clamp(1, self.inner.model.capacity);
         self.inner
             .sample(n as usize, u64::from(seed))
@@ -347,8 +534,7 @@ impl Trainer {
 
     /// A latent walk: test images `a` and `b` encoded to μ, and `steps` decodes along the
     /// straight line between the two μ (ends included).
-    #[wasm_bindgen(js_name = latentWalk)]
-    pub async fn latent_walk(&mut self, a: u32, b: u32, steps: u32) -> Result<Vec<f32>, JsError> {
+    async fn latent_walk(&mut self, a: u32, b: u32, steps: u32) -> Result<Vec<f32>, JsError> {
         let steps = steps.clamp(2, self.inner.model.capacity) as usize;
         let (mu, _) = self.inner.encode_test(&[a, b]).await.map_err(js)?;
         let l = self.inner.cfg().latent;
@@ -361,8 +547,7 @@ impl Trainer {
     }
 
     /// The parameters as safetensors with PyTorch's names (`fc1.weight` … `fc5.bias`).
-    #[wasm_bindgen(js_name = exportCheckpoint)]
-    pub async fn export_checkpoint(&mut self) -> Result<Vec<u8>, JsError> {
+    async fn export_checkpoint(&mut self) -> Result<Vec<u8>, JsError> {
         let flat = self.inner.read_params().await.map_err(js)?;
         let meta = [
             ("step", self.inner.global_step.to_string()),
@@ -373,14 +558,25 @@ impl Trainer {
 
     /// Loads a checkpoint made by `exportCheckpoint` (or PyTorch's `save_file`). A checkpoint
     /// of other shapes is rejected with a message and the current model is kept. Adam restarts.
-    #[wasm_bindgen(js_name = importCheckpoint)]
-    pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+    fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         let flat = checkpoint::load(&self.inner.model.layout, bytes).map_err(js)?;
         self.inner.load_params(&flat).map_err(js)
     }
 
+    fn status(&self) -> Status {
+        Status {
+            epochs: self.epochs(),
+            latent: self.latent(),
+            side: self.side,
+            steps_per_epoch: self.steps_per_epoch(),
+            global_step: self.global_step(),
+            epoch: self.epoch(),
+            test_count: self.test_count(),
+        }
+    }
+
     /// Parameters back to the seed's initialisation, and the epoch count to zero.
-    pub async fn reset(&mut self) -> Result<(), JsError> {
+    async fn reset(&mut self) -> Result<(), JsError> {
         self.previous = None;
         self.inner.reset().await.map_err(js)
     }

@@ -125,7 +125,7 @@ async fn browser_web_api_trains_samples_and_checkpoints() {
         ("batchSize", 32.0),
         ("epochs", 2.0),
     ]);
-    let mut t = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
+    let t = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
     assert!(!t.adapter().is_empty());
     let (ti, tl) = idx_files(1, 200);
     let (vi, vl) = idx_files(2, 40);
@@ -180,7 +180,7 @@ async fn browser_web_api_trains_samples_and_checkpoints() {
     assert_eq!(params(&back), params(&ck));
     // A checkpoint of another shape is rejected and the model is kept.
     let cfg = config(&[("input", 196.0), ("hidden", 32.0), ("latent", 8.0)]);
-    let mut other = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
+    let other = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
     let wrong = other
         .export_checkpoint()
         .await
@@ -216,4 +216,45 @@ async fn browser_config_errors_name_the_field() {
         .err()
         .expect("string lr accepted");
     assert_eq!(err_text(e), "config.lr must be a number");
+}
+
+#[wasm_bindgen_test]
+async fn browser_a_second_call_in_flight_is_refused_and_getters_answer() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let cfg = config(&[
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 4.0),
+        ("batchSize", 16.0),
+    ]);
+    let t = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
+    let (ti, tl) = idx_files(1, 160);
+    let (vi, vl) = idx_files(2, 32);
+    t.load_dataset(&ti, &tl, &vi, &vl)
+        .map_err(JsValue::from)
+        .unwrap();
+    t.train(2).await.map_err(JsValue::from).unwrap();
+    // The next call waits for the previous call's steps: poll it once so it is in flight.
+    let mut in_flight = Box::pin(t.train(2));
+    let first = in_flight
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()));
+    assert!(
+        matches!(first, Poll::Pending),
+        "the call should be waiting on the GPU"
+    );
+    assert_eq!(
+        t.global_step(),
+        2,
+        "getters answer while a call is in flight"
+    );
+    let Err(busy) = t.flush().await else {
+        panic!("a second call was accepted")
+    };
+    assert!(err_text(busy).contains("busy with another call"));
+    in_flight.await.map_err(JsValue::from).unwrap();
+    let done = t.flush().await.map_err(JsValue::from).unwrap();
+    assert_eq!(done.global_step, 4);
+    assert_eq!(t.global_step(), 4);
 }

@@ -22,6 +22,15 @@ const ui = {
 };
 window.vaePage = ui; // for tests and the curious
 
+// Every call into the Trainer goes through this queue: the wasm object allows one call at a
+// time, and Pause, Download or Load can come while a training chunk is in flight.
+let queue = Promise.resolve();
+function exclusive(fn) {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => {});
+  return run;
+}
+
 function message(text, kind = "info") {
   const m = $("message");
   m.textContent = text;
@@ -84,20 +93,39 @@ async function loadMnist() {
   return { files, label: "MNIST: 60,000 training and 10,000 test digits" };
 }
 
-async function createTrainer(config) {
+function createTrainer(config) {
+  return exclusive(() => buildTrainer(config));
+}
+
+async function buildTrainer(config) {
   if (ui.trainer) { ui.trainer.free(); ui.trainer = null; }
   const t = await ui.wasm.Trainer.create(config);
   t.loadDataset(...ui.data.files);
   ui.trainer = t;
   ui.trainerConfig = JSON.stringify(config);
-  $("adapter").textContent = `${t.adapter.split(" (")[0]} · WebGPU · ${t.gemmForm} GEMM`;
+  $("adapter").textContent = `${await adapterLabel(t)} · ${t.gemmForm} GEMM`;
   $("adapter").title = t.adapter;
   ui.plot.clear();
   ui.epochSum = 0;
   ui.epochCount = 0;
   ui.stepsPerCall = 1;
-  await refreshImages();
+  await drawImages();
   updateProgress(null);
+}
+
+// Browsers withhold the adapter's name from wgpu; ask WebGPU for vendor and architecture.
+async function adapterLabel(t) {
+  const named = t.adapter.split(" (")[0];
+  if (named && named !== "unnamed adapter") return `WebGPU · ${named}`;
+  try {
+    const a = await navigator.gpu.requestAdapter();
+    const info = a && (a.info || (a.requestAdapterInfo && (await a.requestAdapterInfo())));
+    const parts = info ? [info.vendor, info.architecture, info.device].filter(Boolean) : [];
+    if (parts.length) return `WebGPU · ${parts.join(" ")}`;
+  } catch {
+    // fall through
+  }
+  return "WebGPU";
 }
 
 function fmt(v, digits = 2) {
@@ -124,7 +152,11 @@ function updateProgress(stats) {
   if (stats && stats.samplesPerSec > 0) $("rate").textContent = Math.round(stats.samplesPerSec).toLocaleString();
 }
 
-async function refreshImages() {
+function refreshImages() {
+  return exclusive(drawImages);
+}
+
+async function drawImages() {
   const t = ui.trainer;
   const side = t.imageSide;
   const n = Math.min(8, t.testCount);
@@ -140,10 +172,9 @@ async function refreshImages() {
 
 async function endOfEpoch(stats) {
   const t = ui.trainer;
-  const tail = await t.flush();
-  absorb(tail);
+  absorb(await exclusive(() => t.flush()));
   message(`Epoch ${stats.epoch} done; evaluating on the test set…`);
-  const ev = await t.evaluate();
+  const ev = await exclusive(() => t.evaluate());
   const trainMean = ui.epochCount ? ui.epochSum / ui.epochCount : NaN;
   ui.plot.addEpoch(t.globalStep, trainMean, ev.loss);
   ui.epochSum = 0;
@@ -169,12 +200,13 @@ async function trainLoop() {
   const t = ui.trainer;
   while (ui.state === "training") {
     const started = performance.now();
-    const stats = await t.train(ui.stepsPerCall);
+    const stats = await exclusive(() => t.train(ui.stepsPerCall));
     const ms = performance.now() - started;
     // Aim each call at TARGET_CALL_MS of GPU work.
     const scaled = Math.round((ui.stepsPerCall * TARGET_CALL_MS) / Math.max(ms, 1));
     ui.stepsPerCall = Math.max(1, Math.min(32, scaled, ui.stepsPerCall * 2));
     absorb(stats);
+    ui.plot.draw();
     if (stats.epochFinished) {
       await endOfEpoch(stats);
       if (stats.epoch >= t.epochs) {
@@ -183,10 +215,13 @@ async function trainLoop() {
         break;
       }
     } else if (performance.now() - ui.lastRefresh > REFRESH_MS) {
-      ui.plot.draw();
       await refreshImages();
     }
     await new Promise((r) => setTimeout(r, 0));
+  }
+  if (ui.state === "paused") {
+    absorb(await exclusive(() => t.flush()));
+    message(`Paused at step ${t.globalStep}.`);
   }
   ui.plot.draw();
   setButtons();
@@ -217,14 +252,12 @@ async function onTrain() {
   });
 }
 
-async function onPause() {
+function onPause() {
+  // The training loop sees this after its current chunk (≈120 ms), reads back what is in
+  // flight and reports "Paused".
   ui.state = "paused";
   setButtons();
-  await guarded("Pause", async () => {
-    absorb(await ui.trainer.flush());
-    ui.plot.draw();
-    message(`Paused at step ${ui.trainer.globalStep}.`);
-  });
+  message("Pausing…");
 }
 
 async function onResume() {
@@ -246,7 +279,7 @@ async function onReset() {
 
 async function onDownload() {
   await guarded("Download", async () => {
-    const bytes = await ui.trainer.exportCheckpoint();
+    const bytes = await exclusive(() => ui.trainer.exportCheckpoint());
     const a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
     a.download = `vae-step-${ui.trainer.globalStep}.safetensors`;
@@ -263,7 +296,8 @@ async function onLoadCheckpoint(ev) {
   ev.target.value = "";
   if (!file) return;
   await guarded(`Could not load ${file.name}`, async () => {
-    ui.trainer.importCheckpoint(new Uint8Array(await file.arrayBuffer()));
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    await exclusive(() => ui.trainer.importCheckpoint(bytes));
     await refreshImages();
     message(`Loaded ${file.name}.`, "ok");
   });
@@ -288,7 +322,8 @@ async function onIdxFiles(files) {
       slots[k] = new Uint8Array(await f.arrayBuffer());
     }
     if (ui.trainer) {
-      ui.trainer.loadDataset(...slots); // throws (and keeps the old data) if a file is bad
+      // throws (and keeps the old data) if a file is bad
+      await exclusive(() => ui.trainer.loadDataset(...slots));
     }
     ui.data = { files: slots, label: `Your data: ${files.length} files` };
     $("data-status").textContent = ui.data.label;
@@ -301,6 +336,7 @@ async function onIdxFiles(files) {
 function showNoGpu(detail) {
   ui.state = "nogpu";
   $("nogpu").hidden = false;
+  $("app").hidden = true;
   if (detail) $("nogpu-detail").textContent = detail;
   $("adapter").textContent = "no WebGPU";
   $("adapter").classList.add("bad");
@@ -328,6 +364,14 @@ async function main() {
     showNoGpu();
     return;
   }
+  // Ask for the GPU before downloading anything.
+  try {
+    const probe = await ui.wasm.Trainer.create({ hidden: 1, latent: 1, batchSize: 1 });
+    probe.free();
+  } catch (e) {
+    showNoGpu(e && e.message ? e.message : String(e));
+    return;
+  }
   try {
     ui.data = await loadMnist();
     $("data-status").textContent = ui.data.label;
@@ -336,13 +380,8 @@ async function main() {
     ui.state = "ready";
     message("Ready. Press Train to watch the VAE learn.");
   } catch (e) {
-    const text = e && e.message ? e.message : String(e);
-    if (text.includes("WebGPU")) {
-      showNoGpu(text);
-    } else {
-      ui.state = "ready";
-      message(text, "error");
-    }
+    ui.state = "ready";
+    message(e && e.message ? e.message : String(e), "error");
   }
   setButtons();
 }
