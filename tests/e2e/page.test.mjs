@@ -99,3 +99,62 @@ test("without WebGPU the page explains what is missing", { timeout: 120_000 }, a
   await page.screenshot({ path: `${SHOTS}/no-webgpu-1280x800.png` });
   await browser.close();
 });
+
+function idx(dims, data) {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head[2] = 8;
+  head[3] = dims.length;
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.from(data)]);
+}
+
+function digits(n, seed) {
+  const img = new Uint8Array(n * 784), lab = new Uint8Array(n);
+  let s = seed;
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 4294967296;
+  for (let k = 0; k < n; k++) {
+    const c = Math.floor(rnd() * 10);
+    lab[k] = c;
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
+      const r = Math.hypot(x - 14, y - 14);
+      const on = Math.abs(r - 5 - c / 2) < 1.5 || (Math.abs(x - 14 - (c - 5)) < 1.5 && r < 9);
+      img[k * 784 + y * 28 + x] = on ? 180 + Math.floor(rnd() * 75) : Math.floor(rnd() * 10);
+    }
+  }
+  return [idx([n, 28, 28], img), idx([n], lab)];
+}
+
+test("own IDX files train through whole epochs with test loss per epoch", { timeout: 600_000 }, async () => {
+  const browser = await launch(true);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(60_000);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Ready"), null, { timeout: 180_000 });
+  const { gzipSync } = await import("node:zlib");
+  const [ti, tl] = digits(640, 1);
+  const [vi, vl] = digits(256, 2);
+  await page.setInputFiles("#idx-files", [
+    { name: "train-images-idx3-ubyte.gz", mimeType: "application/gzip", buffer: gzipSync(ti) },
+    { name: "train-labels-idx1-ubyte", mimeType: "application/octet-stream", buffer: tl },
+    { name: "t10k-images-idx3-ubyte", mimeType: "application/octet-stream", buffer: vi },
+    { name: "t10k-labels-idx1-ubyte", mimeType: "application/octet-stream", buffer: vl },
+  ]);
+  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Loaded your IDX files"));
+  await page.fill("#epochs", "2");
+  await page.fill("#batch", "64");
+  await page.click("#train");
+  await page.waitForFunction(() => window.vaePage.state === "done", null, { timeout: 500_000 });
+  const epochs = await page.evaluate(() => window.vaePage.plot.epochs);
+  assert.equal(epochs.length, 2, "a train and a test point per epoch");
+  for (const [step, train, testLoss] of epochs) {
+    assert.ok(step > 0 && Number.isFinite(train) && Number.isFinite(testLoss), `epoch point ${[step, train, testLoss]}`);
+  }
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.globalStep), 20);
+  assert.notEqual(await page.textContent("#test"), "–");
+  assert.match(await page.textContent("#message"), /Finished 2 epochs/);
+  await page.screenshot({ path: `${SHOTS}/own-data-done-1280x800.png` });
+  assert.deepEqual(errors, []);
+  await browser.close();
+});
