@@ -84,6 +84,11 @@ done
 
 if ((NATIVE_ONLY == 0)); then
   [[ -n "$WASM_BINDGEN_VERSION" ]] || { echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+  TRUNK_BINDGEN="$(sed -n 's/^wasm_bindgen = "\(.*\)"/\1/p' Trunk.toml)"
+  if [[ "$TRUNK_BINDGEN" != "$WASM_BINDGEN_VERSION" ]]; then
+    echo "setup: Trunk.toml pins wasm_bindgen $TRUNK_BINDGEN but Cargo.lock has $WASM_BINDGEN_VERSION; make them equal" >&2
+    exit 1
+  fi
   # Without --locked: the CLI's lockfile pins a webpki-roots the registry here does not serve.
   cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
   cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack

@@ -9,12 +9,14 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod draw;
 pub mod error;
 pub mod gpu;
 pub mod kernels;
 pub mod layout;
 pub mod mnist;
 pub mod model;
+pub mod pca;
 pub mod reference;
 pub mod render;
 pub mod rng;

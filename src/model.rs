@@ -526,26 +526,62 @@ impl VaeModel {
         })
     }
 
-    /// Writes dense z (rows × L) into the z buffer with row padding.
-    pub fn write_z(&self, gpu: &Gpu, z: &[f32], rows: usize) -> Result<()> {
-        let l = self.cfg.latent;
-        if z.len() != rows * l || rows == 0 || rows > self.capacity as usize {
+    /// Records the encoder for `rows` inputs already written to `act.x`: fc1, fc2|fc3, so that
+    /// `act.mulv` holds [μ | log σ²].
+    pub fn encode_encoder(&mut self, gpu: &Gpu, rows: u32) -> Result<wgpu::CommandBuffer> {
+        self.ensure_plan(gpu, rows)?;
+        let plan = self.plan(rows)?;
+        let [fc1, fc23, _, _] = &plan.layers;
+        gpu.record("vae encode", |pass| {
+            let k = &self.kernels.linear;
+            k.forward(gpu, pass, &fc1.forward, &fc1.params)?;
+            k.forward(gpu, pass, &fc23.forward, &fc23.params)
+        })
+    }
+
+    /// Writes dense inputs (rows × IN, values in [0, 1]) into the x buffer with row padding.
+    pub fn write_x(&self, gpu: &Gpu, x: &[f32], rows: usize) -> Result<()> {
+        self.write_rows(gpu, &self.act.x, x, rows, self.cfg.input, "pixels")
+    }
+
+    fn write_rows(
+        &self,
+        gpu: &Gpu,
+        buf: &wgpu::Buffer,
+        values: &[f32],
+        rows: usize,
+        cols: usize,
+        what: &'static str,
+    ) -> Result<()> {
+        if values.len() != rows * cols || rows == 0 || rows > self.capacity as usize {
             return Err(VaeError::config(
-                "z",
+                what,
                 format!(
-                    "expected rows × {l} values for 1..={} rows, got {}",
+                    "expected rows × {cols} values for 1..={} rows, got {} values",
                     self.capacity,
-                    z.len()
+                    values.len()
                 ),
             ));
         }
-        let mut padded = vec![0.0f32; rows * ld(l)];
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(VaeError::config(
+                what,
+                format!("value {i} is not a finite number"),
+            ));
+        }
+        let mut padded = vec![0.0f32; rows * ld(cols)];
         for r in 0..rows {
-            padded[r * ld(l)..r * ld(l) + l].copy_from_slice(&z[r * l..(r + 1) * l]);
+            padded[r * ld(cols)..r * ld(cols) + cols]
+                .copy_from_slice(&values[r * cols..(r + 1) * cols]);
         }
         gpu.queue
-            .write_buffer(&self.act.z, 0, bytemuck::cast_slice(&padded));
+            .write_buffer(buf, 0, bytemuck::cast_slice(&padded));
         Ok(())
+    }
+
+    /// Writes dense z (rows × L) into the z buffer with row padding.
+    pub fn write_z(&self, gpu: &Gpu, z: &[f32], rows: usize) -> Result<()> {
+        self.write_rows(gpu, &self.act.z, z, rows, self.cfg.latent, "z")
     }
 
     /// Reads `rows` rows of a padded activation with `cols` columns, dense.

@@ -415,9 +415,9 @@ impl Trainer {
         Ok(result)
     }
 
-    /// Test images `ids` and their reconstructions (sigmoid of the decoder's logits, ε drawn as
-    /// in training), each `ids.len()` × IN values in [0, 1].
-    pub async fn reconstruct(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+    /// Runs the forward pass (ε drawn as in training) on test images `ids`, leaving x, [μ | log σ²]
+    /// and the logits in the activation buffers.
+    fn forward_test(&mut self, ids: &[u32]) -> Result<()> {
         let data = self
             .model
             .data()
@@ -449,7 +449,13 @@ impl Trainer {
             t: self.adam_t,
         };
         let cmd = self.model.encode_steps(&self.gpu, &[spec])?;
-        self.submit(cmd)?;
+        self.submit(cmd)
+    }
+
+    /// Test images `ids` and their reconstructions (sigmoid of the decoder's logits, ε drawn as
+    /// in training), each `ids.len()` × IN values in [0, 1].
+    pub async fn reconstruct(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.forward_test(ids)?;
         let input = self.model.cfg.input;
         let x = self
             .model
@@ -462,21 +468,50 @@ impl Trainer {
         Ok((x, logits.into_iter().map(sigmoid).collect()))
     }
 
-    /// μ and log σ² (each `ids.len()` × L) of test images `ids`.
-    pub async fn encode_test(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
-        self.reconstruct(ids).await?;
+    async fn read_mulv(&self, rows: usize) -> Result<(Vec<f32>, Vec<f32>)> {
         let l = self.model.cfg.latent;
         let mulv = self
             .model
-            .read_rows(&self.gpu, &self.model.act.mulv, ids.len(), 2 * l)
+            .read_rows(&self.gpu, &self.model.act.mulv, rows, 2 * l)
             .await?;
-        let mut mu = Vec::with_capacity(ids.len() * l);
-        let mut log_var = Vec::with_capacity(ids.len() * l);
+        let mut mu = Vec::with_capacity(rows * l);
+        let mut log_var = Vec::with_capacity(rows * l);
         for row in mulv.chunks(2 * l) {
             mu.extend_from_slice(&row[..l]);
             log_var.extend_from_slice(&row[l..]);
         }
         Ok((mu, log_var))
+    }
+
+    /// μ and log σ² (each `ids.len()` × L) of test images `ids`.
+    pub async fn encode_test(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.forward_test(ids)?;
+        self.read_mulv(ids.len()).await
+    }
+
+    /// μ and log σ² (each rows × L) of `rows` inputs given as pixels (rows × IN, in [0, 1]).
+    pub async fn encode(&mut self, pixels: &[f32], rows: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.model.write_x(&self.gpu, pixels, rows)?;
+        let cmd = self.model.encode_encoder(&self.gpu, rows as u32)?;
+        self.submit(cmd)?;
+        self.read_mulv(rows).await
+    }
+
+    /// μ (n × L) of the first `n` test images and their labels, encoded in batches.
+    pub async fn latent_means(&mut self, n: usize) -> Result<(Vec<f32>, Vec<u8>)> {
+        let data = self
+            .model
+            .data()
+            .ok_or_else(|| VaeError::Gpu("no dataset".into()))?;
+        let n = n.min(data.test_len as usize);
+        let labels = data.labels_test[..n].to_vec();
+        let mut mu = Vec::with_capacity(n * self.model.cfg.latent);
+        let chunk = self.model.capacity as usize;
+        for start in (0..n).step_by(chunk.max(1)) {
+            let ids: Vec<u32> = (start as u32..(start + chunk).min(n) as u32).collect();
+            mu.extend(self.encode_test(&ids).await?.0);
+        }
+        Ok((mu, labels))
     }
 
     /// Decodes `z` (rows × L) to pixels in [0, 1].

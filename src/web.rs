@@ -20,6 +20,7 @@ use crate::error::VaeError;
 use crate::gpu::Gpu;
 use crate::mnist::Dataset;
 use crate::model::StepKind;
+use crate::pca;
 use crate::render::{gray_to_rgba, grid};
 use crate::train;
 
@@ -112,6 +113,41 @@ pub struct TrainStats {
     /// Steps read back in this call, flat: [globalStep, epoch, reconstruction, kl] per step
     /// (losses per sample), for plotting.
     pub records: Vec<f64>,
+}
+
+/// The encoder's output for a batch of inputs: μ and log σ², each rows × latent.
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct Encoding {
+    pub mu: Vec<f32>,
+    #[wasm_bindgen(js_name = logVar)]
+    pub log_var: Vec<f32>,
+}
+
+/// Test digits placed in two dimensions by their μ.
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct LatentMap {
+    /// (x, y) per digit, flat.
+    pub points: Vec<f32>,
+    /// The digits' labels.
+    pub labels: Vec<u8>,
+    /// True when the points are the first two principal components of μ (latent size ≠ 2);
+    /// false when they are μ itself.
+    pub pca: bool,
+    /// Fraction of μ's variance along each of the two components.
+    pub explained: Vec<f64>,
+    /// Mean of μ (latent values) and the two components (2 × latent, flat): a point (a, b) of
+    /// the map is mean + a·components[0] + b·components[1] in latent space.
+    pub mean: Vec<f32>,
+    pub components: Vec<f32>,
+}
+
+/// Turns a square drawing (`size`×`size`, 0 = background, 1 = ink) into an MNIST-like input of
+/// `side`×`side` pixels: scaled into a 20×20 box and centred by mass, as MNIST's digits were.
+#[wasm_bindgen(js_name = drawingToInput)]
+pub fn drawing_to_input(ink: &[f32], size: u32, side: u32) -> Vec<f32> {
+    crate::draw::to_mnist(ink, size as usize, side as usize)
 }
 
 /// Test-set loss per sample (ε drawn as in training).
@@ -316,6 +352,32 @@ impl Trainer {
     pub fn import_checkpoint(&self, bytes: &[u8]) -> Result<(), JsError> {
         let mut s = self.take()?;
         let r = s.import_checkpoint(bytes);
+        self.put(s);
+        r
+    }
+
+    /// μ and log σ² of one or more inputs (imageSide² pixels each, in [0, 1]), on the GPU.
+    pub async fn encode(&self, pixels: Vec<f32>) -> Result<Encoding, JsError> {
+        let mut s = self.take()?;
+        let r = s.encode(&pixels).await;
+        self.put(s);
+        r
+    }
+
+    /// Pixels (imageSide² each, in [0, 1]) decoded from one or more latent vectors.
+    pub async fn decode(&self, z: Vec<f32>) -> Result<Vec<f32>, JsError> {
+        let mut s = self.take()?;
+        let r = s.decode(&z).await;
+        self.put(s);
+        r
+    }
+
+    /// μ of the first `n` test images in two dimensions, with their labels: the latent space
+    /// itself when it is 2-D, otherwise its two principal components (see `explained`).
+    #[wasm_bindgen(js_name = latentMap)]
+    pub async fn latent_map(&self, n: u32) -> Result<LatentMap, JsError> {
+        let mut s = self.take()?;
+        let r = s.latent_map(n).await;
         self.put(s);
         r
     }
@@ -561,6 +623,76 @@ impl Session {
     fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         let flat = checkpoint::load(&self.inner.model.layout, bytes).map_err(js)?;
         self.inner.load_params(&flat).map_err(js)
+    }
+
+    async fn encode(&mut self, pixels: &[f32]) -> Result<Encoding, JsError> {
+        let input = self.inner.cfg().input;
+        if pixels.is_empty() || !pixels.len().is_multiple_of(input) {
+            return Err(JsError::new(&format!(
+                "encode takes whole inputs of {input} pixels each; got {} values",
+                pixels.len()
+            )));
+        }
+        let (mut mu, mut log_var) = (Vec::new(), Vec::new());
+        let cap = self.inner.model.capacity as usize * input;
+        for chunk in pixels.chunks(cap) {
+            let (m, l) = self
+                .inner
+                .encode(chunk, chunk.len() / input)
+                .await
+                .map_err(js)?;
+            mu.extend(m);
+            log_var.extend(l);
+        }
+        Ok(Encoding { mu, log_var })
+    }
+
+    async fn decode(&mut self, z: &[f32]) -> Result<Vec<f32>, JsError> {
+        let l = self.inner.cfg().latent;
+        if z.is_empty() || !z.len().is_multiple_of(l) {
+            return Err(JsError::new(&format!(
+                "decode takes whole latent vectors of {l} values each; got {} values",
+                z.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(z.len() / l * self.inner.cfg().input);
+        for chunk in z.chunks(self.inner.model.capacity as usize * l) {
+            out.extend(
+                self.inner
+                    .decode(chunk, chunk.len() / l)
+                    .await
+                    .map_err(js)?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn latent_map(&mut self, n: u32) -> Result<LatentMap, JsError> {
+        let (mu, labels) = self.inner.latent_means(n as usize).await.map_err(js)?;
+        let l = self.inner.cfg().latent;
+        let count = labels.len();
+        let projection = pca::pca2(&mu, count, l);
+        let direct = l == 2;
+        let points: Vec<f32> = if direct {
+            mu.clone()
+        } else {
+            mu.chunks_exact(l)
+                .flat_map(|p| projection.project(p).map(|v| v as f32))
+                .collect()
+        };
+        Ok(LatentMap {
+            points,
+            labels,
+            pca: !direct,
+            explained: projection.explained.to_vec(),
+            mean: projection.mean.iter().map(|&v| v as f32).collect(),
+            components: projection
+                .components
+                .iter()
+                .flatten()
+                .map(|&v| v as f32)
+                .collect(),
+        })
     }
 
     fn status(&self) -> Status {

@@ -258,3 +258,65 @@ async fn browser_a_second_call_in_flight_is_refused_and_getters_answer() {
     assert_eq!(done.global_step, 4);
     assert_eq!(t.global_step(), 4);
 }
+
+#[wasm_bindgen_test]
+async fn browser_explore_api_encodes_decodes_and_maps() {
+    let cfg = config(&[
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 2.0),
+        ("batchSize", 16.0),
+    ]);
+    let t = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
+    let (ti, tl) = idx_files(1, 160);
+    let (vi, vl) = idx_files(2, 90);
+    t.load_dataset(&ti, &tl, &vi, &vl)
+        .map_err(JsValue::from)
+        .unwrap();
+    t.train(10).await.map_err(JsValue::from).unwrap();
+    t.flush().await.map_err(JsValue::from).unwrap();
+    let pixels = vae_webgpu::web::drawing_to_input(&vec![1.0; 100 * 100], 100, 14);
+    assert_eq!(pixels.len(), 196);
+    let e = t
+        .encode([pixels.clone(), pixels].concat())
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    assert_eq!((e.mu.len(), e.log_var.len()), (4, 4));
+    assert_eq!(e.mu[..2], e.mu[2..], "the same input encodes the same");
+    let img = t
+        .decode(vec![0.0, 0.0, 1.0, -1.0])
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    assert_eq!(img.len(), 2 * 196);
+    assert!(img.iter().all(|v| (0.0..=1.0).contains(v)));
+    let Err(e) = t.decode(vec![0.0; 3]).await else {
+        panic!("3 values decoded with latent 2")
+    };
+    assert!(err_text(e).contains("whole latent vectors of 2 values"));
+    let Err(e) = t.encode(vec![0.5; 100]).await else {
+        panic!("100 pixels encoded")
+    };
+    assert!(err_text(e).contains("whole inputs of 196 pixels"));
+    // With a 2-D latent space the map is μ itself; 90 test digits in 16-row batches.
+    let map = t.latent_map(90).await.map_err(JsValue::from).unwrap();
+    assert_eq!(
+        (map.points.len(), map.labels.len(), map.pca),
+        (180, 90, false)
+    );
+    let mu = t
+        .encode(pixels_of(&vi, 5))
+        .await
+        .map_err(JsValue::from)
+        .unwrap()
+        .mu;
+    assert!((map.points[10] - mu[0]).abs() < 1e-4 && (map.points[11] - mu[1]).abs() < 1e-4);
+}
+
+fn pixels_of(idx: &[u8], k: usize) -> Vec<f32> {
+    idx[16 + k * 196..16 + (k + 1) * 196]
+        .iter()
+        .map(|&b| f32::from(b) / 255.0)
+        .collect()
+}
