@@ -356,6 +356,26 @@ impl Trainer {
         r
     }
 
+    /// The pixels (imageSide² each, in [0, 1]) of test images `ids`.
+    #[wasm_bindgen(js_name = testDigits)]
+    pub async fn test_digits(&self, ids: Vec<u32>) -> Result<Vec<f32>, JsError> {
+        let mut s = self.take()?;
+        let cap = s.inner.model.capacity as usize;
+        let mut out = Vec::new();
+        let mut r = Ok(());
+        for chunk in ids.chunks(cap.max(1)) {
+            match s.inner.reconstruct(chunk).await {
+                Ok((x, _)) => out.extend(x),
+                Err(e) => {
+                    r = Err(js(e));
+                    break;
+                }
+            }
+        }
+        self.put(s);
+        r.map(|()| out)
+    }
+
     /// μ and log σ² of one or more inputs (imageSide² pixels each, in [0, 1]), on the GPU.
     pub async fn encode(&self, pixels: Vec<f32>) -> Result<Encoding, JsError> {
         let mut s = self.take()?;

@@ -1,10 +1,11 @@
 // The page: loads MNIST, drives the wasm Trainer in small chunks so the page stays responsive,
 // and draws progress, the loss plot, reconstructions, samples and a latent walk.
 import { LossPlot } from "./plot.js";
+import { Explore } from "./explore.js";
 
 const $ = (id) => document.getElementById(id);
 const FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-const TARGET_CALL_MS = 120; // GPU work per train() call: short enough that Pause acts at once
+const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause and hovers act at once
 const REFRESH_MS = 2500; // how often images are redrawn while training
 
 const ui = {
@@ -48,6 +49,7 @@ function setButtons() {
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
   for (const el of $("config").elements) el.disabled = s === "training";
+  $("preset-2").disabled = $("preset-20").disabled = s === "training";
 }
 
 function readConfig() {
@@ -93,8 +95,14 @@ async function loadMnist() {
   return { files, label: "MNIST: 60,000 training and 10,000 test digits" };
 }
 
-function createTrainer(config) {
-  return exclusive(() => buildTrainer(config));
+async function createTrainer(config) {
+  await exclusive(() => buildTrainer(config));
+  ui.explore.input = null;
+  ui.explore.b.pixels = null;
+  ui.explore.map = null;
+  $("explore").hidden = false;
+  await ui.explore.refresh();
+  await ui.explore.refreshMap();
 }
 
 async function buildTrainer(config) {
@@ -152,8 +160,14 @@ function updateProgress(stats) {
   if (stats && stats.samplesPerSec > 0) $("rate").textContent = Math.round(stats.samplesPerSec).toLocaleString();
 }
 
-function refreshImages() {
+async function refreshImages() {
+  await yieldToInteractive();
   return exclusive(drawImages);
+}
+
+/** Waits while a hover or slider decode is pending, so it is not queued behind display work. */
+async function yieldToInteractive() {
+  while (ui.explore && ui.explore.interactive()) await new Promise((r) => setTimeout(r, 5));
 }
 
 async function drawImages() {
@@ -182,6 +196,8 @@ async function endOfEpoch(stats) {
   $("test").textContent = fmt(ev.loss);
   ui.walkPair = [(ui.walkPair[0] + 2) % Math.max(2, t.testCount), (ui.walkPair[1] + 2) % Math.max(2, t.testCount)];
   await refreshImages();
+  await ui.explore.refresh();
+  await ui.explore.refreshMap();
   ui.plot.draw();
   message(`Epoch ${stats.epoch}: train ${fmt(trainMean)} and test ${fmt(ev.loss)} per sample.`);
 }
@@ -199,6 +215,9 @@ function absorb(stats) {
 async function trainLoop() {
   const t = ui.trainer;
   while (ui.state === "training") {
+    // Interactive decodes (hovering the map, the slider) go first: hold training back until
+    // they are done, so they wait behind at most the chunk already on the GPU.
+    await yieldToInteractive();
     const started = performance.now();
     const stats = await exclusive(() => t.train(ui.stepsPerCall));
     const ms = performance.now() - started;
@@ -216,6 +235,9 @@ async function trainLoop() {
       }
     } else if (performance.now() - ui.lastRefresh > REFRESH_MS) {
       await refreshImages();
+      await ui.explore.refresh();
+      ui.refreshes = (ui.refreshes || 0) + 1;
+      if (ui.refreshes % 12 === 0) await ui.explore.refreshMap();
     }
     await new Promise((r) => setTimeout(r, 0));
   }
@@ -299,6 +321,8 @@ async function onLoadCheckpoint(ev) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     await exclusive(() => ui.trainer.importCheckpoint(bytes));
     await refreshImages();
+    await ui.explore.refresh();
+    await ui.explore.refreshMap();
     message(`Loaded ${file.name}.`, "ok");
   });
 }
@@ -327,7 +351,13 @@ async function onIdxFiles(files) {
     }
     ui.data = { files: slots, label: `Your data: ${files.length} files` };
     $("data-status").textContent = ui.data.label;
-    if (ui.trainer) await refreshImages();
+    if (ui.trainer) {
+      ui.explore.input = null;
+      ui.explore.b.pixels = null;
+      await refreshImages();
+      await ui.explore.refresh();
+      await ui.explore.refreshMap();
+    }
     message("Loaded your IDX files.", "ok");
     setButtons();
   });
@@ -358,6 +388,9 @@ async function main() {
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); onIdxFiles([...e.dataTransfer.files]); });
   addEventListener("resize", () => ui.plot.draw());
+  $("preset-2").addEventListener("click", () => { $("latent").value = "2"; });
+  $("preset-20").addEventListener("click", () => { $("latent").value = "20"; });
+  ui.explore = new Explore(ui, exclusive);
 
   ui.wasm = await bindings();
   if (!navigator.gpu) {
