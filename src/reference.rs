@@ -234,8 +234,8 @@ pub struct RefActivations {
     pub logits: Vec<f64>,
 }
 
-/// The forward pass of the PyTorch reference VAE on a dense batch x (B, IN) with noise ε (B, L).
-pub fn vae_forward(p: &RefParams, x: &[f64], eps: &[f64], rows: usize) -> RefActivations {
+/// The encoder: h1 (B, H) = ReLU(fc1 x), μ = fc2 h1, log σ² = fc3 h1 (each B × L).
+pub fn vae_encode(p: &RefParams, x: &[f64], rows: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let (i, h, l) = (p.input, p.hidden, p.latent);
     let mut h1 = vec![0.0; rows * h];
     linear_forward(
@@ -270,17 +270,16 @@ pub fn vae_forward(p: &RefParams, x: &[f64], eps: &[f64], rows: usize) -> RefAct
         l,
         false,
     );
-    let mut mulv = vec![0.0; rows * 2 * l];
-    for r in 0..rows {
-        mulv[r * 2 * l..r * 2 * l + l].copy_from_slice(&mu[r * l..(r + 1) * l]);
-        mulv[r * 2 * l + l..(r + 1) * 2 * l].copy_from_slice(&lv[r * l..(r + 1) * l]);
-    }
-    let mut z = vec![0.0; rows * l];
-    reparam_forward(&mut z, &mulv, eps, rows, l);
+    (h1, mu, lv)
+}
+
+/// The decoder: h4 (B, H) = ReLU(fc4 z), logits (B, IN) = fc5 h4.
+pub fn vae_decode(p: &RefParams, z: &[f64], rows: usize) -> (Vec<f64>, Vec<f64>) {
+    let (i, h, l) = (p.input, p.hidden, p.latent);
     let mut h4 = vec![0.0; rows * h];
     linear_forward(
         &mut h4,
-        &z,
+        z,
         p.get("fc4.weight"),
         p.get("fc4.bias"),
         rows,
@@ -299,6 +298,21 @@ pub fn vae_forward(p: &RefParams, x: &[f64], eps: &[f64], rows: usize) -> RefAct
         i,
         false,
     );
+    (h4, logits)
+}
+
+/// The forward pass of the PyTorch reference VAE on a dense batch x (B, IN) with noise ε (B, L).
+pub fn vae_forward(p: &RefParams, x: &[f64], eps: &[f64], rows: usize) -> RefActivations {
+    let l = p.latent;
+    let (h1, mu, lv) = vae_encode(p, x, rows);
+    let mut mulv = vec![0.0; rows * 2 * l];
+    for r in 0..rows {
+        mulv[r * 2 * l..r * 2 * l + l].copy_from_slice(&mu[r * l..(r + 1) * l]);
+        mulv[r * 2 * l + l..(r + 1) * 2 * l].copy_from_slice(&lv[r * l..(r + 1) * l]);
+    }
+    let mut z = vec![0.0; rows * l];
+    reparam_forward(&mut z, &mulv, eps, rows, l);
+    let (h4, logits) = vae_decode(p, &z, rows);
     RefActivations {
         h1,
         mulv,

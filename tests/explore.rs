@@ -11,7 +11,7 @@ use vae_webgpu::rng::SplitMix64;
 #[cfg(not(target_arch = "wasm32"))]
 mod gpu {
     use super::common::{assert_close, gpu, synthetic_digits, to_f64, uniform};
-    use vae_webgpu::reference::{linear_forward, sigmoid, RefParams};
+    use vae_webgpu::reference::{sigmoid, vae_decode, vae_encode, RefParams};
     use vae_webgpu::train::Trainer;
     use vae_webgpu::VaeConfig;
 
@@ -40,69 +40,16 @@ mod gpu {
             &t.model.layout,
             &pollster::block_on(t.read_params()).unwrap(),
         );
-        let (rows, i, h, l) = (5, 784, 400, 20);
+        let (rows, i, l) = (5, 784, 20);
         let x = uniform(7, rows * i, 0.0, 1.0);
         let (mu, log_var) = pollster::block_on(t.encode(&x, rows)).unwrap();
-        let mut h1 = vec![0.0; rows * h];
-        linear_forward(
-            &mut h1,
-            &to_f64(&x),
-            p.get("fc1.weight"),
-            p.get("fc1.bias"),
-            rows,
-            i,
-            h,
-            true,
-        );
-        let mut want_mu = vec![0.0; rows * l];
-        let mut want_lv = vec![0.0; rows * l];
-        linear_forward(
-            &mut want_mu,
-            &h1,
-            p.get("fc2.weight"),
-            p.get("fc2.bias"),
-            rows,
-            h,
-            l,
-            false,
-        );
-        linear_forward(
-            &mut want_lv,
-            &h1,
-            p.get("fc3.weight"),
-            p.get("fc3.bias"),
-            rows,
-            h,
-            l,
-            false,
-        );
+        let (_, want_mu, want_lv) = vae_encode(&p, &to_f64(&x), rows);
         assert_close("encode μ", &mu, &want_mu, 1e-4, 1e-4);
         assert_close("encode log σ²", &log_var, &want_lv, 1e-4, 1e-4);
 
         let z = uniform(8, 3 * l, -2.0, 2.0);
         let pixels = pollster::block_on(t.decode(&z, 3)).unwrap();
-        let mut h4 = vec![0.0; 3 * h];
-        linear_forward(
-            &mut h4,
-            &to_f64(&z),
-            p.get("fc4.weight"),
-            p.get("fc4.bias"),
-            3,
-            l,
-            h,
-            true,
-        );
-        let mut logits = vec![0.0; 3 * i];
-        linear_forward(
-            &mut logits,
-            &h4,
-            p.get("fc5.weight"),
-            p.get("fc5.bias"),
-            3,
-            h,
-            i,
-            false,
-        );
+        let (_, logits) = vae_decode(&p, &to_f64(&z), 3);
         let want: Vec<f64> = logits.iter().map(|&v| sigmoid(v)).collect();
         assert_close("decode", &pixels, &want, 1e-5, 1e-4);
     }
