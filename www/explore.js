@@ -44,6 +44,13 @@ export class Explore {
     this.setupDrawing();
     $("clear").addEventListener("click", () => this.clearDrawing());
     $("pick").addEventListener("click", () => this.guard(() => this.pickTestDigit()));
+    // A click on one of the test digits above (top row of the reconstructions) picks it.
+    $("recon-canvas").addEventListener("click", (e) => {
+      const r = e.target.getBoundingClientRect();
+      const n = Math.min(8, this.t ? this.t.testCount : 0);
+      const col = Math.floor(((e.clientX - r.left) / r.width) * n);
+      if (n && col >= 0 && col < n) this.guard(() => this.pickTestDigit(col));
+    });
     $("redraw").addEventListener("click", () => this.guard(() => this.drawSamples()));
     $("next-b").addEventListener("click", () => this.guard(() => this.nextB()));
     $("interp").addEventListener("input", () => this.guard(async () => {
@@ -150,10 +157,10 @@ export class Explore {
     await this.refresh();
   }
 
-  async pickTestDigit() {
+  async pickTestDigit(chosen) {
     if (!this.t || !this.t.testCount) return;
-    const id = this.nextTest % this.t.testCount;
-    this.nextTest += 1;
+    const id = chosen ?? this.nextTest % this.t.testCount;
+    if (chosen === undefined) this.nextTest += 1;
     const pixels = await this.exclusive(() => this.t.testDigits([id]));
     this.input = pixels;
     // Show it in the drawing canvas, so what is encoded is what is seen.

@@ -83,6 +83,12 @@ async function explore(browser) {
   await page.waitForTimeout(800);
   assert.ok(differ(draws2, await pixels(page, "draws")), "Draw again gives new samples");
 
+  // A click on a test digit above picks it as the input.
+  const before = await page.evaluate(() => Array.from(window.vaePage.explore.input));
+  const rbox = await page.locator("#recon-canvas").boundingBox();
+  await page.locator("#recon-canvas").click({ position: { x: rbox.width * (2.5 / 8), y: rbox.height * 0.25 } });
+  await page.waitForFunction((b) => window.vaePage.explore.input.some((v, i) => Math.abs(v - b[i]) > 0.1), before);
+
   // Hover two places on the map: two different decodes.
   await page.locator("#map").scrollIntoViewIfNeeded();
   const box = await page.locator("#map").boundingBox();
