@@ -8,6 +8,7 @@ const DRAW_SIZE = 280;
 const SAMPLE_COUNT = 12;
 const MAP_POINTS = 2000;
 const MAX_BARS = 32;
+const HOVER_HOLD_MS = 300; // training pauses this long after the last pointer move on the map
 
 function gaussian() {
   const u = 1 - Math.random(), v = Math.random();
@@ -39,6 +40,7 @@ export class Explore {
     this.hoverBusy = false;
     this.hoverPending = null;
     this.sliderBusy = false;
+    this.lastHover = -Infinity;
     this.updateTimer = 0;
     this.drawing = false;
     this.setupDrawing();
@@ -77,7 +79,10 @@ export class Explore {
 
   /** True while a hover or slider decode is waiting or running (training yields to it). */
   interactive() {
-    return this.hoverBusy || this.hoverPending !== null || this.sliderBusy;
+    // While the pointer moves over the map, training holds back so each decode finds the GPU
+    // idle (on a CPU-emulated adapter a queued training chunk costs more than the decode).
+    const hovering = performance.now() - this.lastHover < HOVER_HOLD_MS;
+    return hovering || this.hoverBusy || this.hoverPending !== null || this.sliderBusy;
   }
 
   async guard(fn) {
@@ -339,7 +344,8 @@ export class Explore {
     const f = this.frame;
     const a = f.x0 + ((e.clientX - r.left) / r.width) * (f.x1 - f.x0);
     const b = f.y1 - ((e.clientY - r.top) / r.height) * (f.y1 - f.y0);
-    this.hoverPending = { a, b, t0: performance.now() };
+    this.lastHover = performance.now();
+    this.hoverPending = { a, b, t0: this.lastHover };
     if (!this.hoverBusy) this.guard(() => this.runHover());
   }
 
