@@ -7,6 +7,7 @@ const $ = (id) => document.getElementById(id);
 const FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause and hovers act at once
 const REFRESH_MS = 2500; // how often images are redrawn while training
+const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
 
 const ui = {
   state: "starting", // starting | nogpu | ready | training | paused | done
@@ -202,7 +203,18 @@ async function endOfEpoch(stats) {
   message(`Epoch ${stats.epoch}: train ${fmt(trainMean)} and test ${fmt(ev.loss)} per sample.`);
 }
 
+// Records from a flush inside the loop, merged into the next call's stats.
+let pending = [];
+function absorbLater(stats) {
+  pending.push(stats);
+}
+
 function absorb(stats) {
+  for (const p of pending.splice(0)) absorbOne(p);
+  absorbOne(stats);
+}
+
+function absorbOne(stats) {
   const r = stats.records;
   ui.plot.addSteps(r);
   for (let i = 0; i + 3 < r.length; i += 4) {
@@ -219,7 +231,11 @@ async function trainLoop() {
     // they are done, so they wait behind at most the chunk already on the GPU.
     await yieldToInteractive();
     const started = performance.now();
-    const stats = await exclusive(() => t.train(ui.stepsPerCall));
+    const engaged = ui.explore.recentlyUsed(QUIET_MS);
+    const stats = await exclusive(() => t.train(engaged ? 1 : ui.stepsPerCall));
+    // While the user explores, keep nothing queued on the GPU behind their decodes: wait for
+    // this step too (one step is the smallest unit of GPU work that can be in the way).
+    if (engaged) absorbLater(await exclusive(() => t.flush()));
     const ms = performance.now() - started;
     // Aim each call at TARGET_CALL_MS of GPU work.
     const scaled = Math.round((ui.stepsPerCall * TARGET_CALL_MS) / Math.max(ms, 1));
@@ -233,7 +249,7 @@ async function trainLoop() {
         message(`Finished ${t.epochs} epochs. Download the checkpoint, or Reset to start again.`, "ok");
         break;
       }
-    } else if (performance.now() - ui.lastRefresh > REFRESH_MS) {
+    } else if (performance.now() - ui.lastRefresh > REFRESH_MS && !ui.explore.recentlyUsed(QUIET_MS)) {
       await refreshImages();
       await ui.explore.refresh();
       ui.refreshes = (ui.refreshes || 0) + 1;

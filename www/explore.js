@@ -41,6 +41,7 @@ export class Explore {
     this.hoverPending = null;
     this.sliderBusy = false;
     this.lastHover = -Infinity;
+    this.lastSlide = -Infinity;
     this.updateTimer = 0;
     this.drawing = false;
     this.setupDrawing();
@@ -57,6 +58,7 @@ export class Explore {
     $("next-b").addEventListener("click", () => this.guard(() => this.nextB()));
     $("interp").addEventListener("input", () => this.guard(async () => {
       this.sliderBusy = true;
+      this.lastSlide = performance.now();
       try {
         await this.drawInterpolation();
       } finally {
@@ -71,6 +73,11 @@ export class Explore {
   }
 
   get t() { return this.ui.trainer; }
+
+  /** True if the user hovered the map or moved the slider within the last `ms`. */
+  recentlyUsed(ms) {
+    return performance.now() - Math.max(this.lastHover, this.lastSlide) < ms;
+  }
 
   /** Waits while an interactive decode is pending (display refreshes yield to it). */
   async yield() {

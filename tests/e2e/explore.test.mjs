@@ -101,6 +101,8 @@ async function explore(browser) {
   const h1 = await hoverAt(0.2, 0.3);
   const h2 = await hoverAt(0.8, 0.7);
   assert.ok(lit(h1) > 5 && differ(h1, h2), "hover decodes change with the point");
+  const idle = await page.evaluate(() => window.vaePage.explore.hoverLatencies.slice());
+  console.log(`hover→decode latency with training paused: ${idle.map((v) => v.toFixed(0)).join(", ")} ms`);
 
   // The interpolation slider.
   await page.fill("#interp", "0");
