@@ -394,6 +394,7 @@ export class Explore {
     const z = new Float32Array(a.length);
     for (let j = 0; j < a.length; j++) z[j] = (1 - s) * a[j] + s * b[j];
     const px = await this.exclusive(() => this.t.decode(z));
+    this.lastInterp = { s, z: Array.from(z) };
     this.ui.wasm.drawGrid($("interp-mid"), px, side, 1);
     this.ui.wasm.drawGrid($("interp-a"), this.input, side, 1);
     this.ui.wasm.drawGrid($("interp-b"), this.b.pixels, side, 1);

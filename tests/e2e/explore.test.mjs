@@ -104,13 +104,22 @@ async function explore(browser) {
   const idle = await page.evaluate(() => window.vaePage.explore.hoverLatencies.slice());
   console.log(`hover→decode latency with training paused: ${idle.map((v) => v.toFixed(0)).join(", ")} ms`);
 
-  // The interpolation slider.
-  await page.fill("#interp", "0");
-  await page.waitForTimeout(500);
-  const i0 = await pixels(page, "interp-mid");
-  await page.fill("#interp", "1");
-  await page.waitForTimeout(500);
-  assert.ok(differ(i0, await pixels(page, "interp-mid")), "the slider moves the decode");
+  // The interpolation slider decodes the straight line between the two μ.
+  const slide = async (v) => {
+    await page.fill("#interp", String(v));
+    await page.waitForFunction((v) => window.vaePage.explore.lastInterp && window.vaePage.explore.lastInterp.s === v, v);
+    return page.evaluate(() => ({ ...window.vaePage.explore.lastInterp, a: Array.from(window.vaePage.explore.enc.mu), b: Array.from(window.vaePage.explore.b.mu) }));
+  };
+  const s0 = await slide(0);
+  const px0 = await pixels(page, "interp-mid");
+  const s1 = await slide(1);
+  const close = (x, y) => x.every((v, i) => Math.abs(v - y[i]) < 1e-5);
+  assert.ok(close(s0.z, s0.a), "slider at 0 decodes μ of the input");
+  assert.ok(close(s1.z, s1.b), "slider at 1 decodes μ of the other digit");
+  assert.ok(!close(s0.a, s0.b), "the two ends differ");
+  const half = await slide(0.5);
+  assert.ok(close(half.z, half.a.map((v, k) => (v + half.b[k]) / 2)), "slider at 0.5 decodes the midpoint");
+  console.log(`slider: decodes at 0 and 0.5 differ in ${(await pixels(page, "interp-mid")).filter((v, k) => Math.abs(v - px0[k]) > 8).length} pixels (30 training steps)`);
   await page.screenshot({ path: `${SHOTS}/explore-1280x800.png`, fullPage: true });
 
   // Latency of hover decodes while training runs.
