@@ -16,7 +16,6 @@ mod bench {
     use std::process::ExitCode;
     use std::time::Instant;
 
-    use clap::Parser;
     use vae_webgpu::gpu::{GemmForm, Gpu};
     use vae_webgpu::kernels::linear::LinearParams;
     use vae_webgpu::kernels::Kernels;
@@ -30,7 +29,7 @@ mod bench {
     /// FLOPs of one training sample of the 784-400-20 VAE (forward 1.30 M, backward 1.98 M).
     pub const FLOP_PER_SAMPLE: f64 = 3.28e6;
 
-    #[derive(Parser, Debug)]
+    #[derive(clap::Parser, Debug)]
     #[command(
         name = "vae-bench",
         about = "Benchmark the VAE's training step and kernels on this adapter"
@@ -300,23 +299,6 @@ mod bench {
     }
 
     pub fn main() -> ExitCode {
-        let args = match Args::try_parse() {
-            Ok(a) => a,
-            Err(e) => {
-                let _ = e.print();
-                return if e.use_stderr() {
-                    ExitCode::from(2)
-                } else {
-                    ExitCode::SUCCESS
-                };
-            }
-        };
-        match run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("vae-bench: error: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        vae_webgpu::cli::main("vae-bench", run)
     }
 }

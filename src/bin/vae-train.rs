@@ -18,7 +18,6 @@ mod cli {
     use std::process::ExitCode;
     use std::time::Instant;
 
-    use clap::Parser;
     use indicatif::{ProgressBar, ProgressStyle};
     use vae_webgpu::gpu::Gpu;
     use vae_webgpu::model::StepKind;
@@ -26,7 +25,7 @@ mod cli {
     use vae_webgpu::train::Trainer;
     use vae_webgpu::{checkpoint, mnist, VaeConfig, VaeError};
 
-    #[derive(Parser, Debug)]
+    #[derive(clap::Parser, Debug)]
     #[command(
         name = "vae-train",
         version,
@@ -206,23 +205,6 @@ mod cli {
     }
 
     pub fn main() -> ExitCode {
-        let args = match Args::try_parse() {
-            Ok(a) => a,
-            Err(e) => {
-                let _ = e.print();
-                return if e.use_stderr() {
-                    ExitCode::from(2)
-                } else {
-                    ExitCode::SUCCESS
-                };
-            }
-        };
-        match run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("vae-train: error: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        vae_webgpu::cli::main("vae-train", run)
     }
 }

@@ -1,0 +1,28 @@
+//! What the command-line tools share: parse the arguments, run, and turn the outcome into an
+//! exit code (2 for a usage error, as clap does; 1 with a one-line message for any other error).
+
+use std::process::ExitCode;
+
+use crate::error::VaeError;
+
+/// Parses `A` from the command line and calls `run`; prints `name: error: …` on failure.
+pub fn main<A: clap::Parser>(name: &str, run: impl FnOnce(A) -> Result<(), VaeError>) -> ExitCode {
+    let args = match A::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
