@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { serve, launch } from "./serve.mjs";
+import { serve, launch, openReady } from "./serve.mjs";
 
 const SHOTS = "target/e2e";
 mkdirSync(SHOTS, { recursive: true });
@@ -39,12 +39,7 @@ test("draw, see μ and σ, sample, hover the map, interpolate", { timeout: 600_0
 });
 
 async function explore(browser) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(60_000);
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(server.url);
-  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Ready"), null, { timeout: 180_000 });
+  const { page, errors } = await openReady(browser, server.url);
   await page.waitForFunction(() => window.vaePage.explore.map && window.vaePage.explore.enc);
   assert.equal(await page.isVisible("#explore"), true);
   const map = await page.evaluate(() => ({ n: window.vaePage.explore.map.labels.length, pca: window.vaePage.explore.map.pca }));

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { serve, launch } from "./serve.mjs";
+import { serve, launch, openReady } from "./serve.mjs";
 
 const SHOTS = "target/e2e";
 mkdirSync(SHOTS, { recursive: true });
@@ -26,12 +26,7 @@ async function nonBlank(page, id) {
 
 test("the page trains, draws, pauses and round-trips a checkpoint", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  page.setDefaultTimeout(60_000);
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(server.url);
-  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Ready"), null, { timeout: 180_000 });
+  const { page, errors } = await openReady(browser, server.url, { acceptDownloads: true });
   assert.match(await page.textContent("#adapter"), /WebGPU/);
   assert.match(await page.textContent("#data-status"), /60,000 training/);
 
@@ -126,12 +121,7 @@ function digits(n, seed) {
 
 test("own IDX files train through whole epochs with test loss per epoch", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(60_000);
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(server.url);
-  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Ready"), null, { timeout: 180_000 });
+  const { page, errors } = await openReady(browser, server.url);
   const { gzipSync } = await import("node:zlib");
   const [ti, tl] = digits(640, 1);
   const [vi, vl] = digits(256, 2);

@@ -43,3 +43,14 @@ export async function launch(webgpu = true) {
   if (webgpu) args.push("--enable-unsafe-webgpu");
   return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args });
 }
+
+/** Opens the page at `url` and waits until it says "Ready"; page errors are collected in `errors`. */
+export async function openReady(browser, url, options = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options });
+  page.setDefaultTimeout(60_000);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Ready"), null, { timeout: 180_000 });
+  return { page, errors };
+}
