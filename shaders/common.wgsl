@@ -27,3 +27,9 @@ struct StepParams {
 fn ld(n: u32) -> u32 {
   return (n + 3u) & ~3u;
 }
+
+// True for ±Inf and NaN, tested on the bits: WGSL lets an implementation assume floats are finite,
+// so comparisons such as x != x may be folded away.
+fn non_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}

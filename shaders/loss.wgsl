@@ -4,7 +4,8 @@
 // loss_bce_kl: invocation i takes BCE element i (of B·IN) and KL element i (of B·L), writes
 // dlogits = sigmoid(logit) − x, and each workgroup writes its two partial sums.
 // loss_reduce: one workgroup adds the G partials in a fixed order and writes the step's record
-// (Σ BCE, KL, B, non-finite flag) into the stats buffer, where the host reads it back
+// (Σ BCE and KL as f32 bits, B, flags: bit 0 = non-finite loss; adam.wgsl sets bit 1 when a
+// parameter becomes non-finite) into the stats buffer, where the host reads it back
 // asynchronously, many steps at a time. The KL gradient is applied in reparam_backward.
 
 const LOSS_WG: u32 = 256u;
@@ -15,7 +16,7 @@ const LOSS_WG: u32 = 256u;
 @group(0) @binding(3) var<storage, read> mulv: array<f32>;             // (B, ld(2L)) [μ | log σ²]
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;    // (B, ld(IN))
 @group(0) @binding(5) var<storage, read_write> partials: array<vec2<f32>>; // (G) (Σ BCE, Σ KL)
-@group(0) @binding(6) var<storage, read_write> stats: array<vec4<f32>>;    // records, one per step
+@group(0) @binding(6) var<storage, read_write> stats: array<vec4<u32>>;    // records, one per step
 
 var<workgroup> sums: array<vec2<f32>, LOSS_WG>;
 
@@ -81,8 +82,7 @@ fn loss_reduce(@builtin(local_invocation_index) lid: u32) {
   reduce_sums(lid);
   if (lid == 0u) {
     let total = sums[0];
-    // x != x is true only for NaN; |x| > max f32 only for ±Inf.
-    let bad = total.x != total.x || total.y != total.y || abs(total.x) > 3.4e38 || abs(total.y) > 3.4e38;
-    stats[step.slot] = vec4<f32>(total.x, total.y, f32(step.rows), select(0.0, 1.0, bad));
+    let bad = non_finite(total.x) || non_finite(total.y);
+    stats[step.slot] = vec4<u32>(bitcast<u32>(total.x), bitcast<u32>(total.y), step.rows, select(0u, 1u, bad));
   }
 }

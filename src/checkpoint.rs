@@ -82,6 +82,24 @@ pub fn load(layout: &ParamLayout, bytes: &[u8]) -> Result<Vec<f32>> {
     Ok(flat)
 }
 
+/// The `__metadata__` of a checkpoint (empty when it has none).
+pub fn metadata(bytes: &[u8]) -> Result<HashMap<String, String>> {
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| VaeError::Checkpoint(format!("not a safetensors file: {e}")))?;
+    Ok(meta.metadata().clone().unwrap_or_default())
+}
+
+/// A whole-number metadata field, if present; an error names it if it is not a number.
+pub fn meta_u64(meta: &HashMap<String, String>, key: &str) -> Result<Option<u64>> {
+    meta.get(key)
+        .map(|v| {
+            v.parse::<u64>().map_err(|_| {
+                VaeError::Checkpoint(format!("metadata {key} = {v:?} is not a whole number"))
+            })
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +116,11 @@ mod tests {
             err.contains("fc1.weight has shape [7, 13] but this model needs [8, 13]"),
             "{err}"
         );
+        let meta = metadata(&bytes).unwrap();
+        assert_eq!(meta_u64(&meta, "epoch").unwrap(), Some(1));
+        assert_eq!(meta_u64(&meta, "step").unwrap(), None);
+        let odd = save(&l, &flat, &[("step", "x1".into())]).unwrap();
+        assert!(meta_u64(&metadata(&odd).unwrap(), "step").is_err());
         assert!(load(&l, b"garbage")
             .unwrap_err()
             .to_string()

@@ -91,8 +91,16 @@ pub enum VaeError {
     Checkpoint(String),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
-    #[error("the loss became non-finite at step {step} (reconstruction {recon}, KL {kl}); lower the learning rate")]
-    NonFinite { step: u64, recon: f32, kl: f32 },
+    #[error("the {what} became non-finite at step {step} (reconstruction {recon}, KL {kl}): training stopped and the parameters of step {restored_step}, the last good ones, were restored; lower the learning rate before going on")]
+    NonFinite {
+        /// "loss" or "parameters".
+        what: &'static str,
+        step: u64,
+        recon: f32,
+        kl: f32,
+        /// The training step whose parameters (and Adam state) are now in place.
+        restored_step: u64,
+    },
 }
 
 impl VaeError {

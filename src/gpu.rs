@@ -2,6 +2,7 @@
 //! capture, buffer helpers, and the one readback recipe (staging buffer → `map_async` → channel
 //! → poll → copy → unmap) that works natively and on wasm. All wgpu device setup lives here.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Result, VaeError};
@@ -85,6 +86,71 @@ pub fn missing_limit(
 /// Default storage-binding size requested: WebGPU's default 128 MiB, which holds MNIST's
 /// 70,000 images as packed bytes (~55 MB) several times over.
 pub const DEFAULT_STORAGE_BINDING: u64 = 128 << 20;
+
+static LIVE_BUFFERS: AtomicU64 = AtomicU64::new(0);
+static LIVE_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// GPU buffers made by this crate and not yet dropped, with their total size in bytes: every
+/// buffer is created through [`Gpu`]'s helpers as a [`Buffer`], which counts itself in and,
+/// when its last handle drops (and wgpu frees it), out. The soak tests watch these stay flat.
+pub fn live_buffers() -> (u64, u64) {
+    (
+        LIVE_BUFFERS.load(Ordering::Relaxed),
+        LIVE_BYTES.load(Ordering::Relaxed),
+    )
+}
+
+struct Live(u64);
+
+impl Live {
+    fn new(size: u64) -> Self {
+        LIVE_BUFFERS.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(size, Ordering::Relaxed);
+        Live(size)
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE_BUFFERS.fetch_sub(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(self.0, Ordering::Relaxed);
+    }
+}
+
+/// A wgpu buffer counted by [`live_buffers`]. Clones share the buffer and the count; it
+/// derefs to [`wgpu::Buffer`] wherever one is used.
+#[derive(Clone)]
+pub struct Buffer {
+    inner: wgpu::Buffer,
+    _live: Arc<Live>,
+}
+
+impl Buffer {
+    fn new(device: &wgpu::Device, desc: &wgpu::BufferDescriptor) -> Self {
+        Buffer {
+            inner: device.create_buffer(desc),
+            _live: Arc::new(Live::new(desc.size)),
+        }
+    }
+}
+
+impl std::ops::Deref for Buffer {
+    type Target = wgpu::Buffer;
+    fn deref(&self) -> &wgpu::Buffer {
+        &self.inner
+    }
+}
+
+/// Shared view of a device's lost state (see [`Gpu::lost_handle`]).
+#[derive(Clone)]
+pub struct LostHandle(Arc<Mutex<Option<String>>>);
+
+impl LostHandle {
+    /// The reason and message, once the device is lost.
+    pub fn reason(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|l| l.clone())
+    }
+}
 
 /// A device and queue with what the crate learned about the adapter.
 pub struct Gpu {
@@ -180,6 +246,12 @@ impl Gpu {
         format!("{name} ({:?}, {:?})", i.backend, i.device_type)
     }
 
+    /// Why the device was lost, once it has been (`None` while it is usable). The returned
+    /// handle stays current after `self` moves (embedders poll it without taking the trainer).
+    pub fn lost_handle(&self) -> LostHandle {
+        LostHandle(self.lost.clone())
+    }
+
     /// Fails if the device was lost or an uncaptured GPU error was reported.
     pub fn check(&self) -> Result<()> {
         if let Ok(l) = self.lost.lock() {
@@ -232,41 +304,50 @@ impl Gpu {
     }
 
     /// A storage buffer of `size` bytes (zero-initialised by wgpu).
-    pub fn storage(&self, label: &str, size: u64) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: size.max(16),
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_DST
-                | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        })
+    pub fn storage(&self, label: &str, size: u64) -> Buffer {
+        Buffer::new(
+            &self.device,
+            &wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16),
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_DST
+                    | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            },
+        )
     }
 
     /// A storage buffer holding `data` (padded with zeros to at least 16 bytes).
-    pub fn storage_with(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+    pub fn storage_with(&self, label: &str, data: &[u8]) -> Buffer {
         let buf = self.storage(label, (data.len() as u64).div_ceil(16) * 16);
         self.queue.write_buffer(&buf, 0, data);
         buf
     }
 
-    pub fn uniform(&self, label: &str, size: u64) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        })
+    pub fn uniform(&self, label: &str, size: u64) -> Buffer {
+        Buffer::new(
+            &self.device,
+            &wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            },
+        )
     }
 
     /// A buffer to copy into and map for reading.
-    pub fn staging(&self, label: &str, size: u64) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        })
+    pub fn staging(&self, label: &str, size: u64) -> Buffer {
+        Buffer::new(
+            &self.device,
+            &wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            },
+        )
     }
 
     /// Reads `size` bytes of `src` from `offset`: the one readback recipe. Awaiting it natively
@@ -313,13 +394,13 @@ impl Gpu {
 
 /// A mapping in flight: created right after the submit that fills `buffer`.
 pub struct PendingRead {
-    buffer: wgpu::Buffer,
+    buffer: Buffer,
     size: u64,
     rx: futures_channel::oneshot::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
 }
 
 impl PendingRead {
-    pub fn start(buffer: wgpu::Buffer, size: u64) -> Self {
+    pub fn start(buffer: Buffer, size: u64) -> Self {
         let (tx, rx) = futures_channel::oneshot::channel();
         buffer.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
@@ -341,7 +422,7 @@ impl PendingRead {
     }
 
     /// The bytes if the mapping finished, without blocking; `None` while it is in flight.
-    pub fn try_take(&mut self) -> Option<Result<(Vec<u8>, wgpu::Buffer)>> {
+    pub fn try_take(&mut self) -> Option<Result<(Vec<u8>, Buffer)>> {
         match self.rx.try_recv() {
             Ok(None) => None,
             Ok(Some(r)) => Some(self.finish(r).map(|d| (d, self.buffer.clone()))),
@@ -360,9 +441,13 @@ impl PendingRead {
             .map_err(|_| VaeError::DeviceLost("a readback was cancelled".into()))?;
         gpu.check()?;
         self.finish(r)
+            .map_err(|e| match gpu.lost_handle().reason() {
+                Some(why) => VaeError::DeviceLost(why),
+                None => e,
+            })
     }
 
-    pub fn buffer(&self) -> &wgpu::Buffer {
+    pub fn buffer(&self) -> &Buffer {
         &self.buffer
     }
 }

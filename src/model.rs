@@ -9,7 +9,7 @@
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
-use crate::gpu::{GemmForm, Gpu};
+use crate::gpu::{Buffer, GemmForm, Gpu};
 use crate::kernels::linear::{LinearParams, FLAG_RELU, FLAG_RELU_MASK};
 use crate::kernels::loss::{loss_groups, STATS_RECORD};
 use crate::kernels::{step_stride, Kernels, StepParams, MAX_STEPS_PER_SUBMIT};
@@ -47,28 +47,28 @@ pub struct StepSpec {
 
 /// Activations and their gradients, each sized for `capacity` rows.
 pub struct Activations {
-    pub x: wgpu::Buffer,
-    pub h1: wgpu::Buffer,
-    pub mulv: wgpu::Buffer,
-    pub z: wgpu::Buffer,
-    pub eps: wgpu::Buffer,
-    pub h4: wgpu::Buffer,
-    pub logits: wgpu::Buffer,
-    pub dlogits: wgpu::Buffer,
-    pub dh4: wgpu::Buffer,
-    pub dz: wgpu::Buffer,
-    pub dmulv: wgpu::Buffer,
-    pub dh1: wgpu::Buffer,
+    pub x: Buffer,
+    pub h1: Buffer,
+    pub mulv: Buffer,
+    pub z: Buffer,
+    pub eps: Buffer,
+    pub h4: Buffer,
+    pub logits: Buffer,
+    pub dlogits: Buffer,
+    pub dh4: Buffer,
+    pub dz: Buffer,
+    pub dmulv: Buffer,
+    pub dh1: Buffer,
 }
 
 /// How a linear layer is wired: (layer index, input activation, output activation, gradient of
 /// the output, gradient of the input (none for fc1), flags).
 type Wiring<'a> = (
     usize,
-    &'a wgpu::Buffer,
-    &'a wgpu::Buffer,
-    &'a wgpu::Buffer,
-    Option<&'a wgpu::Buffer>,
+    &'a Buffer,
+    &'a Buffer,
+    &'a Buffer,
+    Option<&'a Buffer>,
     u32,
 );
 
@@ -77,7 +77,7 @@ struct LayerPlan {
     forward: wgpu::BindGroup,
     backward_input: Option<wgpu::BindGroup>,
     backward_params: wgpu::BindGroup,
-    _uniform: wgpu::Buffer,
+    _uniform: Buffer,
 }
 
 /// Everything that depends on the number of rows of a batch.
@@ -90,8 +90,8 @@ struct Plan {
 /// The dataset on the GPU: train then test images as packed bytes, and the index buffer
 /// [train order | test order | scratch].
 pub struct GpuData {
-    pub images: wgpu::Buffer,
-    pub indices: wgpu::Buffer,
+    pub images: Buffer,
+    pub indices: Buffer,
     pub train_len: u32,
     pub test_len: u32,
     pub labels_train: Vec<u8>,
@@ -113,14 +113,14 @@ pub struct VaeModel {
     pub layout: ParamLayout,
     pub kernels: Kernels,
     pub capacity: u32,
-    pub params: wgpu::Buffer,
-    pub grads: wgpu::Buffer,
-    pub adam_m: wgpu::Buffer,
-    pub adam_v: wgpu::Buffer,
+    pub params: Buffer,
+    pub grads: Buffer,
+    pub adam_m: Buffer,
+    pub adam_v: Buffer,
     pub act: Activations,
-    pub partials: wgpu::Buffer,
-    pub stats: wgpu::Buffer,
-    step_uniform: wgpu::Buffer,
+    pub partials: Buffer,
+    pub stats: Buffer,
+    step_uniform: Buffer,
     stride: u64,
     plans: Vec<Plan>,
     bg_reparam: wgpu::BindGroup,
@@ -195,9 +195,15 @@ impl VaeModel {
             &partials,
             &stats,
         );
-        let bg_adam = k
-            .adam
-            .bind_group(gpu, &step_uniform, &grads, &params, &adam_m, &adam_v);
+        let bg_adam = k.adam.bind_group(
+            gpu,
+            &step_uniform,
+            &grads,
+            &params,
+            &adam_m,
+            &adam_v,
+            &stats,
+        );
         let mut model = VaeModel {
             cfg: cfg.clone(),
             layout,
@@ -547,7 +553,7 @@ impl VaeModel {
     fn write_rows(
         &self,
         gpu: &Gpu,
-        buf: &wgpu::Buffer,
+        buf: &Buffer,
         values: &[f32],
         rows: usize,
         cols: usize,
@@ -588,7 +594,7 @@ impl VaeModel {
     pub async fn read_rows(
         &self,
         gpu: &Gpu,
-        buf: &wgpu::Buffer,
+        buf: &Buffer,
         rows: usize,
         cols: usize,
     ) -> Result<Vec<f32>> {

@@ -4,13 +4,20 @@
 //! Nothing in the step loop waits on the GPU for results. Natively, the only wait is
 //! back-pressure: when more than [`MAX_IN_FLIGHT`] submits are queued the host waits for the
 //! oldest, so the CPU cannot run unboundedly ahead of the GPU.
+//!
+//! Divergence: every step's record carries flags set on the GPU when its loss or a parameter
+//! became non-finite. Each readback that covers training steps is submitted together with a
+//! GPU-side copy of the parameters and Adam's state (a snapshot); when the readback arrives
+//! clean, that snapshot becomes the last good state. A flagged record stops training: the work
+//! in flight is discarded, the last good state is copied back (on the GPU, queued behind
+//! everything submitted) and [`VaeError::NonFinite`] names both steps.
 
 use std::collections::VecDeque;
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
-use crate::gpu::{Gpu, PendingRead};
-use crate::kernels::loss::STATS_RECORD;
+use crate::gpu::{Buffer, Gpu, PendingRead};
+use crate::kernels::loss::{StatsRecord, FLAG_PARAMS_NON_FINITE, STATS_RECORD};
 use crate::kernels::MAX_STEPS_PER_SUBMIT;
 use crate::mnist::Dataset;
 use crate::model::{StepKind, StepSpec, VaeModel, STATS_SLOTS};
@@ -65,6 +72,13 @@ impl EvalResult {
     }
 }
 
+/// Parameters, Adam's m and v (one buffer, in that order) as they were after a training step.
+struct Snapshot {
+    buffer: Buffer,
+    global_step: u64,
+    adam_t: u64,
+}
+
 pub struct Trainer {
     pub gpu: Gpu,
     pub model: VaeModel,
@@ -82,8 +96,15 @@ pub struct Trainer {
     slots_written: u64,
     slots_scheduled: u64,
     meta: VecDeque<SlotMeta>,
-    pending: VecDeque<PendingRead>,
-    pool: Vec<wgpu::Buffer>,
+    /// Readbacks in flight, each with the snapshot taken when it was submitted (if it covers
+    /// training steps).
+    pending: VecDeque<(PendingRead, Option<Snapshot>)>,
+    pool: Vec<Buffer>,
+    /// The last state whose every step was read back clean.
+    good: Snapshot,
+    snapshot_pool: Vec<Buffer>,
+    /// `global_step` when the newest snapshot was taken.
+    snapshot_step: u64,
     backlog: Vec<StepRecord>,
     #[cfg(not(target_arch = "wasm32"))]
     in_flight: VecDeque<wgpu::SubmissionIndex>,
@@ -100,7 +121,12 @@ impl Trainer {
     /// A model initialised from `cfg.seed`, with no data yet (see [`Trainer::attach_data`]).
     pub fn without_data(gpu: Gpu, cfg: &VaeConfig) -> Result<Self> {
         let model = VaeModel::new(&gpu, cfg)?;
-        Ok(Trainer {
+        let good = Snapshot {
+            buffer: gpu.storage("last good state", 3 * model.params.size()),
+            global_step: 0,
+            adam_t: 0,
+        };
+        let mut t = Trainer {
             gpu,
             model,
             epoch: 0,
@@ -116,10 +142,52 @@ impl Trainer {
             meta: VecDeque::new(),
             pending: VecDeque::new(),
             pool: Vec::new(),
+            good,
+            snapshot_pool: Vec::new(),
+            snapshot_step: 0,
             backlog: Vec::new(),
             #[cfg(not(target_arch = "wasm32"))]
             in_flight: VecDeque::new(),
-        })
+        };
+        t.mark_good()?;
+        Ok(t)
+    }
+
+    /// Copies params, m and v into `buffer` (or back, with `restore`), in `enc`.
+    fn copy_state(&self, enc: &mut wgpu::CommandEncoder, buffer: &Buffer, restore: bool) {
+        let m = &self.model;
+        let size = m.params.size();
+        for (i, b) in [&m.params, &m.adam_m, &m.adam_v].into_iter().enumerate() {
+            let at = i as u64 * size;
+            if restore {
+                enc.copy_buffer_to_buffer(buffer, at, b, 0, size);
+            } else {
+                enc.copy_buffer_to_buffer(b, 0, buffer, at, size);
+            }
+        }
+    }
+
+    fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
+        self.gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
+    /// Takes the current state as the last good one (after a load or reset, whose parameters are
+    /// known finite).
+    fn mark_good(&mut self) -> Result<()> {
+        let mut enc = self.encoder("snapshot");
+        self.copy_state(&mut enc, &self.good.buffer, false);
+        self.submit(enc.finish())?;
+        self.good.global_step = self.global_step;
+        self.good.adam_t = self.adam_t;
+        self.snapshot_step = self.global_step;
+        Ok(())
+    }
+
+    /// The training step whose parameters are the last known good ones.
+    pub fn last_good_step(&self) -> u64 {
+        self.good.global_step
     }
 
     /// Uploads `train` and `test` (replacing any earlier data) and restarts the epoch count; the
@@ -268,12 +336,23 @@ impl Trainer {
             .unwrap_or_else(|| self.gpu.staging("stats readback", size));
         let first = self.slots_scheduled % u64::from(STATS_SLOTS);
         let head = count.min(u64::from(STATS_SLOTS) - first);
-        let mut enc = self
-            .gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("stats readback"),
-            });
+        let mut enc = self.encoder("stats readback");
+        let snapshot = if self.global_step != self.snapshot_step {
+            let size = self.good.buffer.size();
+            let buffer = self
+                .snapshot_pool
+                .pop()
+                .unwrap_or_else(|| self.gpu.storage("state snapshot", size));
+            self.copy_state(&mut enc, &buffer, false);
+            self.snapshot_step = self.global_step;
+            Some(Snapshot {
+                buffer,
+                global_step: self.global_step,
+                adam_t: self.adam_t,
+            })
+        } else {
+            None
+        };
         enc.copy_buffer_to_buffer(
             &self.model.stats,
             first * STATS_RECORD,
@@ -293,50 +372,87 @@ impl Trainer {
         self.submit(enc.finish())?;
         self.slots_scheduled += count;
         self.pending
-            .push_back(PendingRead::start(staging, count * STATS_RECORD));
+            .push_back((PendingRead::start(staging, count * STATS_RECORD), snapshot));
         Ok(())
     }
 
-    fn absorb(&mut self, bytes: &[u8]) -> Result<()> {
-        let values: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
-        for rec in values.chunks_exact(4) {
+    /// Takes in one readback's records; a clean one promotes its snapshot to the last good state,
+    /// a flagged one rolls back (see the module docs) and its records, which describe steps
+    /// after the restored state, are dropped.
+    fn absorb(&mut self, bytes: &[u8], snapshot: Option<Snapshot>) -> Result<()> {
+        let mut records = Vec::new();
+        for rec in StatsRecord::parse(bytes) {
             let Some(m) = self.meta.pop_front() else {
                 return Err(VaeError::Gpu("a stats record without a step".into()));
             };
-            let (recon, kl) = (rec[0], rec[1]);
-            if rec[3] != 0.0 || !recon.is_finite() || !kl.is_finite() {
-                return Err(VaeError::NonFinite {
-                    step: m.global_step,
-                    recon,
-                    kl,
-                });
+            let (recon, kl) = (rec.recon, rec.kl);
+            if rec.flags != 0 || !recon.is_finite() || !kl.is_finite() {
+                let what = if rec.flags & FLAG_PARAMS_NON_FINITE != 0 && recon.is_finite() {
+                    "parameters"
+                } else {
+                    "loss"
+                };
+                if let Some(s) = snapshot {
+                    self.snapshot_pool.push(s.buffer);
+                }
+                return Err(self.roll_back(what, m.global_step, recon, kl));
             }
             if m.keep {
-                self.backlog.push(StepRecord {
+                records.push(StepRecord {
                     kind: m.kind,
                     epoch: m.epoch,
                     step: m.step,
                     global_step: m.global_step,
-                    rows: rec[2] as u32,
+                    rows: rec.rows,
                     recon,
                     kl,
                 });
             }
         }
+        self.backlog.extend(records);
+        if let Some(s) = snapshot {
+            let old = std::mem::replace(&mut self.good, s);
+            self.snapshot_pool.push(old.buffer);
+        }
         Ok(())
+    }
+
+    /// Discards the work in flight and puts the last good state back; returns the error to report.
+    fn roll_back(&mut self, what: &'static str, step: u64, recon: f32, kl: f32) -> VaeError {
+        self.meta.clear();
+        self.slots_scheduled = self.slots_written;
+        for (_, s) in self.pending.drain(..) {
+            if let Some(s) = s {
+                self.snapshot_pool.push(s.buffer);
+            }
+        }
+        let mut enc = self.encoder("restore last good state");
+        self.copy_state(&mut enc, &self.good.buffer, true);
+        if let Err(e) = self.submit(enc.finish()) {
+            return e;
+        }
+        self.adam_t = self.good.adam_t;
+        self.snapshot_step = self.global_step;
+        VaeError::NonFinite {
+            what,
+            step,
+            recon,
+            kl,
+            restored_step: self.good.global_step,
+        }
     }
 
     /// Records whose readback has finished, without blocking.
     pub fn poll(&mut self) -> Result<Vec<StepRecord>> {
         self.gpu.poll();
-        while let Some(front) = self.pending.front_mut() {
+        while let Some((front, _)) = self.pending.front_mut() {
             match front.try_take() {
                 None => break,
                 Some(r) => {
-                    self.pending.pop_front();
+                    let snapshot = self.pending.pop_front().and_then(|(_, s)| s);
                     let (bytes, buffer) = r?;
                     self.pool.push(buffer);
-                    self.absorb(&bytes)?;
+                    self.absorb(&bytes, snapshot)?;
                 }
             }
         }
@@ -347,10 +463,10 @@ impl Trainer {
     /// Reads back every record submitted so far (waits for the GPU: call it between epochs).
     pub async fn flush(&mut self) -> Result<Vec<StepRecord>> {
         self.schedule_readback()?;
-        while let Some(mut p) = self.pending.pop_front() {
+        while let Some((mut p, snapshot)) = self.pending.pop_front() {
             let bytes = p.wait(&self.gpu).await?;
             self.pool.push(p.buffer().clone());
-            self.absorb(&bytes)?;
+            self.absorb(&bytes, snapshot)?;
         }
         #[cfg(not(target_arch = "wasm32"))]
         self.in_flight.clear();
@@ -547,8 +663,47 @@ impl Trainer {
     /// Replaces the parameters (e.g. from a checkpoint) and restarts Adam (zero m and v, t = 0);
     /// the step count goes on.
     pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
+        if let Some(i) = flat.iter().position(|v| !v.is_finite()) {
+            return Err(VaeError::Checkpoint(format!("parameter {i} is not finite")));
+        }
         self.model.write_params(&self.gpu, flat)?;
         self.adam_t = 0;
+        self.mark_good()
+    }
+
+    /// Continues the numbering of an earlier run (e.g. a checkpoint's, on a new device): the
+    /// next step is `global_step + 1`, at `step_in_epoch` of `epoch`, with that epoch's shuffle.
+    pub fn resume_at(&mut self, global_step: u64, epoch: u64, step_in_epoch: u32) -> Result<()> {
+        if !self.has_data() {
+            return Err(VaeError::Gpu("load a dataset before resuming".into()));
+        }
+        if step_in_epoch > self.steps_per_epoch || (epoch == 0 && step_in_epoch > 0) {
+            return Err(VaeError::Checkpoint(format!(
+                "step {step_in_epoch} of epoch {epoch} does not exist with {} steps per epoch",
+                self.steps_per_epoch
+            )));
+        }
+        if epoch > 0 && step_in_epoch < self.steps_per_epoch {
+            let order = shuffle(self.model.cfg.seed, epoch - 1, self.train_len as usize);
+            self.model.write_train_order(&self.gpu, &order)?;
+        }
+        self.global_step = global_step;
+        self.epoch = epoch;
+        self.step_in_epoch = step_in_epoch;
+        self.good.global_step = global_step;
+        self.snapshot_step = global_step;
+        Ok(())
+    }
+
+    /// Changes the learning rate from the next step on (e.g. after a divergence); Adam's state
+    /// is kept.
+    pub fn set_lr(&mut self, lr: f32) -> Result<()> {
+        let cfg = VaeConfig {
+            lr,
+            ..self.model.cfg.clone()
+        };
+        cfg.validate(None)?;
+        self.model.cfg.lr = lr;
         Ok(())
     }
 }

@@ -150,6 +150,23 @@ pub fn drawing_to_input(ink: &[f32], size: u32, side: u32) -> Vec<f32> {
     crate::draw::to_mnist(ink, size as usize, side as usize)
 }
 
+/// GPU buffers this module holds right now, with their total bytes (buffers are counted at
+/// creation and when freed; see `gpu::live_buffers`). Flat over a long run means no leak.
+#[wasm_bindgen(getter_with_clone)]
+pub struct LiveBuffers {
+    pub count: u32,
+    pub bytes: f64,
+}
+
+#[wasm_bindgen(js_name = liveGpuBuffers)]
+pub fn live_gpu_buffers() -> LiveBuffers {
+    let (count, bytes) = crate::gpu::live_buffers();
+    LiveBuffers {
+        count: count as u32,
+        bytes: bytes as f64,
+    }
+}
+
 /// Test-set loss per sample (ε drawn as in training).
 #[wasm_bindgen]
 #[derive(Debug, Clone, Copy)]
@@ -171,6 +188,8 @@ struct Status {
     global_step: u32,
     epoch: u32,
     test_count: u32,
+    last_good_step: u32,
+    lr: f32,
 }
 
 /// Trains the VAE on this page's GPU. Create with `await Trainer.create(config)`. Calls that
@@ -182,6 +201,7 @@ pub struct Trainer {
     status: std::cell::Cell<Status>,
     adapter: String,
     gemm_form: String,
+    lost: crate::gpu::LostHandle,
 }
 
 impl Trainer {
@@ -211,6 +231,7 @@ impl Trainer {
             gemm_form: s.gemm_form(),
             status: std::cell::Cell::new(s.status()),
             session: std::cell::RefCell::new(None),
+            lost: s.inner.gpu.lost_handle(),
         };
         t.put(s);
         Ok(t)
@@ -265,6 +286,47 @@ impl Trainer {
     #[wasm_bindgen(getter, js_name = testCount)]
     pub fn test_count(&self) -> u32 {
         self.status.get().test_count
+    }
+
+    /// Why the GPU device was lost (e.g. "Destroyed: …"), or `undefined` while it works. Once
+    /// lost, every GPU call rejects; keep the last checkpoint you exported and `resume` it on a
+    /// new `Trainer`.
+    #[wasm_bindgen(getter, js_name = deviceLost)]
+    pub fn device_lost(&self) -> Option<String> {
+        self.lost.reason()
+    }
+
+    /// The training step whose parameters are the last ones read back finite (after a
+    /// divergence, the parameters in place).
+    #[wasm_bindgen(getter, js_name = lastGoodStep)]
+    pub fn last_good_step(&self) -> u32 {
+        self.status.get().last_good_step
+    }
+
+    /// The learning rate in use.
+    #[wasm_bindgen(getter, js_name = learningRate)]
+    pub fn learning_rate(&self) -> f32 {
+        self.status.get().lr
+    }
+
+    /// Changes the learning rate from the next step on (Adam's state is kept), e.g. after a
+    /// divergence. Rejects a value that is not a finite number in (0, 10].
+    #[wasm_bindgen(js_name = setLearningRate)]
+    pub fn set_learning_rate(&self, lr: f32) -> Result<(), JsError> {
+        let mut s = self.take()?;
+        let r = s.inner.set_lr(lr).map_err(js);
+        self.put(s);
+        r
+    }
+
+    /// Loads a checkpoint from `exportCheckpoint` and continues its run: the step count, epoch
+    /// and position in the epoch come from its metadata (so the loss plot and the shuffle go
+    /// on where they were), e.g. on a new device after the old one was lost. Adam restarts.
+    pub fn resume(&self, bytes: &[u8]) -> Result<(), JsError> {
+        let mut s = self.take()?;
+        let r = s.resume(bytes);
+        self.put(s);
+        r
     }
 
     /// Loads MNIST-format data: four IDX files as bytes (raw or gzip). Errors name the file and
@@ -634,6 +696,7 @@ impl Session {
         let meta = [
             ("step", self.inner.global_step.to_string()),
             ("epoch", self.inner.epoch.to_string()),
+            ("step_in_epoch", self.inner.step_in_epoch().to_string()),
         ];
         checkpoint::save(&self.inner.model.layout, &flat, &meta).map_err(js)
     }
@@ -643,6 +706,23 @@ impl Session {
     fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         let flat = checkpoint::load(&self.inner.model.layout, bytes).map_err(js)?;
         self.inner.load_params(&flat).map_err(js)
+    }
+
+    fn resume(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let meta = checkpoint::metadata(bytes).map_err(js)?;
+        let field = |k| checkpoint::meta_u64(&meta, k).map_err(js);
+        let (step, epoch, in_epoch) = (field("step")?, field("epoch")?, field("step_in_epoch")?);
+        let (Some(step), Some(epoch), Some(in_epoch)) = (step, epoch, in_epoch) else {
+            return Err(JsError::new(
+                "this checkpoint does not say where its run stopped (step, epoch, step_in_epoch); \
+                 load it with importCheckpoint instead",
+            ));
+        };
+        let flat = checkpoint::load(&self.inner.model.layout, bytes).map_err(js)?;
+        let in_epoch = u32::try_from(in_epoch)
+            .map_err(|_| JsError::new("bad checkpoint: step_in_epoch is too large"))?;
+        self.inner.load_params(&flat).map_err(js)?;
+        self.inner.resume_at(step, epoch, in_epoch).map_err(js)
     }
 
     async fn encode(&mut self, pixels: &[f32]) -> Result<Encoding, JsError> {
@@ -724,6 +804,8 @@ impl Session {
             global_step: self.global_step(),
             epoch: self.epoch(),
             test_count: self.test_count(),
+            last_good_step: self.inner.last_good_step() as u32,
+            lr: self.inner.cfg().lr,
         }
     }
 

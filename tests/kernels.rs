@@ -59,3 +59,9 @@ fn adam_step_matches_torch_adam_over_three_steps() {
     let Some(gpu) = gpu() else { return };
     block_on(checks::adam_step_matches_torch_adam_over_three_steps(&gpu));
 }
+
+#[test]
+fn adam_flags_non_finite_params() {
+    let Some(gpu) = gpu() else { return };
+    block_on(checks::adam_flags_non_finite_params(&gpu));
+}

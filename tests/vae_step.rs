@@ -55,7 +55,7 @@ fn step0(gpu: &Gpu, form: GemmForm, cfg: &VaeConfig, data: &Dataset, rows: u32) 
     let tag = format!("{form:?} {}-{}-{} B={rows}", i, cfg.hidden, l);
     assert_close(&format!("Σ BCE {tag}"), &stats[20..21], &[bce], 0.0, 2e-5);
     assert_close(&format!("KL {tag}"), &stats[21..22], &[kl], 1e-3, 1e-4);
-    assert_eq!(stats[22], rows as f32);
+    assert_eq!(stats[22].to_bits(), rows, "rows word");
     // Gradients: f32 sums of up to 784·128 products; tolerance relative to the tensor's scale.
     for (name, want) in &g.tensors {
         let got = layout.read(&grads, layout.get(name).unwrap());

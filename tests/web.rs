@@ -54,6 +54,13 @@ async fn browser_adam_matches_reference() {
     checks::adam_step_matches_torch_adam_over_three_steps(&gpu().await).await;
 }
 
+#[wasm_bindgen_test]
+async fn browser_non_finite_flags() {
+    let gpu = gpu().await;
+    checks::loss_flags_non_finite(&gpu).await;
+    checks::adam_flags_non_finite_params(&gpu).await;
+}
+
 fn small_config() -> VaeConfig {
     VaeConfig {
         input: 196,

@@ -14,14 +14,16 @@ pub struct AdamKernels {
 impl AdamKernels {
     pub fn new(gpu: &Gpu) -> Self {
         let module = shader(gpu, "adam.wgsl", ADAM_WGSL);
-        let layout = layout(gpu, "adam.wgsl", true, &[true, false, false, false]);
+        let layout = layout(gpu, "adam.wgsl", true, &[true, false, false, false, false]);
         AdamKernels {
             step: pipeline(gpu, &module, &layout, "adam.wgsl", "adam_step"),
             layout,
         }
     }
 
-    /// Bindings: (step uniform, grads, params, m, v).
+    /// Bindings: (step uniform, grads, params, m, v, stats records: non-finite parameters set
+    /// bit 1 of the step's flags word).
+    #[allow(clippy::too_many_arguments)]
     pub fn bind_group(
         &self,
         gpu: &Gpu,
@@ -30,13 +32,14 @@ impl AdamKernels {
         params: &wgpu::Buffer,
         m: &wgpu::Buffer,
         v: &wgpu::Buffer,
+        stats: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
         bind_step(
             gpu,
             "adam.wgsl:adam_step",
             &self.layout,
             step,
-            &[grads, params, m, v],
+            &[grads, params, m, v, stats],
         )
     }
 

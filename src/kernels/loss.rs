@@ -6,8 +6,37 @@ use crate::error::Result;
 use crate::gpu::Gpu;
 
 pub const LOSS_WG: u32 = 256;
-/// Bytes of one stats record: (Σ BCE, KL, rows, non-finite flag) as vec4<f32>.
+/// Bytes of one stats record: (Σ BCE and KL as f32 bits, rows, flags) as vec4<u32>.
 pub const STATS_RECORD: u64 = 16;
+/// Flags word, bit 0: the step's loss is non-finite (loss.wgsl).
+pub const FLAG_LOSS_NON_FINITE: u32 = 1;
+/// Flags word, bit 1: a parameter became non-finite in the step's Adam update (adam.wgsl).
+pub const FLAG_PARAMS_NON_FINITE: u32 = 2;
+
+/// One stats record as the host reads it back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatsRecord {
+    pub recon: f32,
+    pub kl: f32,
+    pub rows: u32,
+    pub flags: u32,
+}
+
+impl StatsRecord {
+    /// Parses records from the stats buffer's bytes (whole records only).
+    pub fn parse(bytes: &[u8]) -> Vec<StatsRecord> {
+        let words: Vec<u32> = bytemuck::pod_collect_to_vec(bytes);
+        words
+            .chunks_exact(4)
+            .map(|w| StatsRecord {
+                recon: f32::from_bits(w[0]),
+                kl: f32::from_bits(w[1]),
+                rows: w[2],
+                flags: w[3],
+            })
+            .collect()
+    }
+}
 
 /// Workgroups of `loss_bce_kl` for a batch of `rows`.
 pub fn loss_groups(rows: u32, in_features: u32, latent: u32) -> u32 {

@@ -12,7 +12,9 @@
 use super::{assert_close, pad, to_f64, uniform, unpad};
 use vae_webgpu::gpu::{GemmForm, Gpu};
 use vae_webgpu::kernels::linear::{LinearParams, FLAG_RELU, FLAG_RELU_MASK};
-use vae_webgpu::kernels::loss::loss_groups;
+use vae_webgpu::kernels::loss::{
+    loss_groups, StatsRecord, FLAG_LOSS_NON_FINITE, FLAG_PARAMS_NON_FINITE,
+};
 use vae_webgpu::kernels::{step_stride, Kernels, StepParams};
 use vae_webgpu::layout::ld;
 use vae_webgpu::reference;
@@ -42,7 +44,7 @@ async fn read(gpu: &Gpu, buf: &wgpu::Buffer, n: usize) -> Vec<f32> {
     gpu.read_f32(buf, 0, n).await.unwrap()
 }
 
-fn step_uniform(gpu: &Gpu, s: &StepParams) -> wgpu::Buffer {
+fn step_uniform(gpu: &Gpu, s: &StepParams) -> vae_webgpu::gpu::Buffer {
     let buf = gpu.uniform("test step", step_stride(gpu));
     gpu.queue.write_buffer(&buf, 0, bytemuck::bytes_of(s));
     buf
@@ -348,24 +350,23 @@ pub async fn loss_bce_kl_matches_reference(gpu: &Gpu) {
             inp,
             l,
         );
-        let stats = read(gpu, &sb, 64).await;
-        let rec = &stats[12..16];
+        let rec = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &sb, 64).await))[3];
         assert_close(
             &format!("loss Σ BCE B={rows} IN={inp}"),
-            &rec[..1],
+            &[rec.recon],
             &[bce],
             1e-4,
             1e-5,
         );
         assert_close(
             &format!("loss KL B={rows} L={l}"),
-            &rec[1..2],
+            &[rec.kl],
             &[kl],
             1e-4,
             1e-5,
         );
-        assert_eq!(rec[2], rows as f32);
-        assert_eq!(rec[3], 0.0, "non-finite flag");
+        assert_eq!(rec.rows, rows as u32);
+        assert_eq!(rec.flags, 0, "non-finite flag");
         let got = unpad(
             &read(gpu, &db, rows * ld(inp)).await,
             rows,
@@ -393,12 +394,45 @@ pub async fn loss_flags_non_finite(gpu: &Gpu) {
     run(gpu, |pass| {
         k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap()
     });
-    let rec = read(gpu, &sb, 16).await;
-    assert!(
-        rec[15] == 1.0 || !rec[12].is_finite(),
-        "NaN loss must be flagged or visible: {:?}",
-        &rec[12..16]
+    let rec = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &sb, 16).await))[3];
+    assert_eq!(
+        rec.flags, FLAG_LOSS_NON_FINITE,
+        "NaN loss not flagged: {rec:?}"
     );
+    assert!(!rec.recon.is_finite(), "{rec:?}");
+}
+
+/// An Adam update that makes a parameter non-finite sets bit 1 of the step's flags word and
+/// leaves the other words (written by the loss kernel) alone; a finite update sets nothing.
+pub async fn adam_flags_non_finite_params(gpu: &Gpu) {
+    let k = Kernels::new(gpu, gpu.gemm);
+    let n = 37 * 4;
+    for (bad, want) in [(None, 0u32), (Some(101usize), FLAG_PARAMS_NON_FINITE)] {
+        let mut g = uniform(51, n, -1.0, 1.0);
+        let mut p0 = uniform(52, n, -1.0, 1.0);
+        if let Some(i) = bad {
+            g[i] = f32::INFINITY;
+            p0[i + 1] = f32::MAX;
+        }
+        let pb = gpu.storage_with("params", bytemuck::cast_slice(&p0));
+        let gb = gpu.storage_with("grads", bytemuck::cast_slice(&g));
+        let mb = gpu.storage("m", (n * 4) as u64);
+        let vb = gpu.storage("v", (n * 4) as u64);
+        let words: Vec<u32> = (0..16u32).map(|i| 1000 + i).collect();
+        let sb = gpu.storage_with("stats", bytemuck::cast_slice(&words));
+        let mut s = step(1, 1, 1);
+        s.slot = 2;
+        s.step_size = 1e-3;
+        s.bc2_sqrt = 0.0447;
+        s.param_vec4s = (n / 4) as u32;
+        let su = step_uniform(gpu, &s);
+        let bg = k.adam.bind_group(gpu, &su, &gb, &pb, &mb, &vb, &sb);
+        run(gpu, |pass| k.adam.adam_step(gpu, pass, &bg, 0, &s).unwrap());
+        let got: Vec<u32> = bytemuck::cast_slice(&read(gpu, &sb, 16).await).to_vec();
+        let mut expect = words.clone();
+        expect[11] |= want;
+        assert_eq!(got, expect, "stats words after Adam (bad = {bad:?})");
+    }
 }
 
 pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
@@ -409,6 +443,7 @@ pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
         let gb = gpu.storage("grads", (n * 4) as u64);
         let mb = gpu.storage("m", (n * 4) as u64);
         let vb = gpu.storage("v", (n * 4) as u64);
+        let sb = gpu.storage("stats", 64);
         let (mut p, mut m, mut v) = (to_f64(&p0), vec![0.0; n], vec![0.0; n]);
         for t in 1..=3u64 {
             let g = uniform(40 + t, n, -2.0, 2.0);
@@ -419,7 +454,7 @@ pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
             s.bc2_sqrt = (1.0 - 0.999f64.powi(t as i32)).sqrt() as f32;
             s.param_vec4s = (n / 4) as u32;
             let su = step_uniform(gpu, &s);
-            let bg = k.adam.bind_group(gpu, &su, &gb, &pb, &mb, &vb);
+            let bg = k.adam.bind_group(gpu, &su, &gb, &pb, &mb, &vb, &sb);
             run(gpu, |pass| k.adam.adam_step(gpu, pass, &bg, 0, &s).unwrap());
             reference::adam_step(
                 &mut p,
