@@ -8,9 +8,10 @@ const FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-image
 const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause and hovers act at once
 const REFRESH_MS = 2500; // how often images are redrawn while training
 const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
+const KEEP_MS = 15000; // how often a checkpoint is kept in memory while training (device loss)
 
 const ui = {
-  state: "starting", // starting | nogpu | ready | training | paused | done
+  state: "starting", // starting | nogpu | ready | training | paused | done | lost
   wasm: null,
   trainer: null,
   trainerConfig: null,
@@ -21,6 +22,7 @@ const ui = {
   epochSum: 0,
   epochCount: 0,
   walkPair: [0, 1],
+  kept: null, // { bytes, step }: the last checkpoint kept in memory, for when the device is lost
 };
 window.vaePage = ui; // for tests and the curious
 
@@ -41,16 +43,16 @@ function message(text, kind = "info") {
 
 function setButtons() {
   const s = ui.state;
-  const haveModel = !!ui.trainer && !!ui.data;
-  $("train").disabled = !(haveModel || ui.data) || s === "training" || s === "nogpu" || s === "starting";
+  const haveModel = !!ui.trainer && !!ui.data && s !== "lost";
+  $("train").disabled = !(haveModel || ui.data) || ["training", "nogpu", "starting", "lost"].includes(s);
   $("pause").disabled = s !== "training";
   $("resume").disabled = s !== "paused";
   $("reset").disabled = !haveModel || s === "training" || s === "starting";
   $("download").disabled = !haveModel || s === "starting";
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
-  for (const el of $("config").elements) el.disabled = s === "training";
-  $("preset-2").disabled = $("preset-20").disabled = s === "training";
+  for (const el of $("config").elements) el.disabled = s === "training" || s === "lost";
+  $("preset-2").disabled = $("preset-20").disabled = s === "training" || s === "lost";
 }
 
 function readConfig() {
@@ -58,9 +60,14 @@ function readConfig() {
   return { epochs: num("epochs"), batchSize: num("batch"), lr: num("lr"), hidden: num("hidden"), latent: num("latent"), seed: num("seed") };
 }
 
+// boot.js loads the wasm module and announces it (or its failure) with an event.
 async function bindings() {
   if (window.wasmBindings) return window.wasmBindings;
-  return new Promise((resolve) => addEventListener("TrunkApplicationStarted", () => resolve(window.wasmBindings), { once: true }));
+  if (window.wasmLoadError) throw window.wasmLoadError;
+  return new Promise((resolve, reject) => {
+    addEventListener("TrunkApplicationStarted", () => resolve(window.wasmBindings), { once: true });
+    addEventListener("WasmLoadFailed", (e) => reject(e.detail.error), { once: true });
+  });
 }
 
 async function fetchWithProgress(url, onBytes) {
@@ -106,20 +113,42 @@ async function createTrainer(config) {
   await ui.explore.refreshMap();
 }
 
-async function buildTrainer(config) {
+async function buildTrainer(config, resumeFrom = null) {
   if (ui.trainer) { ui.trainer.free(); ui.trainer = null; }
   const t = await ui.wasm.Trainer.create(config);
   t.loadDataset(...ui.data.files);
+  if (resumeFrom) t.resume(resumeFrom);
   ui.trainer = t;
   ui.trainerConfig = JSON.stringify(config);
   $("adapter").textContent = `${await adapterLabel(t)} · ${t.gemmForm} GEMM`;
   $("adapter").title = t.adapter;
-  ui.plot.clear();
+  if (!resumeFrom) ui.plot.clear();
   ui.epochSum = 0;
   ui.epochCount = 0;
   ui.stepsPerCall = 1;
   await drawImages();
   updateProgress(null);
+  ui.kept = { bytes: await t.exportCheckpoint(), step: t.globalStep, at: performance.now() };
+}
+
+// A checkpoint kept in memory (not read back per step: at most every KEEP_MS, at epoch ends and
+// on pause), so a lost device costs at most that much training.
+async function keepCheckpoint(t = ui.trainer) {
+  const bytes = await exclusive(() => t.exportCheckpoint());
+  ui.kept = { bytes, step: t.globalStep, at: performance.now() };
+}
+
+// Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
+// divergence); any other change needs a new model. Returns true when it needs one.
+function needsNewModel(config) {
+  if (!ui.trainer || ui.state === "done") return true;
+  const was = JSON.parse(ui.trainerConfig);
+  if (JSON.stringify({ ...was, lr: config.lr }) !== JSON.stringify(config)) return true;
+  if (was.lr !== config.lr) {
+    ui.trainer.setLearningRate(config.lr);
+    ui.trainerConfig = JSON.stringify(config);
+  }
+  return false;
 }
 
 // Browsers withhold the adapter's name from wgpu; ask WebGPU for vendor and architecture.
@@ -188,6 +217,7 @@ async function drawImages() {
 async function endOfEpoch(stats) {
   const t = ui.trainer;
   absorb(await exclusive(() => t.flush()));
+  await keepCheckpoint(t);
   message(`Epoch ${stats.epoch} done; evaluating on the test set…`);
   const ev = await exclusive(() => t.evaluate());
   const trainMean = ui.epochCount ? ui.epochSum / ui.epochCount : NaN;
@@ -249,6 +279,8 @@ async function trainLoop() {
         message(`Finished ${t.epochs} epochs. Download the checkpoint, or Reset to start again.`, "ok");
         break;
       }
+    } else if (performance.now() - ui.kept.at > KEEP_MS) {
+      await keepCheckpoint(t);
     } else if (performance.now() - ui.lastRefresh > REFRESH_MS && !ui.explore.recentlyUsed(QUIET_MS)) {
       await refreshImages();
       await ui.explore.refresh();
@@ -259,6 +291,7 @@ async function trainLoop() {
   }
   if (ui.state === "paused") {
     absorb(await exclusive(() => t.flush()));
+    await keepCheckpoint(t);
     message(`Paused at step ${t.globalStep}.`);
   }
   ui.plot.draw();
@@ -270,24 +303,69 @@ async function guarded(what, fn) {
     await fn();
   } catch (e) {
     const text = e && e.message ? e.message : String(e);
+    if (ui.trainer && ui.trainer.deviceLost) return onDeviceLost();
     message(`${what}: ${text}`, "error");
     if (ui.state === "training") ui.state = "paused";
     setButtons();
   }
 }
 
+// The GPU device is gone (driver reset, GPU process crash, device.destroy()): every call on the
+// trainer now fails. Offer the checkpoint kept in memory, and a new device to go on with it.
+function onDeviceLost() {
+  if (ui.state === "lost") return;
+  ui.state = "lost";
+  $("lost-detail").textContent = `(${ui.trainer.deviceLost}). Training stopped.`;
+  $("lost-kept").textContent = ui.kept
+    ? `The model as of step ${ui.kept.step} is kept in this page (${(ui.kept.bytes.length / 1e6).toFixed(1)} MB).`
+    : "No checkpoint was kept before the loss.";
+  $("lost-download").disabled = !ui.kept;
+  $("lost-resume").disabled = !ui.kept;
+  $("lost").hidden = false;
+  message("The GPU device was lost; see below.", "error");
+  setButtons();
+}
+
+function saveBytes(bytes, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+async function onResumeNewDevice() {
+  await guarded("Could not resume on a new device", async () => {
+    message("Requesting a new GPU device…");
+    const config = JSON.parse(ui.trainerConfig);
+    queue = Promise.resolve(); // the old trainer's queue may hold a call that never settles
+    await exclusive(() => buildTrainer(config, ui.kept.bytes));
+    $("lost").hidden = true;
+    ui.state = "training";
+    setButtons();
+    message(`Resumed from step ${ui.trainer.globalStep} on a new device.`, "ok");
+    await ui.explore.refresh();
+    await trainLoop();
+  });
+}
+
 async function onTrain() {
+  let ready = false;
   await guarded("Could not start training", async () => {
     const config = readConfig();
-    if (!ui.trainer || JSON.stringify(config) !== ui.trainerConfig || ui.state === "done") {
+    if (needsNewModel(config)) {
       message("Building the model on the GPU…");
       await createTrainer(config);
     }
-    ui.state = "training";
-    setButtons();
-    message("Training…");
-    await trainLoop();
+    ready = true;
   });
+  if (!ready) return;
+  ui.state = "training";
+  setButtons();
+  message("Training…");
+  await guarded("Training stopped", trainLoop);
 }
 
 function onPause() {
@@ -299,10 +377,13 @@ function onPause() {
 }
 
 async function onResume() {
-  ui.state = "training";
-  setButtons();
-  message("Training…");
-  await guarded("Training stopped", trainLoop);
+  await guarded("Could not resume", async () => {
+    if (needsNewModel(readConfig())) throw new Error("the model settings changed; press Train for a new model or undo the change (only the learning rate can change in place)");
+    ui.state = "training";
+    setButtons();
+    message("Training…");
+  });
+  if (ui.state === "training") await guarded("Training stopped", trainLoop);
 }
 
 async function onReset() {
@@ -318,13 +399,7 @@ async function onReset() {
 async function onDownload() {
   await guarded("Download", async () => {
     const bytes = await exclusive(() => ui.trainer.exportCheckpoint());
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-    a.download = `vae-step-${ui.trainer.globalStep}.safetensors`;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    saveBytes(bytes, `vae-step-${ui.trainer.globalStep}.safetensors`);
     message(`Checkpoint saved (${(bytes.length / 1e6).toFixed(1)} MB, PyTorch tensor names).`, "ok");
   });
 }
@@ -398,6 +473,10 @@ async function main() {
   $("reset").addEventListener("click", onReset);
   $("download").addEventListener("click", onDownload);
   $("load").addEventListener("change", onLoadCheckpoint);
+  $("lost-download").addEventListener("click", () => saveBytes(ui.kept.bytes, `vae-step-${ui.kept.step}.safetensors`));
+  $("lost-resume").addEventListener("click", onResumeNewDevice);
+  // A device can also be lost while nothing runs on it (a paused tab): look once a second.
+  setInterval(() => { if (ui.trainer && ui.trainer.deviceLost) onDeviceLost(); }, 1000);
   $("idx-files").addEventListener("change", (e) => onIdxFiles([...e.target.files]));
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
@@ -408,7 +487,13 @@ async function main() {
   $("preset-20").addEventListener("click", () => { $("latent").value = "20"; });
   ui.explore = new Explore(ui, exclusive);
 
-  ui.wasm = await bindings();
+  try {
+    ui.wasm = await bindings();
+  } catch (e) {
+    message(`The trainer's WebAssembly module did not load: ${e && e.message ? e.message : e}`, "error");
+    $("adapter").textContent = "not loaded";
+    return;
+  }
   if (!navigator.gpu) {
     showNoGpu();
     return;

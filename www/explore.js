@@ -275,7 +275,16 @@ export class Explore {
     $("map-caption").textContent = m.pca
       ? `PCA of μ: ${(100 * m.explained[0]).toFixed(0)}% + ${(100 * m.explained[1]).toFixed(0)}% of the variance`
       : "μ itself (2-D latent space)";
-    $("map-legend").innerHTML = COLORS.map((c, d) => `<span><i style="background:${c}"></i>${d}</span>`).join("");
+    // Built node by node: the page's CSP forbids inline style attributes (CSSOM is fine).
+    $("map-legend").replaceChildren(
+      ...COLORS.map((c, d) => {
+        const swatch = document.createElement("i");
+        swatch.style.background = c;
+        const item = document.createElement("span");
+        item.append(swatch, String(d));
+        return item;
+      }),
+    );
     this.drawMap();
   }
 

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { serve, launch, openReady } from "./serve.mjs";
+import { serve, launch, openReady, loadDigits } from "./serve.mjs";
 
 const SHOTS = "target/e2e";
 mkdirSync(SHOTS, { recursive: true });
@@ -95,43 +95,10 @@ test("without WebGPU the page explains what is missing", { timeout: 120_000 }, a
   await browser.close();
 });
 
-function idx(dims, data) {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = 8;
-  head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, Buffer.from(data)]);
-}
-
-function digits(n, seed) {
-  const img = new Uint8Array(n * 784), lab = new Uint8Array(n);
-  let s = seed;
-  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 4294967296;
-  for (let k = 0; k < n; k++) {
-    const c = Math.floor(rnd() * 10);
-    lab[k] = c;
-    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-      const r = Math.hypot(x - 14, y - 14);
-      const on = Math.abs(r - 5 - c / 2) < 1.5 || (Math.abs(x - 14 - (c - 5)) < 1.5 && r < 9);
-      img[k * 784 + y * 28 + x] = on ? 180 + Math.floor(rnd() * 75) : Math.floor(rnd() * 10);
-    }
-  }
-  return [idx([n, 28, 28], img), idx([n], lab)];
-}
-
 test("own IDX files train through whole epochs with test loss per epoch", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
   const { page, errors } = await openReady(browser, server.url);
-  const { gzipSync } = await import("node:zlib");
-  const [ti, tl] = digits(640, 1);
-  const [vi, vl] = digits(256, 2);
-  await page.setInputFiles("#idx-files", [
-    { name: "train-images-idx3-ubyte.gz", mimeType: "application/gzip", buffer: gzipSync(ti) },
-    { name: "train-labels-idx1-ubyte", mimeType: "application/octet-stream", buffer: tl },
-    { name: "t10k-images-idx3-ubyte", mimeType: "application/octet-stream", buffer: vi },
-    { name: "t10k-labels-idx1-ubyte", mimeType: "application/octet-stream", buffer: vl },
-  ]);
-  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Loaded your IDX files"));
+  await loadDigits(page, 640, 256);
   await page.fill("#epochs", "2");
   await page.fill("#batch", "64");
   await page.click("#train");

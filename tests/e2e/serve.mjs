@@ -44,13 +44,70 @@ export async function launch(webgpu = true) {
   return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args });
 }
 
-/** Opens the page at `url` and waits until it says "Ready"; page errors are collected in `errors`. */
-export async function openReady(browser, url, options = {}) {
+/**
+ * Opens the page at `url` and waits until it says "Ready". Page errors, Content-Security-Policy
+ * violations and requests to any other origin are collected in `errors` (every test expects it
+ * empty). `init` (optional) runs in the page before its own scripts.
+ */
+export async function openReady(browser, url, options = {}, init = null) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options });
   page.setDefaultTimeout(60_000);
   const errors = [];
+  const origin = new URL(url).origin;
   page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (!["data:", "blob:"].includes(u.protocol) && u.origin !== origin) errors.push(`third-party request: ${r.url()}`);
+  });
+  page.on("console", (m) => {
+    if (m.text().startsWith("CSP violation")) errors.push(m.text());
+  });
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`));
+  });
+  if (init) await page.addInitScript(init);
   await page.goto(url);
   await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Ready"), null, { timeout: 180_000 });
   return { page, errors };
+}
+
+/** An IDX file (unsigned bytes) of shape `dims`. */
+export function idx(dims, data) {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head[2] = 8;
+  head[3] = dims.length;
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.from(data)]);
+}
+
+/** `n` 28×28 digit-like images (a stroke per class) and labels, as IDX files; seeded. */
+export function digits(n, seed) {
+  const img = new Uint8Array(n * 784), lab = new Uint8Array(n);
+  let s = seed;
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 4294967296;
+  for (let k = 0; k < n; k++) {
+    const c = Math.floor(rnd() * 10);
+    lab[k] = c;
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
+      const r = Math.hypot(x - 14, y - 14);
+      const on = Math.abs(r - 5 - c / 2) < 1.5 || (Math.abs(x - 14 - (c - 5)) < 1.5 && r < 9);
+      img[k * 784 + y * 28 + x] = on ? 180 + Math.floor(rnd() * 75) : Math.floor(rnd() * 10);
+    }
+  }
+  return [idx([n, 28, 28], img), idx([n], lab)];
+}
+
+/** Loads `train` + `test` generated digits through the page's file input (training images gzipped). */
+export async function loadDigits(page, train, test) {
+  const { gzipSync } = await import("node:zlib");
+  const [ti, tl] = digits(train, 1);
+  const [vi, vl] = digits(test, 2);
+  await page.setInputFiles("#idx-files", [
+    { name: "train-images-idx3-ubyte.gz", mimeType: "application/gzip", buffer: gzipSync(ti) },
+    { name: "train-labels-idx1-ubyte", mimeType: "application/octet-stream", buffer: tl },
+    { name: "t10k-images-idx3-ubyte", mimeType: "application/octet-stream", buffer: vi },
+    { name: "t10k-labels-idx1-ubyte", mimeType: "application/octet-stream", buffer: vl },
+  ]);
+  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Loaded your IDX files"));
 }

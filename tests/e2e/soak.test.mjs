@@ -1,0 +1,50 @@
+// The browser soak: one page trains 24 epochs of a small uploaded set (the page's whole
+// per-epoch workload: training with live readbacks, test loss, images, checkpoints kept in
+// memory) while the test samples, at every epoch's end, the JS heap after a forced garbage
+// collection, the wasm memory and the crate's count of live GPU buffers. After a warm-up of
+// WARM epochs they must stay flat: the same buffer count within BUFFER_SLACK (readbacks in
+// flight at the sampling moment), wasm memory not growing, and the heap within HEAP_SLACK.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { serve, launch, openReady, loadDigits } from "./serve.mjs";
+
+const EPOCHS = 24;
+const WARM = 4;
+const BUFFER_SLACK = 4;
+const HEAP_SLACK = 2 << 20;
+
+let server;
+before(async () => { server = await serve("dist"); });
+after(async () => { await server.close(); });
+
+test(`${EPOCHS} epochs in one page keep the JS heap, wasm memory and GPU buffers flat`, { timeout: 900_000 }, async () => {
+  const browser = await launch(true);
+  const { page, errors } = await openReady(browser, server.url);
+  const cdp = await page.context().newCDPSession(page);
+  await loadDigits(page, 384, 128);
+  await page.fill("#epochs", String(EPOCHS));
+  await page.fill("#batch", "128");
+  await page.click("#train");
+  const rows = [];
+  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+    await page.waitForFunction((k) => window.vaePage.plot.epochs.length >= k, epoch, { timeout: 300_000 });
+    await cdp.send("HeapProfiler.collectGarbage");
+    const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+    const { count, bytes, wasm } = await page.evaluate(() => {
+      const live = window.vaePage.wasm.liveGpuBuffers();
+      return { count: live.count, bytes: live.bytes, wasm: window.wasmMemory.buffer.byteLength };
+    });
+    rows.push({ epoch, heap: usedSize, wasm, count, bytes });
+    console.log(`soak epoch ${String(epoch).padStart(2)}: JS heap ${(usedSize / 1048576).toFixed(2)} MiB, wasm memory ${(wasm / 1048576).toFixed(1)} MiB, ${count} live GPU buffers (${(bytes / 1048576).toFixed(2)} MiB)`);
+  }
+  await page.waitForFunction(() => window.vaePage.state === "done", null, { timeout: 300_000 });
+  const flat = rows.slice(WARM);
+  const span = (key) => Math.max(...flat.map((r) => r[key])) - Math.min(...flat.map((r) => r[key]));
+  console.log(`after epoch ${WARM}: buffers span ${span("count")}, heap span ${(span("heap") / 1024).toFixed(0)} KiB, wasm span ${span("wasm")} B`);
+  assert.ok(span("count") <= BUFFER_SLACK, `live GPU buffers moved by ${span("count")}: ${flat.map((r) => r.count)}`);
+  assert.ok(flat.at(-1).count <= flat[0].count + BUFFER_SLACK, "no upward drift of buffers");
+  assert.equal(span("wasm"), 0, `wasm memory grew: ${flat.map((r) => r.wasm)}`);
+  assert.ok(span("heap") <= HEAP_SLACK, `JS heap moved by ${span("heap")} bytes: ${flat.map((r) => r.heap)}`);
+  assert.deepEqual(errors, []);
+  await browser.close();
+});
