@@ -91,7 +91,7 @@ pub enum VaeError {
     Checkpoint(String),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
-    #[error("the {what} became non-finite at step {step} (reconstruction {recon}, KL {kl}): training stopped and the parameters of step {restored_step}, the last good ones, were restored; lower the learning rate before going on")]
+    #[error("the {what} became non-finite at step {step} (reconstruction {recon}, KL {kl}); the parameters of step {restored_step}, the last good ones, were restored; lower the learning rate before going on")]
     NonFinite {
         /// "loss" or "parameters".
         what: &'static str,

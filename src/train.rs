@@ -7,10 +7,13 @@
 //!
 //! Divergence: every step's record carries flags set on the GPU when its loss or a parameter
 //! became non-finite. Each readback that covers training steps is submitted together with a
-//! GPU-side copy of the parameters and Adam's state (a snapshot); when the readback arrives
-//! clean, that snapshot becomes the last good state. A flagged record stops training: the work
-//! in flight is discarded, the last good state is copied back (on the GPU, queued behind
-//! everything submitted) and [`VaeError::NonFinite`] names both steps.
+//! GPU-side copy of the parameters and Adam's state (a snapshot, at most one per
+//! [`SNAPSHOT_EVERY`] steps); when the readback arrives clean, that snapshot becomes the last
+//! good state. A change of learning rate with nothing in flight also marks the state in place as
+//! good, so a rate that diverges within a few steps rolls back to exactly where it was set. A
+//! flagged record stops training: the work in flight is discarded, the last good state (and its
+//! step, epoch and place in the epoch) is put back (on the GPU, queued behind everything
+//! submitted) and [`VaeError::NonFinite`] names both steps.
 
 use std::collections::VecDeque;
 
@@ -28,6 +31,10 @@ use crate::rng::{shuffle, SplitMix64, STREAM_SAMPLE};
 pub const MAX_IN_FLIGHT: usize = 4;
 /// Default readback cadence in steps (the seed script logs every 100 steps).
 pub const DEFAULT_READBACK_EVERY: u32 = 100;
+/// Fewest training steps between two snapshots of the state (each copies parameters, m and v):
+/// a page that reads back every call would otherwise copy them every step, and a snapshot taken
+/// a step or two into a divergence holds finite but ruined parameters.
+pub const SNAPSHOT_EVERY: u64 = 32;
 /// RNG counter words of evaluation and display steps start here, apart from training steps'.
 pub const EVAL_RNG_BASE: u32 = 0x8000_0000;
 
@@ -77,6 +84,8 @@ struct Snapshot {
     buffer: Buffer,
     global_step: u64,
     adam_t: u64,
+    epoch: u64,
+    step_in_epoch: u32,
 }
 
 pub struct Trainer {
@@ -125,6 +134,8 @@ impl Trainer {
             buffer: gpu.storage("last good state", 3 * model.params.size()),
             global_step: 0,
             adam_t: 0,
+            epoch: 0,
+            step_in_epoch: 0,
         };
         let mut t = Trainer {
             gpu,
@@ -181,6 +192,8 @@ impl Trainer {
         self.submit(enc.finish())?;
         self.good.global_step = self.global_step;
         self.good.adam_t = self.adam_t;
+        self.good.epoch = self.epoch;
+        self.good.step_in_epoch = self.step_in_epoch;
         self.snapshot_step = self.global_step;
         Ok(())
     }
@@ -337,7 +350,7 @@ impl Trainer {
         let first = self.slots_scheduled % u64::from(STATS_SLOTS);
         let head = count.min(u64::from(STATS_SLOTS) - first);
         let mut enc = self.encoder("stats readback");
-        let snapshot = if self.global_step != self.snapshot_step {
+        let snapshot = if self.global_step >= self.snapshot_step + SNAPSHOT_EVERY {
             let size = self.good.buffer.size();
             let buffer = self
                 .snapshot_pool
@@ -349,6 +362,8 @@ impl Trainer {
                 buffer,
                 global_step: self.global_step,
                 adam_t: self.adam_t,
+                epoch: self.epoch,
+                step_in_epoch: self.step_in_epoch,
             })
         } else {
             None
@@ -432,7 +447,14 @@ impl Trainer {
             return e;
         }
         self.adam_t = self.good.adam_t;
-        self.snapshot_step = self.global_step;
+        let (step_at, epoch, in_epoch) = (
+            self.good.global_step,
+            self.good.epoch,
+            self.good.step_in_epoch,
+        );
+        if let Err(e) = self.set_position(step_at, epoch, in_epoch) {
+            return e;
+        }
         VaeError::NonFinite {
             what,
             step,
@@ -683,6 +705,16 @@ impl Trainer {
                 self.steps_per_epoch
             )));
         }
+        self.set_position(global_step, epoch, step_in_epoch)?;
+        self.good.global_step = global_step;
+        self.good.epoch = epoch;
+        self.good.step_in_epoch = step_in_epoch;
+        Ok(())
+    }
+
+    /// Moves the step count to `global_step`, at `step_in_epoch` of `epoch`, with that epoch's
+    /// shuffle on the GPU.
+    fn set_position(&mut self, global_step: u64, epoch: u64, step_in_epoch: u32) -> Result<()> {
         if epoch > 0 && step_in_epoch < self.steps_per_epoch {
             let order = shuffle(self.model.cfg.seed, epoch - 1, self.train_len as usize);
             self.model.write_train_order(&self.gpu, &order)?;
@@ -690,13 +722,13 @@ impl Trainer {
         self.global_step = global_step;
         self.epoch = epoch;
         self.step_in_epoch = step_in_epoch;
-        self.good.global_step = global_step;
         self.snapshot_step = global_step;
         Ok(())
     }
 
     /// Changes the learning rate from the next step on (e.g. after a divergence); Adam's state
-    /// is kept.
+    /// is kept. With every step read back clean (after a flush), the state in place becomes the
+    /// last good one: a divergence at the new rate rolls back to here.
     pub fn set_lr(&mut self, lr: f32) -> Result<()> {
         let cfg = VaeConfig {
             lr,
@@ -704,6 +736,9 @@ impl Trainer {
         };
         cfg.validate(None)?;
         self.model.cfg.lr = lr;
+        if self.pending.is_empty() && self.meta.is_empty() && self.global_step > 0 {
+            self.mark_good()?;
+        }
         Ok(())
     }
 }

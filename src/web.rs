@@ -187,6 +187,7 @@ struct Status {
     steps_per_epoch: u32,
     global_step: u32,
     epoch: u32,
+    step_in_epoch: u32,
     test_count: u32,
     last_good_step: u32,
     lr: f32,
@@ -274,6 +275,12 @@ impl Trainer {
     #[wasm_bindgen(getter, js_name = globalStep)]
     pub fn global_step(&self) -> u32 {
         self.status.get().global_step
+    }
+
+    /// Steps done in the current epoch.
+    #[wasm_bindgen(getter, js_name = stepInEpoch)]
+    pub fn step_in_epoch(&self) -> u32 {
+        self.status.get().step_in_epoch
     }
 
     /// The epoch in progress or last finished (1-based; 0 before training).
@@ -803,6 +810,7 @@ impl Session {
             steps_per_epoch: self.steps_per_epoch(),
             global_step: self.global_step(),
             epoch: self.epoch(),
+            step_in_epoch: self.inner.step_in_epoch(),
             test_count: self.test_count(),
             last_good_step: self.inner.last_good_step() as u32,
             lr: self.inner.cfg().lr,

@@ -38,12 +38,15 @@ fn divergence_stops_training_and_restores_the_last_good_state() {
     t.submit_train(20).unwrap();
     let before = pollster::block_on(t.flush()).unwrap();
     assert!(before.iter().all(|r| r.recon.is_finite()));
-    assert_eq!(t.last_good_step(), 20);
+    // Snapshots are at least SNAPSHOT_EVERY (32) steps apart: the last good state is still
+    // the initial one...
+    assert_eq!(t.last_good_step(), 0);
     let good = read_state(&t);
 
-    // lr 10 (the largest accepted) blows the model up within a few steps; every readback covers
-    // up to 100 steps, so the first one after step 20 carries the divergence.
+    // ...until the learning rate changes with every step read back: the state in place becomes
+    // the last good one. lr 10 (the largest accepted) blows the model up within a few steps.
     t.set_lr(10.0).unwrap();
+    assert_eq!(t.last_good_step(), 20);
     let mut err = None;
     for _ in 0..20 {
         let r = t.submit_train(10).and_then(|_| t.poll());
@@ -66,6 +69,7 @@ fn divergence_stops_training_and_restores_the_last_good_state() {
     };
     assert!(step > 20, "diverged at {step}");
     assert_eq!(restored_step, 20);
+    assert_eq!((t.global_step, t.epoch, t.step_in_epoch()), (20, 1, 20));
     let msg = err.to_string();
     assert!(
         msg.contains(&format!("non-finite at step {step}"))
@@ -84,13 +88,18 @@ fn divergence_stops_training_and_restores_the_last_good_state() {
     // Training goes on at a sane rate from there.
     assert!(t.set_lr(f32::NAN).is_err());
     t.set_lr(1e-3).unwrap();
-    t.submit_train(30).unwrap();
-    let after = pollster::block_on(t.flush()).unwrap();
-    assert!(!after.is_empty());
+    let mut after = Vec::new();
+    while t.global_step < 60 {
+        t.submit_train(10).unwrap();
+        after.extend(pollster::block_on(t.flush()).unwrap());
+    }
+    assert_eq!(after.first().map(|r| r.global_step), Some(21));
+    assert_eq!(after.len(), 40);
     assert!(after
         .iter()
         .all(|r| r.recon.is_finite() && r.kl.is_finite()));
-    assert!(t.last_good_step() > 20);
+    // A new snapshot once 32 steps have passed since step 20, made good by a clean readback.
+    assert_eq!(t.last_good_step(), 60);
 }
 
 #[test]

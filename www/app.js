@@ -134,6 +134,9 @@ async function buildTrainer(config, resumeFrom = null) {
 // A checkpoint kept in memory (not read back per step: at most every KEEP_MS, at epoch ends and
 // on pause), so a lost device costs at most that much training.
 async function keepCheckpoint(t = ui.trainer) {
+  // Every step read back first: a divergence surfaces here (and rolls back) instead of being
+  // kept. Exporting waits for the queued steps anyway, so this costs no extra stall.
+  absorb(await exclusive(() => t.flush()));
   const bytes = await exclusive(() => t.exportCheckpoint());
   ui.kept = { bytes, step: t.globalStep, at: performance.now() };
 }
@@ -254,6 +257,19 @@ function absorbOne(stats) {
   updateProgress(stats);
 }
 
+// Training was rolled back to `step` (a divergence restores the last good state): the plot and
+// the epoch's running mean forget the steps after it.
+function forgetAfter(step) {
+  for (const [, r, k] of ui.plot.truncate(step)) {
+    ui.epochSum -= r + k;
+    ui.epochCount -= 1;
+  }
+  if (ui.epochCount <= 0) ui.epochSum = ui.epochCount = 0;
+  ui.plot.draw();
+  const t = ui.trainer;
+  updateProgress({ epoch: t.epoch, stepInEpoch: t.stepInEpoch, reconstruction: NaN });
+}
+
 async function trainLoop() {
   const t = ui.trainer;
   while (ui.state === "training") {
@@ -282,10 +298,17 @@ async function trainLoop() {
     } else if (performance.now() - ui.kept.at > KEEP_MS) {
       await keepCheckpoint(t);
     } else if (performance.now() - ui.lastRefresh > REFRESH_MS && !ui.explore.recentlyUsed(QUIET_MS)) {
-      await refreshImages();
-      await ui.explore.refresh();
-      ui.refreshes = (ui.refreshes || 0) + 1;
-      if (ui.refreshes % 12 === 0) await ui.explore.refreshMap();
+      try {
+        await refreshImages();
+        await ui.explore.refresh();
+        ui.refreshes = (ui.refreshes || 0) + 1;
+        if (ui.refreshes % 12 === 0) await ui.explore.refreshMap();
+      } catch (e) {
+        // Decodes of a model that is diverging (not yet read back) fail on non-finite values:
+        // read the steps back, so the real cause is what stops training and is reported.
+        absorb(await exclusive(() => t.flush()));
+        throw e;
+      }
     }
     await new Promise((r) => setTimeout(r, 0));
   }
@@ -304,9 +327,19 @@ async function guarded(what, fn) {
   } catch (e) {
     const text = e && e.message ? e.message : String(e);
     if (ui.trainer && ui.trainer.deviceLost) return onDeviceLost();
+    if (ui.trainer) forgetAfter(ui.trainer.globalStep);
     message(`${what}: ${text}`, "error");
     if (ui.state === "training") ui.state = "paused";
     setButtons();
+    // The images show the model in place now (after a roll-back, the last good one).
+    if (ui.trainer && ui.trainer.lastGoodStep === ui.trainer.globalStep) {
+      try {
+        await refreshImages();
+        await ui.explore.refresh();
+      } catch {
+        // they keep what they showed
+      }
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 // Loads the wasm module and hands its bindings to the page (app.js waits for them). A file of
 // its own, not Trunk's inline loader, so the Content-Security-Policy can forbid inline script:
-// Trunk.toml turns script injection and file hashes off, which gives these fixed names.
-import init, * as bindings from "./vae_webgpu.js";
+// Trunk.toml turns script injection and file hashes off, so the module keeps the package's
+// name: vae-webgpu.js and vae-webgpu_bg.wasm.
+import init, * as bindings from "./vae-webgpu.js";
 
 try {
   const wasm = await init();

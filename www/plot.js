@@ -23,6 +23,15 @@ export class LossPlot {
     }
   }
 
+  /** Drops the points after `step` (training rolled back to it); returns the dropped steps. */
+  truncate(step) {
+    const keep = this.steps.filter((p) => p[0] <= step);
+    const dropped = this.steps.slice(keep.length);
+    this.steps = keep;
+    this.epochs = this.epochs.filter((e) => e[0] <= step);
+    return dropped;
+  }
+
   addEpoch(step, trainMean, testLoss) {
     this.epochs.push([step, trainMean, testLoss]);
   }

@@ -27,15 +27,28 @@ function safetensorsHeader(bytes) {
 test("a diverging learning rate stops training with the step, restores the last good parameters, and training goes on", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
   const { page, errors } = await openReady(browser, server.url, { acceptDownloads: true });
-  await page.fill("#lr", "10");
+  // Train a little at the default rate, pause, then raise it to 10 (the largest accepted).
   await page.click("#train");
+  await page.waitForFunction(() => window.vaePage.trainer.globalStep >= 4, null, { timeout: 120_000 });
+  await page.click("#pause");
+  await waitMessage(page, /^Paused/);
+  const paused = await page.evaluate(() => window.vaePage.trainer.globalStep);
+  const tensors = (bytes) => Buffer.from(bytes).subarray(8 + Number(Buffer.from(bytes).readBigUInt64LE(0)));
+  const atPause = tensors(await page.evaluate(async () => Array.from(await window.vaePage.trainer.exportCheckpoint())));
+  await page.fill("#lr", "10");
+  await page.click("#resume");
   await page.waitForFunction(() => document.getElementById("message").className.includes("error"), null, { timeout: 300_000 });
   const text = await messageText(page);
-  console.log(`on screen: ${text}`);
+  console.log(`paused at step ${paused}, then lr 10; on screen: ${text}`);
   assert.match(text, /^Training stopped: the (loss|parameters) became non-finite at step (\d+)/);
   const [, , bad] = text.match(/the (loss|parameters) became non-finite at step (\d+)/);
   const [, restored] = text.match(/the parameters of step (\d+), the last good ones, were restored/);
-  assert.ok(Number(restored) < Number(bad), `restored step ${restored} before the bad step ${bad}`);
+  assert.ok(Number(bad) > paused, `diverged at step ${bad}, after the change at ${paused}`);
+  assert.equal(Number(restored), paused, "rolled back to where the rate was raised");
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.globalStep), paused, "the step count is back too");
+  assert.equal(await page.textContent("#step"), String(paused), "and so is the Step box");
+  const plotted = await page.evaluate(() => window.vaePage.plot.steps.map((p) => p[0]));
+  assert.ok(plotted.every((x) => x <= paused), `the plot forgot the steps after ${paused}: ${plotted.slice(-4)}`);
   assert.match(text, /lower the learning rate/);
   assert.equal(await page.evaluate(() => window.vaePage.state), "paused");
   assert.equal(await page.evaluate(() => window.vaePage.trainer.lastGoodStep), Number(restored));
@@ -50,6 +63,8 @@ test("a diverging learning rate stops training with the step, restores the last 
   await download.saveAs(path);
   const header = safetensorsHeader(readFileSync(path));
   assert.deepEqual(header["fc1.weight"].shape, [400, 784]);
+  assert.equal(header.__metadata__.step, String(paused));
+  assert.ok(tensors(readFileSync(path)).equals(atPause), "the restored parameters are bit for bit those at the pause");
   await page.setInputFiles("#load", path);
   await waitMessage(page, /^Loaded/);
 
@@ -57,11 +72,11 @@ test("a diverging learning rate stops training with the step, restores the last 
   await page.fill("#lr", "0.001");
   const before = await page.evaluate(() => window.vaePage.trainer.globalStep);
   await page.click("#resume");
-  await page.waitForFunction((s) => window.vaePage.trainer.globalStep >= s + 8 && window.vaePage.plot.steps.length > 0, before, { timeout: 300_000 });
+  await page.waitForFunction((s) => window.vaePage.trainer.globalStep >= s + 8 && window.vaePage.plot.steps.at(-1)[0] > s, before, { timeout: 300_000 });
   await page.click("#pause");
   await waitMessage(page, /^Paused/);
-  assert.equal(await page.evaluate(() => window.vaePage.trainer.learningRate), 0.001);
-  const tail = await page.evaluate(() => window.vaePage.plot.steps.slice(-5).map((p) => p[2] + p[3]));
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.learningRate), Math.fround(0.001));
+  const tail = await page.evaluate(() => window.vaePage.plot.steps.slice(-5).map((p) => p[1] + p[2]));
   assert.ok(tail.length > 0 && tail.every(Number.isFinite), `finite losses after the fix: ${tail}`);
   console.log(`after lowering lr: last losses ${tail.map((v) => v.toFixed(1)).join(", ")}`);
   assert.deepEqual(errors, []);
@@ -141,7 +156,7 @@ test("bad files on the page: each a clear message, and the data loaded before is
   const countBefore = await page.evaluate(() => window.vaePage.trainer.testCount);
   for (const [what, replace, want] of cases) {
     const files = Object.entries({ ...good, ...(replace || {}) }).map(([name, buffer]) => ({ name, mimeType: "application/gzip", buffer }));
-    await page.evaluate(() => { document.getElementById("message").textContent = ""; });
+    await page.evaluate(() => { const m = document.getElementById("message"); m.textContent = ""; m.className = "message"; });
     await page.setInputFiles("#idx-files", replace ? files : files.slice(0, 3));
     await page.waitForFunction(() => document.getElementById("message").className.includes("error"), null, { timeout: 60_000 });
     const text = await messageText(page);

@@ -95,6 +95,41 @@ test("without WebGPU the page explains what is missing", { timeout: 120_000 }, a
   await browser.close();
 });
 
+test("a strict Content-Security-Policy: no inline script or style runs, nothing loads from elsewhere", { timeout: 300_000 }, async () => {
+  const browser = await launch(true);
+  const { page, errors } = await openReady(browser, server.url);
+  const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content");
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
+  assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'|\*|https?:/);
+  // Train briefly, so the training loop's code runs under the policy too.
+  await page.click("#train");
+  await page.waitForFunction(() => window.vaePage.trainer.globalStep >= 4, null, { timeout: 120_000 });
+  await page.click("#pause");
+  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Paused"));
+  assert.deepEqual(errors, []);
+  // It got this far (wasm compiled, model built, trained) under that policy with no violation
+  // reported (openReady collects them). An inline script and an inline style are refused.
+  const refused = await page.evaluate(async () => {
+    const seen = [];
+    document.addEventListener("securitypolicyviolation", (e) => seen.push(e.violatedDirective));
+    const s = document.createElement("script");
+    s.textContent = "window.__inlineRan = true";
+    document.body.append(s);
+    const d = document.createElement("div");
+    d.setAttribute("style", "width: 123px");
+    document.body.append(d);
+    await new Promise((r) => setTimeout(r, 200));
+    const width = d.getBoundingClientRect().width;
+    s.remove();
+    d.remove();
+    return { ran: window.__inlineRan === true, width, seen };
+  });
+  assert.equal(refused.ran, false, "an inline script ran");
+  assert.notEqual(refused.width, 123, "an inline style applied");
+  assert.ok(refused.seen.some((d) => d.startsWith("script-src")) && refused.seen.some((d) => d.startsWith("style-src")), `violations: ${refused.seen}`);
+  await browser.close();
+});
+
 test("own IDX files train through whole epochs with test loss per epoch", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
   const { page, errors } = await openReady(browser, server.url);

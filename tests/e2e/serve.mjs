@@ -2,6 +2,14 @@
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
+import { after } from "node:test";
+
+// Browsers still open when a test file ends (a test failed before closing its own) are closed,
+// so a failure ends the run instead of keeping node alive.
+const browsers = new Set();
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+});
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -41,7 +49,10 @@ export async function launch(webgpu = true) {
   const args = ["--no-sandbox", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic"];
   if (webgpu) args.push("--enable-unsafe-webgpu");
-  return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args });
+  browsers.add(browser);
+  browser.on("disconnected", () => browsers.delete(browser));
+  return browser;
 }
 
 /**

@@ -6,12 +6,15 @@
 // flight at the sampling moment), wasm memory not growing, and the heap within HEAP_SLACK.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { serve, launch, openReady, loadDigits } from "./serve.mjs";
 
 const EPOCHS = 24;
 const WARM = 4;
 const BUFFER_SLACK = 4;
 const HEAP_SLACK = 2 << 20;
+const LOG = "target/e2e/soak.log"; // the per-epoch samples, written as they come
+mkdirSync("target/e2e", { recursive: true });
 
 let server;
 before(async () => { server = await serve("dist"); });
@@ -26,6 +29,7 @@ test(`${EPOCHS} epochs in one page keep the JS heap, wasm memory and GPU buffers
   await page.fill("#batch", "128");
   await page.click("#train");
   const rows = [];
+  writeFileSync(LOG, "");
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
     await page.waitForFunction((k) => window.vaePage.plot.epochs.length >= k, epoch, { timeout: 300_000 });
     await cdp.send("HeapProfiler.collectGarbage");
@@ -35,7 +39,9 @@ test(`${EPOCHS} epochs in one page keep the JS heap, wasm memory and GPU buffers
       return { count: live.count, bytes: live.bytes, wasm: window.wasmMemory.buffer.byteLength };
     });
     rows.push({ epoch, heap: usedSize, wasm, count, bytes });
-    console.log(`soak epoch ${String(epoch).padStart(2)}: JS heap ${(usedSize / 1048576).toFixed(2)} MiB, wasm memory ${(wasm / 1048576).toFixed(1)} MiB, ${count} live GPU buffers (${(bytes / 1048576).toFixed(2)} MiB)`);
+    const line = `soak epoch ${String(epoch).padStart(2)}: JS heap ${(usedSize / 1048576).toFixed(2)} MiB, wasm memory ${(wasm / 1048576).toFixed(1)} MiB, ${count} live GPU buffers (${(bytes / 1048576).toFixed(2)} MiB)`;
+    console.log(line);
+    appendFileSync(LOG, line + "\n");
   }
   await page.waitForFunction(() => window.vaePage.state === "done", null, { timeout: 300_000 });
   const flat = rows.slice(WARM);
