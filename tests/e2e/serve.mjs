@@ -7,9 +7,11 @@ import { after } from "node:test";
 // Browsers still open when a test file ends (a test failed before closing its own) are closed,
 // so a failure ends the run instead of keeping node alive.
 const browsers = new Set();
-after(async () => {
-  for (const b of browsers) await b.close().catch(() => {});
-});
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    for (const b of browsers) await b.close().catch(() => {});
+  });
+}
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",

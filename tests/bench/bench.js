@@ -1,0 +1,147 @@
+// The in-browser training benchmark: the same VAE (784-400-20, ReLU, sigmoid output, BCE(sum) +
+// KL, Adam 1e-3 with PyTorch's betas and eps, batch 128, nn.Linear's init) trained on the same
+// MNIST images by vae-webgpu and by TensorFlow.js on each of its backends, in this browser.
+// Each contender: warm-up steps, then RUNS timed runs of STEPS steps (GPU-resident data, one
+// sync at the end of a run), then the mean loss per sample over LOSS_STEPS steps from a fresh
+// model. Query: ?runs=5&steps=20&lossSteps=30&only=vae,wasm,webgl,webgpu. Results: window.bench.
+import init, { Trainer } from "./vae-webgpu.js";
+
+const q = new URLSearchParams(location.search);
+const RUNS = Number(q.get("runs") || 5);
+const STEPS = Number(q.get("steps") || 20);
+const LOSS_STEPS = Number(q.get("lossSteps") || 30);
+const ONLY = (q.get("only") || "vae,wasm,webgl,webgpu").split(",");
+const BATCH = 128;
+const N = 128 * 100; // training images used (100 batches)
+const logEl = document.getElementById("log");
+const log = (s) => { logEl.textContent += `\n${s}`; console.log(s); };
+
+async function gunzip(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  const stream = res.body.pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function mnist() {
+  const names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+  const raw = await Promise.all(names.map((n) => gunzip(`data/${n}.gz`)));
+  // The first N training images (IDX header: 16 bytes for images, 8 for labels) for both sides.
+  const head = (b, off, count, size) => {
+    const out = b.slice(0, off + count * size);
+    new DataView(out.buffer).setUint32(4, count);
+    return out;
+  };
+  const idx = [head(raw[0], 16, N, 784), head(raw[1], 8, N, 1), head(raw[2], 16, 1000, 784), head(raw[3], 8, 1000, 1)];
+  const pixels = new Float32Array(N * 784);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = raw[0][16 + i] / 255;
+  return { idx, pixels };
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
+
+async function benchVae(data) {
+  await init();
+  const t = await Trainer.create({ batchSize: BATCH, seed: 1, epochs: 1000 });
+  t.loadDataset(...data.idx);
+  const steps = async (n) => {
+    const records = [];
+    const s0 = t.globalStep;
+    while (t.globalStep - s0 < n) records.push(...(await t.train(Math.min(8, n - (t.globalStep - s0)))).records);
+    records.push(...(await t.flush()).records);
+    return records;
+  };
+  await steps(4);
+  const rates = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now();
+    await steps(STEPS);
+    rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
+  }
+  const adapter = t.adapter, form = t.gemmForm;
+  t.free();
+  const fresh = await Trainer.create({ batchSize: BATCH, seed: 2, epochs: 1000 });
+  fresh.loadDataset(...data.idx);
+  const records = [];
+  while (fresh.globalStep < LOSS_STEPS) records.push(...(await fresh.train(8)).records);
+  records.push(...(await fresh.flush()).records);
+  const losses = [];
+  for (let i = 0; i + 3 < records.length; i += 4) if (records[i] <= LOSS_STEPS) losses.push(records[i + 2] + records[i + 3]);
+  fresh.free();
+  return { name: "vae-webgpu", backend: `WebGPU (${adapter}, ${form} GEMM)`, samplesPerSec: summary(rates), losses };
+}
+
+// TensorFlow.js, written as its guides do: variables, tf.train.adam, optimizer.minimize.
+async function benchTf(backend, data) {
+  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available`);
+  await tf.ready();
+  const linear = (i, o) => {
+    const b = 1 / Math.sqrt(i); // nn.Linear's default init: U(-1/√in, 1/√in) for weight and bias
+    return { w: tf.variable(tf.randomUniform([i, o], -b, b)), b: tf.variable(tf.randomUniform([o], -b, b)) };
+  };
+  const fwd = (l, x) => tf.add(tf.matMul(x, l.w), l.b);
+  const X = tf.tensor2d(data.pixels, [N, 784]);
+  const model = () => ({ fc1: linear(784, 400), fc21: linear(400, 20), fc22: linear(400, 20), fc3: linear(20, 400), fc4: linear(400, 784) });
+  const lossOf = (m, x) => {
+    const h = tf.relu(fwd(m.fc1, x));
+    const mu = fwd(m.fc21, h), logVar = fwd(m.fc22, h);
+    const z = tf.add(mu, tf.mul(tf.randomNormal(mu.shape), tf.exp(tf.mul(logVar, 0.5))));
+    const logits = fwd(m.fc4, tf.relu(fwd(m.fc3, z)));
+    const bce = tf.losses.sigmoidCrossEntropy(x, logits, undefined, 0, tf.Reduction.SUM);
+    const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar))));
+    return tf.add(bce, kl);
+  };
+  const run = (m, opt, from, n) => {
+    const costs = [];
+    for (let s = 0; s < n; s++) {
+      const k = ((from + s) % (N / BATCH)) * BATCH;
+      const cost = tf.tidy(() => opt.minimize(() => lossOf(m, X.slice([k, 0], [BATCH, 784])), true));
+      costs.push(cost);
+    }
+    return costs;
+  };
+  const dispose = (m, opt) => { for (const l of Object.values(m)) { l.w.dispose(); l.b.dispose(); } opt.dispose(); };
+  let m = model(), opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+  const warm = run(m, opt, 0, 2);
+  await warm.at(-1).data();
+  tf.dispose(warm);
+  const rates = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now();
+    const costs = run(m, opt, 2 + r * STEPS, STEPS);
+    await costs.at(-1).data(); // one sync: every step before it is done
+    rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
+    tf.dispose(costs);
+  }
+  dispose(m, opt);
+  m = model();
+  opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+  const costs = run(m, opt, 0, LOSS_STEPS);
+  const losses = [];
+  for (const c of costs) losses.push((await c.data())[0] / BATCH);
+  tf.dispose(costs);
+  dispose(m, opt);
+  X.dispose();
+  return { name: "TF.js", backend: `${backend} (TF.js ${tf.version.tfjs})`, samplesPerSec: summary(rates), losses };
+}
+
+window.bench = { done: false, results: [], errors: [], config: { runs: RUNS, steps: STEPS, lossSteps: LOSS_STEPS, batch: BATCH } };
+try {
+  tf.wasm.setWasmPaths(new URL("tf/", location.href).href);
+  const data = await mnist();
+  for (const who of ONLY) {
+    try {
+      log(`${who}: running…`);
+      const r = who === "vae" ? await benchVae(data) : await benchTf(who, data);
+      window.bench.results.push(r);
+      log(`${r.name} ${r.backend}: ${r.samplesPerSec.median.toFixed(0)} samples/s [${r.samplesPerSec.min.toFixed(0)}–${r.samplesPerSec.max.toFixed(0)}]`);
+    } catch (e) {
+      window.bench.errors.push(`${who}: ${e && e.message ? e.message : e}`);
+      log(`${who}: ${e}`);
+    }
+  }
+} catch (e) {
+  window.bench.errors.push(String(e));
+}
+window.bench.done = true;

@@ -1,0 +1,64 @@
+// Drives tests/bench/bench.html in headless Chromium (WebGPU on whatever adapter it has) and
+// prints vae-webgpu's training speed against TensorFlow.js's wasm, webgl and webgpu backends:
+// median samples/s [min–max] of the runs, the ratio to vae-webgpu, and the mean loss per sample
+// over the last 10 of the loss steps. Results go to target/bench/browser.json.
+// Needs dist/ (trunk build --release); TF.js comes from the npm registry into target/bench/node.
+// Run: node tests/bench/run.mjs [--runs 5] [--steps 20] [--loss-steps 30] [--only vae,wasm,webgl,webgpu]
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { serve, launch } from "../e2e/serve.mjs";
+
+const TFJS = "4.22.0";
+const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith("--") ? [...a, [v.slice(2), all[i + 1]]] : a), []));
+const query = new URLSearchParams({ runs: args.runs || "5", steps: args.steps || "20", lossSteps: args["loss-steps"] || "30", only: args.only || "vae,wasm,webgl,webgpu" });
+
+const NODE = "target/bench/node";
+const TF = `${NODE}/node_modules/@tensorflow`;
+if (!existsSync(`${TF}/tfjs/package.json`) || !existsSync(`${TF}/tfjs-backend-webgpu/package.json`)) {
+  mkdirSync(NODE, { recursive: true });
+  console.log(`installing TensorFlow.js ${TFJS} (tfjs, backend-wasm, backend-webgpu) into ${NODE}`);
+  execFileSync("npm", ["install", "--prefix", NODE, "--no-save", "--no-audit", "--no-fund", `@tensorflow/tfjs@${TFJS}`, `@tensorflow/tfjs-backend-wasm@${TFJS}`, `@tensorflow/tfjs-backend-webgpu@${TFJS}`], { stdio: "inherit" });
+}
+if (!existsSync("dist/vae-webgpu.js")) throw new Error("dist/ is missing: run trunk build --release first");
+
+const SITE = "target/bench/site";
+rmSync(SITE, { recursive: true, force: true });
+mkdirSync(`${SITE}/tf`, { recursive: true });
+cpSync("dist", SITE, { recursive: true });
+cpSync("tests/bench/bench.html", `${SITE}/index.html`);
+cpSync("tests/bench/bench.js", `${SITE}/bench.js`);
+cpSync(`${TF}/tfjs/dist/tf.min.js`, `${SITE}/tf/tf.min.js`);
+cpSync(`${TF}/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js`, `${SITE}/tf/tf-backend-webgpu.min.js`);
+cpSync(`${TF}/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`, `${SITE}/tf/tf-backend-wasm.min.js`);
+for (const f of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"]) {
+  cpSync(`${TF}/tfjs-backend-wasm/dist/${f}`, `${SITE}/tf/${f}`);
+}
+
+const server = await serve(SITE);
+const browser = await launch(true);
+try {
+  const page = await browser.newPage();
+  page.on("console", (m) => console.log(`  page: ${m.text()}`));
+  page.on("pageerror", (e) => console.log(`  page error: ${e}`));
+  await page.goto(`${server.url}?${query}`);
+  await page.waitForFunction(() => window.bench && window.bench.done, null, { timeout: 3_600_000, polling: 1000 });
+  const bench = await page.evaluate(() => window.bench);
+  const ua = await page.evaluate(() => navigator.userAgent);
+  const ours = bench.results.find((r) => r.name === "vae-webgpu");
+  const tail = (r) => { const l = r.losses.slice(-10); return l.reduce((a, b) => a + b, 0) / l.length; };
+  console.log(`\nbatch ${bench.config.batch}; ${bench.config.runs} runs of ${bench.config.steps} steps; loss: mean of steps ${bench.config.lossSteps - 9}–${bench.config.lossSteps} from a fresh model`);
+  console.log("| trainer | backend | samples/s median | min | max | useful GFLOP/s | vae-webgpu ÷ this | loss/sample |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const r of bench.results) {
+    const s = r.samplesPerSec;
+    const ratio = ours ? (ours.samplesPerSec.median / s.median).toFixed(2) : "–";
+    console.log(`| ${r.name} | ${r.backend} | ${s.median.toFixed(0)} | ${s.min.toFixed(0)} | ${s.max.toFixed(0)} | ${((s.median * 3.28e6) / 1e9).toFixed(2)} | ${ratio} | ${tail(r).toFixed(1)} |`);
+  }
+  for (const e of bench.errors) console.log(`error: ${e}`);
+  mkdirSync("target/bench", { recursive: true });
+  writeFileSync("target/bench/browser.json", JSON.stringify({ date: new Date().toISOString(), userAgent: ua, ...bench }, null, 1));
+  console.log("\nwritten: target/bench/browser.json");
+} finally {
+  await browser.close();
+  await server.close();
+}
