@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { serve, launch, openReady } from "./serve.mjs";
+import { serve, launch, openReady, closeBrowser } from "./serve.mjs";
 
 const SHOTS = "target/e2e";
 mkdirSync(SHOTS, { recursive: true });
@@ -34,7 +34,7 @@ test("draw, see μ and σ, sample, hover the map, interpolate", { timeout: 600_0
   try {
     await explore(browser);
   } finally {
-    await browser.close();
+    await closeBrowser(browser);
   }
 });
 

@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
-import { serve, launch, openReady } from "./serve.mjs";
+import { serve, launch, openReady, closeBrowser } from "./serve.mjs";
 
 const SHOTS = "target/e2e";
 mkdirSync(SHOTS, { recursive: true });
@@ -80,7 +80,7 @@ test("a diverging learning rate stops training with the step, restores the last 
   assert.ok(tail.length > 0 && tail.every(Number.isFinite), `finite losses after the fix: ${tail}`);
   console.log(`after lowering lr: last losses ${tail.map((v) => v.toFixed(1)).join(", ")}`);
   assert.deepEqual(errors, []);
-  await browser.close();
+  await closeBrowser(browser);
 });
 
 test("a lost GPU device: the page says so, offers the kept checkpoint and resumes on a new device", { timeout: 600_000 }, async () => {
@@ -131,7 +131,7 @@ test("a lost GPU device: the page says so, offers the kept checkpoint and resume
   assert.ok(xs.at(-1) > kept, `plotting goes on past step ${kept}: ${xs.slice(-3)}`);
   await page.screenshot({ path: `${SHOTS}/device-resumed-1280x800.png` });
   assert.deepEqual(errors, []);
-  await browser.close();
+  await closeBrowser(browser);
 });
 
 test("bad files on the page: each a clear message, and the data loaded before is kept", { timeout: 300_000 }, async () => {
@@ -172,5 +172,5 @@ test("bad files on the page: each a clear message, and the data loaded before is
   await page.click("#pause");
   await waitMessage(page, /^Paused/);
   assert.deepEqual(errors, []);
-  await browser.close();
+  await closeBrowser(browser);
 });

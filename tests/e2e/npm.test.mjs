@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { serve, launch } from "./serve.mjs";
+import { serve, launch, closeBrowser } from "./serve.mjs";
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>scratch</title>
 <script type="module">
@@ -77,7 +77,7 @@ test("the packed npm package trains in a scratch page", { timeout: 300_000 }, as
     assert.ok(r.losses.at(-1) < r.losses[0], "loss fell");
     assert.ok(Number.isFinite(r.test));
   } finally {
-    await browser.close();
+    await closeBrowser(browser);
     await server.close();
   }
 });

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { serve, launch, openReady, loadDigits } from "./serve.mjs";
+import { serve, launch, openReady, loadDigits, closeBrowser, within } from "./serve.mjs";
 
 const SHOTS = "target/e2e";
 mkdirSync(SHOTS, { recursive: true });
@@ -80,7 +80,7 @@ test("the page trains, draws, pauses and round-trips a checkpoint", { timeout: 6
   assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]), `plotted steps go forward after a checkpoint load: ${xs}`);
   await page.screenshot({ path: `${SHOTS}/paused-1280x800.png` });
   assert.deepEqual(errors, []);
-  await browser.close();
+  await closeBrowser(browser);
 });
 
 test("without WebGPU the page explains what is missing", { timeout: 120_000 }, async () => {
@@ -92,24 +92,30 @@ test("without WebGPU the page explains what is missing", { timeout: 120_000 }, a
   assert.match(await page.textContent("#nogpu"), /enable-unsafe-webgpu/);
   assert.equal(await page.isDisabled("#train"), true);
   await page.screenshot({ path: `${SHOTS}/no-webgpu-1280x800.png` });
-  await browser.close();
+  await closeBrowser(browser);
 });
 
-test("a strict Content-Security-Policy: no inline script or style runs, nothing loads from elsewhere", { timeout: 300_000 }, async () => {
+test("a strict Content-Security-Policy: no inline script or style runs, nothing loads from elsewhere", { timeout: 300_000 }, async (t) => {
+  // Each phase is timed and reported, so a slow or stuck one is named in the log.
+  const t0 = performance.now();
+  const phase = (what) => t.diagnostic(`${what} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const browser = await launch(true);
   const { page, errors } = await openReady(browser, server.url);
+  phase("ready");
   const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content");
   assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
   assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'|\*|https?:/);
   // Train briefly, so the training loop's code runs under the policy too.
   await page.click("#train");
-  await page.waitForFunction(() => window.vaePage.trainer.globalStep >= 4, null, { timeout: 120_000 });
+  await page.waitForFunction(() => window.vaePage.trainer && window.vaePage.trainer.globalStep >= 4, null, { timeout: 120_000 });
+  phase("4 steps trained");
   await page.click("#pause");
   await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Paused"));
+  phase("paused");
   assert.deepEqual(errors, []);
   // It got this far (wasm compiled, model built, trained) under that policy with no violation
   // reported (openReady collects them). An inline script and an inline style are refused.
-  const refused = await page.evaluate(async () => {
+  const refused = await within(60_000, "the inline script and style probe", page.evaluate(async () => {
     const seen = [];
     document.addEventListener("securitypolicyviolation", (e) => seen.push(e.violatedDirective));
     const s = document.createElement("script");
@@ -123,11 +129,12 @@ test("a strict Content-Security-Policy: no inline script or style runs, nothing 
     s.remove();
     d.remove();
     return { ran: window.__inlineRan === true, width, seen };
-  });
+  }));
+  phase("probed");
   assert.equal(refused.ran, false, "an inline script ran");
   assert.notEqual(refused.width, 123, "an inline style applied");
   assert.ok(refused.seen.some((d) => d.startsWith("script-src")) && refused.seen.some((d) => d.startsWith("style-src")), `violations: ${refused.seen}`);
-  await browser.close();
+  await closeBrowser(browser);
 });
 
 test("own IDX files train through whole epochs with test loss per epoch", { timeout: 600_000 }, async () => {
@@ -148,5 +155,5 @@ test("own IDX files train through whole epochs with test loss per epoch", { time
   assert.match(await page.textContent("#message"), /Finished 2 epochs/);
   await page.screenshot({ path: `${SHOTS}/own-data-done-1280x800.png` });
   assert.deepEqual(errors, []);
-  await browser.close();
+  await closeBrowser(browser);
 });

@@ -9,8 +9,22 @@ import { after } from "node:test";
 const browsers = new Set();
 if (process.env.NODE_TEST_CONTEXT) {
   after(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
+    for (const b of browsers) await closeBrowser(b);
   });
+}
+
+/** Rejects with a message naming `what` when `promise` has not settled within `ms`. */
+export function within(ms, what, promise) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Closes `browser`, waiting at most 20 s (a browser whose GPU process hangs must not hang the run). */
+export async function closeBrowser(browser) {
+  await within(20_000, "closing the browser", browser.close()).catch(() => {});
 }
 
 const TYPES = {
@@ -65,6 +79,10 @@ export async function launch(webgpu = true) {
 export async function openReady(browser, url, options = {}, init = null) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options });
   page.setDefaultTimeout(60_000);
+  // Conditions are polled on a timer, not on animation frames: while SwiftShader runs a long
+  // WebGPU queue, the GPU process draws few frames, and frame-driven polling would stall with it.
+  const waitForFunction = page.waitForFunction.bind(page);
+  page.waitForFunction = (fn, arg, opts = {}) => waitForFunction(fn, arg, { polling: 100, ...opts });
   const errors = [];
   const origin = new URL(url).origin;
   page.on("pageerror", (e) => errors.push(String(e)));

@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { serve, launch, openReady, loadDigits } from "./serve.mjs";
+import { serve, launch, openReady, loadDigits, closeBrowser } from "./serve.mjs";
 
 const EPOCHS = 24;
 const WARM = 4;
@@ -52,5 +52,5 @@ test(`${EPOCHS} epochs in one page keep the JS heap, wasm memory and GPU buffers
   assert.equal(span("wasm"), 0, `wasm memory grew: ${flat.map((r) => r.wasm)}`);
   assert.ok(span("heap") <= HEAP_SLACK, `JS heap moved by ${span("heap")} bytes: ${flat.map((r) => r.heap)}`);
   assert.deepEqual(errors, []);
-  await browser.close();
+  await closeBrowser(browser);
 });
