@@ -1,8 +1,9 @@
 // linear.wgsl: a linear layer y = act(x·Wᵀ + b), forward and backward, as register-blocked
-// matrix multiplies in two forms with identical bindings and dispatch geometry:
+// matrix multiplies in two forms with identical bindings:
 //   * direct (linear_forward, linear_backward_input, linear_backward_weight): every invocation
-//     reads vec4s straight from storage and keeps a 4×4 block of outputs in registers. Fastest on
-//     CPU-emulated adapters (lavapipe, SwiftShader), where workgroup memory and barriers are slow.
+//     reads vec4s straight from storage and keeps an 8×8 block of outputs in registers. Fastest
+//     on CPU-emulated adapters (lavapipe, SwiftShader), where workgroup memory and barriers are
+//     slow and each storage load costs more than the arithmetic it feeds.
 //   * tiled (…_tiled): the workgroup stages 32×16 slices of both operands in workgroup memory
 //     behind barriers, then each invocation computes the same 4×4 block from there. The fast
 //     path on real GPUs.
@@ -37,6 +38,8 @@ const BLOCK_X: u32 = 8u;        // invocations per workgroup along output column
 const BLOCK_Y: u32 = 8u;        // invocations per workgroup along output rows (4 rows each)
 const TILE: u32 = 32u;          // output tile edge of one workgroup: BLOCK_X·4 = BLOCK_Y·4
 const TILE_K: u32 = 16u;        // inner-dimension depth staged per round (tiled form)
+const DIRECT_X: u32 = 4u;       // direct form: invocations per workgroup along column-quad pairs
+const DIRECT_Y: u32 = 4u;       // direct form: invocations per workgroup along row octets
 const BIAS_WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: LinearParams;
@@ -97,123 +100,251 @@ fn store_rows(base: u32, r0: u32, rows: u32, stride: u32, q: u32, v0: vec4<f32>,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Direct form.
+// Direct form: each invocation computes an 8×8 block of outputs (8 rows × 2 column quads) in 16
+// vec4 registers. On CPU-emulated adapters every storage load costs far more than the
+// arithmetic it feeds, and an 8×8 block needs 16 vec4 loads per 256 multiply-adds, against 8 per
+// 64 for a 4×4 block (measured on fc1's shapes: ≈2× on lavapipe, ≈1.6× on SwiftShader).
+// A 4×4 matrix of four loaded vec4s applies four columns at once: v * M = (dot(v, M[j]))_j
+// (forward) and M * v = Σ_j v[j]·M[j] (outer products, backward).
 
-// y (B, OUT) = act(x (B, IN) · Wᵀ + b). Invocation: rows r0..r0+3 × output columns 4q..4q+3,
-// as dot products of vec4s along IN. Rows past B and W rows past OUT are clamped to valid
-// ones; their results are discarded by the epilogue and the store.
-@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+// Stores 8 consecutive rows r0.. (those below `rows`) of column quads q and
+// q + 1 (the second only when `two`); `stride` in vec4s.
+fn store8(base: u32, r0: u32, rows: u32, stride: u32, q: u32, two: bool, lo: array<vec4<f32>, 8>, hi: array<vec4<f32>, 8>) {
+  let n = min(rows - r0, 8u);
+  for (var i = 0u; i < n; i++) {
+    let at = base + (r0 + i) * stride + q;
+    c[at] = lo[i];
+    if (two) {
+      c[at + 1u] = hi[i];
+    }
+  }
+}
+
+// y (B, OUT) = act(x (B, IN) · Wᵀ + b). Invocation: rows r0..r0+7 × output columns
+// 8h..8h+7, dot products of vec4s along IN. Rows past B and W rows past OUT are clamped to
+// valid ones; their results are discarded by the epilogue and the store.
+@compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)
 fn linear_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let q = gid.x;
-  let r0 = gid.y * 4u;
+  let q = gid.x * 2u;
+  let r0 = gid.y * 8u;
   let qo = quads(p.out_features);
   if (q >= qo || r0 >= p.rows) {
     return;
   }
   let qi = quads(p.in_features);
-  let last_row = p.rows - 1u;
-  let last_out = p.out_features - 1u;
+  let lr = p.rows - 1u;
+  let lo = p.out_features - 1u;
   let n0 = q * 4u;
-  let x0 = min(r0, last_row) * qi;
-  let x1 = min(r0 + 1u, last_row) * qi;
-  let x2 = min(r0 + 2u, last_row) * qi;
-  let x3 = min(r0 + 3u, last_row) * qi;
+  let x0 = min(r0, lr) * qi;
+  let x1 = min(r0 + 1u, lr) * qi;
+  let x2 = min(r0 + 2u, lr) * qi;
+  let x3 = min(r0 + 3u, lr) * qi;
+  let x4 = min(r0 + 4u, lr) * qi;
+  let x5 = min(r0 + 5u, lr) * qi;
+  let x6 = min(r0 + 6u, lr) * qi;
+  let x7 = min(r0 + 7u, lr) * qi;
   let wb = p.weight_offset / 4u;
-  let w0 = wb + min(n0, last_out) * qi;
-  let w1 = wb + min(n0 + 1u, last_out) * qi;
-  let w2 = wb + min(n0 + 2u, last_out) * qi;
-  let w3 = wb + min(n0 + 3u, last_out) * qi;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
+  let w0 = wb + min(n0, lo) * qi;
+  let w1 = wb + min(n0 + 1u, lo) * qi;
+  let w2 = wb + min(n0 + 2u, lo) * qi;
+  let w3 = wb + min(n0 + 3u, lo) * qi;
+  let w4 = wb + min(n0 + 4u, lo) * qi;
+  let w5 = wb + min(n0 + 5u, lo) * qi;
+  let w6 = wb + min(n0 + 6u, lo) * qi;
+  let w7 = wb + min(n0 + 7u, lo) * qi;
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  var a4 = vec4<f32>(0.0);
+  var a5 = vec4<f32>(0.0);
+  var a6 = vec4<f32>(0.0);
+  var a7 = vec4<f32>(0.0);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  var c4 = vec4<f32>(0.0);
+  var c5 = vec4<f32>(0.0);
+  var c6 = vec4<f32>(0.0);
+  var c7 = vec4<f32>(0.0);
   for (var k = 0u; k < qi; k++) {
-    let a0 = a[x0 + k];
-    let a1 = a[x1 + k];
-    let a2 = a[x2 + k];
-    let a3 = a[x3 + k];
-    let b0 = b[w0 + k];
-    let b1 = b[w1 + k];
-    let b2 = b[w2 + k];
-    let b3 = b[w3 + k];
-    acc0 += vec4<f32>(dot(a0, b0), dot(a0, b1), dot(a0, b2), dot(a0, b3));
-    acc1 += vec4<f32>(dot(a1, b0), dot(a1, b1), dot(a1, b2), dot(a1, b3));
-    acc2 += vec4<f32>(dot(a2, b0), dot(a2, b1), dot(a2, b2), dot(a2, b3));
-    acc3 += vec4<f32>(dot(a3, b0), dot(a3, b1), dot(a3, b2), dot(a3, b3));
+    let ma = mat4x4<f32>(b[w0 + k], b[w1 + k], b[w2 + k], b[w3 + k]);
+    let mc = mat4x4<f32>(b[w4 + k], b[w5 + k], b[w6 + k], b[w7 + k]);
+    var v = a[x0 + k];
+    a0 += v * ma;
+    c0 += v * mc;
+    v = a[x1 + k];
+    a1 += v * ma;
+    c1 += v * mc;
+    v = a[x2 + k];
+    a2 += v * ma;
+    c2 += v * mc;
+    v = a[x3 + k];
+    a3 += v * ma;
+    c3 += v * mc;
+    v = a[x4 + k];
+    a4 += v * ma;
+    c4 += v * mc;
+    v = a[x5 + k];
+    a5 += v * ma;
+    c5 += v * mc;
+    v = a[x6 + k];
+    a6 += v * ma;
+    c6 += v * mc;
+    v = a[x7 + k];
+    a7 += v * ma;
+    c7 += v * mc;
   }
-  store_rows(0u, r0, p.rows, qo, q, forward_epilogue(acc0, n0), forward_epilogue(acc1, n0),
-             forward_epilogue(acc2, n0), forward_epilogue(acc3, n0));
+  let n1 = n0 + 4u;
+  store8(0u, r0, p.rows, qo, q, q + 1u < qo,
+    array(forward_epilogue(a0, n0), forward_epilogue(a1, n0), forward_epilogue(a2, n0), forward_epilogue(a3, n0),
+          forward_epilogue(a4, n0), forward_epilogue(a5, n0), forward_epilogue(a6, n0), forward_epilogue(a7, n0)),
+    array(forward_epilogue(c0, n1), forward_epilogue(c1, n1), forward_epilogue(c2, n1), forward_epilogue(c3, n1),
+          forward_epilogue(c4, n1), forward_epilogue(c5, n1), forward_epilogue(c6, n1), forward_epilogue(c7, n1)));
 }
 
 // dx (B, IN) = dy (B, OUT) · W (OUT, IN), times (x > 0) with FLAG_RELU_MASK. Invocation: rows
-// r0..r0+3 × input columns 4q..4q+3, as outer products over OUT, four OUT columns per step.
-// W rows past OUT are clamped; the matching dy columns are padding, hence zero.
-@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+// r0..r0+7 × input column quads q, q+1, as outer products over OUT, four OUT columns per step.
+// W rows past OUT are clamped (the matching dy columns are padding, hence zero); a quad past IN
+// is clamped to the last one and not stored.
+@compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)
 fn linear_backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let q = gid.x;
-  let r0 = gid.y * 4u;
+  let q = gid.x * 2u;
+  let r0 = gid.y * 8u;
   let qi = quads(p.in_features);
   if (q >= qi || r0 >= p.rows) {
     return;
   }
   let qo = quads(p.out_features);
-  let last_row = p.rows - 1u;
-  let last_out = p.out_features - 1u;
-  let y0 = min(r0, last_row) * qo;
-  let y1 = min(r0 + 1u, last_row) * qo;
-  let y2 = min(r0 + 2u, last_row) * qo;
-  let y3 = min(r0 + 3u, last_row) * qo;
-  let wb = p.weight_offset / 4u + q;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
+  let lr = p.rows - 1u;
+  let lo = p.out_features - 1u;
+  let y0 = min(r0, lr) * qo;
+  let y1 = min(r0 + 1u, lr) * qo;
+  let y2 = min(r0 + 2u, lr) * qo;
+  let y3 = min(r0 + 3u, lr) * qo;
+  let y4 = min(r0 + 4u, lr) * qo;
+  let y5 = min(r0 + 5u, lr) * qo;
+  let y6 = min(r0 + 6u, lr) * qo;
+  let y7 = min(r0 + 7u, lr) * qo;
+  let wa = p.weight_offset / 4u + q;
+  let wc = p.weight_offset / 4u + min(q + 1u, qi - 1u);
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  var a4 = vec4<f32>(0.0);
+  var a5 = vec4<f32>(0.0);
+  var a6 = vec4<f32>(0.0);
+  var a7 = vec4<f32>(0.0);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  var c4 = vec4<f32>(0.0);
+  var c5 = vec4<f32>(0.0);
+  var c6 = vec4<f32>(0.0);
+  var c7 = vec4<f32>(0.0);
   for (var k = 0u; k < qo; k++) {
     let n = k * 4u;
-    let d0 = a[y0 + k];
-    let d1 = a[y1 + k];
-    let d2 = a[y2 + k];
-    let d3 = a[y3 + k];
-    let b0 = b[wb + min(n, last_out) * qi];
-    let b1 = b[wb + min(n + 1u, last_out) * qi];
-    let b2 = b[wb + min(n + 2u, last_out) * qi];
-    let b3 = b[wb + min(n + 3u, last_out) * qi];
-    acc0 += d0.x * b0 + d0.y * b1 + d0.z * b2 + d0.w * b3;
-    acc1 += d1.x * b0 + d1.y * b1 + d1.z * b2 + d1.w * b3;
-    acc2 += d2.x * b0 + d2.y * b1 + d2.z * b2 + d2.w * b3;
-    acc3 += d3.x * b0 + d3.y * b1 + d3.z * b2 + d3.w * b3;
+    let o0 = min(n, lo) * qi;
+    let o1 = min(n + 1u, lo) * qi;
+    let o2 = min(n + 2u, lo) * qi;
+    let o3 = min(n + 3u, lo) * qi;
+    let ma = mat4x4<f32>(b[wa + o0], b[wa + o1], b[wa + o2], b[wa + o3]);
+    let mc = mat4x4<f32>(b[wc + o0], b[wc + o1], b[wc + o2], b[wc + o3]);
+    var d = a[y0 + k];
+    a0 += ma * d;
+    c0 += mc * d;
+    d = a[y1 + k];
+    a1 += ma * d;
+    c1 += mc * d;
+    d = a[y2 + k];
+    a2 += ma * d;
+    c2 += mc * d;
+    d = a[y3 + k];
+    a3 += ma * d;
+    c3 += mc * d;
+    d = a[y4 + k];
+    a4 += ma * d;
+    c4 += mc * d;
+    d = a[y5 + k];
+    a5 += ma * d;
+    c5 += mc * d;
+    d = a[y6 + k];
+    a6 += ma * d;
+    c6 += mc * d;
+    d = a[y7 + k];
+    a7 += ma * d;
+    c7 += mc * d;
   }
-  store_rows(0u, r0, p.rows, qi, q, input_epilogue(acc0, r0, q),
-             input_epilogue(acc1, min(r0 + 1u, last_row), q),
-             input_epilogue(acc2, min(r0 + 2u, last_row), q),
-             input_epilogue(acc3, min(r0 + 3u, last_row), q));
+  let q1 = min(q + 1u, qi - 1u);
+  store8(0u, r0, p.rows, qi, q, q + 1u < qi,
+    array(input_epilogue(a0, r0, q), input_epilogue(a1, min(r0 + 1u, lr), q),
+          input_epilogue(a2, min(r0 + 2u, lr), q), input_epilogue(a3, min(r0 + 3u, lr), q),
+          input_epilogue(a4, min(r0 + 4u, lr), q), input_epilogue(a5, min(r0 + 5u, lr), q),
+          input_epilogue(a6, min(r0 + 6u, lr), q), input_epilogue(a7, min(r0 + 7u, lr), q)),
+    array(input_epilogue(c0, r0, q1), input_epilogue(c1, min(r0 + 1u, lr), q1),
+          input_epilogue(c2, min(r0 + 2u, lr), q1), input_epilogue(c3, min(r0 + 3u, lr), q1),
+          input_epilogue(c4, min(r0 + 4u, lr), q1), input_epilogue(c5, min(r0 + 5u, lr), q1),
+          input_epilogue(c6, min(r0 + 6u, lr), q1), input_epilogue(c7, min(r0 + 7u, lr), q1)));
 }
 
 // dW (OUT, IN) = dyᵀ (OUT, B) · x (B, IN), written into the flat gradient buffer at
-// weight_offset. Invocation: W rows n0..n0+3 × columns 4q..4q+3, outer products over B.
-@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+// weight_offset. Invocation: W rows n0..n0+7 × column quads q, q+1, outer products over B.
+// dy quads past OUT and x quads past IN are clamped; their results are not stored.
+@compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)
 fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let q = gid.x;
-  let n0 = gid.y * 4u;
+  let q = gid.x * 2u;
+  let n0 = gid.y * 8u;
   let qi = quads(p.in_features);
   if (q >= qi || n0 >= p.out_features) {
     return;
   }
   let qo = quads(p.out_features);
-  let nq = n0 / 4u;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
+  let na = n0 / 4u;
+  let nc = min(na + 1u, qo - 1u);
+  let q1 = min(q + 1u, qi - 1u);
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  var a4 = vec4<f32>(0.0);
+  var a5 = vec4<f32>(0.0);
+  var a6 = vec4<f32>(0.0);
+  var a7 = vec4<f32>(0.0);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  var c4 = vec4<f32>(0.0);
+  var c5 = vec4<f32>(0.0);
+  var c6 = vec4<f32>(0.0);
+  var c7 = vec4<f32>(0.0);
   for (var m = 0u; m < p.rows; m++) {
-    let d = a[m * qo + nq];
-    let xv = b[m * qi + q];
-    acc0 += d.x * xv;
-    acc1 += d.y * xv;
-    acc2 += d.z * xv;
-    acc3 += d.w * xv;
+    let d = a[m * qo + na];
+    let e = a[m * qo + nc];
+    let xa = b[m * qi + q];
+    let xc = b[m * qi + q1];
+    a0 += d.x * xa;
+    c0 += d.x * xc;
+    a1 += d.y * xa;
+    c1 += d.y * xc;
+    a2 += d.z * xa;
+    c2 += d.z * xc;
+    a3 += d.w * xa;
+    c3 += d.w * xc;
+    a4 += e.x * xa;
+    c4 += e.x * xc;
+    a5 += e.y * xa;
+    c5 += e.y * xc;
+    a6 += e.z * xa;
+    c6 += e.z * xc;
+    a7 += e.w * xa;
+    c7 += e.w * xc;
   }
-  store_rows(p.weight_offset / 4u, n0, p.out_features, qi, q, acc0, acc1, acc2, acc3);
+  store8(p.weight_offset / 4u, n0, p.out_features, qi, q, q + 1u < qi,
+    array(a0, a1, a2, a3, a4, a5, a6, a7), array(c0, c1, c2, c3, c4, c5, c6, c7));
 }
 
 // db (OUT) = Σ_B dy (B, OUT), written into the flat gradient buffer at bias_offset.

@@ -127,6 +127,14 @@ fn workgroup_sizes_match_rust_constants() {
         "linear_forward",
         "linear_backward_input",
         "linear_backward_weight",
+    ] {
+        assert_eq!(
+            workgroup(&lin, e),
+            [linear::DIRECT_X, linear::DIRECT_Y, 1],
+            "{e}"
+        );
+    }
+    for e in [
         "linear_forward_tiled",
         "linear_backward_input_tiled",
         "linear_backward_weight_tiled",

@@ -25,23 +25,32 @@ pub struct LinearParams {
 pub const FLAG_RELU: u32 = 1;
 /// Backward input: multiply by (x > 0).
 pub const FLAG_RELU_MASK: u32 = 2;
-/// Invocations per workgroup (x: column quads, y: row quads); each computes a 4×4 block.
+/// Tiled form: invocations per workgroup (x: column quads, y: row quads); each computes a 4×4
+/// block.
 pub const BLOCK_X: u32 = 8;
 pub const BLOCK_Y: u32 = 8;
+/// Direct form: invocations per workgroup (x: pairs of column quads, y: groups of 8 rows); each
+/// computes an 8×8 block.
+pub const DIRECT_X: u32 = 4;
+pub const DIRECT_Y: u32 = 4;
 pub const BIAS_WG: u32 = 64;
 
-/// Workgroups covering an output of `rows` × `cols` (4×4 per invocation).
-fn grid(gpu: &Gpu, rows: u32, cols: u32) -> Result<(u32, u32)> {
+/// Workgroups covering an output of `rows` × `cols` in `form`.
+fn grid(gpu: &Gpu, form: GemmForm, rows: u32, cols: u32) -> Result<(u32, u32)> {
+    let (per_x, per_y, wx, wy) = match form {
+        GemmForm::Direct => (8, 8, DIRECT_X, DIRECT_Y),
+        GemmForm::Tiled => (4, 4, BLOCK_X, BLOCK_Y),
+    };
     let x = super::groups(
         gpu,
-        cols.div_ceil(4) as usize,
-        BLOCK_X as usize,
+        cols.div_ceil(per_x) as usize,
+        wx as usize,
         "max_compute_workgroups_per_dimension",
     )?;
     let y = super::groups(
         gpu,
-        rows.div_ceil(4) as usize,
-        BLOCK_Y as usize,
+        rows.div_ceil(per_y) as usize,
+        wy as usize,
         "max_compute_workgroups_per_dimension",
     )?;
     Ok((x, y))
@@ -103,7 +112,7 @@ impl LinearKernels {
             &self.forward,
             bg,
             &[],
-            grid(gpu, p.rows, p.out_features)?,
+            grid(gpu, self.form, p.rows, p.out_features)?,
         );
         Ok(())
     }
@@ -121,7 +130,7 @@ impl LinearKernels {
             &self.backward_input,
             bg,
             &[],
-            grid(gpu, p.rows, p.in_features)?,
+            grid(gpu, self.form, p.rows, p.in_features)?,
         );
         Ok(())
     }
@@ -139,7 +148,7 @@ impl LinearKernels {
             &self.backward_weight,
             bg,
             &[],
-            grid(gpu, p.out_features, p.in_features)?,
+            grid(gpu, self.form, p.out_features, p.in_features)?,
         );
         dispatch(
             pass,

@@ -20,8 +20,10 @@ use vae_webgpu::layout::ld;
 use vae_webgpu::reference;
 use vae_webgpu::rng::{normal_eps, seed_key};
 
-pub const SHAPES: [(usize, usize, usize); 6] = [
+pub const SHAPES: [(usize, usize, usize); 8] = [
     (1, 1, 1),
+    (13, 18, 9),
+    (9, 44, 21),
     (3, 5, 7),
     (4, 8, 4),
     (37, 50, 45),
