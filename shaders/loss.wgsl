@@ -1,21 +1,27 @@
 // loss.wgsl: BCE-with-logits + KL, their gradients, and a deterministic two-stage sum.
-// Shape legend: B = batch rows, IN = pixels, L = latent; G = workgroups of loss_bce_kl.
+// Shape legend: B = batch rows, IN = pixels, L = latent; P = B·LOSS_CHUNKS partial sums.
 //
-// loss_bce_kl: invocation i takes BCE element i (of B·IN) and KL element i (of B·L), writes
-// dlogits = sigmoid(logit) − x, and each workgroup writes its two partial sums.
-// loss_reduce: one workgroup adds the G partials in a fixed order and writes the step's record
+// loss_bce_kl: invocation p takes one LOSS_CHUNKS-th of batch row p / LOSS_CHUNKS: it sums BCE
+// over its vec4s of the row (and KL over every LOSS_CHUNKS-th latent element of the row), writes
+// dlogits = sigmoid(logit) − x, and stores its two sums as partial p. No workgroup memory and no
+// barriers: on CPU-emulated adapters a barrier switches every invocation of the workgroup in and
+// out, and a tree reduction per workgroup cost more than all the arithmetic (141 ms of a 234 ms
+// step on SwiftShader with one element per invocation).
+// loss_reduce: one workgroup adds the P partials in a fixed order and writes the step's record
 // (Σ BCE and KL as f32 bits, B, flags: bit 0 = non-finite loss; adam.wgsl sets bit 1 when a
 // parameter becomes non-finite) into the stats buffer, where the host reads it back
 // asynchronously, many steps at a time. The KL gradient is applied in reparam_backward.
 
-const LOSS_WG: u32 = 256u;
+const LOSS_WG: u32 = 256u;     // loss_reduce's workgroup
+const BCE_WG: u32 = 64u;       // loss_bce_kl's workgroup
+const LOSS_CHUNKS: u32 = 4u;   // invocations (partial sums) per batch row
 
 @group(0) @binding(0) var<uniform> step: StepParams;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;           // (B, ld(IN))
-@group(0) @binding(2) var<storage, read> x: array<f32>;                // (B, ld(IN)) targets in [0, 1]
-@group(0) @binding(3) var<storage, read> mulv: array<f32>;             // (B, ld(2L)) [μ | log σ²]
-@group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;    // (B, ld(IN))
-@group(0) @binding(5) var<storage, read_write> partials: array<vec2<f32>>; // (G) (Σ BCE, Σ KL)
+@group(0) @binding(1) var<storage, read> logits: array<vec4<f32>>;      // (B, ld(IN))
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;           // (B, ld(IN)) targets in [0, 1]
+@group(0) @binding(3) var<storage, read> mulv: array<f32>;              // (B, ld(2L)) [μ | log σ²]
+@group(0) @binding(4) var<storage, read_write> dlogits: array<vec4<f32>>; // (B, ld(IN))
+@group(0) @binding(5) var<storage, read_write> partials: array<vec2<f32>>; // (P) (Σ BCE, Σ KL)
 @group(0) @binding(6) var<storage, read_write> stats: array<vec4<u32>>;    // records, one per step
 
 var<workgroup> sums: array<vec2<f32>, LOSS_WG>;
@@ -33,43 +39,46 @@ fn reduce_sums(lid: u32) {
 }
 
 // Stable BCE of sigmoid(l) against t: max(l, 0) − l·t + log(1 + exp(−|l|)).
-fn bce_with_logits(l: f32, t: f32) -> f32 {
-  return max(l, 0.0) - l * t + log(1.0 + exp(-abs(l)));
+fn bce_with_logits(l: vec4<f32>, t: vec4<f32>) -> vec4<f32> {
+  return max(l, vec4<f32>(0.0)) - l * t + log(1.0 + exp(-abs(l)));
 }
 
-fn sigmoid(l: f32) -> f32 {
+fn sigmoid(l: vec4<f32>) -> vec4<f32> {
   let e = exp(-abs(l));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), l >= 0.0);
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), l >= vec4<f32>(0.0));
 }
 
-@compute @workgroup_size(LOSS_WG, 1, 1)
-fn loss_bce_kl(
-  @builtin(global_invocation_id) gid: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-  @builtin(workgroup_id) wid: vec3<u32>,
-) {
-  let i = gid.x;
+@compute @workgroup_size(BCE_WG, 1, 1)
+fn loss_bce_kl(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let part = gid.x;
+  if (part >= step.rows * LOSS_CHUNKS) {
+    return;
+  }
+  let r = part / LOSS_CHUNKS;
+  let chunk = part % LOSS_CHUNKS;
   let n_in = step.in_features;
+  let row_quads = ld(n_in) / 4u;
+  let per = (row_quads + LOSS_CHUNKS - 1u) / LOSS_CHUNKS;
+  let q0 = min(chunk * per, row_quads);
+  let q1 = min(q0 + per, row_quads);
+  let base = r * row_quads;
+  var bce = vec4<f32>(0.0);
+  for (var q = q0; q < q1; q++) {
+    let logit = logits[base + q];
+    let t = x[base + q];
+    let valid = vec4<u32>(q * 4u) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n_in);
+    bce += select(vec4<f32>(0.0), bce_with_logits(logit, t), valid);
+    dlogits[base + q] = select(vec4<f32>(0.0), sigmoid(logit) - t, valid);
+  }
   let l = step.latent;
-  var s = vec2<f32>(0.0);
-  if (i < step.rows * n_in) {
-    let k = (i / n_in) * ld(n_in) + i % n_in;
-    let logit = logits[k];
-    let t = x[k];
-    s.x = bce_with_logits(logit, t);
-    dlogits[k] = sigmoid(logit) - t;
+  let row = r * ld(2u * l);
+  var kl = 0.0;
+  for (var j = chunk; j < l; j += LOSS_CHUNKS) {
+    let mu = mulv[row + j];
+    let log_var = mulv[row + l + j];
+    kl += -0.5 * (1.0 + log_var - mu * mu - exp(log_var));
   }
-  if (i < step.rows * l) {
-    let row = (i / l) * ld(2u * l);
-    let mu = mulv[row + i % l];
-    let log_var = mulv[row + l + i % l];
-    s.y = -0.5 * (1.0 + log_var - mu * mu - exp(log_var));
-  }
-  sums[lid] = s;
-  reduce_sums(lid);
-  if (lid == 0u) {
-    partials[wid.x] = sums[0];
-  }
+  partials[part] = vec2<f32>((bce.x + bce.y) + (bce.z + bce.w), kl);
 }
 
 @compute @workgroup_size(LOSS_WG, 1, 1)

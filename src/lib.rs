@@ -7,6 +7,7 @@
 //! [`layout`], [`mnist`], [`reference`], [`render`], [`checkpoint`].
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bench;
 pub mod checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

@@ -45,6 +45,60 @@ pub struct StepSpec {
     pub t: u64,
 }
 
+/// The stages of a training step, in order; a layer index is into fc1, fc2|fc3, fc4, fc5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The batch's images, gathered from the resident dataset into x.
+    Gather,
+    /// A layer's forward product with bias and activation.
+    Forward(usize),
+    /// z = μ + σ·ε.
+    Reparam,
+    /// BCE + KL, their sum per batch, and the gradient of the logits.
+    Loss,
+    /// A layer's weight and bias gradients, then its input gradient (none for fc1).
+    Backward(usize),
+    /// The gradient through z back to μ and log σ², KL term included.
+    ReparamBackward,
+    /// Adam on the whole flat parameter buffer.
+    Adam,
+}
+
+impl Stage {
+    pub const FORWARD: [Stage; 7] = [
+        Stage::Gather,
+        Stage::Forward(0),
+        Stage::Forward(1),
+        Stage::Reparam,
+        Stage::Forward(2),
+        Stage::Forward(3),
+        Stage::Loss,
+    ];
+    pub const BACKWARD: [Stage; 6] = [
+        Stage::Backward(3),
+        Stage::Backward(2),
+        Stage::ReparamBackward,
+        Stage::Backward(1),
+        Stage::Backward(0),
+        Stage::Adam,
+    ];
+
+    /// A short name: "fc1 forward", "adam", ….
+    pub fn name(self) -> String {
+        const LAYERS: [&str; 4] = ["fc1", "fc2|fc3", "fc4", "fc5"];
+        let layer = |i: usize| LAYERS.get(i).copied().unwrap_or("fc?");
+        match self {
+            Stage::Gather => "gather".into(),
+            Stage::Forward(i) => format!("{} forward", layer(i)),
+            Stage::Reparam => "reparam".into(),
+            Stage::Loss => "loss".into(),
+            Stage::Backward(i) => format!("{} backward", layer(i)),
+            Stage::ReparamBackward => "reparam backward".into(),
+            Stage::Adam => "adam".into(),
+        }
+    }
+}
+
 /// Activations and their gradients, each sized for `capacity` rows.
 pub struct Activations {
     pub x: Buffer,
@@ -170,7 +224,7 @@ impl VaeModel {
         let grads = gpu.storage("grads", f32_bytes(layout.len));
         let adam_m = gpu.storage("adam.m", f32_bytes(layout.len));
         let adam_v = gpu.storage("adam.v", f32_bytes(layout.len));
-        let max_groups = loss_groups(capacity as u32, i as u32, l as u32) as u64;
+        let max_groups = loss_groups(capacity as u32) as u64;
         let partials = gpu.storage("loss.partials", max_groups * 8);
         let stats = gpu.storage("stats", u64::from(STATS_SLOTS) * STATS_RECORD);
         let stride = step_stride(gpu);
@@ -428,7 +482,7 @@ impl VaeModel {
             step_size: (f64::from(c.lr) / bc1) as f32,
             bc2_sqrt: bc2.sqrt() as f32,
             param_vec4s: (self.layout.len / 4) as u32,
-            loss_groups: loss_groups(s.rows, c.input as u32, c.latent as u32),
+            loss_groups: loss_groups(s.rows),
         }
     }
 
@@ -459,7 +513,7 @@ impl VaeModel {
                 let plan = self.plan(spec.rows)?;
                 self.encode_forward(gpu, pass, &data.gather, plan, offset, sp)?;
                 if spec.kind == StepKind::Train {
-                    self.encode_backward(gpu, pass, plan, offset, sp)?;
+                    self.encode_backward(gpu, pass, &data.gather, plan, offset, sp)?;
                 }
             }
             Ok(())
@@ -475,42 +529,89 @@ impl VaeModel {
         offset: u32,
         sp: &StepParams,
     ) -> Result<()> {
-        let k = &self.kernels;
-        let [fc1, fc23, fc4, fc5] = &plan.layers;
-        k.gather.gather_batch(gpu, pass, gather, offset, sp)?;
-        k.linear.forward(gpu, pass, &fc1.forward, &fc1.params)?;
-        k.linear.forward(gpu, pass, &fc23.forward, &fc23.params)?;
-        k.reparam
-            .reparam_forward(gpu, pass, &self.bg_reparam, offset, sp)?;
-        k.linear.forward(gpu, pass, &fc4.forward, &fc4.params)?;
-        k.linear.forward(gpu, pass, &fc5.forward, &fc5.params)?;
-        k.loss.loss_bce_kl(gpu, pass, &self.bg_loss, offset, sp)
+        for stage in Stage::FORWARD {
+            self.encode_stage(gpu, pass, gather, plan, offset, sp, stage)?;
+        }
+        Ok(())
     }
 
     fn encode_backward(
         &self,
         gpu: &Gpu,
         pass: &mut wgpu::ComputePass,
+        gather: &wgpu::BindGroup,
         plan: &Plan,
         offset: u32,
         sp: &StepParams,
     ) -> Result<()> {
-        let k = &self.kernels;
-        let [fc1, fc23, fc4, fc5] = &plan.layers;
-        for (layer, then_reparam) in [(fc5, false), (fc4, true), (fc23, false)] {
-            k.linear
-                .backward_params(gpu, pass, &layer.backward_params, &layer.params)?;
-            if let Some(bg) = &layer.backward_input {
-                k.linear.backward_input(gpu, pass, bg, &layer.params)?;
-            }
-            if then_reparam {
-                k.reparam
-                    .reparam_backward(gpu, pass, &self.bg_reparam, offset, sp)?;
-            }
+        for stage in Stage::BACKWARD {
+            self.encode_stage(gpu, pass, gather, plan, offset, sp, stage)?;
         }
-        k.linear
-            .backward_params(gpu, pass, &fc1.backward_params, &fc1.params)?;
-        k.adam.adam_step(gpu, pass, &self.bg_adam, offset, sp)
+        Ok(())
+    }
+
+    /// Records the dispatches of one stage of a step.
+    #[allow(clippy::too_many_arguments)]
+    fn encode_stage(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        gather: &wgpu::BindGroup,
+        plan: &Plan,
+        offset: u32,
+        sp: &StepParams,
+        stage: Stage,
+    ) -> Result<()> {
+        let k = &self.kernels;
+        let layer = |i: usize| &plan.layers[i.min(3)];
+        match stage {
+            Stage::Gather => k.gather.gather_batch(gpu, pass, gather, offset, sp),
+            Stage::Forward(i) => k
+                .linear
+                .forward(gpu, pass, &layer(i).forward, &layer(i).params),
+            Stage::Reparam => k
+                .reparam
+                .reparam_forward(gpu, pass, &self.bg_reparam, offset, sp),
+            Stage::Loss => k.loss.loss_bce_kl(gpu, pass, &self.bg_loss, offset, sp),
+            Stage::Backward(i) => {
+                let l = layer(i);
+                k.linear
+                    .backward_params(gpu, pass, &l.backward_params, &l.params)?;
+                match &l.backward_input {
+                    Some(bg) => k.linear.backward_input(gpu, pass, bg, &l.params),
+                    None => Ok(()),
+                }
+            }
+            Stage::ReparamBackward => {
+                k.reparam
+                    .reparam_backward(gpu, pass, &self.bg_reparam, offset, sp)
+            }
+            Stage::Adam => k.adam.adam_step(gpu, pass, &self.bg_adam, offset, sp),
+        }
+    }
+
+    /// Records `stage` of a training step on `rows` rows, `reps` times over (for benchmarks:
+    /// the stage's buffers are read and written as in a step, so a repeated Adam stage moves
+    /// the parameters).
+    pub fn encode_stage_reps(
+        &mut self,
+        gpu: &Gpu,
+        spec: &StepSpec,
+        stage: Stage,
+        reps: u32,
+    ) -> Result<wgpu::CommandBuffer> {
+        self.ensure_plan(gpu, spec.rows)?;
+        let record = self.step_params(spec);
+        gpu.queue
+            .write_buffer(&self.step_uniform, 0, bytemuck::bytes_of(&record));
+        let data = self.data.as_ref().ok_or_else(no_data)?;
+        gpu.record("vae stage", |pass| {
+            let plan = self.plan(spec.rows)?;
+            for _ in 0..reps {
+                self.encode_stage(gpu, pass, &data.gather, plan, 0, &record, stage)?;
+            }
+            Ok(())
+        })
     }
 
     /// Dispatches per training step (for the benchmark's report).

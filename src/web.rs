@@ -115,6 +115,35 @@ pub struct TrainStats {
     pub records: Vec<f64>,
 }
 
+/// One stage of a training step, timed on its own by [`Trainer::profile_step`].
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct StageTiming {
+    /// "fc1 forward", "loss", "adam", ….
+    pub name: String,
+    /// Milliseconds per step.
+    pub ms: f64,
+    /// Useful GFLOP/s of its matrix products (0 for stages without any).
+    pub gflops: f64,
+}
+
+/// A training step stage by stage, against the adapter's multiply-add peak.
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct StepTimings {
+    pub batch: u32,
+    /// The multiply-add probe's GFLOP/s: the ceiling for every figure here.
+    #[wasm_bindgen(js_name = peakGflops)]
+    pub peak_gflops: f64,
+    /// A whole step, from consecutive steps in one submit.
+    #[wasm_bindgen(js_name = stepMs)]
+    pub step_ms: f64,
+    /// Useful GFLOP/s of a whole step.
+    #[wasm_bindgen(js_name = stepGflops)]
+    pub step_gflops: f64,
+    pub stages: Vec<StageTiming>,
+}
+
 /// The encoder's output for a batch of inputs: μ and log σ², each rows × latent.
 #[wasm_bindgen(getter_with_clone)]
 #[derive(Debug, Clone)]
@@ -361,6 +390,35 @@ impl Trainer {
         let r = s.train(steps).await;
         self.put(s);
         r
+    }
+
+    /// Benchmark: times each stage of a training step at this trainer's batch size and GEMM
+    /// form on a model of its own with generated data (this trainer's parameters and progress
+    /// are untouched), then a whole step, then the adapter's multiply-add peak. Takes seconds;
+    /// steps still in flight are waited for first.
+    #[wasm_bindgen(js_name = profileStep)]
+    pub async fn profile_step(&self) -> Result<StepTimings, JsError> {
+        let s = self.take()?;
+        let cfg = s.inner.cfg().clone();
+        let form = s.inner.model.kernels.linear.form;
+        let r = crate::bench::profile_step(&s.inner.gpu, &cfg, form, &now_ms).await;
+        self.put(s);
+        let p = r.map_err(js)?;
+        Ok(StepTimings {
+            batch: p.batch,
+            peak_gflops: p.peak_gflops,
+            step_ms: p.step_ms,
+            step_gflops: p.step_flop / p.step_ms / 1e6,
+            stages: p
+                .stages
+                .iter()
+                .map(|st| StageTiming {
+                    name: st.name.clone(),
+                    ms: st.ms,
+                    gflops: st.gflops(),
+                })
+                .collect(),
+        })
     }
 
     /// Waits for all submitted steps and returns their losses.

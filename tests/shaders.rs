@@ -1,7 +1,7 @@
 //! Every WGSL file parses and validates with naga, and the params structs and workgroup sizes in
 //! WGSL equal their Rust twins.
 
-use vae_webgpu::kernels::{self, adam, gather, linear, loss, reparam, StepParams};
+use vae_webgpu::kernels::{self, adam, gather, linear, loss, probe, reparam, StepParams};
 
 fn module(source: &str, file: &str) -> naga::Module {
     let m = naga::front::wgsl::parse_str(source)
@@ -64,6 +64,11 @@ fn params_structs_match_their_rust_twins() {
         );
     }
     assert_eq!(std::mem::size_of::<StepParams>(), 64);
+    let probe_module = module(kernels::PROBE_WGSL, "probe.wgsl");
+    assert_eq!(
+        struct_size(&probe_module, "ProbeParams") as usize,
+        std::mem::size_of::<probe::ProbeParams>()
+    );
     let lin = module(kernels::LINEAR_WGSL, "linear.wgsl");
     assert_eq!(
         struct_size(&lin, "LinearParams") as usize,
@@ -84,6 +89,10 @@ fn params_structs_match_their_rust_twins() {
             })
             .unwrap()
     };
+    assert_eq!(
+        fields(&probe_module, "ProbeParams"),
+        ["iters", "_pad0", "_pad1", "_pad2"]
+    );
     assert_eq!(
         fields(&lin, "LinearParams"),
         [
@@ -163,10 +172,14 @@ fn workgroup_sizes_match_rust_constants() {
         [reparam::REPARAM_WG, 1, 1]
     );
     let lo = module(kernels::LOSS_WGSL, "loss");
-    assert_eq!(workgroup(&lo, "loss_bce_kl"), [loss::LOSS_WG, 1, 1]);
+    assert_eq!(workgroup(&lo, "loss_bce_kl"), [loss::BCE_WG, 1, 1]);
     assert_eq!(workgroup(&lo, "loss_reduce"), [loss::LOSS_WG, 1, 1]);
     assert_eq!(
         workgroup(&module(kernels::ADAM_WGSL, "adam"), "adam_step"),
         [adam::ADAM_WG, 1, 1]
+    );
+    assert_eq!(
+        workgroup(&module(kernels::PROBE_WGSL, "probe"), "probe_fma"),
+        [probe::PROBE_WG, 1, 1]
     );
 }

@@ -216,6 +216,16 @@ mod bench {
         println!();
         let cpu = cpu_per_step(&gpu, &train, &test)?;
         let (tp, gpu) = train_throughput(gpu, &args, &train, &test)?;
+        let clock = Instant::now();
+        let now = move || clock.elapsed().as_secs_f64() * 1e3;
+        let profile = pollster::block_on(vae_webgpu::bench::profile_step(
+            &gpu,
+            &VaeConfig::default(),
+            gpu.gemm,
+            &now,
+        ))?;
+        let peak = profile.peak_gflops;
+        let pct = |gflops: f64| 100.0 * gflops / peak;
         println!("| figure | median | min | max |");
         println!("|---|---|---|---|");
         println!(
@@ -227,6 +237,12 @@ mod bench {
             tp.median * FLOP_PER_SAMPLE / 1e9,
             tp.min * FLOP_PER_SAMPLE / 1e9,
             tp.max * FLOP_PER_SAMPLE / 1e9
+        );
+        println!(
+            "| useful GFLOP/s as % of the FMA peak ({peak:.1} GFLOP/s) | {:.1}% | {:.1}% | {:.1}% |",
+            pct(tp.median * FLOP_PER_SAMPLE / 1e9),
+            pct(tp.min * FLOP_PER_SAMPLE / 1e9),
+            pct(tp.max * FLOP_PER_SAMPLE / 1e9)
         );
         println!(
             "| ms per training step | {:.2} | {:.2} | {:.2} |",
@@ -245,6 +261,43 @@ mod bench {
         println!(
             "| steps per submit (max) | {} | | |",
             vae_webgpu::kernels::MAX_STEPS_PER_SUBMIT
+        );
+        println!();
+        println!(
+            "Each stage of a step on its own ({:?} GEMM form, batch {}; median of 3 timed runs, \
+             each repeated to ≥ 80 ms):",
+            gpu.gemm, profile.batch
+        );
+        println!();
+        println!("| stage | ms per step | share | GFLOP/s | % of FMA peak |");
+        println!("|---|---|---|---|---|");
+        let total: f64 = profile.stages.iter().map(|s| s.ms).sum();
+        for st in &profile.stages {
+            let (g, p) = if st.flop > 0.0 {
+                (
+                    format!("{:.2}", st.gflops()),
+                    format!("{:.1}%", pct(st.gflops())),
+                )
+            } else {
+                ("–".into(), "–".into())
+            };
+            println!(
+                "| {} | {:.2} | {:.1}% | {g} | {p} |",
+                st.name,
+                st.ms,
+                100.0 * st.ms / total,
+            );
+        }
+        let whole = profile.step_flop / profile.step_ms / 1e6;
+        println!(
+            "| sum of stages | {total:.2} | 100% | {:.2} | {:.1}% |",
+            profile.step_flop / total / 1e6,
+            pct(profile.step_flop / total / 1e6)
+        );
+        println!(
+            "| whole step (consecutive steps in one submit) | {:.2} | | {whole:.2} | {:.1}% |",
+            profile.step_ms,
+            pct(whole)
         );
         println!();
         let shapes = [
@@ -274,7 +327,8 @@ mod bench {
             },
         ];
         println!(
-            "GEMM GFLOP/s at batch 128, median [min–max] of {} runs of {} launches:",
+            "GEMM GFLOP/s at batch 128, median [min–max] of {} runs of {} launches \
+             (the median as % of the FMA peak, {peak:.1} GFLOP/s):",
             args.runs, args.reps
         );
         println!();
@@ -285,7 +339,15 @@ mod bench {
                 let [f, i, w] = gemm(&gpu, form, s, &args)?;
                 let flop = 2.0 * 128.0 * f64::from(s.inp) * f64::from(s.out);
                 let ms = flop / 1e6 * (1.0 / f.median + 1.0 / i.median + 1.0 / w.median);
-                let cell = |x: &Stat| format!("{:.2} [{:.2}–{:.2}]", x.median, x.min, x.max);
+                let cell = |x: &Stat| {
+                    format!(
+                        "{:.2} [{:.2}–{:.2}] {:.0}%",
+                        x.median,
+                        x.min,
+                        x.max,
+                        pct(x.median)
+                    )
+                };
                 println!(
                     "| {} | {form:?} | {} | {} | {} | {ms:.2} |",
                     s.name,

@@ -1,11 +1,16 @@
-//! `shaders/loss.wgsl`: BCE-with-logits + KL with the logits' gradient and per-workgroup
-//! partial sums, then a one-workgroup reduction into the step's stats record.
+//! `shaders/loss.wgsl`: BCE-with-logits + KL with the logits' gradient and partial sums (a few
+//! per batch row), then a one-workgroup reduction into the step's stats record.
 
 use super::{bind_step, dispatch, layout, pipeline, row, shader, StepParams, LOSS_WGSL};
 use crate::error::Result;
 use crate::gpu::Gpu;
 
+/// loss_reduce's workgroup.
 pub const LOSS_WG: u32 = 256;
+/// loss_bce_kl's workgroup.
+pub const BCE_WG: u32 = 64;
+/// Invocations (partial sums) of loss_bce_kl per batch row.
+pub const LOSS_CHUNKS: u32 = 4;
 /// Bytes of one stats record: (Σ BCE and KL as f32 bits, rows, flags) as vec4<u32>.
 pub const STATS_RECORD: u64 = 16;
 /// Flags word, bit 0: the step's loss is non-finite (loss.wgsl).
@@ -38,9 +43,10 @@ impl StatsRecord {
     }
 }
 
-/// Workgroups of `loss_bce_kl` for a batch of `rows`.
-pub fn loss_groups(rows: u32, in_features: u32, latent: u32) -> u32 {
-    (rows * in_features.max(latent)).div_ceil(LOSS_WG)
+/// Partial sums `loss_bce_kl` writes for a batch of `rows` (one per invocation), which
+/// `loss_reduce` adds up.
+pub fn loss_groups(rows: u32) -> u32 {
+    rows * LOSS_CHUNKS
 }
 
 pub struct LossKernels {
@@ -101,7 +107,7 @@ impl LossKernels {
             &self.bce_kl,
             bg,
             &[offset],
-            row(gpu, s.loss_groups as usize, 1)?,
+            row(gpu, s.loss_groups as usize, BCE_WG as usize)?,
         );
         dispatch(pass, &self.reduce, bg, &[offset], (1, 1));
         Ok(())

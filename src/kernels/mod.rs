@@ -6,6 +6,7 @@ pub mod adam;
 pub mod gather;
 pub mod linear;
 pub mod loss;
+pub mod probe;
 pub mod reparam;
 
 use bytemuck::{Pod, Zeroable};
@@ -32,14 +33,16 @@ pub const ADAM_WGSL: &str = concat!(
     include_str!("../../shaders/common.wgsl"),
     include_str!("../../shaders/adam.wgsl")
 );
+pub const PROBE_WGSL: &str = include_str!("../../shaders/probe.wgsl");
 
 /// Every shader as (file name, full source), for validation tests.
-pub const SHADERS: [(&str, &str); 5] = [
+pub const SHADERS: [(&str, &str); 6] = [
     ("linear.wgsl", LINEAR_WGSL),
     ("gather.wgsl", GATHER_WGSL),
     ("reparam.wgsl", REPARAM_WGSL),
     ("loss.wgsl", LOSS_WGSL),
     ("adam.wgsl", ADAM_WGSL),
+    ("probe.wgsl", PROBE_WGSL),
 ];
 
 /// Twin of WGSL `struct StepParams` (common.wgsl): one record per step, bound with a dynamic

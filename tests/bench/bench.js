@@ -60,6 +60,10 @@ async function benchVae(data) {
     rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
   }
   const adapter = t.adapter, form = t.gemmForm;
+  // Each stage of a step on its own, and the adapter's multiply-add peak (a model of its own).
+  const p = await t.profileStep();
+  const profile = { batch: p.batch, peakGflops: p.peakGflops, stepMs: p.stepMs, stepGflops: p.stepGflops, stages: p.stages.map((s) => ({ name: s.name, ms: s.ms, gflops: s.gflops })) };
+  p.free();
   t.free();
   const fresh = await Trainer.create({ batchSize: BATCH, seed: 2, epochs: 1000 });
   fresh.loadDataset(...data.idx);
@@ -69,7 +73,7 @@ async function benchVae(data) {
   const losses = [];
   for (let i = 0; i + 3 < records.length; i += 4) if (records[i] <= LOSS_STEPS) losses.push(records[i + 2] + records[i + 3]);
   fresh.free();
-  return { name: "vae-webgpu", backend: `WebGPU (${adapter}, ${form} GEMM)`, samplesPerSec: summary(rates), losses };
+  return { name: "vae-webgpu", backend: `WebGPU (${adapter}, ${form} GEMM)`, samplesPerSec: summary(rates), losses, profile };
 }
 
 // TensorFlow.js, written as its guides do: variables, tf.train.adam, optimizer.minimize.

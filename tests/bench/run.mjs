@@ -54,6 +54,19 @@ try {
     const ratio = ours ? (ours.samplesPerSec.median / s.median).toFixed(2) : "–";
     console.log(`| ${r.name} | ${r.backend} | ${s.median.toFixed(0)} | ${s.min.toFixed(0)} | ${s.max.toFixed(0)} | ${((s.median * 3.28e6) / 1e9).toFixed(2)} | ${ratio} | ${tail(r).toFixed(1)} |`);
   }
+  const p = ours && ours.profile;
+  if (p) {
+    const pct = (g) => `${((100 * g) / p.peakGflops).toFixed(1)}%`;
+    console.log(`\nvae-webgpu step by stage (batch ${p.batch}); the adapter's multiply-add peak: ${p.peakGflops.toFixed(2)} GFLOP/s`);
+    console.log("| stage | ms per step | share | GFLOP/s | % of peak |");
+    console.log("|---|---|---|---|---|");
+    const total = p.stages.reduce((a, s) => a + s.ms, 0);
+    for (const s of p.stages) {
+      console.log(`| ${s.name} | ${s.ms.toFixed(2)} | ${((100 * s.ms) / total).toFixed(1)}% | ${s.gflops ? s.gflops.toFixed(2) : "–"} | ${s.gflops ? pct(s.gflops) : "–"} |`);
+    }
+    console.log(`| whole step (one submit) | ${p.stepMs.toFixed(2)} | | ${p.stepGflops.toFixed(2)} | ${pct(p.stepGflops)} |`);
+    if (ours) console.log(`| training loop (samples/s median) | ${((1000 * p.batch) / ours.samplesPerSec.median).toFixed(2)} | | ${((ours.samplesPerSec.median * 3.28e6) / 1e9).toFixed(2)} | ${pct((ours.samplesPerSec.median * 3.28e6) / 1e9)} |`);
+  }
   for (const e of bench.errors) console.log(`error: ${e}`);
   mkdirSync("target/bench", { recursive: true });
   writeFileSync("target/bench/browser.json", JSON.stringify({ date: new Date().toISOString(), userAgent: ua, ...bench }, null, 1));

@@ -69,7 +69,7 @@ fn step(rows: usize, inp: usize, latent: usize) -> StepParams {
         step_size: 0.0,
         bc2_sqrt: 1.0,
         param_vec4s: 0,
-        loss_groups: loss_groups(rows as u32, inp as u32, latent as u32),
+        loss_groups: loss_groups(rows as u32),
     }
 }
 
@@ -326,6 +326,7 @@ pub async fn loss_bce_kl_matches_reference(gpu: &Gpu) {
         (3, 13, 3),
         (128, 784, 20),
         (7, 5, 9),
+        (6, 27, 5),
     ] {
         let s = step(rows, inp, l);
         let su = step_uniform(gpu, &s);
@@ -390,7 +391,7 @@ pub async fn loss_flags_non_finite(gpu: &Gpu) {
     let xb = gpu.storage_with("x", bytemuck::cast_slice(&[0.5f32; 8]));
     let mb = gpu.storage_with("mulv", bytemuck::cast_slice(&[0.1f32; 8]));
     let db = gpu.storage("dlogits", 32);
-    let pb = gpu.storage("partials", 8);
+    let pb = gpu.storage("partials", u64::from(s.loss_groups) * 8);
     let sb = gpu.storage("stats", 64);
     let bg = k.loss.bind_group(gpu, &su, &lb, &xb, &mb, &db, &pb, &sb);
     run(gpu, |pass| {
