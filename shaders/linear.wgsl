@@ -107,16 +107,13 @@ fn store_rows(base: u32, r0: u32, rows: u32, stride: u32, q: u32, v0: vec4<f32>,
 // A 4×4 matrix of four loaded vec4s applies four columns at once: v * M = (dot(v, M[j]))_j
 // (forward) and M * v = Σ_j v[j]·M[j] (outer products, backward).
 
-// Stores 8 consecutive rows r0.. (those below `rows`) of column quads q and
-// q + 1 (the second only when `two`); `stride` in vec4s.
-fn store8(base: u32, r0: u32, rows: u32, stride: u32, q: u32, two: bool, lo: array<vec4<f32>, 8>, hi: array<vec4<f32>, 8>) {
-  let n = min(rows - r0, 8u);
-  for (var i = 0u; i < n; i++) {
-    let at = base + (r0 + i) * stride + q;
-    c[at] = lo[i];
-    if (two) {
-      c[at + 1u] = hi[i];
-    }
+// Stores 8 consecutive rows r0.. (those below `rows`) of column quad q; `stride` in vec4s.
+// (Plain values, no arrays: an array indexed at run time made SwiftShader's pipeline creation
+// hang now and then in Chromium.)
+fn store8(base: u32, r0: u32, rows: u32, stride: u32, q: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>, v4: vec4<f32>, v5: vec4<f32>, v6: vec4<f32>, v7: vec4<f32>) {
+  store_rows(base, r0, rows, stride, q, v0, v1, v2, v3);
+  if (r0 + 4u < rows) {
+    store_rows(base, r0 + 4u, rows, stride, q, v4, v5, v6, v7);
   }
 }
 
@@ -196,12 +193,15 @@ fn linear_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     a7 += v * ma;
     c7 += v * mc;
   }
-  let n1 = n0 + 4u;
-  store8(0u, r0, p.rows, qo, q, q + 1u < qo,
-    array(forward_epilogue(a0, n0), forward_epilogue(a1, n0), forward_epilogue(a2, n0), forward_epilogue(a3, n0),
-          forward_epilogue(a4, n0), forward_epilogue(a5, n0), forward_epilogue(a6, n0), forward_epilogue(a7, n0)),
-    array(forward_epilogue(c0, n1), forward_epilogue(c1, n1), forward_epilogue(c2, n1), forward_epilogue(c3, n1),
-          forward_epilogue(c4, n1), forward_epilogue(c5, n1), forward_epilogue(c6, n1), forward_epilogue(c7, n1)));
+  store8(0u, r0, p.rows, qo, q, forward_epilogue(a0, n0), forward_epilogue(a1, n0),
+         forward_epilogue(a2, n0), forward_epilogue(a3, n0), forward_epilogue(a4, n0),
+         forward_epilogue(a5, n0), forward_epilogue(a6, n0), forward_epilogue(a7, n0));
+  if (q + 1u < qo) {
+    let n1 = n0 + 4u;
+    store8(0u, r0, p.rows, qo, q + 1u, forward_epilogue(c0, n1), forward_epilogue(c1, n1),
+           forward_epilogue(c2, n1), forward_epilogue(c3, n1), forward_epilogue(c4, n1),
+           forward_epilogue(c5, n1), forward_epilogue(c6, n1), forward_epilogue(c7, n1));
+  }
 }
 
 // dx (B, IN) = dy (B, OUT) · W (OUT, IN), times (x > 0) with FLAG_RELU_MASK. Invocation: rows
@@ -278,16 +278,17 @@ fn linear_backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {
     a7 += ma * d;
     c7 += mc * d;
   }
-  let q1 = min(q + 1u, qi - 1u);
-  store8(0u, r0, p.rows, qi, q, q + 1u < qi,
-    array(input_epilogue(a0, r0, q), input_epilogue(a1, min(r0 + 1u, lr), q),
-          input_epilogue(a2, min(r0 + 2u, lr), q), input_epilogue(a3, min(r0 + 3u, lr), q),
-          input_epilogue(a4, min(r0 + 4u, lr), q), input_epilogue(a5, min(r0 + 5u, lr), q),
-          input_epilogue(a6, min(r0 + 6u, lr), q), input_epilogue(a7, min(r0 + 7u, lr), q)),
-    array(input_epilogue(c0, r0, q1), input_epilogue(c1, min(r0 + 1u, lr), q1),
-          input_epilogue(c2, min(r0 + 2u, lr), q1), input_epilogue(c3, min(r0 + 3u, lr), q1),
-          input_epilogue(c4, min(r0 + 4u, lr), q1), input_epilogue(c5, min(r0 + 5u, lr), q1),
-          input_epilogue(c6, min(r0 + 6u, lr), q1), input_epilogue(c7, min(r0 + 7u, lr), q1)));
+  store8(0u, r0, p.rows, qi, q, input_epilogue(a0, r0, q), input_epilogue(a1, min(r0 + 1u, lr), q),
+         input_epilogue(a2, min(r0 + 2u, lr), q), input_epilogue(a3, min(r0 + 3u, lr), q),
+         input_epilogue(a4, min(r0 + 4u, lr), q), input_epilogue(a5, min(r0 + 5u, lr), q),
+         input_epilogue(a6, min(r0 + 6u, lr), q), input_epilogue(a7, min(r0 + 7u, lr), q));
+  if (q + 1u < qi) {
+    let q1 = q + 1u;
+    store8(0u, r0, p.rows, qi, q1, input_epilogue(c0, r0, q1), input_epilogue(c1, min(r0 + 1u, lr), q1),
+           input_epilogue(c2, min(r0 + 2u, lr), q1), input_epilogue(c3, min(r0 + 3u, lr), q1),
+           input_epilogue(c4, min(r0 + 4u, lr), q1), input_epilogue(c5, min(r0 + 5u, lr), q1),
+           input_epilogue(c6, min(r0 + 6u, lr), q1), input_epilogue(c7, min(r0 + 7u, lr), q1));
+  }
 }
 
 // dW (OUT, IN) = dyᵀ (OUT, B) · x (B, IN), written into the flat gradient buffer at
@@ -343,8 +344,11 @@ fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
     a7 += e.w * xa;
     c7 += e.w * xc;
   }
-  store8(p.weight_offset / 4u, n0, p.out_features, qi, q, q + 1u < qi,
-    array(a0, a1, a2, a3, a4, a5, a6, a7), array(c0, c1, c2, c3, c4, c5, c6, c7));
+  let wb = p.weight_offset / 4u;
+  store8(wb, n0, p.out_features, qi, q, a0, a1, a2, a3, a4, a5, a6, a7);
+  if (q + 1u < qi) {
+    store8(wb, n0, p.out_features, qi, q + 1u, c0, c1, c2, c3, c4, c5, c6, c7);
+  }
 }
 
 // db (OUT) = Σ_B dy (B, OUT), written into the flat gradient buffer at bias_offset.

@@ -144,6 +144,36 @@ pub struct StepTimings {
     pub stages: Vec<StageTiming>,
 }
 
+/// WebGPU's adapter and device, or an error that says what is missing.
+async fn open_gpu() -> Result<Gpu, JsError> {
+    if !webgpu_present() {
+        return Err(JsError::new(
+            "WebGPU is not available in this browser (navigator.gpu is missing). Use a recent \
+             Chrome or Edge (113+), or Safari 26 / Firefox 141+ with WebGPU on; in Chromium on \
+             Linux start it with --enable-unsafe-webgpu or enable chrome://flags/#enable-unsafe-webgpu.",
+        ));
+    }
+    Gpu::new().await.map_err(|e| match e {
+        VaeError::NoAdapter(m) => {
+            web_sys::console::warn_1(&format!("requestAdapter: {m}").into());
+            JsError::new(
+                "WebGPU is present but no GPU adapter is available: the GPU may be blocklisted \
+                 or disabled (see chrome://gpu). On Linux, enable \
+                 chrome://flags/#enable-unsafe-webgpu and relaunch.",
+            )
+        }
+        other => js(other),
+    })
+}
+
+/// Checks that this browser can give the trainer a WebGPU device (adapter, device and the
+/// limits the trainer needs) without building a model, and returns the adapter's name. The
+/// device is released at once. Rejects with the same messages as `Trainer.create`.
+#[wasm_bindgen(js_name = checkGpu)]
+pub async fn check_gpu() -> Result<String, JsError> {
+    Ok(open_gpu().await?.adapter_name())
+}
+
 /// The encoder's output for a batch of inputs: μ and log σ², each rows × latent.
 #[wasm_bindgen(getter_with_clone)]
 #[derive(Debug, Clone)]
@@ -556,25 +586,16 @@ impl Session {
     /// saying what is missing when the browser has no WebGPU or no adapter.
     async fn create(config: JsValue) -> Result<Session, JsError> {
         let cfg = config_from_js(&config)?;
-        if !webgpu_present() {
-            return Err(JsError::new(
-                "WebGPU is not available in this browser (navigator.gpu is missing). Use a recent \
-                 Chrome or Edge (113+), or Safari 26 / Firefox 141+ with WebGPU on; in Chromium on \
-                 Linux start it with --enable-unsafe-webgpu or enable chrome://flags/#enable-unsafe-webgpu.",
-            ));
-        }
-        let gpu = Gpu::new().await.map_err(|e| match e {
-            VaeError::NoAdapter(m) => {
-                web_sys::console::warn_1(&format!("requestAdapter: {m}").into());
-                JsError::new(
-                    "WebGPU is present but no GPU adapter is available: the GPU may be blocklisted \
-                     or disabled (see chrome://gpu). On Linux, enable \
-                     chrome://flags/#enable-unsafe-webgpu and relaunch.",
-                )
-            }
-            other => js(other),
-        })?;
+        let gpu = open_gpu().await?;
         let inner = train::Trainer::without_data(gpu, &cfg).map_err(js)?;
+        // Wait until the GPU process has taken every command so far, pipeline creation
+        // included: a trainer freed while SwiftShader still compiled its pipelines could leave
+        // Chromium's GPU process hung when the next device was requested.
+        inner
+            .gpu
+            .read(&inner.model.stats, 0, 16)
+            .await
+            .map_err(js)?;
         Ok(Session {
             inner,
             previous: None,

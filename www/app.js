@@ -531,10 +531,11 @@ async function main() {
     showNoGpu();
     return;
   }
-  // Ask for the GPU before downloading anything.
+  // Ask for the GPU before downloading anything: a device only, no model. (A throwaway
+  // trainer here, freed while SwiftShader still compiled its pipelines, left Chromium's GPU
+  // process hung now and then when the real trainer asked for a second device.)
   try {
-    const probe = await ui.wasm.Trainer.create({ hidden: 1, latent: 1, batchSize: 1 });
-    probe.free();
+    await ui.wasm.checkGpu();
   } catch (e) {
     showNoGpu(e && e.message ? e.message : String(e));
     return;

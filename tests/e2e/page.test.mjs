@@ -137,6 +137,32 @@ test("a strict Content-Security-Policy: no inline script or style runs, nothing 
   await closeBrowser(browser);
 });
 
+test("trainers created and freed back to back leave the GPU usable", { timeout: 300_000 }, async (t) => {
+  // A trainer freed while SwiftShader still compiled its pipelines used to hang Chromium's GPU
+  // process (and the page with it) now and then when the next device was requested.
+  const browser = await launch(true);
+  const { page, errors } = await openReady(browser, server.url);
+  for (let round = 0; round < 4; round++) {
+    const ms = await within(60_000, `round ${round}: create, free, create`, page.evaluate(async () => {
+      const t0 = performance.now();
+      const { Trainer } = window.vaePage.wasm;
+      const a = await Trainer.create({ hidden: 16, latent: 2, batchSize: 8 });
+      a.free();
+      const b = await Trainer.create({ hidden: 16, latent: 2, batchSize: 8 });
+      const side = b.imageSide;
+      b.free();
+      if (side !== 28) throw new Error(`image side ${side}`);
+      return performance.now() - t0;
+    }));
+    t.diagnostic(`round ${round}: two trainers created and freed in ${ms.toFixed(0)} ms`);
+  }
+  // The page's own trainer still trains.
+  await page.click("#train");
+  await page.waitForFunction(() => window.vaePage.trainer.globalStep >= 2, null, { timeout: 120_000 });
+  assert.deepEqual(errors, []);
+  await closeBrowser(browser);
+});
+
 test("own IDX files train through whole epochs with test loss per epoch", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
   const { page, errors } = await openReady(browser, server.url);
