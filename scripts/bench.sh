@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The benchmarks (figures only, nothing asserted; not part of scripts/test.sh):
 #   1. native: vae-bench on the first wgpu adapter (lavapipe without a GPU): samples/s, useful
-#      GFLOP/s, dispatches per step, CPU time per step, every GEMM shape in both forms;
+#      GFLOP/s and its % of the adapter's FMA peak (probe.wgsl), dispatches per step, CPU time
+#      per step, each stage of a step on its own, every GEMM shape in both forms;
 #   2. browser: tests/bench/run.mjs in headless Chromium (SwiftShader WebGPU without a GPU):
 #      vae-webgpu against TensorFlow.js 4.22's wasm, webgl and webgpu backends on the same
-#      MNIST batches, with ratios and the loss each reaches.
+#      MNIST batches, with ratios and the loss each reaches, then vae-webgpu's step stage by
+#      stage against the adapter's FMA peak (Trainer.profileStep).
 # Medians of RUNS runs (default 5) with min and max. Output: target/bench/{native,browser}.txt
 # and target/bench/browser.json. Usage: scripts/bench.sh [native|browser|all]
 set -euo pipefail

@@ -107,6 +107,16 @@ fn store_rows(base: u32, r0: u32, rows: u32, stride: u32, q: u32, v0: vec4<f32>,
 // A 4×4 matrix of four loaded vec4s applies four columns at once: v * M = (dot(v, M[j]))_j
 // (forward) and M * v = Σ_j v[j]·M[j] (outer products, backward).
 
+// Stores the bias gradient of output columns n0..n0+3 (those below OUT) at bias_offset.
+fn store_bias4(n0: u32, v: vec4<f32>) {
+  for (var j = 0u; j < 4u; j++) {
+    if (n0 + j < p.out_features) {
+      let i = p.bias_offset + n0 + j;
+      c[i >> 2u][i & 3u] = v[j];
+    }
+  }
+}
+
 // Stores 8 consecutive rows r0.. (those below `rows`) of column quad q; `stride` in vec4s.
 // (Plain values, no arrays: an array indexed at run time made SwiftShader's pipeline creation
 // hang now and then in Chromium.)
@@ -292,7 +302,8 @@ fn linear_backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // dW (OUT, IN) = dyᵀ (OUT, B) · x (B, IN), written into the flat gradient buffer at
-// weight_offset. Invocation: W rows n0..n0+7 × column quads q, q+1, outer products over B.
+// weight_offset, and db = Σ_B dy at bias_offset (the direct form needs no linear_backward_bias).
+// Invocation: W rows n0..n0+7 × column quads q, q+1, outer products over B.
 // dy quads past OUT and x quads past IN are clamped; their results are not stored.
 @compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)
 fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -322,9 +333,13 @@ fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
   var c5 = vec4<f32>(0.0);
   var c6 = vec4<f32>(0.0);
   var c7 = vec4<f32>(0.0);
+  var bias_a = vec4<f32>(0.0);
+  var bias_c = vec4<f32>(0.0);
   for (var m = 0u; m < p.rows; m++) {
     let d = a[m * qo + na];
     let e = a[m * qo + nc];
+    bias_a += d;
+    bias_c += e;
     let xa = b[m * qi + q];
     let xc = b[m * qi + q1];
     a0 += d.x * xa;
@@ -348,6 +363,12 @@ fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
   store8(wb, n0, p.out_features, qi, q, a0, a1, a2, a3, a4, a5, a6, a7);
   if (q + 1u < qi) {
     store8(wb, n0, p.out_features, qi, q + 1u, c0, c1, c2, c3, c4, c5, c6, c7);
+  }
+  // db (OUT) = Σ_B dy: the invocations of the first column quads have summed these rows' dy
+  // on the way (no second pass over dy); b need not start on a vec4.
+  if (q == 0u) {
+    store_bias4(n0, bias_a);
+    store_bias4(n0 + 4u, bias_c);
   }
 }
 

@@ -615,10 +615,14 @@ impl VaeModel {
     }
 
     /// Dispatches per training step (for the benchmark's report).
-    pub fn dispatches_per_train_step() -> usize {
-        // gather, 4 forward, reparam, loss (2), 4 × (weight + bias), 3 backward-input,
-        // reparam backward, Adam
-        1 + 4 + 1 + 2 + 8 + 3 + 1 + 1
+    pub fn dispatches_per_train_step(form: GemmForm) -> usize {
+        // gather, 4 forward, reparam, loss (2), 4 × weight (the tiled form adds 4 × bias),
+        // 3 backward-input, reparam backward, Adam
+        let bias = match form {
+            GemmForm::Direct => 0,
+            GemmForm::Tiled => 4,
+        };
+        1 + 4 + 1 + 2 + 4 + bias + 3 + 1 + 1
     }
 
     /// Records a decode of `rows` latent vectors already written to `act.z`: fc4, fc5.

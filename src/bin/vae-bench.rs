@@ -256,7 +256,7 @@ mod bench {
         );
         println!(
             "| dispatches per training step | {} | | |",
-            VaeModel::dispatches_per_train_step()
+            VaeModel::dispatches_per_train_step(gpu.gemm)
         );
         println!(
             "| steps per submit (max) | {} | | |",

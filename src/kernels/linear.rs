@@ -150,13 +150,16 @@ impl LinearKernels {
             &[],
             grid(gpu, self.form, p.out_features, p.in_features)?,
         );
-        dispatch(
-            pass,
-            &self.backward_bias,
-            bg,
-            &[],
-            row(gpu, p.out_features as usize, BIAS_WG as usize)?,
-        );
+        // The direct form's weight pass sums the bias gradient on the way.
+        if self.form == GemmForm::Tiled {
+            dispatch(
+                pass,
+                &self.backward_bias,
+                bg,
+                &[],
+                row(gpu, p.out_features as usize, BIAS_WG as usize)?,
+            );
+        }
         Ok(())
     }
 }
