@@ -29,8 +29,8 @@ pub const FLAG_RELU_MASK: u32 = 2;
 /// block.
 pub const BLOCK_X: u32 = 8;
 pub const BLOCK_Y: u32 = 8;
-/// Direct form: invocations per workgroup (x: pairs of column quads, y: groups of 8 rows); each
-/// computes an 8×8 block.
+/// Direct form: invocations per workgroup (x: 16-column blocks, y: 16-row blocks); each computes
+/// a 16×16 block.
 pub const DIRECT_X: u32 = 4;
 pub const DIRECT_Y: u32 = 4;
 pub const BIAS_WG: u32 = 64;
@@ -38,7 +38,7 @@ pub const BIAS_WG: u32 = 64;
 /// Workgroups covering an output of `rows` × `cols` in `form`.
 fn grid(gpu: &Gpu, form: GemmForm, rows: u32, cols: u32) -> Result<(u32, u32)> {
     let (per_x, per_y, wx, wy) = match form {
-        GemmForm::Direct => (8, 8, DIRECT_X, DIRECT_Y),
+        GemmForm::Direct => (16, 16, DIRECT_X, DIRECT_Y),
         GemmForm::Tiled => (4, 4, BLOCK_X, BLOCK_Y),
     };
     let x = super::groups(

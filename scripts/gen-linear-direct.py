@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Writes the direct form of shaders/linear.wgsl (the part between the two DIRECT markers):
+three kernels that each keep a 16×16 block of outputs in 64 vec4 registers, unrolled by hand
+because neither CPU adapter's compiler unrolls a loop over an array of accumulators (measured:
+2× slower). Run after changing the block shape: python3 scripts/gen-linear-direct.py"""
+import pathlib
+import re
+
+R = 16  # rows per invocation
+Q = 4   # column quads per invocation (16 columns)
+
+path = pathlib.Path(__file__).resolve().parent.parent / "shaders" / "linear.wgsl"
+
+
+def zeros(prefix, n, m):
+    return [f"  var {prefix}{i}_{j} = vec4<f32>(0.0);" for i in range(n) for j in range(m)]
+
+
+def store_block(base, r0, rows, stride, q0, last_q, value, guard_rows=True):
+    """Stores rows r0.. × quads q0.. (quads below last_q), four rows per store_rows call."""
+    out = []
+    for j in range(Q):
+        out.append(f"  if ({q0} + {j}u < {last_q}) {{")
+        for g in range(R // 4):
+            vals = ", ".join(value(4 * g + k, j) for k in range(4))
+            call = f"store_rows({base}, {r0} + {4 * g}u, {rows}, {stride}, {q0} + {j}u, {vals});"
+            if g == 0:
+                out.append(f"    {call}")
+            else:
+                out.append(f"    if ({r0} + {4 * g}u < {rows}) {{")
+                out.append(f"      {call}")
+                out.append("    }")
+        out.append("  }")
+    return out
+
+
+def forward():
+    L = [
+        "// y (B, OUT) = act(x (B, IN) · Wᵀ + b). Invocation: rows r0..r0+15 × output column quads",
+        "// q0..q0+3, dot products of vec4s along IN (v * M: four W rows at once). Rows past B and",
+        "// W rows past OUT are clamped to valid ones; their results are never stored.",
+        "@compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)",
+        "fn linear_forward(@builtin(global_invocation_id) gid: vec3<u32>) {",
+        f"  let q0 = gid.x * {Q}u;",
+        f"  let r0 = gid.y * {R}u;",
+        "  let qo = quads(p.out_features);",
+        "  if (q0 >= qo || r0 >= p.rows) {",
+        "    return;",
+        "  }",
+        "  let qi = quads(p.in_features);",
+        "  let lr = p.rows - 1u;",
+        "  let lo = p.out_features - 1u;",
+        "  let wb = p.weight_offset / 4u;",
+    ]
+    L += [f"  let x{i} = min(r0 + {i}u, lr) * qi;" for i in range(R)]
+    L += [f"  let w{n} = wb + min(q0 * 4u + {n}u, lo) * qi;" for n in range(4 * Q)]
+    L += zeros("a", R, Q)
+    L += ["  for (var k = 0u; k < qi; k++) {"]
+    L += [f"    let m{j} = mat4x4<f32>(b[w{4*j} + k], b[w{4*j+1} + k], b[w{4*j+2} + k], b[w{4*j+3} + k]);" for j in range(Q)]
+    for i in range(R):
+        L.append(f"    let v{i} = a[x{i} + k];")
+        L += [f"    a{i}_{j} += v{i} * m{j};" for j in range(Q)]
+    L += ["  }"]
+    L += store_block("0u", "r0", "p.rows", "qo", "q0", "qo",
+                     lambda i, j: f"forward_epilogue(a{i}_{j}, (q0 + {j}u) * 4u)")
+    L += ["}"]
+    return L
+
+
+def backward_input():
+    L = [
+        "// dx (B, IN) = dy (B, OUT) · W (OUT, IN), times (x > 0) with FLAG_RELU_MASK. Invocation:",
+        "// rows r0..r0+15 × input column quads q0..q0+3, outer products over OUT (M * v: four W",
+        "// rows, four OUT columns per step). W rows past OUT are clamped (the matching dy columns",
+        "// are padding, hence zero); quads past IN are clamped and never stored.",
+        "@compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)",
+        "fn linear_backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {",
+        f"  let q0 = gid.x * {Q}u;",
+        f"  let r0 = gid.y * {R}u;",
+        "  let qi = quads(p.in_features);",
+        "  if (q0 >= qi || r0 >= p.rows) {",
+        "    return;",
+        "  }",
+        "  let qo = quads(p.out_features);",
+        "  let lr = p.rows - 1u;",
+        "  let lo = p.out_features - 1u;",
+        "  let wb = p.weight_offset / 4u;",
+    ]
+    L += [f"  let y{i} = min(r0 + {i}u, lr) * qo;" for i in range(R)]
+    L += [f"  let c{j} = wb + min(q0 + {j}u, qi - 1u);" for j in range(Q)]
+    L += zeros("a", R, Q)
+    L += ["  for (var k = 0u; k < qo; k++) {", "    let n = k * 4u;"]
+    L += [f"    let o{t} = min(n + {t}u, lo) * qi;" for t in range(4)]
+    L += [f"    let m{j} = mat4x4<f32>(b[c{j} + o0], b[c{j} + o1], b[c{j} + o2], b[c{j} + o3]);" for j in range(Q)]
+    for i in range(R):
+        L.append(f"    let d{i} = a[y{i} + k];")
+        L += [f"    a{i}_{j} += m{j} * d{i};" for j in range(Q)]
+    L += ["  }"]
+    L += store_block("0u", "r0", "p.rows", "qi", "q0", "qi",
+                     lambda i, j: f"input_epilogue(a{i}_{j}, min(r0 + {i}u, lr), q0 + {j}u)")
+    L += ["}"]
+    return L
+
+
+def backward_weight():
+    L = [
+        "// dW (OUT, IN) = dyᵀ (OUT, B) · x (B, IN), written into the flat gradient buffer at",
+        "// weight_offset, and db = Σ_B dy at bias_offset (the direct form needs no",
+        "// linear_backward_bias). Invocation: W rows n0..n0+15 × column quads q0..q0+3, outer",
+        "// products over B. dy and x quads past OUT and IN are clamped; their results are never",
+        "// stored.",
+        "@compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)",
+        "fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {",
+        f"  let q0 = gid.x * {Q}u;",
+        f"  let n0 = gid.y * {R}u;",
+        "  let qi = quads(p.in_features);",
+        "  if (q0 >= qi || n0 >= p.out_features) {",
+        "    return;",
+        "  }",
+        "  let qo = quads(p.out_features);",
+    ]
+    L += [f"  let e{t} = min(n0 / 4u + {t}u, qo - 1u);" for t in range(R // 4)]
+    L += [f"  let c{j} = min(q0 + {j}u, qi - 1u);" for j in range(Q)]
+    L += zeros("a", R, Q)
+    L += [f"  var bias{t} = vec4<f32>(0.0);" for t in range(R // 4)]
+    L += ["  for (var m = 0u; m < p.rows; m++) {"]
+    L += [f"    let d{t} = a[m * qo + e{t}];" for t in range(R // 4)]
+    L += [f"    let x{j} = b[m * qi + c{j}];" for j in range(Q)]
+    L += [f"    bias{t} += d{t};" for t in range(R // 4)]
+    comp = "xyzw"
+    for i in range(R):
+        L += [f"    a{i}_{j} += d{i // 4}.{comp[i % 4]} * x{j};" for j in range(Q)]
+    L += ["  }"]
+    L += ["  let wb = p.weight_offset / 4u;"]
+    L += store_block("wb", "n0", "p.out_features", "qi", "q0", "qi", lambda i, j: f"a{i}_{j}")
+    L += ["  if (q0 == 0u) {"]
+    L += [f"    store_bias4(n0 + {4 * t}u, bias{t});" for t in range(R // 4)]
+    L += ["  }", "}"]
+    return L
+
+
+text = path.read_text()
+begin, end = "// DIRECT KERNELS BEGIN", "// DIRECT KERNELS END"
+body = "\n".join(
+    [begin, "// Generated by scripts/gen-linear-direct.py; edit that, not this.", ""]
+    + forward() + [""] + backward_input() + [""] + backward_weight() + [end]
+)
+new, n = re.subn(re.escape(begin) + ".*?" + re.escape(end), lambda _: body, text, flags=re.S)
+if n != 1:
+    raise SystemExit(f"{path}: expected one {begin} … {end} section, found {n}")
+path.write_text(new)
+print(f"{path}: direct kernels written ({R}×{4 * Q} blocks)")
