@@ -2,9 +2,12 @@
 """Writes the direct form of shaders/linear.wgsl (the part between the two DIRECT markers):
 three kernels that each keep a 16×16 block of outputs in 64 vec4 registers, unrolled by hand
 because neither CPU adapter's compiler unrolls a loop over an array of accumulators (measured:
-2× slower). Run after changing the block shape: python3 scripts/gen-linear-direct.py"""
+2× slower). Run after changing the block shape: python3 scripts/gen-linear-direct.py
+With --check it writes nothing and fails when the shader differs from what it would write
+(scripts/test.sh runs that)."""
 import pathlib
 import re
+import sys
 
 R = 16  # rows per invocation
 Q = 4   # column quads per invocation (16 columns)
@@ -148,5 +151,10 @@ body = "\n".join(
 new, n = re.subn(re.escape(begin) + ".*?" + re.escape(end), lambda _: body, text, flags=re.S)
 if n != 1:
     raise SystemExit(f"{path}: expected one {begin} … {end} section, found {n}")
-path.write_text(new)
-print(f"{path}: direct kernels written ({R}×{4 * Q} blocks)")
+if "--check" in sys.argv[1:]:
+    if new != text:
+        raise SystemExit(f"{path}: the direct kernels differ from scripts/gen-linear-direct.py's output; run it")
+    print(f"{path}: direct kernels match scripts/gen-linear-direct.py")
+else:
+    path.write_text(new)
+    print(f"{path}: direct kernels written ({R}×{4 * Q} blocks)")

@@ -14,6 +14,8 @@ step() { echo; echo "=== $* ==="; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+step "generated GEMM kernels up to date (scripts/gen-linear-direct.py --check)"
+python3 scripts/gen-linear-direct.py --check
 step "cargo clippy (native)"
 cargo clippy --release --all-targets -- -D warnings
 step "cargo clippy (wasm32-unknown-unknown)"
