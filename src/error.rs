@@ -87,6 +87,9 @@ pub enum VaeError {
         field: &'static str,
         message: String,
     },
+    /// Values handed to encode/decode (pixels, z) of the wrong length or not finite.
+    #[error("invalid {what}: {message}")]
+    Input { what: &'static str, message: String },
     #[error("bad checkpoint: {0}")]
     Checkpoint(String),
     #[error("{path}: {message}")]

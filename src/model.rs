@@ -665,20 +665,20 @@ impl VaeModel {
         what: &'static str,
     ) -> Result<()> {
         if values.len() != rows * cols || rows == 0 || rows > self.capacity as usize {
-            return Err(VaeError::config(
+            return Err(VaeError::Input {
                 what,
-                format!(
+                message: format!(
                     "expected rows × {cols} values for 1..={} rows, got {} values",
                     self.capacity,
                     values.len()
                 ),
-            ));
+            });
         }
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(VaeError::config(
+            return Err(VaeError::Input {
                 what,
-                format!("value {i} is not a finite number"),
-            ));
+                message: format!("value {i} is not a finite number"),
+            });
         }
         let mut padded = vec![0.0f32; rows * ld(cols)];
         for r in 0..rows {

@@ -94,7 +94,12 @@ mod gpu {
             .unwrap_err()
             .to_string();
         assert!(err.contains("value 5 is not a finite number"), "{err}");
+        assert!(err.starts_with("invalid pixels: "), "{err}");
         assert!(pollster::block_on(t.decode(&[0.0; 19], 1)).is_err());
+        let err = pollster::block_on(t.decode(&[f32::INFINITY; 20], 1))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "invalid z: value 0 is not a finite number");
     }
 }
 
