@@ -38,8 +38,12 @@ const BLOCK_X: u32 = 8u;        // invocations per workgroup along output column
 const BLOCK_Y: u32 = 8u;        // invocations per workgroup along output rows (4 rows each)
 const TILE: u32 = 32u;          // output tile edge of one workgroup: BLOCK_X·4 = BLOCK_Y·4
 const TILE_K: u32 = 16u;        // inner-dimension depth staged per round (tiled form)
-const DIRECT_X: u32 = 4u;       // direct form: invocations per workgroup along 16-column blocks
-const DIRECT_Y: u32 = 4u;       // direct form: invocations per workgroup along 16-row blocks
+// Direct form: invocations per workgroup along 16-column blocks (x) and 16-row blocks (y).
+// A row of 16 along x, because llvmpipe packs only x into its SIMD lanes (8 on AVX2, 16 on
+// AVX-512): a 4×4 workgroup ran with half its lanes idle, and 16×1 made the big GEMMs 1.4×
+// faster on lavapipe (vae-bench, 2026-11-25). SwiftShader, which packs any shape, is unchanged.
+const DIRECT_X: u32 = 16u;
+const DIRECT_Y: u32 = 1u;
 const BIAS_WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: LinearParams;

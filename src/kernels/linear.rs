@@ -30,9 +30,10 @@ pub const FLAG_RELU_MASK: u32 = 2;
 pub const BLOCK_X: u32 = 8;
 pub const BLOCK_Y: u32 = 8;
 /// Direct form: invocations per workgroup (x: 16-column blocks, y: 16-row blocks); each computes
-/// a 16×16 block.
-pub const DIRECT_X: u32 = 4;
-pub const DIRECT_Y: u32 = 4;
+/// a 16×16 block. A 16×1 row, because llvmpipe fills its SIMD lanes from x only (see
+/// linear.wgsl).
+pub const DIRECT_X: u32 = 16;
+pub const DIRECT_Y: u32 = 1;
 pub const BIAS_WG: u32 = 64;
 
 /// Workgroups covering an output of `rows` × `cols` in `form`.
