@@ -10,10 +10,27 @@ use crate::error::{Result, VaeError};
 /// Which matrix-multiply form the linear kernels use (see `shaders/linear.wgsl`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GemmForm {
-    /// vec4 loads straight from storage, 4×4 register blocks: fastest on CPU adapters.
+    /// vec4 loads straight from storage, 16×16 register blocks: fastest on CPU adapters.
     Direct,
     /// Operands staged in workgroup memory behind barriers: fastest on real GPUs.
     Tiled,
+    /// The direct form with the row loads shared across a subgroup (`subgroupBroadcast`):
+    /// CPU adapters whose subgroups have at least [`SUBGROUP_LANES`] lanes (lavapipe). Needs
+    /// the device's subgroups feature; same results as `Direct`, bit for bit.
+    DirectSubgroup,
+}
+
+/// Lanes the subgroup form's kernels share loads across (linear.wgsl): it runs only where
+/// every subgroup has at least this many.
+pub const SUBGROUP_LANES: u32 = 8;
+
+/// Whether an adapter can run the subgroup form: the subgroups feature, and subgroups of at
+/// least [`SUBGROUP_LANES`] lanes. Native only: in a browser, WGSL would need
+/// `enable subgroups;`, and SwiftShader's 4-lane subgroups measured no faster (README).
+pub fn subgroups_usable(features: wgpu::Features, min_subgroup_size: u32) -> bool {
+    !cfg!(target_arch = "wasm32")
+        && features.contains(wgpu::Features::SUBGROUP)
+        && min_subgroup_size >= SUBGROUP_LANES
 }
 
 impl GemmForm {
@@ -22,6 +39,15 @@ impl GemmForm {
     /// the other way round.
     pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
         Self::for_device(&info.name, info.device_type, &info.driver)
+    }
+
+    /// Every form `gpu` can run: direct and tiled, and the subgroup form where it can.
+    pub fn available(gpu: &Gpu) -> Vec<GemmForm> {
+        let mut forms = vec![GemmForm::Direct, GemmForm::Tiled];
+        if gpu.subgroups {
+            forms.push(GemmForm::DirectSubgroup);
+        }
+        forms
     }
 
     /// [`GemmForm::for_adapter`] from the adapter's name, type and driver.
@@ -158,6 +184,9 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub gemm: GemmForm,
+    /// The device has subgroups of at least [`SUBGROUP_LANES`] lanes and the feature is on:
+    /// the subgroup form can run (see [`subgroups_usable`]).
+    pub subgroups: bool,
     errors: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<Option<String>>>,
 }
@@ -192,10 +221,17 @@ impl Gpu {
                 available,
             });
         }
+        // Subgroups only where the subgroup form would use them: CPU adapters (see GemmForm).
+        let subgroups = GemmForm::for_adapter(&info) == GemmForm::Direct
+            && subgroups_usable(adapter.features(), info.subgroup_min_size);
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("vae-webgpu"),
-                required_features: wgpu::Features::empty(),
+                required_features: if subgroups {
+                    wgpu::Features::SUBGROUP
+                } else {
+                    wgpu::Features::empty()
+                },
                 required_limits: required,
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,
@@ -224,12 +260,17 @@ impl Gpu {
                 *l = Some(format!("{reason:?}: {message}"));
             }
         });
-        let gemm = GemmForm::for_adapter(&info);
+        let subgroups = subgroups_usable(device.features(), info.subgroup_min_size);
+        let gemm = match GemmForm::for_adapter(&info) {
+            GemmForm::Direct if subgroups => GemmForm::DirectSubgroup,
+            form => form,
+        };
         Gpu {
             device,
             queue,
             info,
             gemm,
+            subgroups,
             errors,
             lost,
         }

@@ -619,7 +619,7 @@ impl VaeModel {
         // gather, 4 forward, reparam, loss (2), 4 × weight (the tiled form adds 4 × bias),
         // 3 backward-input, reparam backward, Adam
         let bias = match form {
-            GemmForm::Direct => 0,
+            GemmForm::Direct | GemmForm::DirectSubgroup => 0,
             GemmForm::Tiled => 4,
         };
         1 + 4 + 1 + 2 + 4 + bias + 3 + 1 + 1

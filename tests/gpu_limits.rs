@@ -6,7 +6,7 @@
 mod common;
 
 use vae_webgpu::gpu::{missing_limit, required_limits, GemmForm, DEFAULT_STORAGE_BINDING};
-use vae_webgpu::model::VaeModel;
+use vae_webgpu::model::{StepKind, StepSpec, VaeModel};
 use vae_webgpu::{VaeConfig, VaeError};
 
 #[test]
@@ -87,5 +87,73 @@ fn gemm_form_follows_the_adapter() {
     assert_eq!(
         GemmForm::for_device("AMD", Other, "llvmpipe"),
         GemmForm::Direct
+    );
+}
+
+#[test]
+fn subgroup_form_needs_the_feature_and_eight_lanes() {
+    use vae_webgpu::gpu::subgroups_usable;
+    assert!(subgroups_usable(wgpu::Features::SUBGROUP, 8));
+    assert!(subgroups_usable(wgpu::Features::SUBGROUP, 32));
+    assert!(
+        !subgroups_usable(wgpu::Features::SUBGROUP, 4),
+        "WARP, SwiftShader"
+    );
+    assert!(!subgroups_usable(wgpu::Features::empty(), 8));
+}
+
+/// On an adapter with subgroups (lavapipe in CI) the trainer picks the subgroup form; a device
+/// made without the feature on the same adapter falls back to the direct form, builds every
+/// pipeline without a validation error (the subgroup kernels are cut from the shader) and trains
+/// to the same loss, bit for bit.
+#[test]
+fn subgroup_form_is_detected_and_falls_back_without_the_feature() {
+    use vae_webgpu::gpu::{subgroups_usable, Gpu};
+    let Some(gpu) = common::gpu() else { return };
+    let instance = wgpu::Instance::default();
+    let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
+        .expect("common::gpu() found an adapter");
+    let info = adapter.get_info();
+    let usable = subgroups_usable(adapter.features(), info.subgroup_min_size);
+    if GemmForm::for_adapter(&info) == GemmForm::Direct && usable {
+        assert!(gpu.subgroups);
+        assert_eq!(gpu.gemm, GemmForm::DirectSubgroup);
+    } else {
+        assert_eq!(gpu.gemm, GemmForm::for_adapter(&info));
+    }
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        required_limits: required_limits(DEFAULT_STORAGE_BINDING, &adapter.limits()),
+        ..Default::default()
+    }))
+    .expect("a device without features");
+    let plain = Gpu::from_device(device, queue, info);
+    assert!(!plain.subgroups);
+    assert_ne!(plain.gemm, GemmForm::DirectSubgroup);
+    let data = common::synthetic_digits(3, 128, 28);
+    let mut params = Vec::new();
+    for g in [&gpu, &plain] {
+        let mut model = VaeModel::with_form(g, &VaeConfig::default(), GemmForm::DirectSubgroup)
+            .expect("the subgroup form builds on both devices");
+        model.attach_data(g, &data, &data.take(8)).expect("data");
+        let steps: Vec<StepSpec> = (1..=3)
+            .map(|t| StepSpec {
+                kind: StepKind::Train,
+                rows: 21, // not a multiple of the 8 lanes
+                index_offset: 0,
+                rng_step: t as u32,
+                slot: t as u32,
+                t,
+            })
+            .collect();
+        let cmd = model.encode_steps(g, &steps).expect("three steps");
+        g.queue.submit([cmd]);
+        g.wait_idle().expect("no device error");
+        g.check().expect("no validation error");
+        params.push(pollster::block_on(model.read_params(g)).expect("params"));
+    }
+    assert!(params[0].iter().all(|v| v.is_finite()));
+    assert!(
+        params[0] == params[1],
+        "three steps in the subgroup form (where usable) and the direct form agree bit for bit"
     );
 }

@@ -25,6 +25,12 @@ fn linear_tiled_matches_reference_on_uneven_shapes() {
 }
 
 #[test]
+fn linear_subgroup_matches_direct_bit_for_bit() {
+    let Some(gpu) = gpu() else { return };
+    block_on(checks::linear_subgroup_matches_direct_bit_for_bit(&gpu));
+}
+
+#[test]
 fn linear_both_forms_at_vae_sizes() {
     let Some(gpu) = gpu() else { return };
     block_on(checks::linear_both_forms_at_vae_sizes(&gpu));

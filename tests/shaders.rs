@@ -3,16 +3,64 @@
 
 use vae_webgpu::kernels::{self, adam, gather, linear, loss, probe, reparam, StepParams};
 
+/// Parsed and validated as a device with the subgroups feature sees it (linear.wgsl's subgroup
+/// kernels need it; the other files use none).
 fn module(source: &str, file: &str) -> naga::Module {
+    module_with(source, file, true)
+}
+
+fn module_with(source: &str, file: &str, subgroups: bool) -> naga::Module {
+    use naga::valid::{Capabilities, ShaderStages, SubgroupOperationSet, Validator};
     let m = naga::front::wgsl::parse_str(source)
         .unwrap_or_else(|e| panic!("{file}: {}", e.emit_to_string(source)));
-    naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
-    )
-    .validate(&m)
-    .unwrap_or_else(|e| panic!("{file} does not validate: {e:?}"));
+    let mut v = if subgroups {
+        let mut v = Validator::new(
+            naga::valid::ValidationFlags::all(),
+            Capabilities::default() | Capabilities::SUBGROUP,
+        );
+        v.subgroup_stages(ShaderStages::COMPUTE)
+            .subgroup_operations(
+                SubgroupOperationSet::BASIC
+                    | SubgroupOperationSet::VOTE
+                    | SubgroupOperationSet::BALLOT,
+            );
+        v
+    } else {
+        Validator::new(naga::valid::ValidationFlags::all(), Capabilities::default())
+    };
+    v.validate(&m)
+        .unwrap_or_else(|e| panic!("{file} does not validate: {e:?}"));
     m
+}
+
+#[test]
+fn linear_without_subgroups_validates_and_lacks_the_subgroup_kernels() {
+    let plain = linear::source(false);
+    let m = module_with(&plain, "linear.wgsl without subgroups", false);
+    assert!(!plain.contains("subgroup_invocation_id") && !plain.contains("subgroupBroadcast"));
+    assert!(m
+        .entry_points
+        .iter()
+        .all(|e| !e.name.ends_with("_subgroup")));
+    let full = module(&linear::source(true), "linear.wgsl");
+    for e in ["forward", "backward_input"] {
+        let name = format!("linear_{e}_subgroup");
+        assert!(
+            full.entry_points.iter().any(|p| p.name == name),
+            "{name} missing"
+        );
+        assert_eq!(
+            workgroup(&full, &name),
+            [linear::DIRECT_X, linear::DIRECT_Y, 1],
+            "{name}"
+        );
+    }
+    // The cut leaves every other kernel as it was.
+    assert_eq!(
+        m.entry_points.len() + 2,
+        full.entry_points.len(),
+        "only the two subgroup kernels are cut"
+    );
 }
 
 fn struct_size(m: &naga::Module, name: &str) -> u32 {

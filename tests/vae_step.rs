@@ -106,6 +106,30 @@ fn step0_loss_and_every_gradient_match_reference_tiled() {
 }
 
 #[test]
+fn step0_loss_and_every_gradient_match_reference_subgroup() {
+    let Some(gpu) = gpu() else { return };
+    if !gpu.subgroups {
+        eprintln!("SKIPPED: no subgroups of ≥ 8 lanes (tests/kernels.rs fails on lavapipe in CI)");
+        return;
+    }
+    let data = synthetic_digits(1, 256, 28);
+    step0(
+        &gpu,
+        GemmForm::DirectSubgroup,
+        &VaeConfig::default(),
+        &data,
+        128,
+    );
+    step0(
+        &gpu,
+        GemmForm::DirectSubgroup,
+        &VaeConfig::default(),
+        &data,
+        37,
+    );
+}
+
+#[test]
 fn step0_on_odd_sizes_and_a_short_batch() {
     let Some(gpu) = gpu() else { return };
     // 13×13 = 169 inputs, hidden 37, latent 3: every row padded; 41 rows (last batch is short).

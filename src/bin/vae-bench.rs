@@ -335,7 +335,7 @@ mod bench {
         println!("| layer | form | X·Wᵀ+b | dY·W | dYᵀ·X (+ bias) | ms per layer step |");
         println!("|---|---|---|---|---|---|");
         for s in &shapes {
-            for form in [GemmForm::Direct, GemmForm::Tiled] {
+            for form in GemmForm::available(&gpu) {
                 let [f, i, w] = gemm(&gpu, form, s, &args)?;
                 let flop = 2.0 * 128.0 * f64::from(s.inp) * f64::from(s.out);
                 let ms = flop / 1e6 * (1.0 / f.median + 1.0 / i.median + 1.0 / w.median);

@@ -1,6 +1,8 @@
 //! `shaders/linear.wgsl`: the linear layer's forward, input-gradient, weight-gradient and
 //! bias-gradient products, in the direct and the tiled form.
 
+use std::borrow::Cow;
+
 use bytemuck::{Pod, Zeroable};
 
 use super::{bind, dispatch, layout, pipeline, row, shader, LINEAR_WGSL};
@@ -39,7 +41,7 @@ pub const BIAS_WG: u32 = 64;
 /// Workgroups covering an output of `rows` × `cols` in `form`.
 fn grid(gpu: &Gpu, form: GemmForm, rows: u32, cols: u32) -> Result<(u32, u32)> {
     let (per_x, per_y, wx, wy) = match form {
-        GemmForm::Direct => (16, 16, DIRECT_X, DIRECT_Y),
+        GemmForm::Direct | GemmForm::DirectSubgroup => (16, 16, DIRECT_X, DIRECT_Y),
         GemmForm::Tiled => (4, 4, BLOCK_X, BLOCK_Y),
     };
     let x = super::groups(
@@ -66,20 +68,54 @@ pub struct LinearKernels {
     backward_bias: wgpu::ComputePipeline,
 }
 
+/// linear.wgsl as compiled: whole with `subgroups`, else without the subgroup kernels (naga
+/// rejects subgroup builtins on a device without the feature).
+pub fn source(subgroups: bool) -> Cow<'static, str> {
+    const BEGIN: &str = "// SUBGROUP KERNELS BEGIN";
+    const END: &str = "// SUBGROUP KERNELS END";
+    match (subgroups, LINEAR_WGSL.find(BEGIN), LINEAR_WGSL.find(END)) {
+        (false, Some(b), Some(e)) if b < e => Cow::Owned(format!(
+            "{}{}",
+            &LINEAR_WGSL[..b],
+            &LINEAR_WGSL[e + END.len()..]
+        )),
+        _ => Cow::Borrowed(LINEAR_WGSL),
+    }
+}
+
 impl LinearKernels {
+    /// Pipelines of `form`; the subgroup form falls back to the direct one (same results) on a
+    /// device that cannot run it (`gpu.subgroups` false).
     pub fn new(gpu: &Gpu, form: GemmForm) -> Self {
-        let module = shader(gpu, "linear.wgsl", LINEAR_WGSL);
+        let form = match form {
+            GemmForm::DirectSubgroup if !gpu.subgroups => GemmForm::Direct,
+            form => form,
+        };
+        let module = shader(
+            gpu,
+            "linear.wgsl",
+            &source(form == GemmForm::DirectSubgroup),
+        );
         let layout = layout(gpu, "linear.wgsl", false, &[true, true, true, false]);
         let suffix = match form {
             GemmForm::Direct => "",
             GemmForm::Tiled => "_tiled",
+            GemmForm::DirectSubgroup => "_subgroup",
         };
         let p = |entry: &str| pipeline(gpu, &module, &layout, "linear.wgsl", entry);
         LinearKernels {
             form,
             forward: p(&format!("linear_forward{suffix}")),
             backward_input: p(&format!("linear_backward_input{suffix}")),
-            backward_weight: p(&format!("linear_backward_weight{suffix}")),
+            // The subgroup form shares the direct weight kernel (see linear.wgsl).
+            backward_weight: p(&format!(
+                "linear_backward_weight{}",
+                if form == GemmForm::Tiled {
+                    "_tiled"
+                } else {
+                    ""
+                }
+            )),
             backward_bias: p("linear_backward_bias"),
             layout,
         }

@@ -74,8 +74,14 @@ fn step(rows: usize, inp: usize, latent: usize) -> StepParams {
 }
 
 /// One linear layer of `rows` × `inp` → `out` in a flat parameter buffer with W at 8 and b at an
-/// offset that is not a multiple of 4 (as fc3.bias can be).
-pub async fn check_linear(gpu: &Gpu, form: GemmForm, (rows, inp, out): (usize, usize, usize)) {
+/// offset that is not a multiple of 4 (as fc3.bias can be). Returns what the kernels wrote (y,
+/// dx and the gradient buffer, without and with ReLU), for comparisons between forms.
+pub async fn check_linear(
+    gpu: &Gpu,
+    form: GemmForm,
+    (rows, inp, out): (usize, usize, usize),
+) -> Vec<Vec<f32>> {
+    let mut written = Vec::new();
     let k = Kernels::new(gpu, form);
     let tag = format!("{form:?} B={rows} IN={inp} OUT={out}");
     let w_off = 8;
@@ -122,12 +128,9 @@ pub async fn check_linear(gpu: &Gpu, form: GemmForm, (rows, inp, out): (usize, u
         let (w64, b64, x64, dy64) = (to_f64(&w), to_f64(&b), to_f64(&x), to_f64(&dy));
         let mut want = vec![0.0; rows * out];
         reference::linear_forward(&mut want, &x64, &w64, &b64, rows, inp, out, relu);
-        let got = unpad(
-            &read(gpu, &y, rows * ld(out)).await,
-            rows,
-            out,
-            "linear_forward padding",
-        );
+        let raw = read(gpu, &y, rows * ld(out)).await;
+        let got = unpad(&raw, rows, out, "linear_forward padding");
+        written.push(raw);
         assert_close(
             &format!("linear_forward relu={relu} {tag}"),
             &got,
@@ -146,12 +149,9 @@ pub async fn check_linear(gpu: &Gpu, form: GemmForm, (rows, inp, out): (usize, u
             inp,
             out,
         );
-        let got = unpad(
-            &read(gpu, &dx, rows * ld(inp)).await,
-            rows,
-            inp,
-            "linear_backward_input padding",
-        );
+        let raw = read(gpu, &dx, rows * ld(inp)).await;
+        let got = unpad(&raw, rows, inp, "linear_backward_input padding");
+        written.push(raw);
         assert_close(
             &format!("linear_backward_input mask={relu} {tag}"),
             &got,
@@ -197,7 +197,9 @@ pub async fn check_linear(gpu: &Gpu, form: GemmForm, (rows, inp, out): (usize, u
             g[b_off + out..].iter().all(|&v| v == 0.0),
             "{tag}: wrote after b"
         );
+        written.push(g);
     }
+    written
 }
 
 pub async fn linear_direct_matches_reference_on_uneven_shapes(gpu: &Gpu) {
@@ -209,6 +211,30 @@ pub async fn linear_direct_matches_reference_on_uneven_shapes(gpu: &Gpu) {
 pub async fn linear_tiled_matches_reference_on_uneven_shapes(gpu: &Gpu) {
     for shape in SHAPES {
         check_linear(gpu, GemmForm::Tiled, shape).await;
+    }
+}
+
+/// The subgroup form against the reference and, bit for bit, against the direct form (same
+/// sums in the same order), on uneven shapes and batches that are not multiples of its 8 lanes.
+/// Where the device has no usable subgroups there is nothing to run: it says so and returns, but
+/// under CI on lavapipe (whose subgroups have 8 lanes) it fails instead, so CI always runs it.
+pub async fn linear_subgroup_matches_direct_bit_for_bit(gpu: &Gpu) {
+    if !gpu.subgroups {
+        let lavapipe = gpu.adapter_name().to_ascii_lowercase().contains("llvmpipe");
+        assert!(
+            !(lavapipe && std::env::var_os("CI").is_some()),
+            "CI runs on lavapipe, whose subgroups the subgroup form needs, but the device has none"
+        );
+        eprintln!("SKIPPED: the device has no subgroups of ≥ 8 lanes");
+        return;
+    }
+    for shape in SHAPES.into_iter().chain([(128, 784, 400), (96, 400, 40)]) {
+        let direct = check_linear(gpu, GemmForm::Direct, shape).await;
+        let subgroup = check_linear(gpu, GemmForm::DirectSubgroup, shape).await;
+        assert!(
+            direct == subgroup,
+            "{shape:?}: subgroup form differs from the direct form"
+        );
     }
 }
 
