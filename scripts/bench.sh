@@ -2,7 +2,7 @@
 # The benchmarks (figures only, nothing asserted; not part of scripts/test.sh):
 #   1. native: vae-bench on the first wgpu adapter (lavapipe without a GPU): samples/s, useful
 #      GFLOP/s and its % of the adapter's FMA peak (probe.wgsl), dispatches per step, CPU time
-#      per step, each stage of a step on its own, every GEMM shape in both forms;
+#      per step, each stage of a step on its own, every GEMM shape in every form the adapter runs;
 #      then the PyTorch reference VAE on the CPU with as many threads as cores
 #      (tests/bench/pytorch_vae.py, torch from PyPI in the local venv target/bench/torch-venv,
 #      ≈4 GB with its CUDA wheels, installed on first use; NO_TORCH=1 skips it), and the ratio;

@@ -1,5 +1,6 @@
 //! Benchmarks on the adapter in use (figures, never assertions): training samples/s at batch 128,
-//! each GEMM shape of a step in both forms, dispatches per step, and CPU time per step.
+//! each GEMM shape of a step in every form the adapter runs, dispatches per step, and CPU time
+//! per step.
 //!
 //! `cargo run --release --bin vae-bench -- [--runs 5] [--steps 100] [--data data/mnist]`
 
