@@ -844,18 +844,18 @@ fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
 // this section out for devices without the subgroups feature (naga rejects the builtins
 // there) and uses these only where every subgroup has at least 8 lanes (lavapipe: 8).
 
-// y (B, OUT) = act(x (B, IN) · Wᵀ + b). Invocation: rows r0..r0+15 × output column quads
+// y (B, OUT) = act(x (B, IN) · Wᵀ + b). Invocation: rows r0..r0+31 × output column quads
 // q0..q0+3, dot products of vec4s along IN (v * M: four W rows at once). Rows past B and
 // W rows past OUT are clamped to valid ones; their results are never stored.
-// Subgroup form (adapters with subgroups of ≥ 8 lanes, see SUBGROUP KERNELS above): the 16
-// rows are loaded by lanes 0..7, two rows each, and broadcast, instead of by every lane:
-// the lanes of a subgroup share r0 (DIRECT_Y = 1). Same sums in the same order as the direct
-// kernel, so the same bits.
+// Subgroup form (adapters with subgroups of ≥ 8 lanes, see SUBGROUP KERNELS above): 32
+// rows per invocation, loaded by lanes 0..7, 4 rows each, and broadcast, instead of by
+// every lane: the lanes of a subgroup share r0 (DIRECT_Y = 1). Same sums in the same order
+// as the direct kernel, so the same bits.
 @compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)
 fn linear_forward_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32) {
   let q0 = gid.x * 4u;
-  let r0 = gid.y * 16u;
+  let r0 = gid.y * 32u;
   let qo = quads(p.out_features);
   let dead = q0 >= qo || r0 >= p.rows;
   if (subgroupAll(dead)) {
@@ -867,6 +867,8 @@ fn linear_forward_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
   let wb = p.weight_offset / 4u;
   let xs0 = min(r0 + 0u + lane, lr) * qi;
   let xs1 = min(r0 + 8u + lane, lr) * qi;
+  let xs2 = min(r0 + 16u + lane, lr) * qi;
+  let xs3 = min(r0 + 24u + lane, lr) * qi;
   let w0 = wb + min(q0 * 4u + 0u, lo) * qi;
   let w1 = wb + min(q0 * 4u + 1u, lo) * qi;
   let w2 = wb + min(q0 * 4u + 2u, lo) * qi;
@@ -947,6 +949,70 @@ fn linear_forward_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
   var a15_1 = vec4<f32>(0.0);
   var a15_2 = vec4<f32>(0.0);
   var a15_3 = vec4<f32>(0.0);
+  var a16_0 = vec4<f32>(0.0);
+  var a16_1 = vec4<f32>(0.0);
+  var a16_2 = vec4<f32>(0.0);
+  var a16_3 = vec4<f32>(0.0);
+  var a17_0 = vec4<f32>(0.0);
+  var a17_1 = vec4<f32>(0.0);
+  var a17_2 = vec4<f32>(0.0);
+  var a17_3 = vec4<f32>(0.0);
+  var a18_0 = vec4<f32>(0.0);
+  var a18_1 = vec4<f32>(0.0);
+  var a18_2 = vec4<f32>(0.0);
+  var a18_3 = vec4<f32>(0.0);
+  var a19_0 = vec4<f32>(0.0);
+  var a19_1 = vec4<f32>(0.0);
+  var a19_2 = vec4<f32>(0.0);
+  var a19_3 = vec4<f32>(0.0);
+  var a20_0 = vec4<f32>(0.0);
+  var a20_1 = vec4<f32>(0.0);
+  var a20_2 = vec4<f32>(0.0);
+  var a20_3 = vec4<f32>(0.0);
+  var a21_0 = vec4<f32>(0.0);
+  var a21_1 = vec4<f32>(0.0);
+  var a21_2 = vec4<f32>(0.0);
+  var a21_3 = vec4<f32>(0.0);
+  var a22_0 = vec4<f32>(0.0);
+  var a22_1 = vec4<f32>(0.0);
+  var a22_2 = vec4<f32>(0.0);
+  var a22_3 = vec4<f32>(0.0);
+  var a23_0 = vec4<f32>(0.0);
+  var a23_1 = vec4<f32>(0.0);
+  var a23_2 = vec4<f32>(0.0);
+  var a23_3 = vec4<f32>(0.0);
+  var a24_0 = vec4<f32>(0.0);
+  var a24_1 = vec4<f32>(0.0);
+  var a24_2 = vec4<f32>(0.0);
+  var a24_3 = vec4<f32>(0.0);
+  var a25_0 = vec4<f32>(0.0);
+  var a25_1 = vec4<f32>(0.0);
+  var a25_2 = vec4<f32>(0.0);
+  var a25_3 = vec4<f32>(0.0);
+  var a26_0 = vec4<f32>(0.0);
+  var a26_1 = vec4<f32>(0.0);
+  var a26_2 = vec4<f32>(0.0);
+  var a26_3 = vec4<f32>(0.0);
+  var a27_0 = vec4<f32>(0.0);
+  var a27_1 = vec4<f32>(0.0);
+  var a27_2 = vec4<f32>(0.0);
+  var a27_3 = vec4<f32>(0.0);
+  var a28_0 = vec4<f32>(0.0);
+  var a28_1 = vec4<f32>(0.0);
+  var a28_2 = vec4<f32>(0.0);
+  var a28_3 = vec4<f32>(0.0);
+  var a29_0 = vec4<f32>(0.0);
+  var a29_1 = vec4<f32>(0.0);
+  var a29_2 = vec4<f32>(0.0);
+  var a29_3 = vec4<f32>(0.0);
+  var a30_0 = vec4<f32>(0.0);
+  var a30_1 = vec4<f32>(0.0);
+  var a30_2 = vec4<f32>(0.0);
+  var a30_3 = vec4<f32>(0.0);
+  var a31_0 = vec4<f32>(0.0);
+  var a31_1 = vec4<f32>(0.0);
+  var a31_2 = vec4<f32>(0.0);
+  var a31_3 = vec4<f32>(0.0);
   for (var k = 0u; k < qi; k++) {
     let m0 = mat4x4<f32>(b[w0 + k], b[w1 + k], b[w2 + k], b[w3 + k]);
     let m1 = mat4x4<f32>(b[w4 + k], b[w5 + k], b[w6 + k], b[w7 + k]);
@@ -1034,6 +1100,88 @@ fn linear_forward_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     a15_1 += v15 * m1;
     a15_2 += v15 * m2;
     a15_3 += v15 * m3;
+    let vs2 = a[xs2 + k];
+    let v16 = subgroupBroadcast(vs2, 0u);
+    a16_0 += v16 * m0;
+    a16_1 += v16 * m1;
+    a16_2 += v16 * m2;
+    a16_3 += v16 * m3;
+    let v17 = subgroupBroadcast(vs2, 1u);
+    a17_0 += v17 * m0;
+    a17_1 += v17 * m1;
+    a17_2 += v17 * m2;
+    a17_3 += v17 * m3;
+    let v18 = subgroupBroadcast(vs2, 2u);
+    a18_0 += v18 * m0;
+    a18_1 += v18 * m1;
+    a18_2 += v18 * m2;
+    a18_3 += v18 * m3;
+    let v19 = subgroupBroadcast(vs2, 3u);
+    a19_0 += v19 * m0;
+    a19_1 += v19 * m1;
+    a19_2 += v19 * m2;
+    a19_3 += v19 * m3;
+    let v20 = subgroupBroadcast(vs2, 4u);
+    a20_0 += v20 * m0;
+    a20_1 += v20 * m1;
+    a20_2 += v20 * m2;
+    a20_3 += v20 * m3;
+    let v21 = subgroupBroadcast(vs2, 5u);
+    a21_0 += v21 * m0;
+    a21_1 += v21 * m1;
+    a21_2 += v21 * m2;
+    a21_3 += v21 * m3;
+    let v22 = subgroupBroadcast(vs2, 6u);
+    a22_0 += v22 * m0;
+    a22_1 += v22 * m1;
+    a22_2 += v22 * m2;
+    a22_3 += v22 * m3;
+    let v23 = subgroupBroadcast(vs2, 7u);
+    a23_0 += v23 * m0;
+    a23_1 += v23 * m1;
+    a23_2 += v23 * m2;
+    a23_3 += v23 * m3;
+    let vs3 = a[xs3 + k];
+    let v24 = subgroupBroadcast(vs3, 0u);
+    a24_0 += v24 * m0;
+    a24_1 += v24 * m1;
+    a24_2 += v24 * m2;
+    a24_3 += v24 * m3;
+    let v25 = subgroupBroadcast(vs3, 1u);
+    a25_0 += v25 * m0;
+    a25_1 += v25 * m1;
+    a25_2 += v25 * m2;
+    a25_3 += v25 * m3;
+    let v26 = subgroupBroadcast(vs3, 2u);
+    a26_0 += v26 * m0;
+    a26_1 += v26 * m1;
+    a26_2 += v26 * m2;
+    a26_3 += v26 * m3;
+    let v27 = subgroupBroadcast(vs3, 3u);
+    a27_0 += v27 * m0;
+    a27_1 += v27 * m1;
+    a27_2 += v27 * m2;
+    a27_3 += v27 * m3;
+    let v28 = subgroupBroadcast(vs3, 4u);
+    a28_0 += v28 * m0;
+    a28_1 += v28 * m1;
+    a28_2 += v28 * m2;
+    a28_3 += v28 * m3;
+    let v29 = subgroupBroadcast(vs3, 5u);
+    a29_0 += v29 * m0;
+    a29_1 += v29 * m1;
+    a29_2 += v29 * m2;
+    a29_3 += v29 * m3;
+    let v30 = subgroupBroadcast(vs3, 6u);
+    a30_0 += v30 * m0;
+    a30_1 += v30 * m1;
+    a30_2 += v30 * m2;
+    a30_3 += v30 * m3;
+    let v31 = subgroupBroadcast(vs3, 7u);
+    a31_0 += v31 * m0;
+    a31_1 += v31 * m1;
+    a31_2 += v31 * m2;
+    a31_3 += v31 * m3;
   }
   if (dead) {
     return;
@@ -1049,6 +1197,18 @@ fn linear_forward_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     if (r0 + 12u < p.rows) {
       store_rows(0u, r0 + 12u, p.rows, qo, q0 + 0u, forward_epilogue(a12_0, (q0 + 0u) * 4u), forward_epilogue(a13_0, (q0 + 0u) * 4u), forward_epilogue(a14_0, (q0 + 0u) * 4u), forward_epilogue(a15_0, (q0 + 0u) * 4u));
     }
+    if (r0 + 16u < p.rows) {
+      store_rows(0u, r0 + 16u, p.rows, qo, q0 + 0u, forward_epilogue(a16_0, (q0 + 0u) * 4u), forward_epilogue(a17_0, (q0 + 0u) * 4u), forward_epilogue(a18_0, (q0 + 0u) * 4u), forward_epilogue(a19_0, (q0 + 0u) * 4u));
+    }
+    if (r0 + 20u < p.rows) {
+      store_rows(0u, r0 + 20u, p.rows, qo, q0 + 0u, forward_epilogue(a20_0, (q0 + 0u) * 4u), forward_epilogue(a21_0, (q0 + 0u) * 4u), forward_epilogue(a22_0, (q0 + 0u) * 4u), forward_epilogue(a23_0, (q0 + 0u) * 4u));
+    }
+    if (r0 + 24u < p.rows) {
+      store_rows(0u, r0 + 24u, p.rows, qo, q0 + 0u, forward_epilogue(a24_0, (q0 + 0u) * 4u), forward_epilogue(a25_0, (q0 + 0u) * 4u), forward_epilogue(a26_0, (q0 + 0u) * 4u), forward_epilogue(a27_0, (q0 + 0u) * 4u));
+    }
+    if (r0 + 28u < p.rows) {
+      store_rows(0u, r0 + 28u, p.rows, qo, q0 + 0u, forward_epilogue(a28_0, (q0 + 0u) * 4u), forward_epilogue(a29_0, (q0 + 0u) * 4u), forward_epilogue(a30_0, (q0 + 0u) * 4u), forward_epilogue(a31_0, (q0 + 0u) * 4u));
+    }
   }
   if (q0 + 1u < qo) {
     store_rows(0u, r0 + 0u, p.rows, qo, q0 + 1u, forward_epilogue(a0_1, (q0 + 1u) * 4u), forward_epilogue(a1_1, (q0 + 1u) * 4u), forward_epilogue(a2_1, (q0 + 1u) * 4u), forward_epilogue(a3_1, (q0 + 1u) * 4u));
@@ -1060,6 +1220,18 @@ fn linear_forward_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     }
     if (r0 + 12u < p.rows) {
       store_rows(0u, r0 + 12u, p.rows, qo, q0 + 1u, forward_epilogue(a12_1, (q0 + 1u) * 4u), forward_epilogue(a13_1, (q0 + 1u) * 4u), forward_epilogue(a14_1, (q0 + 1u) * 4u), forward_epilogue(a15_1, (q0 + 1u) * 4u));
+    }
+    if (r0 + 16u < p.rows) {
+      store_rows(0u, r0 + 16u, p.rows, qo, q0 + 1u, forward_epilogue(a16_1, (q0 + 1u) * 4u), forward_epilogue(a17_1, (q0 + 1u) * 4u), forward_epilogue(a18_1, (q0 + 1u) * 4u), forward_epilogue(a19_1, (q0 + 1u) * 4u));
+    }
+    if (r0 + 20u < p.rows) {
+      store_rows(0u, r0 + 20u, p.rows, qo, q0 + 1u, forward_epilogue(a20_1, (q0 + 1u) * 4u), forward_epilogue(a21_1, (q0 + 1u) * 4u), forward_epilogue(a22_1, (q0 + 1u) * 4u), forward_epilogue(a23_1, (q0 + 1u) * 4u));
+    }
+    if (r0 + 24u < p.rows) {
+      store_rows(0u, r0 + 24u, p.rows, qo, q0 + 1u, forward_epilogue(a24_1, (q0 + 1u) * 4u), forward_epilogue(a25_1, (q0 + 1u) * 4u), forward_epilogue(a26_1, (q0 + 1u) * 4u), forward_epilogue(a27_1, (q0 + 1u) * 4u));
+    }
+    if (r0 + 28u < p.rows) {
+      store_rows(0u, r0 + 28u, p.rows, qo, q0 + 1u, forward_epilogue(a28_1, (q0 + 1u) * 4u), forward_epilogue(a29_1, (q0 + 1u) * 4u), forward_epilogue(a30_1, (q0 + 1u) * 4u), forward_epilogue(a31_1, (q0 + 1u) * 4u));
     }
   }
   if (q0 + 2u < qo) {
@@ -1073,6 +1245,18 @@ fn linear_forward_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     if (r0 + 12u < p.rows) {
       store_rows(0u, r0 + 12u, p.rows, qo, q0 + 2u, forward_epilogue(a12_2, (q0 + 2u) * 4u), forward_epilogue(a13_2, (q0 + 2u) * 4u), forward_epilogue(a14_2, (q0 + 2u) * 4u), forward_epilogue(a15_2, (q0 + 2u) * 4u));
     }
+    if (r0 + 16u < p.rows) {
+      store_rows(0u, r0 + 16u, p.rows, qo, q0 + 2u, forward_epilogue(a16_2, (q0 + 2u) * 4u), forward_epilogue(a17_2, (q0 + 2u) * 4u), forward_epilogue(a18_2, (q0 + 2u) * 4u), forward_epilogue(a19_2, (q0 + 2u) * 4u));
+    }
+    if (r0 + 20u < p.rows) {
+      store_rows(0u, r0 + 20u, p.rows, qo, q0 + 2u, forward_epilogue(a20_2, (q0 + 2u) * 4u), forward_epilogue(a21_2, (q0 + 2u) * 4u), forward_epilogue(a22_2, (q0 + 2u) * 4u), forward_epilogue(a23_2, (q0 + 2u) * 4u));
+    }
+    if (r0 + 24u < p.rows) {
+      store_rows(0u, r0 + 24u, p.rows, qo, q0 + 2u, forward_epilogue(a24_2, (q0 + 2u) * 4u), forward_epilogue(a25_2, (q0 + 2u) * 4u), forward_epilogue(a26_2, (q0 + 2u) * 4u), forward_epilogue(a27_2, (q0 + 2u) * 4u));
+    }
+    if (r0 + 28u < p.rows) {
+      store_rows(0u, r0 + 28u, p.rows, qo, q0 + 2u, forward_epilogue(a28_2, (q0 + 2u) * 4u), forward_epilogue(a29_2, (q0 + 2u) * 4u), forward_epilogue(a30_2, (q0 + 2u) * 4u), forward_epilogue(a31_2, (q0 + 2u) * 4u));
+    }
   }
   if (q0 + 3u < qo) {
     store_rows(0u, r0 + 0u, p.rows, qo, q0 + 3u, forward_epilogue(a0_3, (q0 + 3u) * 4u), forward_epilogue(a1_3, (q0 + 3u) * 4u), forward_epilogue(a2_3, (q0 + 3u) * 4u), forward_epilogue(a3_3, (q0 + 3u) * 4u));
@@ -1085,22 +1269,34 @@ fn linear_forward_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     if (r0 + 12u < p.rows) {
       store_rows(0u, r0 + 12u, p.rows, qo, q0 + 3u, forward_epilogue(a12_3, (q0 + 3u) * 4u), forward_epilogue(a13_3, (q0 + 3u) * 4u), forward_epilogue(a14_3, (q0 + 3u) * 4u), forward_epilogue(a15_3, (q0 + 3u) * 4u));
     }
+    if (r0 + 16u < p.rows) {
+      store_rows(0u, r0 + 16u, p.rows, qo, q0 + 3u, forward_epilogue(a16_3, (q0 + 3u) * 4u), forward_epilogue(a17_3, (q0 + 3u) * 4u), forward_epilogue(a18_3, (q0 + 3u) * 4u), forward_epilogue(a19_3, (q0 + 3u) * 4u));
+    }
+    if (r0 + 20u < p.rows) {
+      store_rows(0u, r0 + 20u, p.rows, qo, q0 + 3u, forward_epilogue(a20_3, (q0 + 3u) * 4u), forward_epilogue(a21_3, (q0 + 3u) * 4u), forward_epilogue(a22_3, (q0 + 3u) * 4u), forward_epilogue(a23_3, (q0 + 3u) * 4u));
+    }
+    if (r0 + 24u < p.rows) {
+      store_rows(0u, r0 + 24u, p.rows, qo, q0 + 3u, forward_epilogue(a24_3, (q0 + 3u) * 4u), forward_epilogue(a25_3, (q0 + 3u) * 4u), forward_epilogue(a26_3, (q0 + 3u) * 4u), forward_epilogue(a27_3, (q0 + 3u) * 4u));
+    }
+    if (r0 + 28u < p.rows) {
+      store_rows(0u, r0 + 28u, p.rows, qo, q0 + 3u, forward_epilogue(a28_3, (q0 + 3u) * 4u), forward_epilogue(a29_3, (q0 + 3u) * 4u), forward_epilogue(a30_3, (q0 + 3u) * 4u), forward_epilogue(a31_3, (q0 + 3u) * 4u));
+    }
   }
 }
 
 // dx (B, IN) = dy (B, OUT) · W (OUT, IN), times (x > 0) with FLAG_RELU_MASK. Invocation:
-// rows r0..r0+15 × input column quads q0..q0+3, outer products over OUT (M * v: four W
+// rows r0..r0+31 × input column quads q0..q0+3, outer products over OUT (M * v: four W
 // rows, four OUT columns per step). W rows past OUT are clamped (the matching dy columns
 // are padding, hence zero); quads past IN are clamped and never stored.
-// Subgroup form (adapters with subgroups of ≥ 8 lanes, see SUBGROUP KERNELS above): the 16
-// rows are loaded by lanes 0..7, two rows each, and broadcast, instead of by every lane:
-// the lanes of a subgroup share r0 (DIRECT_Y = 1). Same sums in the same order as the direct
-// kernel, so the same bits.
+// Subgroup form (adapters with subgroups of ≥ 8 lanes, see SUBGROUP KERNELS above): 32
+// rows per invocation, loaded by lanes 0..7, 4 rows each, and broadcast, instead of by
+// every lane: the lanes of a subgroup share r0 (DIRECT_Y = 1). Same sums in the same order
+// as the direct kernel, so the same bits.
 @compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)
 fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32) {
   let q0 = gid.x * 4u;
-  let r0 = gid.y * 16u;
+  let r0 = gid.y * 32u;
   let qi = quads(p.in_features);
   let dead = q0 >= qi || r0 >= p.rows;
   if (subgroupAll(dead)) {
@@ -1112,6 +1308,8 @@ fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
   let wb = p.weight_offset / 4u;
   let ys0 = min(r0 + 0u + lane, lr) * qo;
   let ys1 = min(r0 + 8u + lane, lr) * qo;
+  let ys2 = min(r0 + 16u + lane, lr) * qo;
+  let ys3 = min(r0 + 24u + lane, lr) * qo;
   let c0 = wb + min(q0 + 0u, qi - 1u);
   let c1 = wb + min(q0 + 1u, qi - 1u);
   let c2 = wb + min(q0 + 2u, qi - 1u);
@@ -1180,6 +1378,70 @@ fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
   var a15_1 = vec4<f32>(0.0);
   var a15_2 = vec4<f32>(0.0);
   var a15_3 = vec4<f32>(0.0);
+  var a16_0 = vec4<f32>(0.0);
+  var a16_1 = vec4<f32>(0.0);
+  var a16_2 = vec4<f32>(0.0);
+  var a16_3 = vec4<f32>(0.0);
+  var a17_0 = vec4<f32>(0.0);
+  var a17_1 = vec4<f32>(0.0);
+  var a17_2 = vec4<f32>(0.0);
+  var a17_3 = vec4<f32>(0.0);
+  var a18_0 = vec4<f32>(0.0);
+  var a18_1 = vec4<f32>(0.0);
+  var a18_2 = vec4<f32>(0.0);
+  var a18_3 = vec4<f32>(0.0);
+  var a19_0 = vec4<f32>(0.0);
+  var a19_1 = vec4<f32>(0.0);
+  var a19_2 = vec4<f32>(0.0);
+  var a19_3 = vec4<f32>(0.0);
+  var a20_0 = vec4<f32>(0.0);
+  var a20_1 = vec4<f32>(0.0);
+  var a20_2 = vec4<f32>(0.0);
+  var a20_3 = vec4<f32>(0.0);
+  var a21_0 = vec4<f32>(0.0);
+  var a21_1 = vec4<f32>(0.0);
+  var a21_2 = vec4<f32>(0.0);
+  var a21_3 = vec4<f32>(0.0);
+  var a22_0 = vec4<f32>(0.0);
+  var a22_1 = vec4<f32>(0.0);
+  var a22_2 = vec4<f32>(0.0);
+  var a22_3 = vec4<f32>(0.0);
+  var a23_0 = vec4<f32>(0.0);
+  var a23_1 = vec4<f32>(0.0);
+  var a23_2 = vec4<f32>(0.0);
+  var a23_3 = vec4<f32>(0.0);
+  var a24_0 = vec4<f32>(0.0);
+  var a24_1 = vec4<f32>(0.0);
+  var a24_2 = vec4<f32>(0.0);
+  var a24_3 = vec4<f32>(0.0);
+  var a25_0 = vec4<f32>(0.0);
+  var a25_1 = vec4<f32>(0.0);
+  var a25_2 = vec4<f32>(0.0);
+  var a25_3 = vec4<f32>(0.0);
+  var a26_0 = vec4<f32>(0.0);
+  var a26_1 = vec4<f32>(0.0);
+  var a26_2 = vec4<f32>(0.0);
+  var a26_3 = vec4<f32>(0.0);
+  var a27_0 = vec4<f32>(0.0);
+  var a27_1 = vec4<f32>(0.0);
+  var a27_2 = vec4<f32>(0.0);
+  var a27_3 = vec4<f32>(0.0);
+  var a28_0 = vec4<f32>(0.0);
+  var a28_1 = vec4<f32>(0.0);
+  var a28_2 = vec4<f32>(0.0);
+  var a28_3 = vec4<f32>(0.0);
+  var a29_0 = vec4<f32>(0.0);
+  var a29_1 = vec4<f32>(0.0);
+  var a29_2 = vec4<f32>(0.0);
+  var a29_3 = vec4<f32>(0.0);
+  var a30_0 = vec4<f32>(0.0);
+  var a30_1 = vec4<f32>(0.0);
+  var a30_2 = vec4<f32>(0.0);
+  var a30_3 = vec4<f32>(0.0);
+  var a31_0 = vec4<f32>(0.0);
+  var a31_1 = vec4<f32>(0.0);
+  var a31_2 = vec4<f32>(0.0);
+  var a31_3 = vec4<f32>(0.0);
   for (var k = 0u; k < qo; k++) {
     let n = k * 4u;
     let o0 = min(n + 0u, lo) * qi;
@@ -1272,6 +1534,88 @@ fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     a15_1 += m1 * d15;
     a15_2 += m2 * d15;
     a15_3 += m3 * d15;
+    let ds2 = a[ys2 + k];
+    let d16 = subgroupBroadcast(ds2, 0u);
+    a16_0 += m0 * d16;
+    a16_1 += m1 * d16;
+    a16_2 += m2 * d16;
+    a16_3 += m3 * d16;
+    let d17 = subgroupBroadcast(ds2, 1u);
+    a17_0 += m0 * d17;
+    a17_1 += m1 * d17;
+    a17_2 += m2 * d17;
+    a17_3 += m3 * d17;
+    let d18 = subgroupBroadcast(ds2, 2u);
+    a18_0 += m0 * d18;
+    a18_1 += m1 * d18;
+    a18_2 += m2 * d18;
+    a18_3 += m3 * d18;
+    let d19 = subgroupBroadcast(ds2, 3u);
+    a19_0 += m0 * d19;
+    a19_1 += m1 * d19;
+    a19_2 += m2 * d19;
+    a19_3 += m3 * d19;
+    let d20 = subgroupBroadcast(ds2, 4u);
+    a20_0 += m0 * d20;
+    a20_1 += m1 * d20;
+    a20_2 += m2 * d20;
+    a20_3 += m3 * d20;
+    let d21 = subgroupBroadcast(ds2, 5u);
+    a21_0 += m0 * d21;
+    a21_1 += m1 * d21;
+    a21_2 += m2 * d21;
+    a21_3 += m3 * d21;
+    let d22 = subgroupBroadcast(ds2, 6u);
+    a22_0 += m0 * d22;
+    a22_1 += m1 * d22;
+    a22_2 += m2 * d22;
+    a22_3 += m3 * d22;
+    let d23 = subgroupBroadcast(ds2, 7u);
+    a23_0 += m0 * d23;
+    a23_1 += m1 * d23;
+    a23_2 += m2 * d23;
+    a23_3 += m3 * d23;
+    let ds3 = a[ys3 + k];
+    let d24 = subgroupBroadcast(ds3, 0u);
+    a24_0 += m0 * d24;
+    a24_1 += m1 * d24;
+    a24_2 += m2 * d24;
+    a24_3 += m3 * d24;
+    let d25 = subgroupBroadcast(ds3, 1u);
+    a25_0 += m0 * d25;
+    a25_1 += m1 * d25;
+    a25_2 += m2 * d25;
+    a25_3 += m3 * d25;
+    let d26 = subgroupBroadcast(ds3, 2u);
+    a26_0 += m0 * d26;
+    a26_1 += m1 * d26;
+    a26_2 += m2 * d26;
+    a26_3 += m3 * d26;
+    let d27 = subgroupBroadcast(ds3, 3u);
+    a27_0 += m0 * d27;
+    a27_1 += m1 * d27;
+    a27_2 += m2 * d27;
+    a27_3 += m3 * d27;
+    let d28 = subgroupBroadcast(ds3, 4u);
+    a28_0 += m0 * d28;
+    a28_1 += m1 * d28;
+    a28_2 += m2 * d28;
+    a28_3 += m3 * d28;
+    let d29 = subgroupBroadcast(ds3, 5u);
+    a29_0 += m0 * d29;
+    a29_1 += m1 * d29;
+    a29_2 += m2 * d29;
+    a29_3 += m3 * d29;
+    let d30 = subgroupBroadcast(ds3, 6u);
+    a30_0 += m0 * d30;
+    a30_1 += m1 * d30;
+    a30_2 += m2 * d30;
+    a30_3 += m3 * d30;
+    let d31 = subgroupBroadcast(ds3, 7u);
+    a31_0 += m0 * d31;
+    a31_1 += m1 * d31;
+    a31_2 += m2 * d31;
+    a31_3 += m3 * d31;
   }
   if (dead) {
     return;
@@ -1287,6 +1631,18 @@ fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     if (r0 + 12u < p.rows) {
       store_rows(0u, r0 + 12u, p.rows, qi, q0 + 0u, input_epilogue(a12_0, min(r0 + 12u, lr), q0 + 0u), input_epilogue(a13_0, min(r0 + 13u, lr), q0 + 0u), input_epilogue(a14_0, min(r0 + 14u, lr), q0 + 0u), input_epilogue(a15_0, min(r0 + 15u, lr), q0 + 0u));
     }
+    if (r0 + 16u < p.rows) {
+      store_rows(0u, r0 + 16u, p.rows, qi, q0 + 0u, input_epilogue(a16_0, min(r0 + 16u, lr), q0 + 0u), input_epilogue(a17_0, min(r0 + 17u, lr), q0 + 0u), input_epilogue(a18_0, min(r0 + 18u, lr), q0 + 0u), input_epilogue(a19_0, min(r0 + 19u, lr), q0 + 0u));
+    }
+    if (r0 + 20u < p.rows) {
+      store_rows(0u, r0 + 20u, p.rows, qi, q0 + 0u, input_epilogue(a20_0, min(r0 + 20u, lr), q0 + 0u), input_epilogue(a21_0, min(r0 + 21u, lr), q0 + 0u), input_epilogue(a22_0, min(r0 + 22u, lr), q0 + 0u), input_epilogue(a23_0, min(r0 + 23u, lr), q0 + 0u));
+    }
+    if (r0 + 24u < p.rows) {
+      store_rows(0u, r0 + 24u, p.rows, qi, q0 + 0u, input_epilogue(a24_0, min(r0 + 24u, lr), q0 + 0u), input_epilogue(a25_0, min(r0 + 25u, lr), q0 + 0u), input_epilogue(a26_0, min(r0 + 26u, lr), q0 + 0u), input_epilogue(a27_0, min(r0 + 27u, lr), q0 + 0u));
+    }
+    if (r0 + 28u < p.rows) {
+      store_rows(0u, r0 + 28u, p.rows, qi, q0 + 0u, input_epilogue(a28_0, min(r0 + 28u, lr), q0 + 0u), input_epilogue(a29_0, min(r0 + 29u, lr), q0 + 0u), input_epilogue(a30_0, min(r0 + 30u, lr), q0 + 0u), input_epilogue(a31_0, min(r0 + 31u, lr), q0 + 0u));
+    }
   }
   if (q0 + 1u < qi) {
     store_rows(0u, r0 + 0u, p.rows, qi, q0 + 1u, input_epilogue(a0_1, min(r0 + 0u, lr), q0 + 1u), input_epilogue(a1_1, min(r0 + 1u, lr), q0 + 1u), input_epilogue(a2_1, min(r0 + 2u, lr), q0 + 1u), input_epilogue(a3_1, min(r0 + 3u, lr), q0 + 1u));
@@ -1298,6 +1654,18 @@ fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     }
     if (r0 + 12u < p.rows) {
       store_rows(0u, r0 + 12u, p.rows, qi, q0 + 1u, input_epilogue(a12_1, min(r0 + 12u, lr), q0 + 1u), input_epilogue(a13_1, min(r0 + 13u, lr), q0 + 1u), input_epilogue(a14_1, min(r0 + 14u, lr), q0 + 1u), input_epilogue(a15_1, min(r0 + 15u, lr), q0 + 1u));
+    }
+    if (r0 + 16u < p.rows) {
+      store_rows(0u, r0 + 16u, p.rows, qi, q0 + 1u, input_epilogue(a16_1, min(r0 + 16u, lr), q0 + 1u), input_epilogue(a17_1, min(r0 + 17u, lr), q0 + 1u), input_epilogue(a18_1, min(r0 + 18u, lr), q0 + 1u), input_epilogue(a19_1, min(r0 + 19u, lr), q0 + 1u));
+    }
+    if (r0 + 20u < p.rows) {
+      store_rows(0u, r0 + 20u, p.rows, qi, q0 + 1u, input_epilogue(a20_1, min(r0 + 20u, lr), q0 + 1u), input_epilogue(a21_1, min(r0 + 21u, lr), q0 + 1u), input_epilogue(a22_1, min(r0 + 22u, lr), q0 + 1u), input_epilogue(a23_1, min(r0 + 23u, lr), q0 + 1u));
+    }
+    if (r0 + 24u < p.rows) {
+      store_rows(0u, r0 + 24u, p.rows, qi, q0 + 1u, input_epilogue(a24_1, min(r0 + 24u, lr), q0 + 1u), input_epilogue(a25_1, min(r0 + 25u, lr), q0 + 1u), input_epilogue(a26_1, min(r0 + 26u, lr), q0 + 1u), input_epilogue(a27_1, min(r0 + 27u, lr), q0 + 1u));
+    }
+    if (r0 + 28u < p.rows) {
+      store_rows(0u, r0 + 28u, p.rows, qi, q0 + 1u, input_epilogue(a28_1, min(r0 + 28u, lr), q0 + 1u), input_epilogue(a29_1, min(r0 + 29u, lr), q0 + 1u), input_epilogue(a30_1, min(r0 + 30u, lr), q0 + 1u), input_epilogue(a31_1, min(r0 + 31u, lr), q0 + 1u));
     }
   }
   if (q0 + 2u < qi) {
@@ -1311,6 +1679,18 @@ fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     if (r0 + 12u < p.rows) {
       store_rows(0u, r0 + 12u, p.rows, qi, q0 + 2u, input_epilogue(a12_2, min(r0 + 12u, lr), q0 + 2u), input_epilogue(a13_2, min(r0 + 13u, lr), q0 + 2u), input_epilogue(a14_2, min(r0 + 14u, lr), q0 + 2u), input_epilogue(a15_2, min(r0 + 15u, lr), q0 + 2u));
     }
+    if (r0 + 16u < p.rows) {
+      store_rows(0u, r0 + 16u, p.rows, qi, q0 + 2u, input_epilogue(a16_2, min(r0 + 16u, lr), q0 + 2u), input_epilogue(a17_2, min(r0 + 17u, lr), q0 + 2u), input_epilogue(a18_2, min(r0 + 18u, lr), q0 + 2u), input_epilogue(a19_2, min(r0 + 19u, lr), q0 + 2u));
+    }
+    if (r0 + 20u < p.rows) {
+      store_rows(0u, r0 + 20u, p.rows, qi, q0 + 2u, input_epilogue(a20_2, min(r0 + 20u, lr), q0 + 2u), input_epilogue(a21_2, min(r0 + 21u, lr), q0 + 2u), input_epilogue(a22_2, min(r0 + 22u, lr), q0 + 2u), input_epilogue(a23_2, min(r0 + 23u, lr), q0 + 2u));
+    }
+    if (r0 + 24u < p.rows) {
+      store_rows(0u, r0 + 24u, p.rows, qi, q0 + 2u, input_epilogue(a24_2, min(r0 + 24u, lr), q0 + 2u), input_epilogue(a25_2, min(r0 + 25u, lr), q0 + 2u), input_epilogue(a26_2, min(r0 + 26u, lr), q0 + 2u), input_epilogue(a27_2, min(r0 + 27u, lr), q0 + 2u));
+    }
+    if (r0 + 28u < p.rows) {
+      store_rows(0u, r0 + 28u, p.rows, qi, q0 + 2u, input_epilogue(a28_2, min(r0 + 28u, lr), q0 + 2u), input_epilogue(a29_2, min(r0 + 29u, lr), q0 + 2u), input_epilogue(a30_2, min(r0 + 30u, lr), q0 + 2u), input_epilogue(a31_2, min(r0 + 31u, lr), q0 + 2u));
+    }
   }
   if (q0 + 3u < qi) {
     store_rows(0u, r0 + 0u, p.rows, qi, q0 + 3u, input_epilogue(a0_3, min(r0 + 0u, lr), q0 + 3u), input_epilogue(a1_3, min(r0 + 1u, lr), q0 + 3u), input_epilogue(a2_3, min(r0 + 2u, lr), q0 + 3u), input_epilogue(a3_3, min(r0 + 3u, lr), q0 + 3u));
@@ -1322,6 +1702,18 @@ fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     }
     if (r0 + 12u < p.rows) {
       store_rows(0u, r0 + 12u, p.rows, qi, q0 + 3u, input_epilogue(a12_3, min(r0 + 12u, lr), q0 + 3u), input_epilogue(a13_3, min(r0 + 13u, lr), q0 + 3u), input_epilogue(a14_3, min(r0 + 14u, lr), q0 + 3u), input_epilogue(a15_3, min(r0 + 15u, lr), q0 + 3u));
+    }
+    if (r0 + 16u < p.rows) {
+      store_rows(0u, r0 + 16u, p.rows, qi, q0 + 3u, input_epilogue(a16_3, min(r0 + 16u, lr), q0 + 3u), input_epilogue(a17_3, min(r0 + 17u, lr), q0 + 3u), input_epilogue(a18_3, min(r0 + 18u, lr), q0 + 3u), input_epilogue(a19_3, min(r0 + 19u, lr), q0 + 3u));
+    }
+    if (r0 + 20u < p.rows) {
+      store_rows(0u, r0 + 20u, p.rows, qi, q0 + 3u, input_epilogue(a20_3, min(r0 + 20u, lr), q0 + 3u), input_epilogue(a21_3, min(r0 + 21u, lr), q0 + 3u), input_epilogue(a22_3, min(r0 + 22u, lr), q0 + 3u), input_epilogue(a23_3, min(r0 + 23u, lr), q0 + 3u));
+    }
+    if (r0 + 24u < p.rows) {
+      store_rows(0u, r0 + 24u, p.rows, qi, q0 + 3u, input_epilogue(a24_3, min(r0 + 24u, lr), q0 + 3u), input_epilogue(a25_3, min(r0 + 25u, lr), q0 + 3u), input_epilogue(a26_3, min(r0 + 26u, lr), q0 + 3u), input_epilogue(a27_3, min(r0 + 27u, lr), q0 + 3u));
+    }
+    if (r0 + 28u < p.rows) {
+      store_rows(0u, r0 + 28u, p.rows, qi, q0 + 3u, input_epilogue(a28_3, min(r0 + 28u, lr), q0 + 3u), input_epilogue(a29_3, min(r0 + 29u, lr), q0 + 3u), input_epilogue(a30_3, min(r0 + 30u, lr), q0 + 3u), input_epilogue(a31_3, min(r0 + 31u, lr), q0 + 3u));
     }
   }
 }

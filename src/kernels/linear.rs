@@ -37,11 +37,15 @@ pub const BLOCK_Y: u32 = 8;
 pub const DIRECT_X: u32 = 16;
 pub const DIRECT_Y: u32 = 1;
 pub const BIAS_WG: u32 = 64;
+/// Subgroup form: batch rows per invocation of the forward and input-gradient kernels (written
+/// into them by scripts/gen-linear-direct.py, `RS`); its weight pass is the direct one.
+pub const SUBGROUP_ROWS: u32 = 32;
 
 /// Workgroups covering an output of `rows` × `cols` in `form`.
 fn grid(gpu: &Gpu, form: GemmForm, rows: u32, cols: u32) -> Result<(u32, u32)> {
     let (per_x, per_y, wx, wy) = match form {
-        GemmForm::Direct | GemmForm::DirectSubgroup => (16, 16, DIRECT_X, DIRECT_Y),
+        GemmForm::Direct => (16, 16, DIRECT_X, DIRECT_Y),
+        GemmForm::DirectSubgroup => (16, SUBGROUP_ROWS, DIRECT_X, DIRECT_Y),
         GemmForm::Tiled => (4, 4, BLOCK_X, BLOCK_Y),
     };
     let x = super::groups(
@@ -185,7 +189,16 @@ impl LinearKernels {
             &self.backward_weight,
             bg,
             &[],
-            grid(gpu, self.form, p.out_features, p.in_features)?,
+            grid(
+                gpu,
+                // The subgroup form's weight pass is the direct kernel.
+                match self.form {
+                    GemmForm::DirectSubgroup => GemmForm::Direct,
+                    form => form,
+                },
+                p.out_features,
+                p.in_features,
+            )?,
         );
         // The direct form's weight pass sums the bias gradient on the way.
         if self.form == GemmForm::Tiled {
