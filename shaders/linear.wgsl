@@ -617,8 +617,7 @@ fn linear_backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {
 // weight_offset, and db = Σ_B dy at bias_offset (the direct form needs no
 // linear_backward_bias). Invocation: W rows n0..n0+15 × column quads q0..q0+3, outer
 // products over B. dy and x quads past OUT and IN are clamped; their results are never
-// stored. The subgroup form uses this kernel too: a version sharing the dy loads, eight B
-// rows per round, measured 0.87× of this one on lavapipe.
+// stored.
 @compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)
 fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
   let q0 = gid.x * 4u;
@@ -840,7 +839,7 @@ fn linear_backward_weight(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // SUBGROUP KERNELS BEGIN
-// The direct kernels with shared row loads through subgroupBroadcast. kernels::linear cuts
+// The direct kernels with shared loads through subgroupBroadcast. kernels::linear cuts
 // this section out for devices without the subgroups feature (naga rejects the builtins
 // there) and uses these only where every subgroup has at least 8 lanes (lavapipe: 8).
 
@@ -1715,6 +1714,429 @@ fn linear_backward_input_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
     if (r0 + 28u < p.rows) {
       store_rows(0u, r0 + 28u, p.rows, qi, q0 + 3u, input_epilogue(a28_3, min(r0 + 28u, lr), q0 + 3u), input_epilogue(a29_3, min(r0 + 29u, lr), q0 + 3u), input_epilogue(a30_3, min(r0 + 30u, lr), q0 + 3u), input_epilogue(a31_3, min(r0 + 31u, lr), q0 + 3u));
     }
+  }
+}
+
+// dW (OUT, IN) = dyᵀ (OUT, B) · x (B, IN), written into the flat gradient buffer at
+// weight_offset, and db = Σ_B dy at bias_offset (the direct form needs no
+// linear_backward_bias). Invocation: W rows n0..n0+31 × column quads q0..q0+3, outer
+// products over B. dy and x quads past OUT and IN are clamped; their results are never
+// stored.
+// Subgroup form: for each B row m, lanes 0..7 load the 32 dy values of the block
+// (1 vec4 each) and broadcast them, instead of every lane loading all 32.
+// Same sums in the same order as the direct kernel, so the same bits.
+@compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)
+fn linear_backward_weight_subgroup(@builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(subgroup_invocation_id) lane: u32) {
+  let q0 = gid.x * 4u;
+  let n0 = gid.y * 32u;
+  let qi = quads(p.in_features);
+  let dead = q0 >= qi || n0 >= p.out_features;
+  if (subgroupAll(dead)) {
+    return;
+  }
+  let qo = quads(p.out_features);
+  let e0 = min(n0 / 4u + 0u + lane, qo - 1u);
+  let c0 = min(q0 + 0u, qi - 1u);
+  let c1 = min(q0 + 1u, qi - 1u);
+  let c2 = min(q0 + 2u, qi - 1u);
+  let c3 = min(q0 + 3u, qi - 1u);
+  var a0_0 = vec4<f32>(0.0);
+  var a0_1 = vec4<f32>(0.0);
+  var a0_2 = vec4<f32>(0.0);
+  var a0_3 = vec4<f32>(0.0);
+  var a1_0 = vec4<f32>(0.0);
+  var a1_1 = vec4<f32>(0.0);
+  var a1_2 = vec4<f32>(0.0);
+  var a1_3 = vec4<f32>(0.0);
+  var a2_0 = vec4<f32>(0.0);
+  var a2_1 = vec4<f32>(0.0);
+  var a2_2 = vec4<f32>(0.0);
+  var a2_3 = vec4<f32>(0.0);
+  var a3_0 = vec4<f32>(0.0);
+  var a3_1 = vec4<f32>(0.0);
+  var a3_2 = vec4<f32>(0.0);
+  var a3_3 = vec4<f32>(0.0);
+  var a4_0 = vec4<f32>(0.0);
+  var a4_1 = vec4<f32>(0.0);
+  var a4_2 = vec4<f32>(0.0);
+  var a4_3 = vec4<f32>(0.0);
+  var a5_0 = vec4<f32>(0.0);
+  var a5_1 = vec4<f32>(0.0);
+  var a5_2 = vec4<f32>(0.0);
+  var a5_3 = vec4<f32>(0.0);
+  var a6_0 = vec4<f32>(0.0);
+  var a6_1 = vec4<f32>(0.0);
+  var a6_2 = vec4<f32>(0.0);
+  var a6_3 = vec4<f32>(0.0);
+  var a7_0 = vec4<f32>(0.0);
+  var a7_1 = vec4<f32>(0.0);
+  var a7_2 = vec4<f32>(0.0);
+  var a7_3 = vec4<f32>(0.0);
+  var a8_0 = vec4<f32>(0.0);
+  var a8_1 = vec4<f32>(0.0);
+  var a8_2 = vec4<f32>(0.0);
+  var a8_3 = vec4<f32>(0.0);
+  var a9_0 = vec4<f32>(0.0);
+  var a9_1 = vec4<f32>(0.0);
+  var a9_2 = vec4<f32>(0.0);
+  var a9_3 = vec4<f32>(0.0);
+  var a10_0 = vec4<f32>(0.0);
+  var a10_1 = vec4<f32>(0.0);
+  var a10_2 = vec4<f32>(0.0);
+  var a10_3 = vec4<f32>(0.0);
+  var a11_0 = vec4<f32>(0.0);
+  var a11_1 = vec4<f32>(0.0);
+  var a11_2 = vec4<f32>(0.0);
+  var a11_3 = vec4<f32>(0.0);
+  var a12_0 = vec4<f32>(0.0);
+  var a12_1 = vec4<f32>(0.0);
+  var a12_2 = vec4<f32>(0.0);
+  var a12_3 = vec4<f32>(0.0);
+  var a13_0 = vec4<f32>(0.0);
+  var a13_1 = vec4<f32>(0.0);
+  var a13_2 = vec4<f32>(0.0);
+  var a13_3 = vec4<f32>(0.0);
+  var a14_0 = vec4<f32>(0.0);
+  var a14_1 = vec4<f32>(0.0);
+  var a14_2 = vec4<f32>(0.0);
+  var a14_3 = vec4<f32>(0.0);
+  var a15_0 = vec4<f32>(0.0);
+  var a15_1 = vec4<f32>(0.0);
+  var a15_2 = vec4<f32>(0.0);
+  var a15_3 = vec4<f32>(0.0);
+  var a16_0 = vec4<f32>(0.0);
+  var a16_1 = vec4<f32>(0.0);
+  var a16_2 = vec4<f32>(0.0);
+  var a16_3 = vec4<f32>(0.0);
+  var a17_0 = vec4<f32>(0.0);
+  var a17_1 = vec4<f32>(0.0);
+  var a17_2 = vec4<f32>(0.0);
+  var a17_3 = vec4<f32>(0.0);
+  var a18_0 = vec4<f32>(0.0);
+  var a18_1 = vec4<f32>(0.0);
+  var a18_2 = vec4<f32>(0.0);
+  var a18_3 = vec4<f32>(0.0);
+  var a19_0 = vec4<f32>(0.0);
+  var a19_1 = vec4<f32>(0.0);
+  var a19_2 = vec4<f32>(0.0);
+  var a19_3 = vec4<f32>(0.0);
+  var a20_0 = vec4<f32>(0.0);
+  var a20_1 = vec4<f32>(0.0);
+  var a20_2 = vec4<f32>(0.0);
+  var a20_3 = vec4<f32>(0.0);
+  var a21_0 = vec4<f32>(0.0);
+  var a21_1 = vec4<f32>(0.0);
+  var a21_2 = vec4<f32>(0.0);
+  var a21_3 = vec4<f32>(0.0);
+  var a22_0 = vec4<f32>(0.0);
+  var a22_1 = vec4<f32>(0.0);
+  var a22_2 = vec4<f32>(0.0);
+  var a22_3 = vec4<f32>(0.0);
+  var a23_0 = vec4<f32>(0.0);
+  var a23_1 = vec4<f32>(0.0);
+  var a23_2 = vec4<f32>(0.0);
+  var a23_3 = vec4<f32>(0.0);
+  var a24_0 = vec4<f32>(0.0);
+  var a24_1 = vec4<f32>(0.0);
+  var a24_2 = vec4<f32>(0.0);
+  var a24_3 = vec4<f32>(0.0);
+  var a25_0 = vec4<f32>(0.0);
+  var a25_1 = vec4<f32>(0.0);
+  var a25_2 = vec4<f32>(0.0);
+  var a25_3 = vec4<f32>(0.0);
+  var a26_0 = vec4<f32>(0.0);
+  var a26_1 = vec4<f32>(0.0);
+  var a26_2 = vec4<f32>(0.0);
+  var a26_3 = vec4<f32>(0.0);
+  var a27_0 = vec4<f32>(0.0);
+  var a27_1 = vec4<f32>(0.0);
+  var a27_2 = vec4<f32>(0.0);
+  var a27_3 = vec4<f32>(0.0);
+  var a28_0 = vec4<f32>(0.0);
+  var a28_1 = vec4<f32>(0.0);
+  var a28_2 = vec4<f32>(0.0);
+  var a28_3 = vec4<f32>(0.0);
+  var a29_0 = vec4<f32>(0.0);
+  var a29_1 = vec4<f32>(0.0);
+  var a29_2 = vec4<f32>(0.0);
+  var a29_3 = vec4<f32>(0.0);
+  var a30_0 = vec4<f32>(0.0);
+  var a30_1 = vec4<f32>(0.0);
+  var a30_2 = vec4<f32>(0.0);
+  var a30_3 = vec4<f32>(0.0);
+  var a31_0 = vec4<f32>(0.0);
+  var a31_1 = vec4<f32>(0.0);
+  var a31_2 = vec4<f32>(0.0);
+  var a31_3 = vec4<f32>(0.0);
+  var bias0 = vec4<f32>(0.0);
+  var bias1 = vec4<f32>(0.0);
+  var bias2 = vec4<f32>(0.0);
+  var bias3 = vec4<f32>(0.0);
+  var bias4 = vec4<f32>(0.0);
+  var bias5 = vec4<f32>(0.0);
+  var bias6 = vec4<f32>(0.0);
+  var bias7 = vec4<f32>(0.0);
+  for (var m = 0u; m < p.rows; m++) {
+    let g0 = a[m * qo + e0];
+    let d0 = subgroupBroadcast(g0, 0u);
+    let d1 = subgroupBroadcast(g0, 1u);
+    let d2 = subgroupBroadcast(g0, 2u);
+    let d3 = subgroupBroadcast(g0, 3u);
+    let d4 = subgroupBroadcast(g0, 4u);
+    let d5 = subgroupBroadcast(g0, 5u);
+    let d6 = subgroupBroadcast(g0, 6u);
+    let d7 = subgroupBroadcast(g0, 7u);
+    let x0 = b[m * qi + c0];
+    let x1 = b[m * qi + c1];
+    let x2 = b[m * qi + c2];
+    let x3 = b[m * qi + c3];
+    bias0 += d0;
+    bias1 += d1;
+    bias2 += d2;
+    bias3 += d3;
+    bias4 += d4;
+    bias5 += d5;
+    bias6 += d6;
+    bias7 += d7;
+    a0_0 += d0.x * x0;
+    a0_1 += d0.x * x1;
+    a0_2 += d0.x * x2;
+    a0_3 += d0.x * x3;
+    a1_0 += d0.y * x0;
+    a1_1 += d0.y * x1;
+    a1_2 += d0.y * x2;
+    a1_3 += d0.y * x3;
+    a2_0 += d0.z * x0;
+    a2_1 += d0.z * x1;
+    a2_2 += d0.z * x2;
+    a2_3 += d0.z * x3;
+    a3_0 += d0.w * x0;
+    a3_1 += d0.w * x1;
+    a3_2 += d0.w * x2;
+    a3_3 += d0.w * x3;
+    a4_0 += d1.x * x0;
+    a4_1 += d1.x * x1;
+    a4_2 += d1.x * x2;
+    a4_3 += d1.x * x3;
+    a5_0 += d1.y * x0;
+    a5_1 += d1.y * x1;
+    a5_2 += d1.y * x2;
+    a5_3 += d1.y * x3;
+    a6_0 += d1.z * x0;
+    a6_1 += d1.z * x1;
+    a6_2 += d1.z * x2;
+    a6_3 += d1.z * x3;
+    a7_0 += d1.w * x0;
+    a7_1 += d1.w * x1;
+    a7_2 += d1.w * x2;
+    a7_3 += d1.w * x3;
+    a8_0 += d2.x * x0;
+    a8_1 += d2.x * x1;
+    a8_2 += d2.x * x2;
+    a8_3 += d2.x * x3;
+    a9_0 += d2.y * x0;
+    a9_1 += d2.y * x1;
+    a9_2 += d2.y * x2;
+    a9_3 += d2.y * x3;
+    a10_0 += d2.z * x0;
+    a10_1 += d2.z * x1;
+    a10_2 += d2.z * x2;
+    a10_3 += d2.z * x3;
+    a11_0 += d2.w * x0;
+    a11_1 += d2.w * x1;
+    a11_2 += d2.w * x2;
+    a11_3 += d2.w * x3;
+    a12_0 += d3.x * x0;
+    a12_1 += d3.x * x1;
+    a12_2 += d3.x * x2;
+    a12_3 += d3.x * x3;
+    a13_0 += d3.y * x0;
+    a13_1 += d3.y * x1;
+    a13_2 += d3.y * x2;
+    a13_3 += d3.y * x3;
+    a14_0 += d3.z * x0;
+    a14_1 += d3.z * x1;
+    a14_2 += d3.z * x2;
+    a14_3 += d3.z * x3;
+    a15_0 += d3.w * x0;
+    a15_1 += d3.w * x1;
+    a15_2 += d3.w * x2;
+    a15_3 += d3.w * x3;
+    a16_0 += d4.x * x0;
+    a16_1 += d4.x * x1;
+    a16_2 += d4.x * x2;
+    a16_3 += d4.x * x3;
+    a17_0 += d4.y * x0;
+    a17_1 += d4.y * x1;
+    a17_2 += d4.y * x2;
+    a17_3 += d4.y * x3;
+    a18_0 += d4.z * x0;
+    a18_1 += d4.z * x1;
+    a18_2 += d4.z * x2;
+    a18_3 += d4.z * x3;
+    a19_0 += d4.w * x0;
+    a19_1 += d4.w * x1;
+    a19_2 += d4.w * x2;
+    a19_3 += d4.w * x3;
+    a20_0 += d5.x * x0;
+    a20_1 += d5.x * x1;
+    a20_2 += d5.x * x2;
+    a20_3 += d5.x * x3;
+    a21_0 += d5.y * x0;
+    a21_1 += d5.y * x1;
+    a21_2 += d5.y * x2;
+    a21_3 += d5.y * x3;
+    a22_0 += d5.z * x0;
+    a22_1 += d5.z * x1;
+    a22_2 += d5.z * x2;
+    a22_3 += d5.z * x3;
+    a23_0 += d5.w * x0;
+    a23_1 += d5.w * x1;
+    a23_2 += d5.w * x2;
+    a23_3 += d5.w * x3;
+    a24_0 += d6.x * x0;
+    a24_1 += d6.x * x1;
+    a24_2 += d6.x * x2;
+    a24_3 += d6.x * x3;
+    a25_0 += d6.y * x0;
+    a25_1 += d6.y * x1;
+    a25_2 += d6.y * x2;
+    a25_3 += d6.y * x3;
+    a26_0 += d6.z * x0;
+    a26_1 += d6.z * x1;
+    a26_2 += d6.z * x2;
+    a26_3 += d6.z * x3;
+    a27_0 += d6.w * x0;
+    a27_1 += d6.w * x1;
+    a27_2 += d6.w * x2;
+    a27_3 += d6.w * x3;
+    a28_0 += d7.x * x0;
+    a28_1 += d7.x * x1;
+    a28_2 += d7.x * x2;
+    a28_3 += d7.x * x3;
+    a29_0 += d7.y * x0;
+    a29_1 += d7.y * x1;
+    a29_2 += d7.y * x2;
+    a29_3 += d7.y * x3;
+    a30_0 += d7.z * x0;
+    a30_1 += d7.z * x1;
+    a30_2 += d7.z * x2;
+    a30_3 += d7.z * x3;
+    a31_0 += d7.w * x0;
+    a31_1 += d7.w * x1;
+    a31_2 += d7.w * x2;
+    a31_3 += d7.w * x3;
+  }
+  if (dead) {
+    return;
+  }
+  let wb = p.weight_offset / 4u;
+  if (q0 + 0u < qi) {
+    store_rows(wb, n0 + 0u, p.out_features, qi, q0 + 0u, a0_0, a1_0, a2_0, a3_0);
+    if (n0 + 4u < p.out_features) {
+      store_rows(wb, n0 + 4u, p.out_features, qi, q0 + 0u, a4_0, a5_0, a6_0, a7_0);
+    }
+    if (n0 + 8u < p.out_features) {
+      store_rows(wb, n0 + 8u, p.out_features, qi, q0 + 0u, a8_0, a9_0, a10_0, a11_0);
+    }
+    if (n0 + 12u < p.out_features) {
+      store_rows(wb, n0 + 12u, p.out_features, qi, q0 + 0u, a12_0, a13_0, a14_0, a15_0);
+    }
+    if (n0 + 16u < p.out_features) {
+      store_rows(wb, n0 + 16u, p.out_features, qi, q0 + 0u, a16_0, a17_0, a18_0, a19_0);
+    }
+    if (n0 + 20u < p.out_features) {
+      store_rows(wb, n0 + 20u, p.out_features, qi, q0 + 0u, a20_0, a21_0, a22_0, a23_0);
+    }
+    if (n0 + 24u < p.out_features) {
+      store_rows(wb, n0 + 24u, p.out_features, qi, q0 + 0u, a24_0, a25_0, a26_0, a27_0);
+    }
+    if (n0 + 28u < p.out_features) {
+      store_rows(wb, n0 + 28u, p.out_features, qi, q0 + 0u, a28_0, a29_0, a30_0, a31_0);
+    }
+  }
+  if (q0 + 1u < qi) {
+    store_rows(wb, n0 + 0u, p.out_features, qi, q0 + 1u, a0_1, a1_1, a2_1, a3_1);
+    if (n0 + 4u < p.out_features) {
+      store_rows(wb, n0 + 4u, p.out_features, qi, q0 + 1u, a4_1, a5_1, a6_1, a7_1);
+    }
+    if (n0 + 8u < p.out_features) {
+      store_rows(wb, n0 + 8u, p.out_features, qi, q0 + 1u, a8_1, a9_1, a10_1, a11_1);
+    }
+    if (n0 + 12u < p.out_features) {
+      store_rows(wb, n0 + 12u, p.out_features, qi, q0 + 1u, a12_1, a13_1, a14_1, a15_1);
+    }
+    if (n0 + 16u < p.out_features) {
+      store_rows(wb, n0 + 16u, p.out_features, qi, q0 + 1u, a16_1, a17_1, a18_1, a19_1);
+    }
+    if (n0 + 20u < p.out_features) {
+      store_rows(wb, n0 + 20u, p.out_features, qi, q0 + 1u, a20_1, a21_1, a22_1, a23_1);
+    }
+    if (n0 + 24u < p.out_features) {
+      store_rows(wb, n0 + 24u, p.out_features, qi, q0 + 1u, a24_1, a25_1, a26_1, a27_1);
+    }
+    if (n0 + 28u < p.out_features) {
+      store_rows(wb, n0 + 28u, p.out_features, qi, q0 + 1u, a28_1, a29_1, a30_1, a31_1);
+    }
+  }
+  if (q0 + 2u < qi) {
+    store_rows(wb, n0 + 0u, p.out_features, qi, q0 + 2u, a0_2, a1_2, a2_2, a3_2);
+    if (n0 + 4u < p.out_features) {
+      store_rows(wb, n0 + 4u, p.out_features, qi, q0 + 2u, a4_2, a5_2, a6_2, a7_2);
+    }
+    if (n0 + 8u < p.out_features) {
+      store_rows(wb, n0 + 8u, p.out_features, qi, q0 + 2u, a8_2, a9_2, a10_2, a11_2);
+    }
+    if (n0 + 12u < p.out_features) {
+      store_rows(wb, n0 + 12u, p.out_features, qi, q0 + 2u, a12_2, a13_2, a14_2, a15_2);
+    }
+    if (n0 + 16u < p.out_features) {
+      store_rows(wb, n0 + 16u, p.out_features, qi, q0 + 2u, a16_2, a17_2, a18_2, a19_2);
+    }
+    if (n0 + 20u < p.out_features) {
+      store_rows(wb, n0 + 20u, p.out_features, qi, q0 + 2u, a20_2, a21_2, a22_2, a23_2);
+    }
+    if (n0 + 24u < p.out_features) {
+      store_rows(wb, n0 + 24u, p.out_features, qi, q0 + 2u, a24_2, a25_2, a26_2, a27_2);
+    }
+    if (n0 + 28u < p.out_features) {
+      store_rows(wb, n0 + 28u, p.out_features, qi, q0 + 2u, a28_2, a29_2, a30_2, a31_2);
+    }
+  }
+  if (q0 + 3u < qi) {
+    store_rows(wb, n0 + 0u, p.out_features, qi, q0 + 3u, a0_3, a1_3, a2_3, a3_3);
+    if (n0 + 4u < p.out_features) {
+      store_rows(wb, n0 + 4u, p.out_features, qi, q0 + 3u, a4_3, a5_3, a6_3, a7_3);
+    }
+    if (n0 + 8u < p.out_features) {
+      store_rows(wb, n0 + 8u, p.out_features, qi, q0 + 3u, a8_3, a9_3, a10_3, a11_3);
+    }
+    if (n0 + 12u < p.out_features) {
+      store_rows(wb, n0 + 12u, p.out_features, qi, q0 + 3u, a12_3, a13_3, a14_3, a15_3);
+    }
+    if (n0 + 16u < p.out_features) {
+      store_rows(wb, n0 + 16u, p.out_features, qi, q0 + 3u, a16_3, a17_3, a18_3, a19_3);
+    }
+    if (n0 + 20u < p.out_features) {
+      store_rows(wb, n0 + 20u, p.out_features, qi, q0 + 3u, a20_3, a21_3, a22_3, a23_3);
+    }
+    if (n0 + 24u < p.out_features) {
+      store_rows(wb, n0 + 24u, p.out_features, qi, q0 + 3u, a24_3, a25_3, a26_3, a27_3);
+    }
+    if (n0 + 28u < p.out_features) {
+      store_rows(wb, n0 + 28u, p.out_features, qi, q0 + 3u, a28_3, a29_3, a30_3, a31_3);
+    }
+  }
+  if (q0 == 0u) {
+    store_bias4(n0 + 0u, bias0);
+    store_bias4(n0 + 4u, bias1);
+    store_bias4(n0 + 8u, bias2);
+    store_bias4(n0 + 12u, bias3);
+    store_bias4(n0 + 16u, bias4);
+    store_bias4(n0 + 20u, bias5);
+    store_bias4(n0 + 24u, bias6);
+    store_bias4(n0 + 28u, bias7);
   }
 }
 // SUBGROUP KERNELS END

@@ -43,7 +43,7 @@ fn linear_without_subgroups_validates_and_lacks_the_subgroup_kernels() {
         .iter()
         .all(|e| !e.name.ends_with("_subgroup")));
     let full = module(&linear::source(true), "linear.wgsl");
-    for e in ["forward", "backward_input"] {
+    for e in ["forward", "backward_input", "backward_weight"] {
         let name = format!("linear_{e}_subgroup");
         assert!(
             full.entry_points.iter().any(|p| p.name == name),
@@ -57,9 +57,9 @@ fn linear_without_subgroups_validates_and_lacks_the_subgroup_kernels() {
     }
     // The cut leaves every other kernel as it was.
     assert_eq!(
-        m.entry_points.len() + 2,
+        m.entry_points.len() + 3,
         full.entry_points.len(),
-        "only the two subgroup kernels are cut"
+        "only the three subgroup kernels are cut"
     );
 }
 

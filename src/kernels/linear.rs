@@ -37,8 +37,8 @@ pub const BLOCK_Y: u32 = 8;
 pub const DIRECT_X: u32 = 16;
 pub const DIRECT_Y: u32 = 1;
 pub const BIAS_WG: u32 = 64;
-/// Subgroup form: batch rows per invocation of the forward and input-gradient kernels (written
-/// into them by scripts/gen-linear-direct.py, `RS`); its weight pass is the direct one.
+/// Subgroup form: rows per invocation (batch rows forward and for the input gradient, W rows for
+/// the weight gradient), written into its kernels by scripts/gen-linear-direct.py (`RS`).
 pub const SUBGROUP_ROWS: u32 = 32;
 
 /// Workgroups covering an output of `rows` × `cols` in `form`.
@@ -111,15 +111,7 @@ impl LinearKernels {
             form,
             forward: p(&format!("linear_forward{suffix}")),
             backward_input: p(&format!("linear_backward_input{suffix}")),
-            // The subgroup form shares the direct weight kernel (see linear.wgsl).
-            backward_weight: p(&format!(
-                "linear_backward_weight{}",
-                if form == GemmForm::Tiled {
-                    "_tiled"
-                } else {
-                    ""
-                }
-            )),
+            backward_weight: p(&format!("linear_backward_weight{suffix}")),
             backward_bias: p("linear_backward_bias"),
             layout,
         }
@@ -189,16 +181,7 @@ impl LinearKernels {
             &self.backward_weight,
             bg,
             &[],
-            grid(
-                gpu,
-                // The subgroup form's weight pass is the direct kernel.
-                match self.form {
-                    GemmForm::DirectSubgroup => GemmForm::Direct,
-                    form => form,
-                },
-                p.out_features,
-                p.in_features,
-            )?,
+            grid(gpu, self.form, p.out_features, p.in_features)?,
         );
         // The direct form's weight pass sums the bias gradient on the way.
         if self.form == GemmForm::Tiled {
