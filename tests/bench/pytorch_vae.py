@@ -5,6 +5,10 @@ trainer. Figures only, nothing asserted; not part of the tests. scripts/bench.sh
 local venv (target/bench/torch-venv) with the same thread count as the machine's cores.
 
 python3 tests/bench/pytorch_vae.py [--data data/mnist] [--runs 5] [--steps 100] [--threads N]
+                                   [--device cpu|cuda]
+
+With --device cuda (a real GPU, for the side-by-side on one) the data and model live on the GPU;
+each step still reads its loss back with .item(), as the example script does.
 
 Prints one line per run and a summary line
   pytorch: samples/s median M [min–max] over R runs of S steps, T threads, loss L
@@ -82,6 +86,10 @@ def main() -> int:
     ap.add_argument("--batch", default=128, type=int)
     ap.add_argument("--threads", default=os.cpu_count() or 1, type=int)
     ap.add_argument("--seed", default=1, type=int)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--one-sync-per-run", action="store_true",
+                    help="sum the losses on the device and read them once per run, instead of "
+                    "loss.item() every step as the example script does (matters on a GPU)")
     ap.add_argument("--json", type=pathlib.Path)
     args = ap.parse_args()
     if args.runs < 1 or args.steps < 1 or args.batch < 1:
@@ -92,17 +100,20 @@ def main() -> int:
     # The whole training set as one resident float tensor in [0, 1], as ToTensor() gives; batches
     # are drawn from a shuffled order, as DataLoader(shuffle=True) does, without its worker
     # overhead (which would only slow PyTorch down).
-    images = torch.from_numpy(load_images(args.data).astype(np.float32) / 255.0)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA device")
+    device = torch.device(args.device)
+    images = torch.from_numpy(load_images(args.data).astype(np.float32) / 255.0).to(device)
     n = images.shape[0]
-    model = VAE()
+    model = VAE().to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    order = torch.randperm(n)
+    order = torch.randperm(n, device=device)
     cursor = 0
 
-    def step() -> float:
+    def step():
         nonlocal order, cursor
         if cursor + args.batch > n:
-            order, cursor = torch.randperm(n), 0
+            order, cursor = torch.randperm(n, device=device), 0
         x = images[order[cursor:cursor + args.batch]]
         cursor += args.batch
         opt.zero_grad()
@@ -110,14 +121,18 @@ def main() -> int:
         loss = loss_function(recon, x, mu, logvar)
         loss.backward()
         opt.step()
-        return loss.item() / args.batch
+        return loss.detach() / args.batch if args.one_sync_per_run else loss.item() / args.batch
 
     for _ in range(20):  # warm-up
         step()
+    if args.device == "cuda":
+        torch.cuda.synchronize()
     rates, losses = [], []
     for run in range(args.runs):
         start = time.perf_counter()
         run_losses = [step() for _ in range(args.steps)]
+        if args.one_sync_per_run:
+            run_losses = torch.stack(run_losses).tolist()  # the run's one wait for the device
         rate = args.steps * args.batch / (time.perf_counter() - start)
         rates.append(rate)
         losses.append(statistics.fmean(run_losses))
@@ -125,12 +140,15 @@ def main() -> int:
     med = statistics.median(rates)
     print(
         f"pytorch {torch.__version__}: samples/s median {med:.0f} [{min(rates):.0f}–{max(rates):.0f}]"
-        f" over {args.runs} runs of {args.steps} steps, {args.threads} threads,"
+        f" over {args.runs} runs of {args.steps} steps, "
+        + (torch.cuda.get_device_name() if args.device == "cuda" else f"{args.threads} threads")
+        + ","
         f" {med * FLOP_PER_SAMPLE / 1e9:.1f} GFLOP/s, last run's mean loss {losses[-1]:.1f}"
     )
     if args.json:
         args.json.write_text(json.dumps({
-            "torch": torch.__version__, "threads": args.threads, "batch": args.batch,
+            "torch": torch.__version__, "device": args.device, "threads": args.threads,
+            "batch": args.batch,
             "steps": args.steps, "rates": rates, "median": med, "losses": losses,
         }, indent=1))
     return 0

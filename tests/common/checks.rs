@@ -9,7 +9,7 @@
 //! indexing bug (which gives O(1) errors). Transcendentals (exp, log, cos) in WGSL are allowed a
 //! few ulp more, hence 1e-4 relative where they appear.
 
-use super::{assert_close, pad, to_f64, uniform, unpad};
+use super::{assert_close, assert_close_sum, pad, to_f64, uniform, unpad};
 use vae_webgpu::gpu::{GemmForm, Gpu};
 use vae_webgpu::kernels::linear::{LinearParams, FLAG_RELU, FLAG_RELU_MASK};
 use vae_webgpu::kernels::loss::{
@@ -126,17 +126,23 @@ pub async fn check_linear(
             k.linear.backward_params(gpu, pass, &bg_p, &p).unwrap();
         });
         let (w64, b64, x64, dy64) = (to_f64(&w), to_f64(&b), to_f64(&x), to_f64(&dy));
+        // The same products over absolute values: each sum's Σ|terms|, for the f32 bound.
+        let abs = |v: &[f64]| v.iter().map(|a| a.abs()).collect::<Vec<f64>>();
+        let (wa, ba, xa, dya) = (abs(&w64), abs(&b64), abs(&x64), abs(&dy64));
         let mut want = vec![0.0; rows * out];
         reference::linear_forward(&mut want, &x64, &w64, &b64, rows, inp, out, relu);
+        let mut sums = vec![0.0; rows * out];
+        reference::linear_forward(&mut sums, &xa, &wa, &ba, rows, inp, out, false);
         let raw = read(gpu, &y, rows * ld(out)).await;
         let got = unpad(&raw, rows, out, "linear_forward padding");
         written.push(raw);
-        assert_close(
+        assert_close_sum(
             &format!("linear_forward relu={relu} {tag}"),
             &got,
             &want,
-            1e-5,
-            1e-4,
+            &sums,
+            inp + 1,
+            (1e-5, 1e-4),
         );
 
         let mut want = vec![0.0; rows * inp];
@@ -149,41 +155,50 @@ pub async fn check_linear(
             inp,
             out,
         );
+        let mut sums = vec![0.0; rows * inp];
+        reference::linear_backward_input(&mut sums, &dya, &wa, None, rows, inp, out);
         let raw = read(gpu, &dx, rows * ld(inp)).await;
         let got = unpad(&raw, rows, inp, "linear_backward_input padding");
         written.push(raw);
-        assert_close(
+        assert_close_sum(
             &format!("linear_backward_input mask={relu} {tag}"),
             &got,
             &want,
-            1e-5,
-            1e-4,
+            &sums,
+            out,
+            (1e-5, 1e-4),
         );
 
         let g = read(gpu, &grads, total).await;
         let mut want = vec![0.0; out * inp];
         reference::linear_backward_weight(&mut want, &dy64, &x64, rows, inp, out);
+        let mut sums = vec![0.0; out * inp];
+        reference::linear_backward_weight(&mut sums, &dya, &xa, rows, inp, out);
         let dw = unpad(
             &g[w_off..w_off + out * ld(inp)],
             out,
             inp,
             "linear_backward_weight padding",
         );
-        assert_close(
+        assert_close_sum(
             &format!("linear_backward_weight {tag}"),
             &dw,
             &want,
-            1e-5,
-            1e-4,
+            &sums,
+            rows,
+            (1e-5, 1e-4),
         );
         let mut want = vec![0.0; out];
         reference::linear_backward_bias(&mut want, &dy64, rows, out);
-        assert_close(
+        let mut sums = vec![0.0; out];
+        reference::linear_backward_bias(&mut sums, &dya, rows, out);
+        assert_close_sum(
             &format!("linear_backward_bias {tag}"),
             &g[b_off..b_off + out],
             &want,
-            1e-5,
-            1e-4,
+            &sums,
+            rows,
+            (1e-5, 1e-4),
         );
         assert!(
             g[..w_off].iter().all(|&v| v == 0.0),
