@@ -1,5 +1,10 @@
 //! Checkpoints as safetensors with the PyTorch reference's tensor names and shapes (f32), so
 //! `safetensors.torch.load_file` gives a `state_dict` the reference `VAE` loads directly.
+//!
+//! One metadata schema for every writer (the CLI and the page, through the session): the keys
+//! in [`keys`], versioned by [`keys::SCHEMA`] = [`SCHEMA_VERSION`]. Older files still resume:
+//! the page's (`step`, `epoch`, `step_in_epoch`, no schema) and the CLI's (`step`, `epoch`,
+//! `format`, no schema; its place in the epoch follows from the step count).
 
 use std::collections::HashMap;
 
@@ -89,15 +94,126 @@ pub fn metadata(bytes: &[u8]) -> Result<HashMap<String, String>> {
     Ok(meta.metadata().clone().unwrap_or_default())
 }
 
-/// A whole-number metadata field, if present; an error names it if it is not a number.
+/// A whole-number metadata field, if present and not empty; an error names it if it is not a
+/// number.
 pub fn meta_u64(meta: &HashMap<String, String>, key: &str) -> Result<Option<u64>> {
     meta.get(key)
+        .filter(|v| !v.is_empty())
         .map(|v| {
             v.parse::<u64>().map_err(|_| {
                 VaeError::Checkpoint(format!("metadata {key} = {v:?} is not a whole number"))
             })
         })
         .transpose()
+}
+
+/// The checkpoint metadata keys (the safetensors header's `__metadata__`).
+pub mod keys {
+    /// Schema version of the keys below.
+    pub const SCHEMA: &str = "vae_webgpu_schema";
+    /// Training steps done (Adam steps since the start of the run).
+    pub const STEP: &str = "step";
+    /// The epoch in progress or last finished (1-based; 0 before training).
+    pub const EPOCH: &str = "epoch";
+    /// Steps done in that epoch.
+    pub const STEP_IN_EPOCH: &str = "step_in_epoch";
+    /// Steps per epoch of the data the run trained on.
+    pub const STEPS_PER_EPOCH: &str = "steps_per_epoch";
+    /// The seed of initialisation, shuffles and ε.
+    pub const SEED: &str = "seed";
+    /// The learning rate in use.
+    pub const LR: &str = "lr";
+    /// Always "pt" (safetensors' PyTorch flavour), as `safetensors.torch` writes.
+    pub const FORMAT: &str = "format";
+    /// Every key a checkpoint of the current schema carries.
+    pub const ALL: [&str; 8] = [
+        SCHEMA,
+        STEP,
+        EPOCH,
+        STEP_IN_EPOCH,
+        STEPS_PER_EPOCH,
+        SEED,
+        LR,
+        FORMAT,
+    ];
+}
+
+/// The schema this build writes; files of a newer one are refused.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Where a run stood when its checkpoint was written, and how it was set up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunMeta {
+    pub step: u64,
+    pub epoch: u64,
+    /// `None` only in the CLI's files from before the schema (derive it from the step count).
+    pub step_in_epoch: Option<u32>,
+    pub steps_per_epoch: Option<u32>,
+    pub seed: Option<u64>,
+    pub lr: Option<f32>,
+}
+
+impl RunMeta {
+    /// The metadata pairs to write, every key of [`keys::ALL`].
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        vec![
+            (keys::SCHEMA, SCHEMA_VERSION.to_string()),
+            (keys::STEP, self.step.to_string()),
+            (keys::EPOCH, self.epoch.to_string()),
+            (
+                keys::STEP_IN_EPOCH,
+                opt(self.step_in_epoch.map(|v| v.to_string())),
+            ),
+            (
+                keys::STEPS_PER_EPOCH,
+                opt(self.steps_per_epoch.map(|v| v.to_string())),
+            ),
+            (keys::SEED, opt(self.seed.map(|v| v.to_string()))),
+            (keys::LR, opt(self.lr.map(|v| v.to_string()))),
+            (keys::FORMAT, "pt".into()),
+        ]
+    }
+
+    /// Reads the run's place from a checkpoint's metadata; `Ok(None)` when it does not say
+    /// (a plain `safetensors` file from PyTorch, say: load its weights without resuming).
+    pub fn read(meta: &HashMap<String, String>) -> Result<Option<RunMeta>> {
+        let num = |k: &str| meta_u64(meta, k);
+        if let Some(v) = num(keys::SCHEMA)? {
+            if v > SCHEMA_VERSION {
+                return Err(VaeError::Checkpoint(format!(
+                    "metadata schema {v} is newer than this build reads ({SCHEMA_VERSION}); \
+                     update vae-webgpu"
+                )));
+            }
+        }
+        let (Some(step), Some(epoch)) = (num(keys::STEP)?, num(keys::EPOCH)?) else {
+            return Ok(None);
+        };
+        let small = |k: &'static str| -> Result<Option<u32>> {
+            num(k)?
+                .map(|v| {
+                    u32::try_from(v).map_err(|_| {
+                        VaeError::Checkpoint(format!("metadata {k} = {v} is too large"))
+                    })
+                })
+                .transpose()
+        };
+        let lr = match meta.get(keys::LR).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(v.parse::<f32>().map_err(|_| {
+                VaeError::Checkpoint(format!("metadata {} = {v:?} is not a number", keys::LR))
+            })?),
+        };
+        Ok(Some(RunMeta {
+            step,
+            epoch,
+            step_in_epoch: small(keys::STEP_IN_EPOCH)?,
+            steps_per_epoch: small(keys::STEPS_PER_EPOCH)?,
+            seed: num(keys::SEED)?,
+            lr,
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -125,5 +241,53 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a safetensors file"));
+    }
+
+    fn meta_of(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn run_meta_round_trips_and_reads_older_files() {
+        let m = RunMeta {
+            step: 470,
+            epoch: 2,
+            step_in_epoch: Some(1),
+            steps_per_epoch: Some(469),
+            seed: Some(7),
+            lr: Some(1e-3),
+        };
+        let pairs: HashMap<String, String> = m
+            .to_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert_eq!(pairs.len(), keys::ALL.len());
+        assert_eq!(RunMeta::read(&pairs).unwrap(), Some(m));
+        // The page's files before the schema.
+        let page = meta_of(&[("step", "5"), ("epoch", "1"), ("step_in_epoch", "5")]);
+        let r = RunMeta::read(&page).unwrap().unwrap();
+        assert_eq!((r.step, r.epoch, r.step_in_epoch), (5, 1, Some(5)));
+        // The CLI's files before the schema: no place in the epoch.
+        let cli = meta_of(&[("epoch", "3"), ("step", "1407"), ("format", "pt")]);
+        let r = RunMeta::read(&cli).unwrap().unwrap();
+        assert_eq!((r.step, r.epoch, r.step_in_epoch), (1407, 3, None));
+        // No position: not resumable, not an error.
+        assert_eq!(RunMeta::read(&meta_of(&[("format", "pt")])).unwrap(), None);
+        let newer = meta_of(&[("vae_webgpu_schema", "99"), ("step", "1"), ("epoch", "1")]);
+        let e = RunMeta::read(&newer).unwrap_err().to_string();
+        assert!(e.contains("schema 99 is newer"), "{e}");
+        let huge = meta_of(&[
+            ("step", "1"),
+            ("epoch", "1"),
+            ("step_in_epoch", "99999999999"),
+        ]);
+        assert!(RunMeta::read(&huge)
+            .unwrap_err()
+            .to_string()
+            .contains("too large"));
     }
 }

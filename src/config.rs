@@ -10,6 +10,10 @@ pub const MAX_LATENT: usize = 1_024;
 pub const MAX_BATCH: usize = 8_192;
 pub const MAX_EPOCHS: usize = 100_000;
 pub const MAX_LR: f32 = 10.0;
+/// Smallest learning rate the page's form offers (the engine takes any positive rate).
+pub const MIN_FORM_LR: f64 = 1e-6;
+/// Largest seed the page's form and the JS config take.
+pub const MAX_SEED: u64 = 1_000_000_000;
 
 /// The model (input → hidden → 2·latent → hidden → input) and its training.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +45,20 @@ impl Default for VaeConfig {
             seed: 1,
         }
     }
+}
+
+/// The page's form fields with their default, minimum and maximum, from this file's constants
+/// and [`VaeConfig::default`] (names as the JS config spells them).
+pub fn form_fields() -> [(&'static str, f64, f64, f64); 6] {
+    let d = VaeConfig::default();
+    [
+        ("epochs", d.epochs as f64, 1.0, MAX_EPOCHS as f64),
+        ("batchSize", d.batch_size as f64, 1.0, MAX_BATCH as f64),
+        ("lr", f64::from(d.lr), MIN_FORM_LR, f64::from(MAX_LR)),
+        ("hidden", d.hidden as f64, 1.0, MAX_HIDDEN as f64),
+        ("latent", d.latent as f64, 1.0, MAX_LATENT as f64),
+        ("seed", d.seed as f64, 0.0, MAX_SEED as f64),
+    ]
 }
 
 fn check_size(field: &'static str, value: usize, max: usize) -> Result<()> {

@@ -80,6 +80,12 @@ pub enum VaeError {
     DeviceLost(String),
     #[error("GPU error: {0}")]
     Gpu(String),
+    /// A call that needs data before any was loaded.
+    #[error("no dataset is loaded: {0}")]
+    NoData(String),
+    /// A broken invariant inside the crate (a bug, not the caller's fault).
+    #[error("internal error (please report it): {0}")]
+    Internal(String),
     #[error("{file}: {defect}")]
     Idx { file: String, defect: IdxError },
     #[error("invalid config: {field}: {message}")]

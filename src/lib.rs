@@ -3,7 +3,8 @@
 //!
 //! One way through: [`mnist`] (bytes → dataset) → [`gpu`] (device, buffers, readback) →
 //! [`kernels`] (one module per WGSL file) → [`model`] (the VAE's buffers and dispatch order) →
-//! [`train`] (epochs, steps, readback cadence). Leaves with no GPU in them: [`config`], [`rng`],
+//! [`train`] (epochs, steps, readback cadence) → [`session`] (what both faces ask for) → `web`
+//! (the JS API, wasm only) and the CLI binaries. Leaves with no GPU in them: [`config`], [`rng`],
 //! [`layout`], [`mnist`], [`reference`], [`render`], [`checkpoint`].
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -23,6 +24,7 @@ pub mod pca;
 pub mod reference;
 pub mod render;
 pub mod rng;
+pub mod session;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

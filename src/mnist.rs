@@ -200,6 +200,16 @@ pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
 pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
 pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
 pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
+/// The four files of a data set, in the order every loader takes them (file names without
+/// `.gz`; either form is read).
+pub const FILE_NAMES: [&str; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS];
+/// What each of [`FILE_NAMES`] holds, as error messages name it.
+pub const FILE_ROLES: [&str; 4] = [
+    "training images",
+    "training labels",
+    "test images",
+    "test labels",
+];
 
 #[cfg(not(target_arch = "wasm32"))]
 fn read_idx_file(dir: &std::path::Path, name: &str) -> Result<(String, Vec<u8>)> {

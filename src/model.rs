@@ -148,7 +148,6 @@ pub struct GpuData {
     pub indices: Buffer,
     pub train_len: u32,
     pub test_len: u32,
-    pub labels_train: Vec<u8>,
     pub labels_test: Vec<u8>,
     gather: wgpu::BindGroup,
 }
@@ -317,7 +316,6 @@ impl VaeModel {
             indices,
             train_len,
             test_len,
-            labels_train: train.labels.clone(),
             labels_test: test.labels.clone(),
             gather,
         });
@@ -333,7 +331,7 @@ impl VaeModel {
     pub fn write_train_order(&self, gpu: &Gpu, order: &[u32]) -> Result<()> {
         let data = self.data.as_ref().ok_or_else(no_data)?;
         if order.len() != data.train_len as usize {
-            return Err(VaeError::Gpu(format!(
+            return Err(VaeError::Internal(format!(
                 "order has {} entries, the train set {}",
                 order.len(),
                 data.train_len
@@ -449,7 +447,7 @@ impl VaeModel {
         }
         let layers: [LayerPlan; 4] = layers
             .try_into()
-            .map_err(|_| VaeError::Gpu("a plan needs four layers".into()))?;
+            .map_err(|_| VaeError::Internal("a plan needs four layers".into()))?;
         self.plans.push(Plan { rows, layers });
         Ok(())
     }
@@ -458,7 +456,7 @@ impl VaeModel {
         self.plans
             .iter()
             .find(|p| p.rows == rows)
-            .ok_or_else(|| VaeError::Gpu(format!("no plan for {rows} rows")))
+            .ok_or_else(|| VaeError::Internal(format!("no plan for {rows} rows")))
     }
 
     fn step_params(&self, s: &StepSpec) -> StepParams {
@@ -490,7 +488,7 @@ impl VaeModel {
     /// compute pass; their StepParams are written to the queue first. Submit the result next.
     pub fn encode_steps(&mut self, gpu: &Gpu, steps: &[StepSpec]) -> Result<wgpu::CommandBuffer> {
         if steps.len() > MAX_STEPS_PER_SUBMIT {
-            return Err(VaeError::Gpu(format!(
+            return Err(VaeError::Internal(format!(
                 "{} steps in one submit; at most {MAX_STEPS_PER_SUBMIT}",
                 steps.len()
             )));
@@ -738,5 +736,5 @@ impl VaeModel {
 }
 
 fn no_data() -> VaeError {
-    VaeError::Gpu("no dataset is attached; load one first".into())
+    VaeError::NoData("load one first".into())
 }

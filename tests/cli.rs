@@ -161,3 +161,86 @@ fn short_run_writes_pngs_and_a_loadable_checkpoint() {
     let flat = vae_webgpu::checkpoint::load(&ParamLayout::new(784, 64, 20), &bytes).unwrap();
     assert!(flat.iter().all(|v| v.is_finite()));
 }
+
+/// The four IDX files of a small 28×28 set in `dir`, and the sets themselves.
+fn small_set(dir: &Path) -> (Dataset, Dataset) {
+    let (train, test) = (
+        common::synthetic_digits(1, 300, 28),
+        common::synthetic_digits(2, 50, 28),
+    );
+    write_set(dir, TRAIN_IMAGES, TRAIN_LABELS, &train, false);
+    write_set(dir, TEST_IMAGES, TEST_LABELS, &test, false);
+    (train, test)
+}
+
+#[test]
+fn cli_and_page_checkpoints_resume_in_each_other() {
+    use vae_webgpu::session::Session;
+    use vae_webgpu::train::{Position, Trainer};
+    let Some(gpu) = common::gpu() else { return };
+    let dir = scratch("resume");
+    let out = dir.join("out");
+    let (train, test) = small_set(&dir);
+    let (d, o) = (dir.to_str().unwrap(), out.to_str().unwrap());
+    let common_flags = [
+        "--batch-size",
+        "32",
+        "--hidden",
+        "64",
+        "--data",
+        d,
+        "--out",
+        o,
+    ];
+    // The CLI stops 4 steps into epoch 1 (of 10 steps) and writes its checkpoint.
+    let run = vae_train(&[&common_flags[..], &["--epochs", "1", "--steps", "4"]].concat());
+    assert!(run.status.success(), "{}", stderr(&run));
+    let cli_ck = std::fs::read(out.join("vae-epoch-1.safetensors")).unwrap();
+
+    // ...which a session (the page's core) resumes at that place.
+    let cfg = vae_webgpu::VaeConfig {
+        batch_size: 32,
+        hidden: 64,
+        ..Default::default()
+    };
+    let mut s = Session::new(Trainer::new(gpu, &cfg, &train, &test).unwrap(), || 0.0);
+    let here = s.resume(&cli_ck).unwrap();
+    assert_eq!(
+        here,
+        Position {
+            global_step: 4,
+            epoch: 1,
+            step_in_epoch: 4
+        }
+    );
+    // The page trains on to the end of epoch 1 and exports.
+    let r = pollster::block_on(s.train(100)).unwrap();
+    assert!(r.epoch_finished);
+    assert_eq!(r.position.global_step, 10);
+    let page_ck = dir.join("page.safetensors");
+    std::fs::write(&page_ck, pollster::block_on(s.export_checkpoint()).unwrap()).unwrap();
+
+    // The CLI resumes the page's checkpoint and trains epoch 2 only.
+    let args = [
+        &common_flags[..],
+        &["--epochs", "2", "--resume", page_ck.to_str().unwrap()],
+    ];
+    let run = vae_train(&args.concat());
+    let (stdout, err) = (String::from_utf8_lossy(&run.stdout), stderr(&run));
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains("step 10 (epoch 1, step 10 of 10)"), "{err}");
+    assert!(!stdout.contains("Train Epoch: 1 "), "{stdout}");
+    assert!(stdout.contains("Train Epoch: 2 [0/300 (0%)]"), "{stdout}");
+    let ck = std::fs::read(out.join("vae-epoch-2.safetensors")).unwrap();
+    let meta = vae_webgpu::checkpoint::metadata(&ck).unwrap();
+    assert_eq!((meta["step"].as_str(), meta["epoch"].as_str()), ("20", "2"));
+    assert_eq!(meta["step_in_epoch"], "10");
+
+    // A checkpoint of another model is refused with a message, no panic.
+    let ck = page_ck.to_str().unwrap();
+    let bad = vae_train(&["--hidden", "65", "--data", d, "--out", o, "--resume", ck]);
+    assert_fails_with(&bad, 1, "bad checkpoint: fc1.weight has shape [64, 784]");
+    let missing =
+        vae_train(&[&common_flags[..], &["--resume", "/nonexistent.safetensors"]].concat());
+    assert_fails_with(&missing, 1, "/nonexistent.safetensors");
+}

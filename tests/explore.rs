@@ -36,10 +36,7 @@ mod gpu {
     #[test]
     fn encode_and_decode_match_the_reference() {
         let Some(mut t) = trainer() else { return };
-        let p = RefParams::from_flat(
-            &t.model.layout,
-            &pollster::block_on(t.read_params()).unwrap(),
-        );
+        let p = RefParams::from_flat(t.layout(), &pollster::block_on(t.read_params()).unwrap());
         let (rows, i, l) = (5, 784, 20);
         let x = uniform(7, rows * i, 0.0, 1.0);
         let (mu, log_var) = pollster::block_on(t.encode(&x, rows)).unwrap();
@@ -73,7 +70,9 @@ mod gpu {
             1e-4,
         );
 
-        let (means, labels) = pollster::block_on(t.latent_means(70)).unwrap();
+        let mut session = vae_webgpu::session::Session::new(t, || 0.0);
+        let (means, labels) = pollster::block_on(session.latent_means(70)).unwrap();
+        let t = session.trainer_mut();
         assert_eq!((means.len(), labels.len()), (70 * 20, 70));
         assert_eq!(labels, test.labels[..70].to_vec());
         assert_close(

@@ -20,13 +20,9 @@ fn small() -> VaeConfig {
 }
 
 fn read_state(t: &Trainer) -> [Vec<f32>; 3] {
-    let n = t.model.layout.len;
-    let read = |b| pollster::block_on(t.gpu.read_f32(b, 0, n)).unwrap();
-    [
-        read(&t.model.params),
-        read(&t.model.adam_m),
-        read(&t.model.adam_v),
-    ]
+    let params = pollster::block_on(t.read_params()).unwrap();
+    let (m, v) = pollster::block_on(t.read_adam_state()).unwrap();
+    [params, m, v]
 }
 
 #[test]
@@ -69,7 +65,7 @@ fn divergence_stops_training_and_restores_the_last_good_state() {
     };
     assert!(step > 20, "diverged at {step}");
     assert_eq!(restored_step, 20);
-    assert_eq!((t.global_step, t.epoch, t.step_in_epoch()), (20, 1, 20));
+    assert_eq!((t.global_step(), t.epoch(), t.step_in_epoch()), (20, 1, 20));
     let msg = err.to_string();
     assert!(
         msg.contains(&format!("non-finite at step {step}"))
@@ -89,7 +85,7 @@ fn divergence_stops_training_and_restores_the_last_good_state() {
     assert!(t.set_lr(f32::NAN).is_err());
     t.set_lr(1e-3).unwrap();
     let mut after = Vec::new();
-    while t.global_step < 60 {
+    while t.global_step() < 60 {
         t.submit_train(10).unwrap();
         after.extend(pollster::block_on(t.flush()).unwrap());
     }

@@ -9,6 +9,7 @@ mod common;
 
 use common::{gpu, synthetic_digits};
 use vae_webgpu::gpu::live_buffers;
+use vae_webgpu::session::Session;
 use vae_webgpu::train::Trainer;
 use vae_webgpu::VaeConfig;
 
@@ -45,9 +46,11 @@ fn twenty_five_epochs_keep_gpu_buffers_and_memory_flat() {
     };
     let data = synthetic_digits(11, 1000, 28);
     let test = synthetic_digits(12, 300, 28);
-    let mut t = Trainer::new(gpu, &cfg, &data, &test).unwrap();
+    let t = Trainer::new(gpu, &cfg, &data, &test).unwrap();
+    let mut session = Session::new(t, || 0.0);
     let mut samples = Vec::new();
     for epoch in 0..EPOCHS {
+        let t = session.trainer_mut();
         loop {
             t.submit_train(4).unwrap();
             t.poll().unwrap();
@@ -55,7 +58,7 @@ fn twenty_five_epochs_keep_gpu_buffers_and_memory_flat() {
                 break;
             }
         }
-        assert_eq!(t.epoch, epoch as u64 + 1);
+        assert_eq!(t.epoch(), epoch as u64 + 1);
         let records = pollster::block_on(t.flush()).unwrap();
         assert!(records.iter().all(|r| r.recon.is_finite()));
         pollster::block_on(async {
@@ -65,8 +68,10 @@ fn twenty_five_epochs_keep_gpu_buffers_and_memory_flat() {
             t.sample(16, epoch as u64).await.unwrap();
             let (mu, _) = t.encode(&vec![0.5; 784], 1).await.unwrap();
             t.decode(&mu, 1).await.unwrap();
-            t.latent_means(200).await.unwrap();
             t.read_params().await.unwrap();
+        });
+        pollster::block_on(async {
+            session.latent_map(200).await.unwrap();
         });
         let (count, bytes) = live_buffers();
         let rss = rss_bytes().unwrap_or(0);

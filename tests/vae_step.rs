@@ -213,10 +213,10 @@ fn run_training(gpu: Gpu, seed: u64, steps: u32) -> (Vec<(f32, f32)>, Trainer) {
         ..VaeConfig::default()
     };
     let mut t = Trainer::new(gpu, &cfg, &data, &test).unwrap();
-    t.readback_every = 50;
+    t.set_readback_every(50);
     let mut recs = Vec::new();
-    while t.global_step < u64::from(steps) {
-        t.submit_train(steps - t.global_step as u32).unwrap();
+    while t.global_step() < u64::from(steps) {
+        t.submit_train(steps - t.global_step() as u32).unwrap();
         recs.extend(t.poll().unwrap());
     }
     recs.extend(pollster::block_on(t.flush()).unwrap());
@@ -244,7 +244,7 @@ fn training_lowers_the_loss_and_is_deterministic_for_a_seed() {
         last < 0.6 * first,
         "loss did not fall clearly: {first} → {last}"
     );
-    assert_eq!(trainer.epoch, 8);
+    assert_eq!(trainer.epoch(), 8);
     let eval = pollster::block_on(trainer.evaluate()).unwrap();
     assert_eq!(eval.count, 300);
     assert!(
@@ -296,8 +296,8 @@ fn trainer_decodes_reconstructs_and_checkpoints() {
     );
 
     let flat = pollster::block_on(t.read_params()).unwrap();
-    let bytes = checkpoint::save(&t.model.layout, &flat, &[]).unwrap();
-    let loaded = checkpoint::load(&t.model.layout, &bytes).unwrap();
+    let bytes = checkpoint::save(t.layout(), &flat, &[]).unwrap();
+    let loaded = checkpoint::load(t.layout(), &bytes).unwrap();
     assert_eq!(loaded, flat);
     t.load_params(&layout_init(&t)).unwrap();
     assert_ne!(pollster::block_on(t.read_params()).unwrap(), flat);
@@ -309,7 +309,7 @@ fn trainer_decodes_reconstructs_and_checkpoints() {
 }
 
 fn layout_init(t: &Trainer) -> Vec<f32> {
-    t.model.layout.init(999)
+    t.layout().init(999)
 }
 
 /// One full MNIST epoch with the reference settings; the mean train loss per sample must land

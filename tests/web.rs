@@ -76,11 +76,11 @@ async fn browser_training_lowers_the_loss() {
     let train = common::synthetic_digits(4, 640, 14);
     let test = common::synthetic_digits(5, 64, 14);
     let mut t = CoreTrainer::new(gpu().await, &small_config(), &train, &test).unwrap();
-    t.readback_every = 50;
+    t.set_readback_every(50);
     let steps = 300u32;
     let mut recs = Vec::new();
-    while t.global_step < u64::from(steps) {
-        t.submit_train(steps - t.global_step as u32).unwrap();
+    while t.global_step() < u64::from(steps) {
+        t.submit_train(steps - t.global_step() as u32).unwrap();
         recs.extend(t.flush().await.unwrap());
     }
     assert_eq!(recs.len(), steps as usize);

@@ -95,7 +95,7 @@ mod bench {
     ) -> Result<(Stat, Gpu), VaeError> {
         let cfg = VaeConfig::default();
         let mut t = Trainer::new(gpu, &cfg, train, test)?;
-        t.readback_every = 100;
+        t.set_readback_every(100);
         t.submit_train(20)?;
         pollster::block_on(t.flush())?;
         let mut rates = Vec::new();
@@ -109,7 +109,7 @@ mod bench {
             pollster::block_on(t.flush())?;
             rates.push(f64::from(args.steps) * 128.0 / start.elapsed().as_secs_f64());
         }
-        Ok((stat(rates), t.gpu))
+        Ok((stat(rates), t.into_gpu()))
     }
 
     /// Host time to record one training step (encode only, no submit), in microseconds.
@@ -202,7 +202,7 @@ mod bench {
         let mut it = out.into_iter();
         match (it.next(), it.next(), it.next()) {
             (Some(a), Some(b), Some(c)) => Ok([a, b, c]),
-            _ => Err(VaeError::Gpu("benchmark produced no figures".into())),
+            _ => Err(VaeError::Internal("benchmark produced no figures".into())),
         }
     }
 

@@ -22,8 +22,9 @@ mod cli {
     use vae_webgpu::gpu::Gpu;
     use vae_webgpu::model::StepKind;
     use vae_webgpu::render::grid;
+    use vae_webgpu::session::Session;
     use vae_webgpu::train::Trainer;
-    use vae_webgpu::{checkpoint, mnist, VaeConfig, VaeError};
+    use vae_webgpu::{mnist, VaeConfig, VaeError};
 
     #[derive(clap::Parser, Debug)]
     #[command(
@@ -33,25 +34,25 @@ mod cli {
     )]
     struct Args {
         /// Number of epochs to train.
-        #[arg(long, default_value_t = 15)]
+        #[arg(long, default_value_t = VaeConfig::default().epochs)]
         epochs: usize,
         /// Stop after this many training steps in total (default: all epochs).
         #[arg(long)]
         steps: Option<u64>,
         /// Input batch size for training and testing.
-        #[arg(long = "batch-size", default_value_t = 128)]
+        #[arg(long = "batch-size", default_value_t = VaeConfig::default().batch_size)]
         batch_size: usize,
         /// Adam learning rate.
-        #[arg(long, default_value_t = 1e-3)]
+        #[arg(long, default_value_t = VaeConfig::default().lr)]
         lr: f32,
         /// Hidden layer width.
-        #[arg(long, default_value_t = 400)]
+        #[arg(long, default_value_t = VaeConfig::default().hidden)]
         hidden: usize,
         /// Latent dimensions.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = VaeConfig::default().latent)]
         latent: usize,
         /// Random seed (init, shuffling, ε).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = VaeConfig::default().seed)]
         seed: u64,
         /// Directory with the four MNIST IDX files (raw or .gz).
         #[arg(long, default_value = "data/mnist")]
@@ -62,6 +63,10 @@ mod cli {
         /// Log every this many steps (as the reference's --log-interval).
         #[arg(long = "log-interval", default_value_t = 100)]
         log_interval: u32,
+        /// Continue the run a checkpoint records (this CLI's or the page's): its weights, step,
+        /// epoch and place in the epoch; Adam restarts. Trains on to --epochs.
+        #[arg(long)]
+        resume: Option<PathBuf>,
     }
 
     fn io_err(path: &Path, e: impl std::fmt::Display) -> VaeError {
@@ -82,6 +87,11 @@ mod cli {
         Ok(())
     }
 
+    fn now_ms() -> f64 {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
+    }
+
     fn run(args: Args) -> Result<(), VaeError> {
         let cfg = VaeConfig {
             hidden: args.hidden,
@@ -96,6 +106,10 @@ mod cli {
         if args.log_interval == 0 {
             return Err(VaeError::config("log-interval", "must be at least 1"));
         }
+        let resume = match &args.resume {
+            Some(path) => Some(std::fs::read(path).map_err(|e| io_err(path, e))?),
+            None => None,
+        };
         let (train, test) = mnist::load_mnist_dir(&args.data)?;
         let cfg = VaeConfig {
             input: train.pixels(),
@@ -105,20 +119,41 @@ mod cli {
         let gpu = pollster::block_on(Gpu::new())?;
         eprintln!("adapter: {} — GEMM form {:?}", gpu.adapter_name(), gpu.gemm);
         let mut trainer = Trainer::new(gpu, &cfg, &train, &test)?;
-        trainer.readback_every = args.log_interval;
+        trainer.set_readback_every(args.log_interval);
+        let mut session = Session::new(trainer, now_ms);
+        if let (Some(bytes), Some(path)) = (&resume, &args.resume) {
+            let pos = session.resume(bytes)?;
+            eprintln!(
+                "resumed {}: step {} (epoch {}, step {} of {})",
+                path.display(),
+                pos.global_step,
+                pos.epoch,
+                pos.step_in_epoch,
+                session.trainer().steps_per_epoch()
+            );
+        }
         let side = train.rows as usize;
         let n_train = train.len() as u64;
         let max_steps = args.steps.unwrap_or(u64::MAX);
         let style = ProgressStyle::with_template(
             "epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} {msg}",
         )
-        .map_err(|e| VaeError::Gpu(e.to_string()))?
+        .map_err(|e| VaeError::Internal(e.to_string()))?
         .progress_chars("=> ");
-        for epoch in 1..=cfg.epochs as u64 {
-            if trainer.global_step >= max_steps {
+        let first = {
+            let t = session.trainer();
+            if t.epoch() == 0 || t.epoch_finished() {
+                t.epoch() + 1
+            } else {
+                t.epoch()
+            }
+        };
+        for epoch in first..=cfg.epochs as u64 {
+            let trainer = session.trainer_mut();
+            if trainer.global_step() >= max_steps {
                 break;
             }
-            let bar = ProgressBar::new(u64::from(trainer.steps_per_epoch))
+            let bar = ProgressBar::new(u64::from(trainer.steps_per_epoch()))
                 .with_style(style.clone())
                 .with_prefix(epoch.to_string());
             let started = Instant::now();
@@ -145,7 +180,7 @@ mod cli {
                 }
             };
             loop {
-                let left = max_steps - trainer.global_step;
+                let left = max_steps - trainer.global_step();
                 if left == 0 {
                     break;
                 }
@@ -158,7 +193,7 @@ mod cli {
             report(pollster::block_on(trainer.flush())?, &bar);
             let secs = started.elapsed().as_secs_f64();
             bar.finish_and_clear();
-            let eval = pollster::block_on(trainer.evaluate())?;
+            let eval = pollster::block_on(session.evaluate())?;
             println!(
                 "====> Epoch: {epoch} Average loss: {:.4}  ({seen} samples, {:.0} samples/s)",
                 train_sum / seen.max(1) as f64,
@@ -166,38 +201,20 @@ mod cli {
             );
             println!(
                 "====> Test set loss: {:.4}  (recon {:.4}, KL {:.4} per sample)",
-                eval.per_sample(),
-                eval.recon / eval.count as f64,
-                eval.kl / eval.count as f64
+                eval.loss, eval.reconstruction, eval.kl
             );
             let n = 8.min(test.len());
-            let ids: Vec<u32> = (0..n as u32).collect();
-            let (orig, recon) = pollster::block_on(trainer.reconstruct(&ids))?;
-            let mut both = orig;
-            both.extend(recon);
-            write_png(
-                &args.out.join(format!("reconst-{epoch}.png")),
-                &both,
-                n,
-                side,
-            )?;
-            let samples = pollster::block_on(trainer.sample(64, args.seed.wrapping_add(epoch)))?;
+            let both = pollster::block_on(session.reconstruct(n as u32))?;
+            let reconst = args.out.join(format!("reconst-{epoch}.png"));
+            write_png(&reconst, &both, n, side)?;
+            let samples = pollster::block_on(session.sample(64, args.seed.wrapping_add(epoch)))?;
             write_png(
                 &args.out.join(format!("sampled-{epoch}.png")),
                 &samples,
                 8,
                 side,
             )?;
-            let flat = pollster::block_on(trainer.read_params())?;
-            let bytes = checkpoint::save(
-                &trainer.model.layout,
-                &flat,
-                &[
-                    ("epoch", epoch.to_string()),
-                    ("step", trainer.global_step.to_string()),
-                    ("format", "pt".into()),
-                ],
-            )?;
+            let bytes = pollster::block_on(session.export_checkpoint())?;
             let ck = args.out.join(format!("vae-epoch-{epoch}.safetensors"));
             std::fs::write(&ck, bytes).map_err(|e| io_err(&ck, e))?;
         }

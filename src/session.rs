@@ -1,0 +1,495 @@
+//! What both faces ask of the engine: the page (through `web`) and the CLI call a [`Session`],
+//! never the trainer's insides. A session owns one [`Trainer`] and adds what a face needs on top
+//! of it: datasets from IDX bytes, training calls that keep at most two calls' work in flight
+//! with their losses per sample, every display or inference request chunked to the model's
+//! capacity and checked, latent walks and maps, and checkpoints with one metadata schema
+//! ([`checkpoint::keys`]) that both faces write and read.
+//!
+//! No wasm-bindgen here: it builds and is tested natively. The clock is handed in (the browser's
+//! `Date.now`, or the host's), so training rates mean the same on both.
+
+use crate::bench::{self, StepProfile};
+use crate::checkpoint::{self, RunMeta};
+use crate::config::VaeConfig;
+use crate::error::{Result, VaeError};
+use crate::gpu::Gpu;
+use crate::mnist::{self, Dataset};
+use crate::model::StepKind;
+use crate::pca;
+use crate::train::{Position, StepRecord, Trainer, WorkDone};
+
+/// Most images (or latent vectors) one request may ask for: chunked to the model's capacity on
+/// the GPU, and bounded so that no request can ask for gigabytes of output.
+pub const MAX_REQUEST_ROWS: usize = 16_384;
+/// Values per step in [`TrainReport::records`], in this order.
+pub const RECORD_FIELDS: [&str; 4] = ["globalStep", "epoch", "reconstruction", "kl"];
+
+/// Losses and progress after a training call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainReport {
+    pub position: Position,
+    pub steps_per_epoch: u32,
+    pub epoch_finished: bool,
+    /// Reconstruction loss (Σ BCE) per sample of the newest step read back; NaN if none.
+    pub reconstruction: f64,
+    /// KL per sample of the newest step read back; NaN if none.
+    pub kl: f64,
+    /// Training samples per second over the steps read back in this call (0 if none).
+    pub samples_per_sec: f64,
+    /// Steps read back in this call, flat, [`RECORD_FIELDS`] per step (losses per sample).
+    pub records: Vec<f64>,
+}
+
+/// Test-set loss per sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalReport {
+    pub reconstruction: f64,
+    pub kl: f64,
+    pub loss: f64,
+    pub count: u64,
+}
+
+/// Test digits placed in two dimensions by their μ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatentMap {
+    /// (x, y) per digit, flat.
+    pub points: Vec<f32>,
+    pub labels: Vec<u8>,
+    /// True when the points are μ's first two principal components (latent ≠ 2).
+    pub pca: bool,
+    /// Fraction of μ's variance along each component.
+    pub explained: Vec<f64>,
+    /// Mean of μ; a map point (a, b) is mean + a·components[0] + b·components[1].
+    pub mean: Vec<f32>,
+    /// The two components, flat (2 × latent).
+    pub components: Vec<f32>,
+}
+
+/// What the page's getters show, copied after every call.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Status {
+    pub epochs: u32,
+    pub latent: u32,
+    pub side: u32,
+    pub steps_per_epoch: u32,
+    pub position: Position,
+    pub test_count: u32,
+    pub last_good_step: u64,
+    pub lr: f32,
+}
+
+pub struct Session {
+    trainer: Trainer,
+    /// Side of the square images of the loaded data.
+    side: u32,
+    /// The previous training call's work (a call waits for it, not for its own).
+    previous: Option<WorkDone>,
+    clock: fn() -> f64,
+    /// Clock reading (ms) when the last training records were reported.
+    last_time: f64,
+}
+
+fn too_many(what: &'static str, n: usize) -> VaeError {
+    VaeError::Input {
+        what,
+        message: format!("{n} asked for; at most {MAX_REQUEST_ROWS} per call"),
+    }
+}
+
+impl Session {
+    /// A session over `trainer`; `clock` gives milliseconds (any origin).
+    pub fn new(trainer: Trainer, clock: fn() -> f64) -> Self {
+        Session {
+            trainer,
+            side: 28,
+            previous: None,
+            clock,
+            last_time: clock(),
+        }
+    }
+
+    /// Opens the first adapter wgpu finds and builds the model from `cfg` with no data. Waits
+    /// until the device has taken every command so far, pipeline creation included (a model
+    /// freed while SwiftShader still compiled its pipelines could hang Chromium's GPU process).
+    pub async fn open(gpu: Gpu, cfg: &VaeConfig, clock: fn() -> f64) -> Result<Self> {
+        cfg.validate(None)?;
+        let trainer = Trainer::without_data(gpu, cfg)?;
+        let done = trainer.work_done();
+        trainer.wait(done).await?;
+        Ok(Self::new(trainer, clock))
+    }
+
+    /// The engine, for the CLI's step loop.
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+
+    pub fn trainer_mut(&mut self) -> &mut Trainer {
+        &mut self.trainer
+    }
+
+    pub fn status(&self) -> Status {
+        let t = &self.trainer;
+        Status {
+            epochs: t.cfg().epochs as u32,
+            latent: t.cfg().latent as u32,
+            side: self.side,
+            steps_per_epoch: t.steps_per_epoch(),
+            position: t.position(),
+            test_count: t.test_len(),
+            last_good_step: t.last_good_step(),
+            lr: t.cfg().lr,
+        }
+    }
+
+    /// Loads MNIST-format data from four IDX files' bytes (raw or gzip). Errors name the file
+    /// and the defect; on error the data loaded before stays in place.
+    pub fn load_idx(&mut self, files: [&[u8]; 4]) -> Result<()> {
+        let [ti, tl, xi, xl] = files;
+        let [ni, nl, mi, ml] = mnist::FILE_ROLES;
+        let train = Dataset::from_idx(ti, tl, (ni, nl))?;
+        let test = Dataset::from_idx(xi, xl, (mi, ml))?;
+        self.attach(&train, &test)
+    }
+
+    /// Uploads `train` and `test` (square images of one size); the parameters are kept.
+    pub fn attach(&mut self, train: &Dataset, test: &Dataset) -> Result<()> {
+        test.check_same_shape(train, "test images")?;
+        if train.rows != train.cols {
+            return Err(VaeError::config(
+                "input",
+                format!(
+                    "images must be square, these are {}×{}",
+                    train.rows, train.cols
+                ),
+            ));
+        }
+        self.previous = None;
+        self.trainer.attach_data(train, test)?;
+        self.side = train.rows;
+        Ok(())
+    }
+
+    /// Submits up to `steps` (at least 1) training steps, stopping at the end of an epoch, and
+    /// returns the losses read back so far. Waits for the previous call's steps, not its own,
+    /// so the GPU stays busy while the caller stays responsive.
+    pub async fn train(&mut self, steps: u32) -> Result<TrainReport> {
+        let previous = self.previous.take();
+        self.trainer.submit_train(steps.max(1))?;
+        self.trainer.schedule_readback()?;
+        self.previous = Some(self.trainer.work_done());
+        if let Some(done) = previous {
+            self.trainer.wait(done).await?;
+        }
+        let records = self.trainer.poll()?;
+        Ok(self.report(&records))
+    }
+
+    /// Waits for every submitted step and returns their losses.
+    pub async fn flush(&mut self) -> Result<TrainReport> {
+        self.previous = None;
+        let records = self.trainer.flush().await?;
+        Ok(self.report(&records))
+    }
+
+    fn report(&mut self, records: &[StepRecord]) -> TrainReport {
+        let now = (self.clock)();
+        let train: Vec<&StepRecord> = records
+            .iter()
+            .filter(|r| r.kind == StepKind::Train)
+            .collect();
+        let rows: u32 = train.iter().map(|r| r.rows).sum();
+        let secs = ((now - self.last_time) / 1000.0).max(1e-6);
+        if !train.is_empty() {
+            self.last_time = now;
+        }
+        let per = |r: &StepRecord, v: f32| f64::from(v) / f64::from(r.rows.max(1));
+        let last = train.last();
+        let t = &self.trainer;
+        TrainReport {
+            position: t.position(),
+            steps_per_epoch: t.steps_per_epoch(),
+            epoch_finished: t.epoch_finished(),
+            reconstruction: last.map_or(f64::NAN, |r| per(r, r.recon)),
+            kl: last.map_or(f64::NAN, |r| per(r, r.kl)),
+            samples_per_sec: if train.is_empty() {
+                0.0
+            } else {
+                f64::from(rows) / secs
+            },
+            records: train
+                .iter()
+                .flat_map(|r| {
+                    [
+                        r.global_step as f64,
+                        r.epoch as f64,
+                        per(r, r.recon),
+                        per(r, r.kl),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    /// Test-set loss per sample (every test image once; ε drawn as in training).
+    pub async fn evaluate(&mut self) -> Result<EvalReport> {
+        self.previous = None;
+        let r = self.trainer.evaluate().await?;
+        let n = r.count.max(1) as f64;
+        Ok(EvalReport {
+            reconstruction: r.recon / n,
+            kl: r.kl / n,
+            loss: r.per_sample(),
+            count: r.count,
+        })
+    }
+
+    fn chunk_rows(&self) -> usize {
+        self.trainer.capacity().max(1) as usize
+    }
+
+    /// The pixels of test images `ids`, and their reconstructions (ε drawn as in training).
+    pub async fn test_images(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        if ids.len() > MAX_REQUEST_ROWS {
+            return Err(too_many("test image ids", ids.len()));
+        }
+        let (mut x, mut recon) = (Vec::new(), Vec::new());
+        for chunk in ids.chunks(self.chunk_rows()) {
+            let (a, b) = self.trainer.reconstruct(chunk).await?;
+            x.extend(a);
+            recon.extend(b);
+        }
+        Ok((x, recon))
+    }
+
+    /// The pixels (side² each, in [0, 1]) of test images `ids`.
+    pub async fn test_digits(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
+        Ok(self.test_images(ids).await?.0)
+    }
+
+    /// The first `n` test images (fewer if the test set is smaller) followed by their
+    /// reconstructions: 2·n images.
+    pub async fn reconstruct(&mut self, n: u32) -> Result<Vec<f32>> {
+        let n = n.min(self.trainer.test_len());
+        let ids: Vec<u32> = (0..n).collect();
+        let (mut x, recon) = self.test_images(&ids).await?;
+        x.extend(recon);
+        Ok(x)
+    }
+
+    /// μ and log σ² (each rows × latent) of one or more inputs (rows × input pixels).
+    pub async fn encode(&mut self, pixels: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        let input = self.trainer.cfg().input;
+        if pixels.is_empty() || !pixels.len().is_multiple_of(input) {
+            return Err(VaeError::Input {
+                what: "pixels",
+                message: format!(
+                    "encode takes whole inputs of {input} pixels each; got {} values",
+                    pixels.len()
+                ),
+            });
+        }
+        if pixels.len() / input > MAX_REQUEST_ROWS {
+            return Err(too_many("inputs", pixels.len() / input));
+        }
+        let (mut mu, mut log_var) = (Vec::new(), Vec::new());
+        for chunk in pixels.chunks(self.chunk_rows() * input) {
+            let (m, l) = self.trainer.encode(chunk, chunk.len() / input).await?;
+            mu.extend(m);
+            log_var.extend(l);
+        }
+        Ok((mu, log_var))
+    }
+
+    /// Pixels (input each, in [0, 1]) decoded from one or more latent vectors.
+    pub async fn decode(&mut self, z: &[f32]) -> Result<Vec<f32>> {
+        let l = self.trainer.cfg().latent;
+        if z.is_empty() || !z.len().is_multiple_of(l) {
+            return Err(VaeError::Input {
+                what: "z",
+                message: format!(
+                    "decode takes whole latent vectors of {l} values each; got {} values",
+                    z.len()
+                ),
+            });
+        }
+        if z.len() / l > MAX_REQUEST_ROWS {
+            return Err(too_many("latent vectors", z.len() / l));
+        }
+        let mut out = Vec::with_capacity(z.len() / l * self.trainer.cfg().input);
+        for chunk in z.chunks(self.chunk_rows() * l) {
+            out.extend(self.trainer.decode(chunk, chunk.len() / l).await?);
+        }
+        Ok(out)
+    }
+
+    /// `n` images decoded from z ~ N(0, I) drawn with `seed` (none for `n` = 0).
+    pub async fn sample(&mut self, n: u32, seed: u64) -> Result<Vec<f32>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        if n as usize > MAX_REQUEST_ROWS {
+            return Err(too_many("samples", n as usize));
+        }
+        let z = self.trainer.prior_z(n as usize, seed);
+        self.decode(&z).await
+    }
+
+    /// Test images `a` and `b` encoded to μ, and `steps` (at least 2) decodes along the
+    /// straight line between the two μ, ends included.
+    pub async fn latent_walk(&mut self, a: u32, b: u32, steps: u32) -> Result<Vec<f32>> {
+        let steps = steps.max(2) as usize;
+        if steps > MAX_REQUEST_ROWS {
+            return Err(too_many("walk steps", steps));
+        }
+        let (mu, _) = self.trainer.encode_test(&[a, b]).await?;
+        let l = self.trainer.cfg().latent;
+        let mut z = Vec::with_capacity(steps * l);
+        for s in 0..steps {
+            let t = s as f32 / (steps - 1) as f32;
+            z.extend((0..l).map(|j| mu[j] * (1.0 - t) + mu[l + j] * t));
+        }
+        self.decode(&z).await
+    }
+
+    /// μ (n × latent) of the first `n` test images (fewer if the test set is smaller) and their
+    /// labels.
+    pub async fn latent_means(&mut self, n: u32) -> Result<(Vec<f32>, Vec<u8>)> {
+        let n = n.min(self.trainer.test_len());
+        let labels = self.trainer.test_labels(n as usize)?;
+        let ids: Vec<u32> = (0..n).collect();
+        let mut mu = Vec::with_capacity(n as usize * self.trainer.cfg().latent);
+        for chunk in ids.chunks(self.chunk_rows()) {
+            mu.extend(self.trainer.encode_test(chunk).await?.0);
+        }
+        Ok((mu, labels))
+    }
+
+    /// μ of the first `n` test images in two dimensions with their labels: the latent space
+    /// itself when it is 2-D, otherwise its two principal components.
+    pub async fn latent_map(&mut self, n: u32) -> Result<LatentMap> {
+        let (mu, labels) = self.latent_means(n).await?;
+        let l = self.trainer.cfg().latent;
+        let projection = pca::pca2(&mu, labels.len(), l);
+        let direct = l == 2;
+        let points: Vec<f32> = if direct {
+            mu.clone()
+        } else {
+            mu.chunks_exact(l)
+                .flat_map(|p| projection.project(p).map(|v| v as f32))
+                .collect()
+        };
+        Ok(LatentMap {
+            points,
+            labels,
+            pca: !direct,
+            explained: projection.explained.to_vec(),
+            mean: projection.mean.iter().map(|&v| v as f32).collect(),
+            components: projection
+                .components
+                .iter()
+                .flatten()
+                .map(|&v| v as f32)
+                .collect(),
+        })
+    }
+
+    /// The metadata this session's checkpoints carry.
+    pub fn run_meta(&self) -> RunMeta {
+        let t = &self.trainer;
+        let pos = t.position();
+        RunMeta {
+            step: pos.global_step,
+            epoch: pos.epoch,
+            step_in_epoch: Some(pos.step_in_epoch),
+            steps_per_epoch: Some(t.steps_per_epoch()),
+            seed: Some(t.cfg().seed),
+            lr: Some(t.cfg().lr),
+        }
+    }
+
+    /// The parameters as safetensors with PyTorch's names and the run's place
+    /// ([`checkpoint::keys`]).
+    pub async fn export_checkpoint(&mut self) -> Result<Vec<u8>> {
+        let flat = self.trainer.read_params().await?;
+        checkpoint::save(self.trainer.layout(), &flat, &self.run_meta().to_pairs())
+    }
+
+    /// Loads a checkpoint's weights (ours, or PyTorch's `save_file`); the run's count goes on
+    /// and Adam restarts. A checkpoint of other shapes is refused and the model kept.
+    pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<()> {
+        let flat = checkpoint::load(self.trainer.layout(), bytes)?;
+        self.previous = None;
+        self.trainer.load_params(&flat)
+    }
+
+    /// Where a checkpoint's run stood, resolved against the loaded data: files that do not
+    /// record the place in the epoch (the CLI's before the schema) derive it from the step
+    /// count. Checks it without changing anything.
+    pub fn checkpoint_position(&self, bytes: &[u8]) -> Result<Position> {
+        let meta = checkpoint::metadata(bytes)?;
+        let Some(run) = RunMeta::read(&meta)? else {
+            return Err(VaeError::Checkpoint(
+                "it does not say where its run stopped (step, epoch); load its weights with \
+                 importCheckpoint instead"
+                    .into(),
+            ));
+        };
+        if !self.trainer.has_data() {
+            return Err(VaeError::NoData("load one before resuming a run".into()));
+        }
+        let spe = u64::from(self.trainer.steps_per_epoch());
+        let step_in_epoch = match run.step_in_epoch {
+            Some(s) => s,
+            None => {
+                let before = run.epoch.saturating_sub(1) * spe;
+                let s = run.step.checked_sub(before).filter(|&s| s <= spe);
+                let s = s.ok_or_else(|| {
+                    VaeError::Checkpoint(format!(
+                        "step {} cannot fall in epoch {} at {spe} steps per epoch; was it \
+                         trained on other data?",
+                        run.step, run.epoch
+                    ))
+                })?;
+                s as u32
+            }
+        };
+        let pos = Position {
+            global_step: run.step,
+            epoch: run.epoch,
+            step_in_epoch,
+        };
+        self.trainer.check_position(pos)?;
+        Ok(pos)
+    }
+
+    /// Loads a checkpoint and continues its run: step count, epoch and place in the epoch come
+    /// from its metadata (so the shuffle and the loss plot go on where they were); Adam
+    /// restarts. All or nothing: on any error the model and the run are as before.
+    pub fn resume(&mut self, bytes: &[u8]) -> Result<Position> {
+        let flat = checkpoint::load(self.trainer.layout(), bytes)?;
+        let pos = self.checkpoint_position(bytes)?;
+        self.previous = None;
+        self.trainer.load_params(&flat)?;
+        self.trainer.resume_at(pos)?;
+        Ok(pos)
+    }
+
+    /// Changes the learning rate from the next step on (Adam's state is kept).
+    pub fn set_lr(&mut self, lr: f32) -> Result<()> {
+        self.trainer.set_lr(lr)
+    }
+
+    /// Parameters back to the seed's initialisation, and the epoch count to zero.
+    pub async fn reset(&mut self) -> Result<()> {
+        self.previous = None;
+        self.trainer.reset().await
+    }
+
+    /// Times each stage of a training step on a model of its own (this one is untouched).
+    pub async fn profile_step(&mut self) -> Result<StepProfile> {
+        self.previous = None;
+        let t = &self.trainer;
+        bench::profile_step(t.gpu(), t.cfg(), t.gemm_form(), &self.clock).await
+    }
+}

@@ -1,0 +1,119 @@
+//! Forward passes for display and inference: reconstructions and encodes of test images, encodes
+//! of given pixels, decodes of given z, samples from the prior. Each takes at most
+//! [`Trainer::capacity`] rows; the session chunks larger requests.
+
+use crate::error::{Result, VaeError};
+use crate::model::{StepKind, StepSpec};
+use crate::render::sigmoid;
+use crate::rng::{SplitMix64, STREAM_SAMPLE};
+
+use super::{SlotMeta, Trainer};
+
+impl Trainer {
+    /// Runs the forward pass (ε drawn as in training) on test images `ids`, leaving x, [μ | log σ²]
+    /// and the logits in the activation buffers.
+    fn forward_test(&mut self, ids: &[u32]) -> Result<()> {
+        let data = self
+            .model
+            .data()
+            .ok_or_else(|| VaeError::NoData("load one to see test images".into()))?;
+        let test_len = data.test_len;
+        let base = data.test_offset();
+        if let Some(bad) = ids.iter().find(|&&i| i >= test_len) {
+            return Err(VaeError::Input {
+                what: "test image ids",
+                message: format!("test image {bad} does not exist ({test_len} test images)"),
+            });
+        }
+        let global: Vec<u32> = ids.iter().map(|i| base + i).collect();
+        let offset = self.model.write_scratch_indices(&self.gpu, &global)?;
+        let slot = self.ring.take_slot(SlotMeta {
+            kind: StepKind::Eval,
+            epoch: self.pos.epoch,
+            step: 0,
+            global_step: self.pos.global_step,
+            keep: false,
+        })?;
+        let spec = StepSpec {
+            kind: StepKind::Eval,
+            rows: ids.len() as u32,
+            index_offset: offset,
+            rng_step: self.next_eval_rng(),
+            slot,
+            t: self.adam_t,
+        };
+        let cmd = self.model.encode_steps(&self.gpu, &[spec])?;
+        self.submit(cmd)
+    }
+
+    /// Test images `ids` and their reconstructions (sigmoid of the decoder's logits, ε drawn as
+    /// in training), each `ids.len()` × IN values in [0, 1].
+    pub async fn reconstruct(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.forward_test(ids)?;
+        let (m, input) = (&self.model, self.model.cfg.input);
+        let x = m.read_rows(&self.gpu, &m.act.x, ids.len(), input).await?;
+        let logits = m
+            .read_rows(&self.gpu, &m.act.logits, ids.len(), input)
+            .await?;
+        Ok((x, logits.into_iter().map(sigmoid).collect()))
+    }
+
+    async fn read_mulv(&self, rows: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (m, l) = (&self.model, self.model.cfg.latent);
+        let mulv = m.read_rows(&self.gpu, &m.act.mulv, rows, 2 * l).await?;
+        let mut mu = Vec::with_capacity(rows * l);
+        let mut log_var = Vec::with_capacity(rows * l);
+        for row in mulv.chunks(2 * l) {
+            mu.extend_from_slice(&row[..l]);
+            log_var.extend_from_slice(&row[l..]);
+        }
+        Ok((mu, log_var))
+    }
+
+    /// μ and log σ² (each `ids.len()` × L) of test images `ids`.
+    pub async fn encode_test(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.forward_test(ids)?;
+        self.read_mulv(ids.len()).await
+    }
+
+    /// μ and log σ² (each rows × L) of `rows` inputs given as pixels (rows × IN, in [0, 1]).
+    pub async fn encode(&mut self, pixels: &[f32], rows: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.model.write_x(&self.gpu, pixels, rows)?;
+        let cmd = self.model.encode_encoder(&self.gpu, rows as u32)?;
+        self.submit(cmd)?;
+        self.read_mulv(rows).await
+    }
+
+    /// Labels of the first `n` test images (fewer when the test set is smaller).
+    pub fn test_labels(&self, n: usize) -> Result<Vec<u8>> {
+        let data = self
+            .model
+            .data()
+            .ok_or_else(|| VaeError::NoData("load one to see test labels".into()))?;
+        Ok(data.labels_test[..n.min(data.labels_test.len())].to_vec())
+    }
+
+    /// Decodes `z` (rows × L) to pixels in [0, 1].
+    pub async fn decode(&mut self, z: &[f32], rows: usize) -> Result<Vec<f32>> {
+        self.model.write_z(&self.gpu, z, rows)?;
+        let cmd = self.model.encode_decode(&self.gpu, rows as u32)?;
+        self.submit(cmd)?;
+        let (m, input) = (&self.model, self.model.cfg.input);
+        let logits = m.read_rows(&self.gpu, &m.act.logits, rows, input).await?;
+        Ok(logits.into_iter().map(sigmoid).collect())
+    }
+
+    /// `rows` latent vectors from z ~ N(0, I), seeded (the same `seed` gives the same z).
+    pub fn prior_z(&self, rows: usize, seed: u64) -> Vec<f32> {
+        let mut g = SplitMix64::new(seed, STREAM_SAMPLE, 0);
+        (0..rows * self.model.cfg.latent)
+            .map(|_| g.next_normal() as f32)
+            .collect()
+    }
+
+    /// `rows` (at most [`Trainer::capacity`]) images decoded from z ~ N(0, I), seeded.
+    pub async fn sample(&mut self, rows: usize, seed: u64) -> Result<Vec<f32>> {
+        let z = self.prior_z(rows, seed);
+        self.decode(&z, rows).await
+    }
+}

@@ -1,0 +1,349 @@
+//! The session, the core both faces call: requests chunked to the model's capacity (one under,
+//! at, one over), n = 0 and one past the request limit, the latent walk and map, the checkpoint
+//! round trip with its one metadata schema (older page and CLI files included), and position
+//! checks that leave the model untouched when they refuse.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::{assert_close, gpu, synthetic_digits, to_f64, uniform};
+use vae_webgpu::checkpoint::{self, keys};
+use vae_webgpu::mnist::encode_idx;
+use vae_webgpu::session::{Session, MAX_REQUEST_ROWS};
+use vae_webgpu::train::{Position, Trainer};
+use vae_webgpu::{VaeConfig, VaeError};
+
+const IN: usize = 196;
+const L: usize = 8;
+
+/// Batch 70: the capacity (rows one GPU pass takes) is 70, not a power of two.
+fn cfg() -> VaeConfig {
+    VaeConfig {
+        input: IN,
+        hidden: 64,
+        latent: L,
+        batch_size: 70,
+        ..VaeConfig::default()
+    }
+}
+
+fn session() -> Option<Session> {
+    let gpu = gpu()?;
+    let t = Trainer::new(
+        gpu,
+        &cfg(),
+        &synthetic_digits(4, 640, 14),
+        &synthetic_digits(5, 150, 14),
+    )
+    .ok()?;
+    Some(Session::new(t, || 0.0))
+}
+
+fn block<T>(f: impl std::future::Future<Output = T>) -> T {
+    pollster::block_on(f)
+}
+
+#[test]
+fn requests_are_chunked_to_the_capacity() {
+    let Some(mut s) = session() else { return };
+    let cap = s.trainer().capacity() as usize;
+    assert_eq!(cap, 70);
+    block(s.train(12)).unwrap();
+    block(s.flush()).unwrap();
+
+    // Samples: one stream of z for the whole request, decoded in chunks.
+    let over = block(s.sample(cap as u32 + 1, 9)).unwrap();
+    let at = block(s.sample(cap as u32, 9)).unwrap();
+    let under = block(s.sample(cap as u32 - 1, 9)).unwrap();
+    assert_eq!(over.len(), (cap + 1) * IN);
+    assert_eq!(&over[..cap * IN], &at[..]);
+    assert_eq!(&at[..(cap - 1) * IN], &under[..]);
+    assert!(block(s.sample(0, 9)).unwrap().is_empty());
+
+    // Decode of cap + 1 rows = decode of the first cap rows and of the last one.
+    let z = uniform(3, (cap + 1) * L, -2.0, 2.0);
+    let all = block(s.decode(&z)).unwrap();
+    let head = block(s.decode(&z[..cap * L])).unwrap();
+    let tail = block(s.decode(&z[cap * L..])).unwrap();
+    assert_eq!(all, [head, tail].concat());
+
+    // Encode likewise.
+    let x = uniform(4, (cap + 1) * IN, 0.0, 1.0);
+    let (mu, lv) = block(s.encode(&x)).unwrap();
+    let (mu_tail, lv_tail) = block(s.encode(&x[cap * IN..])).unwrap();
+    assert_eq!((mu.len(), lv.len()), ((cap + 1) * L, (cap + 1) * L));
+    assert_eq!(&mu[cap * L..], &mu_tail[..]);
+    assert_eq!(&lv[cap * L..], &lv_tail[..]);
+
+    // Test digits: cap + 1 ids come back as the data's pixels.
+    let test = synthetic_digits(5, 150, 14);
+    let ids: Vec<u32> = (0..cap as u32 + 1).rev().collect();
+    let px = block(s.test_digits(&ids)).unwrap();
+    let want: Vec<f64> = ids
+        .iter()
+        .flat_map(|&i| test.image(i as usize).iter().map(|&b| f64::from(b) / 255.0))
+        .collect();
+    assert_close("test digits", &px, &want, 1e-6, 0.0);
+    assert!(block(s.test_digits(&[])).unwrap().is_empty());
+
+    // Reconstruct: the first n test images over their reconstructions, n clamped to the set.
+    assert_eq!(
+        block(s.reconstruct(cap as u32 + 1)).unwrap().len(),
+        2 * (cap + 1) * IN
+    );
+    assert_eq!(block(s.reconstruct(10_000)).unwrap().len(), 2 * 150 * IN);
+    assert!(block(s.reconstruct(0)).unwrap().is_empty());
+}
+
+#[test]
+fn bad_requests_are_refused_and_the_session_goes_on() {
+    let Some(mut s) = session() else { return };
+    let too_many = MAX_REQUEST_ROWS as u32 + 1;
+    let e = block(s.sample(too_many, 1)).unwrap_err();
+    assert!(matches!(e, VaeError::Input { .. }), "{e}");
+    assert!(e.to_string().contains("at most 16384 per call"), "{e}");
+    let z = vec![0.0; (MAX_REQUEST_ROWS + 1) * L];
+    assert!(block(s.decode(&z)).is_err());
+    let ids = vec![0; MAX_REQUEST_ROWS + 1];
+    assert!(block(s.test_digits(&ids)).is_err());
+    assert!(block(s.latent_walk(0, 1, too_many)).is_err());
+    let e = block(s.test_digits(&[150])).unwrap_err().to_string();
+    assert!(
+        e.contains("test image 150 does not exist (150 test images)"),
+        "{e}"
+    );
+    let e = block(s.decode(&[0.5; L + 1])).unwrap_err().to_string();
+    assert!(e.contains("whole latent vectors of 8 values"), "{e}");
+    let e = block(s.encode(&[])).unwrap_err().to_string();
+    assert!(e.contains("whole inputs of 196 pixels"), "{e}");
+    // Still usable.
+    assert_eq!(block(s.sample(2, 1)).unwrap().len(), 2 * IN);
+    let r = block(s.train(3)).unwrap();
+    assert_eq!(r.position.global_step, 3);
+}
+
+#[test]
+fn latent_walk_and_map() {
+    let Some(mut s) = session() else { return };
+    block(s.train(10)).unwrap();
+    block(s.flush()).unwrap();
+    let cap = s.trainer().capacity();
+    let walk = block(s.latent_walk(3, 7, cap + 1)).unwrap();
+    assert_eq!(walk.len(), (cap as usize + 1) * IN);
+    let ends_px = block(s.test_digits(&[3, 7])).unwrap();
+    let (mu, _) = block(s.encode(&ends_px)).unwrap();
+    let ends = block(s.decode(&mu)).unwrap();
+    let last = walk.len() - IN;
+    assert_close("walk start", &walk[..IN], &to_f64(&ends[..IN]), 1e-4, 1e-3);
+    assert_close("walk end", &walk[last..], &to_f64(&ends[IN..]), 1e-4, 1e-3);
+    // Fewer than two steps still gives both ends.
+    assert_eq!(block(s.latent_walk(3, 7, 0)).unwrap().len(), 2 * IN);
+
+    let map = block(s.latent_map(cap + 1)).unwrap();
+    assert_eq!(
+        (map.points.len(), map.labels.len()),
+        (2 * (cap as usize + 1), cap as usize + 1)
+    );
+    assert!(map.pca);
+    assert_eq!((map.mean.len(), map.components.len()), (L, 2 * L));
+    assert!(map.explained[0] >= map.explained[1] && map.explained[0] <= 1.0);
+    let (means, _) = block(s.latent_means(cap + 1)).unwrap();
+    // A point of the map is the projection of its μ.
+    let p = 5;
+    let centred: Vec<f32> = (0..L).map(|j| means[p * L + j] - map.mean[j]).collect();
+    let a: f32 = (0..L).map(|j| centred[j] * map.components[j]).sum();
+    assert!(
+        (a - map.points[2 * p]).abs() < 1e-3,
+        "{a} vs {}",
+        map.points[2 * p]
+    );
+    // n past the test set is clamped to it; n = 0 is an empty map.
+    assert_eq!(block(s.latent_map(1_000_000)).unwrap().labels.len(), 150);
+    assert!(block(s.latent_map(0)).unwrap().points.is_empty());
+}
+
+#[test]
+fn checkpoints_round_trip_with_their_run() {
+    let Some(mut s) = session() else { return };
+    // A call stops at the end of an epoch: 10 steps, then 3 of epoch 2.
+    assert!(block(s.train(13)).unwrap().epoch_finished);
+    block(s.train(3)).unwrap();
+    block(s.flush()).unwrap();
+    let pos = s.trainer().position();
+    assert_eq!(
+        pos,
+        Position {
+            global_step: 13,
+            epoch: 2,
+            step_in_epoch: 3
+        }
+    );
+    let bytes = block(s.export_checkpoint()).unwrap();
+    let meta = checkpoint::metadata(&bytes).unwrap();
+    for k in keys::ALL {
+        assert!(meta.contains_key(k), "metadata lacks {k}: {meta:?}");
+    }
+    assert_eq!(meta[keys::STEPS_PER_EPOCH], "10");
+    let params = block(s.trainer().read_params()).unwrap();
+
+    let Some(mut fresh) = session() else { return };
+    assert_eq!(fresh.resume(&bytes).unwrap(), pos);
+    assert_eq!(fresh.trainer().position(), pos);
+    assert_eq!(block(fresh.trainer().read_params()).unwrap(), params);
+    // It goes on from there: the next step is 14, the 4th of epoch 2.
+    let r = block(fresh.train(1)).unwrap();
+    assert_eq!(
+        r.position,
+        Position {
+            global_step: 14,
+            epoch: 2,
+            step_in_epoch: 4
+        }
+    );
+
+    // importCheckpoint takes the weights only: the count goes on where it was.
+    let Some(mut other) = session() else { return };
+    other.import_checkpoint(&bytes).unwrap();
+    assert_eq!(other.trainer().position(), Position::default());
+    assert_eq!(block(other.trainer().read_params()).unwrap(), params);
+}
+
+/// Saves `params` with the given metadata pairs (an older writer's keys).
+fn with_meta(s: &Session, params: &[f32], meta: &[(&str, &str)]) -> Vec<u8> {
+    let pairs: Vec<(&str, String)> = meta.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    checkpoint::save(s.trainer().layout(), params, &pairs).unwrap()
+}
+
+#[test]
+fn older_page_and_cli_checkpoints_resume() {
+    let Some(mut s) = session() else { return };
+    let params = block(s.trainer().read_params()).unwrap();
+    // The page's before the schema.
+    let page = with_meta(
+        &s,
+        &params,
+        &[("step", "25"), ("epoch", "3"), ("step_in_epoch", "5")],
+    );
+    assert_eq!(
+        s.resume(&page).unwrap(),
+        Position {
+            global_step: 25,
+            epoch: 3,
+            step_in_epoch: 5
+        }
+    );
+    // The CLI's before the schema: the place in the epoch follows from the step count.
+    let cli = with_meta(
+        &s,
+        &params,
+        &[("epoch", "2"), ("step", "20"), ("format", "pt")],
+    );
+    assert_eq!(
+        s.resume(&cli).unwrap(),
+        Position {
+            global_step: 20,
+            epoch: 2,
+            step_in_epoch: 10
+        }
+    );
+    let cli_mid = with_meta(
+        &s,
+        &params,
+        &[("epoch", "2"), ("step", "14"), ("format", "pt")],
+    );
+    assert_eq!(s.resume(&cli_mid).unwrap().step_in_epoch, 4);
+    let other_data = with_meta(
+        &s,
+        &params,
+        &[("epoch", "2"), ("step", "45"), ("format", "pt")],
+    );
+    let e = s.resume(&other_data).unwrap_err().to_string();
+    assert!(e.contains("trained on other data"), "{e}");
+    // A plain safetensors file (PyTorch's) loads its weights but cannot resume.
+    let plain = with_meta(&s, &params, &[("format", "pt")]);
+    let e = s.resume(&plain).unwrap_err().to_string();
+    assert!(e.contains("does not say where its run stopped"), "{e}");
+    s.import_checkpoint(&plain).unwrap();
+}
+
+#[test]
+fn a_refused_resume_changes_nothing() {
+    let Some(mut s) = session() else { return };
+    block(s.train(7)).unwrap();
+    block(s.flush()).unwrap();
+    let before = block(s.trainer().read_params()).unwrap();
+    let pos = s.trainer().position();
+    let good = s.trainer().last_good_step();
+    // Other weights, at a place past the epoch's 10 steps.
+    let other = s.trainer().layout().init(99);
+    for meta in [
+        vec![("step", "11"), ("epoch", "1"), ("step_in_epoch", "11")],
+        vec![("step", "0"), ("epoch", "1"), ("step_in_epoch", "0")],
+        vec![("step", "3"), ("epoch", "0"), ("step_in_epoch", "3")],
+        vec![("step", "x"), ("epoch", "1"), ("step_in_epoch", "1")],
+        vec![
+            ("vae_webgpu_schema", "2"),
+            ("step", "1"),
+            ("epoch", "1"),
+            ("step_in_epoch", "1"),
+        ],
+    ] {
+        let bytes = with_meta(&s, &other, &meta);
+        let e = s.resume(&bytes).unwrap_err();
+        assert!(matches!(e, VaeError::Checkpoint(_)), "{meta:?}: {e}");
+        assert_eq!(
+            block(s.trainer().read_params()).unwrap(),
+            before,
+            "{meta:?}"
+        );
+        assert_eq!(s.trainer().position(), pos);
+        assert_eq!(s.trainer().last_good_step(), good);
+    }
+    // Weights of another shape: refused, model kept.
+    let wrong = checkpoint::save(
+        &vae_webgpu::layout::ParamLayout::new(IN, 65, L),
+        &vae_webgpu::layout::ParamLayout::new(IN, 65, L).init(1),
+        &[
+            ("step", "1".into()),
+            ("epoch", "1".into()),
+            ("step_in_epoch", "1".into()),
+        ],
+    )
+    .unwrap();
+    assert!(s.resume(&wrong).is_err());
+    assert!(s.import_checkpoint(&wrong).is_err());
+    assert_eq!(block(s.trainer().read_params()).unwrap(), before);
+}
+
+#[test]
+fn resume_and_training_need_data() {
+    let Some(gpu) = gpu() else { return };
+    let t = Trainer::without_data(gpu, &cfg()).unwrap();
+    let mut s = Session::new(t, || 0.0);
+    let params = block(s.trainer().read_params()).unwrap();
+    let bytes = with_meta(
+        &s,
+        &params,
+        &[("step", "1"), ("epoch", "1"), ("step_in_epoch", "1")],
+    );
+    let e = s.resume(&bytes).unwrap_err();
+    assert!(matches!(e, VaeError::NoData(_)), "{e}");
+    let e = block(s.train(1)).unwrap_err();
+    assert!(matches!(e, VaeError::NoData(_)), "{e}");
+    assert!(matches!(
+        block(s.latent_map(10)).unwrap_err(),
+        VaeError::NoData(_)
+    ));
+    // IDX bytes: a bad file is named, and the session stays without data.
+    let d = synthetic_digits(1, 100, 14);
+    let img = encode_idx(&[100, 14, 14], &d.images);
+    let lab = encode_idx(&[100], &d.labels);
+    let e = s
+        .load_idx([&img, &lab[..3], &img, &lab])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("training labels:"), "{e}");
+    s.load_idx([&img, &lab, &img, &lab]).unwrap();
+    assert_eq!(s.status().test_count, 100);
+    assert_eq!(s.status().steps_per_epoch, 2);
+}
