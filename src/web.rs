@@ -15,103 +15,25 @@
 use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use crate::config::VaeConfig;
 use crate::error::VaeError;
 use crate::gpu::{Gpu, LostHandle};
-use crate::render::{gray_to_rgba, grid};
-use crate::session::{self, Session, Status};
+use crate::session::{Session, Status};
+
+mod canvas;
+mod values;
+
+pub use canvas::{draw_grid, drawing_to_input, live_gpu_buffers, LiveBuffers};
+use values::config_from_js;
+pub use values::{settings, Encoding, EvalStats, LatentMap, StageTiming, StepTimings, TrainStats};
 
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn js(e: VaeError) -> JsError {
+pub(crate) fn js(e: VaeError) -> JsError {
     JsError::new(&e.to_string())
-}
-
-/// A number field of a JS object: `None` when absent, an error naming it when not a number.
-fn field(obj: &JsValue, name: &str) -> Result<Option<f64>, JsError> {
-    if obj.is_undefined() || obj.is_null() {
-        return Ok(None);
-    }
-    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))
-        .map_err(|_| JsError::new(&format!("config.{name} cannot be read")))?;
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_f64()
-        .map(Some)
-        .ok_or_else(|| JsError::new(&format!("config.{name} must be a number")))
-}
-
-fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, JsError> {
-    match field(obj, name)? {
-        None => Ok(default),
-        Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 1e9 => Ok(x as usize),
-        Some(x) => Err(JsError::new(&format!(
-            "config.{name} must be a whole number ≥ 0, got {x}"
-        ))),
-    }
-}
-
-/// A [`VaeConfig`] from `{ epochs, batchSize, lr, hidden, latent, seed }` (all optional; the
-/// PyTorch reference's defaults otherwise), validated.
-fn config_from_js(obj: &JsValue) -> Result<VaeConfig, JsError> {
-    let d = VaeConfig::default();
-    let cfg = VaeConfig {
-        epochs: whole(obj, "epochs", d.epochs)?,
-        batch_size: whole(obj, "batchSize", d.batch_size)?,
-        hidden: whole(obj, "hidden", d.hidden)?,
-        latent: whole(obj, "latent", d.latent)?,
-        input: whole(obj, "input", d.input)?,
-        seed: whole(obj, "seed", d.seed as usize)? as u64,
-        lr: field(obj, "lr")?.map_or(d.lr, |x| x as f32),
-        ..d
-    };
-    cfg.validate(None).map_err(js)?;
-    Ok(cfg)
-}
-
-/// The defaults and limits the page's form is built from (one source: config.rs and the
-/// session): `{ defaults: {...}, limits: {...}, idxFiles: [...], recordFields: [...],
-/// checkpointKeys: [...] }`.
-#[wasm_bindgen]
-pub fn settings() -> Result<JsValue, JsError> {
-    let o = js_sys::Object::new();
-    let set = |obj: &js_sys::Object, k: &str, v: JsValue| {
-        js_sys::Reflect::set(obj, &JsValue::from_str(k), &v)
-            .map(|_| ())
-            .map_err(|_| JsError::new("settings: cannot build the object"))
-    };
-    let strings = |items: &[&str]| -> JsValue {
-        items
-            .iter()
-            .map(|s| JsValue::from_str(s))
-            .collect::<js_sys::Array>()
-            .into()
-    };
-    let (defaults, limits) = (js_sys::Object::new(), js_sys::Object::new());
-    for (name, default, min, max) in crate::config::form_fields() {
-        set(&defaults, name, default.into())?;
-        let range = js_sys::Object::new();
-        set(&range, "min", min.into())?;
-        set(&range, "max", max.into())?;
-        set(&limits, name, range.into())?;
-    }
-    set(&o, "defaults", defaults.into())?;
-    set(&o, "limits", limits.into())?;
-    set(&o, "idxFiles", strings(&crate::mnist::FILE_NAMES))?;
-    set(&o, "recordFields", strings(&session::RECORD_FIELDS))?;
-    set(&o, "checkpointKeys", strings(&crate::checkpoint::keys::ALL))?;
-    set(
-        &o,
-        "maxRequestRows",
-        (session::MAX_REQUEST_ROWS as f64).into(),
-    )?;
-    Ok(o.into())
 }
 
 fn webgpu_present() -> bool {
@@ -150,120 +72,6 @@ async fn open_gpu() -> Result<Gpu, JsError> {
 #[wasm_bindgen(js_name = checkGpu)]
 pub async fn check_gpu() -> Result<String, JsError> {
     Ok(open_gpu().await?.adapter_name())
-}
-
-/// Losses and progress after a call to `train` or `flush` (see `session::TrainReport`);
-/// `records` holds `settings().recordFields` per step, flat.
-#[wasm_bindgen(getter_with_clone)]
-#[derive(Debug, Clone)]
-pub struct TrainStats {
-    pub epoch: u32,
-    #[wasm_bindgen(js_name = stepInEpoch)]
-    pub step_in_epoch: u32,
-    #[wasm_bindgen(js_name = stepsPerEpoch)]
-    pub steps_per_epoch: u32,
-    #[wasm_bindgen(js_name = globalStep)]
-    pub global_step: u32,
-    #[wasm_bindgen(js_name = epochFinished)]
-    pub epoch_finished: bool,
-    pub reconstruction: f64,
-    pub kl: f64,
-    #[wasm_bindgen(js_name = samplesPerSec)]
-    pub samples_per_sec: f64,
-    pub records: Vec<f64>,
-}
-
-impl From<session::TrainReport> for TrainStats {
-    fn from(r: session::TrainReport) -> Self {
-        TrainStats {
-            epoch: r.position.epoch as u32,
-            step_in_epoch: r.position.step_in_epoch,
-            steps_per_epoch: r.steps_per_epoch,
-            global_step: r.position.global_step as u32,
-            epoch_finished: r.epoch_finished,
-            reconstruction: r.reconstruction,
-            kl: r.kl,
-            samples_per_sec: r.samples_per_sec,
-            records: r.records,
-        }
-    }
-}
-
-/// One stage of a training step: milliseconds per step and useful GFLOP/s (0 without GEMMs).
-#[wasm_bindgen(getter_with_clone)]
-#[derive(Debug, Clone)]
-pub struct StageTiming {
-    pub name: String,
-    pub ms: f64,
-    pub gflops: f64,
-}
-
-/// A training step stage by stage, against the adapter's multiply-add peak.
-#[wasm_bindgen(getter_with_clone)]
-#[derive(Debug, Clone)]
-pub struct StepTimings {
-    pub batch: u32,
-    #[wasm_bindgen(js_name = peakGflops)]
-    pub peak_gflops: f64,
-    #[wasm_bindgen(js_name = stepMs)]
-    pub step_ms: f64,
-    #[wasm_bindgen(js_name = stepGflops)]
-    pub step_gflops: f64,
-    pub stages: Vec<StageTiming>,
-}
-
-/// μ and log σ² of a batch of inputs, each rows × latent.
-#[wasm_bindgen(getter_with_clone)]
-#[derive(Debug, Clone)]
-pub struct Encoding {
-    pub mu: Vec<f32>,
-    #[wasm_bindgen(js_name = logVar)]
-    pub log_var: Vec<f32>,
-}
-
-/// Test digits placed in two dimensions by their μ (see `session::LatentMap`).
-#[wasm_bindgen(getter_with_clone)]
-#[derive(Debug, Clone)]
-pub struct LatentMap {
-    pub points: Vec<f32>,
-    pub labels: Vec<u8>,
-    pub pca: bool,
-    pub explained: Vec<f64>,
-    pub mean: Vec<f32>,
-    pub components: Vec<f32>,
-}
-
-/// Test-set loss per sample (ε drawn as in training).
-#[wasm_bindgen]
-#[derive(Debug, Clone, Copy)]
-pub struct EvalStats {
-    pub reconstruction: f64,
-    pub kl: f64,
-    pub loss: f64,
-    pub count: u32,
-}
-
-/// A square drawing (`size`², 0 = background, 1 = ink) as an MNIST-like `side`² input: scaled
-/// into a 20×20 box and centred by mass, as MNIST's digits were.
-#[wasm_bindgen(js_name = drawingToInput)]
-pub fn drawing_to_input(ink: &[f32], size: u32, side: u32) -> Vec<f32> {
-    crate::draw::to_mnist(ink, size as usize, side as usize)
-}
-
-/// GPU buffers alive now and their bytes; flat over a long run means no leak.
-#[wasm_bindgen(getter_with_clone)]
-pub struct LiveBuffers {
-    pub count: u32,
-    pub bytes: f64,
-}
-
-#[wasm_bindgen(js_name = liveGpuBuffers)]
-pub fn live_gpu_buffers() -> LiveBuffers {
-    let (count, bytes) = crate::gpu::live_buffers();
-    LiveBuffers {
-        count: count as u32,
-        bytes: bytes as f64,
-    }
 }
 
 /// Trains the VAE on this page's GPU. Create with `await Trainer.create(config)`. Await each
@@ -508,41 +316,4 @@ impl Trainer {
     pub async fn reset(&self) -> Result<(), JsError> {
         self.call(async |s| s.reset().await).await
     }
-}
-
-/// Draws `pixels` (side×side images in [0, 1], one after another) on `canvas` as a grid of
-/// `per_row` images with 2-pixel borders; the canvas is resized to the grid.
-#[wasm_bindgen(js_name = drawGrid)]
-pub fn draw_grid(
-    canvas: &web_sys::HtmlCanvasElement,
-    pixels: &[f32],
-    side: u32,
-    per_row: u32,
-) -> Result<(), JsError> {
-    let side = side as usize;
-    if side == 0 || !pixels.len().is_multiple_of(side * side) {
-        return Err(JsError::new(&format!(
-            "{} pixels are not whole {side}×{side} images",
-            pixels.len()
-        )));
-    }
-    let (w, h, gray) = grid(pixels, side, side, per_row as usize, 2);
-    canvas.set_width(w as u32);
-    canvas.set_height(h as u32);
-    let no_2d = || JsError::new("the canvas has no 2d context");
-    let ctx = canvas
-        .get_context("2d")
-        .map_err(|_| no_2d())?
-        .ok_or_else(no_2d)?
-        .dyn_into::<web_sys::CanvasRenderingContext2d>()
-        .map_err(|_| no_2d())?;
-    let rgba = gray_to_rgba(&gray);
-    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
-        wasm_bindgen::Clamped(&rgba),
-        w as u32,
-        h as u32,
-    )
-    .map_err(|_| JsError::new("could not create ImageData"))?;
-    ctx.put_image_data(&image, 0.0, 0.0)
-        .map_err(|_| JsError::new("could not draw on the canvas"))
 }

@@ -1,0 +1,66 @@
+//! Pixels for the page: drawings to inputs, image grids on a canvas, and the GPU buffer count.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::render::{gray_to_rgba, grid};
+
+/// A square drawing (`size`², 0 = background, 1 = ink) as an MNIST-like `side`² input: scaled
+/// into a 20×20 box and centred by mass, as MNIST's digits were.
+#[wasm_bindgen(js_name = drawingToInput)]
+pub fn drawing_to_input(ink: &[f32], size: u32, side: u32) -> Vec<f32> {
+    crate::draw::to_mnist(ink, size as usize, side as usize)
+}
+
+/// GPU buffers alive now and their bytes; flat over a long run means no leak.
+#[wasm_bindgen(getter_with_clone)]
+pub struct LiveBuffers {
+    pub count: u32,
+    pub bytes: f64,
+}
+
+#[wasm_bindgen(js_name = liveGpuBuffers)]
+pub fn live_gpu_buffers() -> LiveBuffers {
+    let (count, bytes) = crate::gpu::live_buffers();
+    LiveBuffers {
+        count: count as u32,
+        bytes: bytes as f64,
+    }
+}
+
+/// Draws `pixels` (side×side images in [0, 1], one after another) on `canvas` as a grid of
+/// `per_row` images with 2-pixel borders; the canvas is resized to the grid.
+#[wasm_bindgen(js_name = drawGrid)]
+pub fn draw_grid(
+    canvas: &web_sys::HtmlCanvasElement,
+    pixels: &[f32],
+    side: u32,
+    per_row: u32,
+) -> Result<(), JsError> {
+    let side = side as usize;
+    if side == 0 || !pixels.len().is_multiple_of(side * side) {
+        return Err(JsError::new(&format!(
+            "{} pixels are not whole {side}×{side} images",
+            pixels.len()
+        )));
+    }
+    let (w, h, gray) = grid(pixels, side, side, per_row as usize, 2);
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
+    let no_2d = || JsError::new("the canvas has no 2d context");
+    let ctx = canvas
+        .get_context("2d")
+        .map_err(|_| no_2d())?
+        .ok_or_else(no_2d)?
+        .dyn_into::<web_sys::CanvasRenderingContext2d>()
+        .map_err(|_| no_2d())?;
+    let rgba = gray_to_rgba(&gray);
+    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        wasm_bindgen::Clamped(&rgba),
+        w as u32,
+        h as u32,
+    )
+    .map_err(|_| JsError::new("could not create ImageData"))?;
+    ctx.put_image_data(&image, 0.0, 0.0)
+        .map_err(|_| JsError::new("could not draw on the canvas"))
+}
