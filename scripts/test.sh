@@ -14,7 +14,7 @@ step() { echo; echo "=== $* ==="; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "generated GEMM kernels up to date (scripts/gen-linear-direct.py --check)"
+step "generated GEMM kernels (shaders/linear_direct.wgsl, linear_subgroup.wgsl) up to date"
 python3 scripts/gen-linear-direct.py --check
 step "cargo clippy (native)"
 cargo clippy --release --all-targets -- -D warnings

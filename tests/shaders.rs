@@ -36,13 +36,13 @@ fn module_with(source: &str, file: &str, subgroups: bool) -> naga::Module {
 #[test]
 fn linear_without_subgroups_validates_and_lacks_the_subgroup_kernels() {
     let plain = linear::source(false);
-    let m = module_with(&plain, "linear.wgsl without subgroups", false);
+    let m = module_with(plain, "linear.wgsl without subgroups", false);
     assert!(!plain.contains("subgroup_invocation_id") && !plain.contains("subgroupBroadcast"));
     assert!(m
         .entry_points
         .iter()
         .all(|e| !e.name.ends_with("_subgroup")));
-    let full = module(&linear::source(true), "linear.wgsl");
+    let full = module(linear::source(true), "linear.wgsl");
     for e in ["forward", "backward_input", "backward_weight"] {
         let name = format!("linear_{e}_subgroup");
         assert!(

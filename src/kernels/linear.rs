@@ -1,11 +1,9 @@
 //! `shaders/linear.wgsl`: the linear layer's forward, input-gradient, weight-gradient and
 //! bias-gradient products, in the direct and the tiled form.
 
-use std::borrow::Cow;
-
 use bytemuck::{Pod, Zeroable};
 
-use super::{bind, dispatch, layout, pipeline, row, shader, LINEAR_WGSL};
+use super::{bind, dispatch, layout, pipeline, row, shader, LINEAR_PLAIN_WGSL, LINEAR_WGSL};
 use crate::error::Result;
 use crate::gpu::{GemmForm, Gpu};
 
@@ -72,18 +70,13 @@ pub struct LinearKernels {
     backward_bias: wgpu::ComputePipeline,
 }
 
-/// linear.wgsl as compiled: whole with `subgroups`, else without the subgroup kernels (naga
-/// rejects subgroup builtins on a device without the feature).
-pub fn source(subgroups: bool) -> Cow<'static, str> {
-    const BEGIN: &str = "// SUBGROUP KERNELS BEGIN";
-    const END: &str = "// SUBGROUP KERNELS END";
-    match (subgroups, LINEAR_WGSL.find(BEGIN), LINEAR_WGSL.find(END)) {
-        (false, Some(b), Some(e)) if b < e => Cow::Owned(format!(
-            "{}{}",
-            &LINEAR_WGSL[..b],
-            &LINEAR_WGSL[e + END.len()..]
-        )),
-        _ => Cow::Borrowed(LINEAR_WGSL),
+/// linear.wgsl as compiled: with the subgroup kernels for a device that has `subgroups`, else
+/// without them (naga rejects subgroup builtins on a device without the feature).
+pub fn source(subgroups: bool) -> &'static str {
+    if subgroups {
+        LINEAR_WGSL
+    } else {
+        LINEAR_PLAIN_WGSL
     }
 }
 
@@ -95,11 +88,7 @@ impl LinearKernels {
             GemmForm::DirectSubgroup if !gpu.subgroups => GemmForm::Direct,
             form => form,
         };
-        let module = shader(
-            gpu,
-            "linear.wgsl",
-            &source(form == GemmForm::DirectSubgroup),
-        );
+        let module = shader(gpu, "linear.wgsl", source(form == GemmForm::DirectSubgroup));
         let layout = layout(gpu, "linear.wgsl", false, &[true, true, true, false]);
         let suffix = match form {
             GemmForm::Direct => "",

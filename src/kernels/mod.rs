@@ -14,8 +14,19 @@ use bytemuck::{Pod, Zeroable};
 use crate::error::{Result, VaeError};
 use crate::gpu::{GemmForm, Gpu};
 
-pub const COMMON_WGSL: &str = include_str!("../../shaders/common.wgsl");
-pub const LINEAR_WGSL: &str = include_str!("../../shaders/linear.wgsl");
+/// The linear layer without the subgroup form: the hand-written linear.wgsl and the direct
+/// kernels generated into linear_direct.wgsl.
+pub const LINEAR_PLAIN_WGSL: &str = concat!(
+    include_str!("../../shaders/linear.wgsl"),
+    include_str!("../../shaders/linear_direct.wgsl"),
+);
+/// The linear layer with every form, the subgroup one (linear_subgroup.wgsl, generated) too:
+/// for devices with the subgroups feature.
+pub const LINEAR_WGSL: &str = concat!(
+    include_str!("../../shaders/linear.wgsl"),
+    include_str!("../../shaders/linear_direct.wgsl"),
+    include_str!("../../shaders/linear_subgroup.wgsl"),
+);
 /// Files that use StepParams are compiled with `common.wgsl` prepended.
 pub const GATHER_WGSL: &str = concat!(
     include_str!("../../shaders/common.wgsl"),
