@@ -20,7 +20,7 @@ struct StepParams {
   step_size: f32,    // lr / (1 − β1^t)
   bc2_sqrt: f32,     // sqrt(1 − β2^t)
   param_vec4s: u32,  // length of the flat parameter buffer in vec4s
-  loss_groups: u32,  // workgroups of loss_bce_kl, i.e. partial sums to reduce
+  loss_partials: u32,  // partial sums loss_bce_kl writes and loss_reduce adds up
 }
 
 // Row stride, in floats, of a matrix with n columns (see layout.rs: rows padded to vec4).

@@ -84,7 +84,7 @@ fn loss_bce_kl(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(LOSS_WG, 1, 1)
 fn loss_reduce(@builtin(local_invocation_index) lid: u32) {
   var s = vec2<f32>(0.0);
-  for (var g = lid; g < step.loss_groups; g += LOSS_WG) {
+  for (var g = lid; g < step.loss_partials; g += LOSS_WG) {
     s = s + partials[g];
   }
   sums[lid] = s;

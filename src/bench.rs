@@ -63,14 +63,55 @@ pub fn stage_flop(cfg: &VaeConfig, stage: Stage, rows: u32) -> f64 {
     }
 }
 
-/// Waits until the GPU has finished everything submitted so far (a 4-byte readback).
-async fn settle(gpu: &Gpu, fence: &Buffer) -> Result<()> {
+/// Useful FLOP of one training sample of `cfg` (every matrix product, forward and backward;
+/// 3.28 M for 784-400-20).
+pub fn flop_per_sample(cfg: &VaeConfig) -> f64 {
+    Stage::FORWARD
+        .into_iter()
+        .chain(Stage::BACKWARD)
+        .map(|s| stage_flop(cfg, s, 1))
+        .sum()
+}
+
+/// Median, smallest and largest of several measurements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values` (NaN for none).
+    pub fn of(mut values: Vec<f64>) -> Spread {
+        values.sort_by(f64::total_cmp);
+        let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
+        Spread {
+            median: at(values.len() / 2),
+            min: at(0),
+            max: at(values.len().saturating_sub(1)),
+        }
+    }
+
+    /// Each figure mapped through `f` (which must be monotonic increasing).
+    pub fn map(self, f: impl Fn(f64) -> f64) -> Spread {
+        Spread {
+            median: f(self.median),
+            min: f(self.min),
+            max: f(self.max),
+        }
+    }
+}
+
+/// Waits until the GPU has finished everything submitted so far (a 4-byte readback of `fence`,
+/// any small storage buffer).
+pub async fn settle(gpu: &Gpu, fence: &Buffer) -> Result<()> {
     gpu.read(fence, 0, 4).await.map(|_| ())
 }
 
 /// Milliseconds per repetition of the work `record(reps)` records: repeated until a run lasts
 /// [`MIN_MS`], then the median of [`RUNS`] runs.
-async fn per_rep_ms(
+pub async fn per_rep_ms(
     gpu: &Gpu,
     fence: &Buffer,
     now: &dyn Fn() -> f64,

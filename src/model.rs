@@ -10,8 +10,10 @@
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
 use crate::gpu::{Buffer, GemmForm, Gpu};
-use crate::kernels::linear::{LinearParams, FLAG_RELU, FLAG_RELU_MASK};
-use crate::kernels::loss::{loss_groups, STATS_RECORD};
+use crate::kernels::adam::AdamBindings;
+use crate::kernels::linear::{LinearBindings, LinearParams, FLAG_RELU, FLAG_RELU_MASK};
+use crate::kernels::loss::{loss_partials, LossBindings, STATS_RECORD};
+use crate::kernels::reparam::ReparamBindings;
 use crate::kernels::{step_stride, Kernels, StepParams, MAX_STEPS_PER_SUBMIT};
 use crate::layout::{ld, ParamLayout};
 use crate::mnist::Dataset;
@@ -223,7 +225,7 @@ impl VaeModel {
         let grads = gpu.storage("grads", f32_bytes(layout.len));
         let adam_m = gpu.storage("adam.m", f32_bytes(layout.len));
         let adam_v = gpu.storage("adam.v", f32_bytes(layout.len));
-        let max_groups = loss_groups(capacity as u32) as u64;
+        let max_groups = loss_partials(capacity as u32) as u64;
         let partials = gpu.storage("loss.partials", max_groups * 8);
         let stats = gpu.storage("stats", u64::from(STATS_SLOTS) * STATS_RECORD);
         let stride = step_stride(gpu);
@@ -231,31 +233,37 @@ impl VaeModel {
         let k = &kernels;
         let bg_reparam = k.reparam.bind_group(
             gpu,
-            &step_uniform,
-            &act.mulv,
-            &act.dz,
-            &act.z,
-            &act.eps,
-            &act.dmulv,
+            &ReparamBindings {
+                step: &step_uniform,
+                mulv: &act.mulv,
+                dz: &act.dz,
+                z: &act.z,
+                eps: &act.eps,
+                dmulv: &act.dmulv,
+            },
         );
         let bg_loss = k.loss.bind_group(
             gpu,
-            &step_uniform,
-            &act.logits,
-            &act.x,
-            &act.mulv,
-            &act.dlogits,
-            &partials,
-            &stats,
+            &LossBindings {
+                step: &step_uniform,
+                logits: &act.logits,
+                x: &act.x,
+                mulv: &act.mulv,
+                dlogits: &act.dlogits,
+                partials: &partials,
+                stats: &stats,
+            },
         );
         let bg_adam = k.adam.bind_group(
             gpu,
-            &step_uniform,
-            &grads,
-            &params,
-            &adam_m,
-            &adam_v,
-            &stats,
+            &AdamBindings {
+                step: &step_uniform,
+                grads: &grads,
+                params: &params,
+                m: &adam_m,
+                v: &adam_v,
+                stats: &stats,
+            },
         );
         let mut model = VaeModel {
             cfg: cfg.clone(),
@@ -408,34 +416,29 @@ impl VaeModel {
             );
             gpu.queue
                 .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+            let bindings = |a, b, aux, c| LinearBindings {
+                params: &uniform,
+                a,
+                b,
+                aux,
+                c,
+            };
             let forward = lin.bind_group(
                 gpu,
                 &format!("{name} forward"),
-                &uniform,
-                input,
-                &self.params,
-                &self.params,
-                output,
+                &bindings(input, &self.params, &self.params, output),
             );
             let backward_input = d_in.map(|d_in| {
                 lin.bind_group(
                     gpu,
                     &format!("{name} backward_input"),
-                    &uniform,
-                    d_out,
-                    &self.params,
-                    input,
-                    d_in,
+                    &bindings(d_out, &self.params, input, d_in),
                 )
             });
             let backward_params = lin.bind_group(
                 gpu,
                 &format!("{name} backward_params"),
-                &uniform,
-                d_out,
-                input,
-                input,
-                &self.grads,
+                &bindings(d_out, input, input, &self.grads),
             );
             layers.push(LayerPlan {
                 params,
@@ -480,7 +483,7 @@ impl VaeModel {
             step_size: (f64::from(c.lr) / bc1) as f32,
             bc2_sqrt: bc2.sqrt() as f32,
             param_vec4s: (self.layout.len / 4) as u32,
-            loss_groups: loss_groups(s.rows),
+            loss_partials: loss_partials(s.rows),
         }
     }
 

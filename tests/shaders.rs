@@ -172,7 +172,7 @@ fn params_structs_match_their_rust_twins() {
             "step_size",
             "bc2_sqrt",
             "param_vec4s",
-            "loss_groups"
+            "loss_partials"
         ]
     );
 }

@@ -17,8 +17,9 @@ mod bench {
     use std::process::ExitCode;
     use std::time::Instant;
 
+    use vae_webgpu::bench::{flop_per_sample, per_rep_ms, Spread};
     use vae_webgpu::gpu::{GemmForm, Gpu};
-    use vae_webgpu::kernels::linear::LinearParams;
+    use vae_webgpu::kernels::linear::{LinearBindings, LinearParams};
     use vae_webgpu::kernels::Kernels;
     use vae_webgpu::layout::ld;
     use vae_webgpu::mnist::{load_mnist_dir, Dataset};
@@ -26,9 +27,6 @@ mod bench {
     use vae_webgpu::rng::{SplitMix64, STREAM_DATA};
     use vae_webgpu::train::Trainer;
     use vae_webgpu::{VaeConfig, VaeError};
-
-    /// FLOPs of one training sample of the 784-400-20 VAE (forward 1.30 M, backward 1.98 M).
-    pub const FLOP_PER_SAMPLE: f64 = 3.28e6;
 
     #[derive(clap::Parser, Debug)]
     #[command(
@@ -42,27 +40,13 @@ mod bench {
         /// Training steps per timed run.
         #[arg(long, default_value_t = 100)]
         steps: u32,
-        /// Kernel launches per timed GEMM run.
+        /// Most kernel launches per timed GEMM run (bench::per_rep_ms adds launches up to this
+        /// until a run lasts 80 ms).
         #[arg(long, default_value_t = 20)]
         reps: u32,
         /// MNIST directory (generated data of the same size is used if it is missing).
         #[arg(long, default_value = "data/mnist")]
         data: std::path::PathBuf,
-    }
-
-    struct Stat {
-        median: f64,
-        min: f64,
-        max: f64,
-    }
-
-    fn stat(mut v: Vec<f64>) -> Stat {
-        v.sort_by(f64::total_cmp);
-        Stat {
-            median: v[v.len() / 2],
-            min: v[0],
-            max: v[v.len() - 1],
-        }
     }
 
     fn data(args: &Args) -> (Dataset, Dataset, &'static str) {
@@ -92,7 +76,7 @@ mod bench {
         args: &Args,
         train: &Dataset,
         test: &Dataset,
-    ) -> Result<(Stat, Gpu), VaeError> {
+    ) -> Result<(Spread, Gpu), VaeError> {
         let cfg = VaeConfig::default();
         let mut t = Trainer::new(gpu, &cfg, train, test)?;
         t.set_readback_every(100);
@@ -109,11 +93,11 @@ mod bench {
             pollster::block_on(t.flush())?;
             rates.push(f64::from(args.steps) * 128.0 / start.elapsed().as_secs_f64());
         }
-        Ok((stat(rates), t.into_gpu()))
+        Ok((Spread::of(rates), t.into_gpu()))
     }
 
     /// Host time to record one training step (encode only, no submit), in microseconds.
-    fn cpu_per_step(gpu: &Gpu, train: &Dataset, test: &Dataset) -> Result<Stat, VaeError> {
+    fn cpu_per_step(gpu: &Gpu, train: &Dataset, test: &Dataset) -> Result<Spread, VaeError> {
         let mut model = VaeModel::new(gpu, &VaeConfig::default())?;
         model.attach_data(gpu, train, test)?;
         let specs: Vec<StepSpec> = (0..64)
@@ -133,7 +117,7 @@ mod bench {
             us.push(start.elapsed().as_secs_f64() * 1e6 / 64.0);
             drop(cmd);
         }
-        Ok(stat(us))
+        Ok(Spread::of(us))
     }
 
     struct Shape {
@@ -144,7 +128,7 @@ mod bench {
     }
 
     /// GFLOP/s of each product of a linear layer at batch 128.
-    fn gemm(gpu: &Gpu, form: GemmForm, s: &Shape, args: &Args) -> Result<[Stat; 3], VaeError> {
+    fn gemm(gpu: &Gpu, form: GemmForm, s: &Shape, args: &Args) -> Result<[Spread; 3], VaeError> {
         let k = Kernels::new(gpu, form);
         let (m, i, o) = (s.rows as usize, s.inp as usize, s.out as usize);
         let wn = o * ld(i) + ld(o);
@@ -171,18 +155,29 @@ mod bench {
         };
         let pu = gpu.uniform("p", 32);
         gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
-        let bg_f = k.linear.bind_group(gpu, "f", &pu, &x, &params, &params, &y);
-        let bg_i = k.linear.bind_group(gpu, "i", &pu, &dy, &params, &x, &dx);
-        let bg_p = k.linear.bind_group(gpu, "p", &pu, &dy, &x, &x, &grads);
+        let lin = |a, b, aux, c| LinearBindings {
+            params: &pu,
+            a,
+            b,
+            aux,
+            c,
+        };
+        let bg_f = k
+            .linear
+            .bind_group(gpu, "f", &lin(&x, &params, &params, &y));
+        let bg_i = k.linear.bind_group(gpu, "i", &lin(&dy, &params, &x, &dx));
+        let bg_p = k.linear.bind_group(gpu, "p", &lin(&dy, &x, &x, &grads));
         let flop = 2.0 * m as f64 * i as f64 * o as f64;
+        let fence = gpu.storage("bench fence", 16);
+        let clock = Instant::now();
+        let now = move || clock.elapsed().as_secs_f64() * 1e3;
         let mut out = Vec::new();
         for which in 0..3 {
-            let mut rates = Vec::new();
-            for run in 0..=args.runs {
+            let mut record = |reps: u32| -> Result<wgpu::CommandBuffer, VaeError> {
                 let mut enc = gpu.device.create_command_encoder(&Default::default());
                 {
                     let mut pass = enc.begin_compute_pass(&Default::default());
-                    for _ in 0..args.reps {
+                    for _ in 0..reps {
                         match which {
                             0 => k.linear.forward(gpu, &mut pass, &bg_f, &p)?,
                             1 => k.linear.backward_input(gpu, &mut pass, &bg_i, &p)?,
@@ -190,14 +185,14 @@ mod bench {
                         }
                     }
                 }
-                let start = Instant::now();
-                gpu.queue.submit([enc.finish()]);
-                gpu.wait_idle()?;
-                if run > 0 {
-                    rates.push(flop * f64::from(args.reps) / start.elapsed().as_secs_f64() / 1e9);
-                }
+                Ok(enc.finish())
+            };
+            let mut rates = Vec::new();
+            for _ in 0..args.runs {
+                let ms = pollster::block_on(per_rep_ms(gpu, &fence, &now, args.reps, &mut record))?;
+                rates.push(flop / ms / 1e6);
             }
-            out.push(stat(rates));
+            out.push(Spread::of(rates));
         }
         let mut it = out.into_iter();
         match (it.next(), it.next(), it.next()) {
@@ -226,6 +221,7 @@ mod bench {
             &now,
         ))?;
         let peak = profile.peak_gflops;
+        let gflops = tp.map(|rate| rate * flop_per_sample(&VaeConfig::default()) / 1e9);
         let pct = |gflops: f64| 100.0 * gflops / peak;
         println!("| figure | median | min | max |");
         println!("|---|---|---|---|");
@@ -234,16 +230,17 @@ mod bench {
             args.steps, tp.median, tp.min, tp.max
         );
         println!(
-            "| useful GFLOP/s (3.28 MFLOP a sample) | {:.2} | {:.2} | {:.2} |",
-            tp.median * FLOP_PER_SAMPLE / 1e9,
-            tp.min * FLOP_PER_SAMPLE / 1e9,
-            tp.max * FLOP_PER_SAMPLE / 1e9
+            "| useful GFLOP/s ({:.2} MFLOP a sample) | {:.2} | {:.2} | {:.2} |",
+            flop_per_sample(&VaeConfig::default()) / 1e6,
+            gflops.median,
+            gflops.min,
+            gflops.max
         );
         println!(
             "| useful GFLOP/s as % of the FMA peak ({peak:.1} GFLOP/s) | {:.1}% | {:.1}% | {:.1}% |",
-            pct(tp.median * FLOP_PER_SAMPLE / 1e9),
-            pct(tp.min * FLOP_PER_SAMPLE / 1e9),
-            pct(tp.max * FLOP_PER_SAMPLE / 1e9)
+            pct(gflops.median),
+            pct(gflops.min),
+            pct(gflops.max)
         );
         println!(
             "| ms per training step | {:.2} | {:.2} | {:.2} |",
@@ -328,7 +325,7 @@ mod bench {
             },
         ];
         println!(
-            "GEMM GFLOP/s at batch 128, median [min–max] of {} runs of {} launches \
+            "GEMM GFLOP/s at batch 128, median [min–max] of {} runs of up to {} launches \
              (the median as % of the FMA peak, {peak:.1} GFLOP/s):",
             args.runs, args.reps
         );
@@ -340,7 +337,7 @@ mod bench {
                 let [f, i, w] = gemm(&gpu, form, s, &args)?;
                 let flop = 2.0 * 128.0 * f64::from(s.inp) * f64::from(s.out);
                 let ms = flop / 1e6 * (1.0 / f.median + 1.0 / i.median + 1.0 / w.median);
-                let cell = |x: &Stat| {
+                let cell = |x: &Spread| {
                     format!(
                         "{:.2} [{:.2}–{:.2}] {:.0}%",
                         x.median,

@@ -6,6 +6,18 @@ use crate::gpu::Gpu;
 
 pub const ADAM_WG: u32 = 256;
 
+/// adam.wgsl's bindings, in binding order.
+pub struct AdamBindings<'a> {
+    /// StepParams, bound with a dynamic offset.
+    pub step: &'a wgpu::Buffer,
+    pub grads: &'a wgpu::Buffer,
+    pub params: &'a wgpu::Buffer,
+    pub m: &'a wgpu::Buffer,
+    pub v: &'a wgpu::Buffer,
+    /// Stats records: non-finite parameters set bit 1 of the step's flags word.
+    pub stats: &'a wgpu::Buffer,
+}
+
 pub struct AdamKernels {
     pub layout: wgpu::BindGroupLayout,
     step: wgpu::ComputePipeline,
@@ -21,26 +33,9 @@ impl AdamKernels {
         }
     }
 
-    /// Bindings: (step uniform, grads, params, m, v, stats records: non-finite parameters set
-    /// bit 1 of the step's flags word).
-    #[allow(clippy::too_many_arguments)]
-    pub fn bind_group(
-        &self,
-        gpu: &Gpu,
-        step: &wgpu::Buffer,
-        grads: &wgpu::Buffer,
-        params: &wgpu::Buffer,
-        m: &wgpu::Buffer,
-        v: &wgpu::Buffer,
-        stats: &wgpu::Buffer,
-    ) -> wgpu::BindGroup {
-        bind_step(
-            gpu,
-            "adam.wgsl:adam_step",
-            &self.layout,
-            step,
-            &[grads, params, m, v, stats],
-        )
+    pub fn bind_group(&self, gpu: &Gpu, b: &AdamBindings) -> wgpu::BindGroup {
+        let buffers = [b.grads, b.params, b.m, b.v, b.stats];
+        bind_step(gpu, "adam.wgsl:adam_step", &self.layout, b.step, &buffers)
     }
 
     /// Workgroups as (x, y): rows of at most `max_compute_workgroups_per_dimension` groups.

@@ -61,6 +61,18 @@ fn grid(gpu: &Gpu, form: GemmForm, rows: u32, cols: u32) -> Result<(u32, u32)> {
     Ok((x, y))
 }
 
+/// linear.wgsl's bindings, in binding order; what a, b, aux and c hold depends on the entry
+/// point (see the table in linear.wgsl).
+pub struct LinearBindings<'a> {
+    /// LinearParams uniform.
+    pub params: &'a wgpu::Buffer,
+    pub a: &'a wgpu::Buffer,
+    pub b: &'a wgpu::Buffer,
+    pub aux: &'a wgpu::Buffer,
+    /// The output.
+    pub c: &'a wgpu::Buffer,
+}
+
 pub struct LinearKernels {
     pub form: GemmForm,
     pub layout: wgpu::BindGroupLayout,
@@ -106,19 +118,15 @@ impl LinearKernels {
         }
     }
 
-    /// Bindings: params uniform, then a, b, aux (read) and c (written); see linear.wgsl.
-    #[allow(clippy::too_many_arguments)]
-    pub fn bind_group(
-        &self,
-        gpu: &Gpu,
-        label: &str,
-        params: &wgpu::Buffer,
-        a: &wgpu::Buffer,
-        b: &wgpu::Buffer,
-        aux: &wgpu::Buffer,
-        c: &wgpu::Buffer,
-    ) -> wgpu::BindGroup {
-        bind(gpu, label, &self.layout, params, None, &[a, b, aux, c])
+    pub fn bind_group(&self, gpu: &Gpu, label: &str, b: &LinearBindings) -> wgpu::BindGroup {
+        bind(
+            gpu,
+            label,
+            &self.layout,
+            b.params,
+            None,
+            &[b.a, b.b, b.aux, b.c],
+        )
     }
 
     /// y = act(x·Wᵀ + b): bind group (p, x, params, params, y).

@@ -45,8 +45,21 @@ impl StatsRecord {
 
 /// Partial sums `loss_bce_kl` writes for a batch of `rows` (one per invocation), which
 /// `loss_reduce` adds up.
-pub fn loss_groups(rows: u32) -> u32 {
+pub fn loss_partials(rows: u32) -> u32 {
     rows * LOSS_CHUNKS
+}
+
+/// loss.wgsl's bindings, in binding order.
+pub struct LossBindings<'a> {
+    /// StepParams, bound with a dynamic offset.
+    pub step: &'a wgpu::Buffer,
+    pub logits: &'a wgpu::Buffer,
+    pub x: &'a wgpu::Buffer,
+    pub mulv: &'a wgpu::Buffer,
+    pub dlogits: &'a wgpu::Buffer,
+    /// (loss_partials) vec2 partial sums of BCE and KL.
+    pub partials: &'a wgpu::Buffer,
+    pub stats: &'a wgpu::Buffer,
 }
 
 pub struct LossKernels {
@@ -71,26 +84,9 @@ impl LossKernels {
         }
     }
 
-    /// Bindings: (step uniform, logits, x, mulv, dlogits, partials, stats).
-    #[allow(clippy::too_many_arguments)]
-    pub fn bind_group(
-        &self,
-        gpu: &Gpu,
-        step: &wgpu::Buffer,
-        logits: &wgpu::Buffer,
-        x: &wgpu::Buffer,
-        mulv: &wgpu::Buffer,
-        dlogits: &wgpu::Buffer,
-        partials: &wgpu::Buffer,
-        stats: &wgpu::Buffer,
-    ) -> wgpu::BindGroup {
-        bind_step(
-            gpu,
-            "loss.wgsl",
-            &self.layout,
-            step,
-            &[logits, x, mulv, dlogits, partials, stats],
-        )
+    pub fn bind_group(&self, gpu: &Gpu, b: &LossBindings) -> wgpu::BindGroup {
+        let buffers = [b.logits, b.x, b.mulv, b.dlogits, b.partials, b.stats];
+        bind_step(gpu, "loss.wgsl", &self.layout, b.step, &buffers)
     }
 
     /// Both stages: partial sums and gradient, then the reduction into `stats[s.slot]`.
@@ -107,7 +103,7 @@ impl LossKernels {
             &self.bce_kl,
             bg,
             &[offset],
-            row(gpu, s.loss_groups as usize, BCE_WG as usize)?,
+            row(gpu, s.loss_partials as usize, BCE_WG as usize)?,
         );
         dispatch(pass, &self.reduce, bg, &[offset], (1, 1));
         Ok(())

@@ -76,7 +76,7 @@ pub struct StepParams {
     pub step_size: f32,
     pub bc2_sqrt: f32,
     pub param_vec4s: u32,
-    pub loss_groups: u32,
+    pub loss_partials: u32,
 }
 
 /// How many steps' StepParams one uniform buffer holds, i.e. the most steps per submit.

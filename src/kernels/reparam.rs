@@ -7,6 +7,17 @@ use crate::gpu::Gpu;
 
 pub const REPARAM_WG: u32 = 64;
 
+/// reparam.wgsl's bindings, in binding order.
+pub struct ReparamBindings<'a> {
+    /// StepParams, bound with a dynamic offset.
+    pub step: &'a wgpu::Buffer,
+    pub mulv: &'a wgpu::Buffer,
+    pub dz: &'a wgpu::Buffer,
+    pub z: &'a wgpu::Buffer,
+    pub eps: &'a wgpu::Buffer,
+    pub dmulv: &'a wgpu::Buffer,
+}
+
 pub struct ReparamKernels {
     pub layout: wgpu::BindGroupLayout,
     forward: wgpu::ComputePipeline,
@@ -29,25 +40,10 @@ impl ReparamKernels {
         }
     }
 
-    /// Bindings: (step uniform, mulv, dz, z, eps, dmulv); one group serves both directions.
-    #[allow(clippy::too_many_arguments)]
-    pub fn bind_group(
-        &self,
-        gpu: &Gpu,
-        step: &wgpu::Buffer,
-        mulv: &wgpu::Buffer,
-        dz: &wgpu::Buffer,
-        z: &wgpu::Buffer,
-        eps: &wgpu::Buffer,
-        dmulv: &wgpu::Buffer,
-    ) -> wgpu::BindGroup {
-        bind_step(
-            gpu,
-            "reparam.wgsl",
-            &self.layout,
-            step,
-            &[mulv, dz, z, eps, dmulv],
-        )
+    /// One group serves both directions.
+    pub fn bind_group(&self, gpu: &Gpu, b: &ReparamBindings) -> wgpu::BindGroup {
+        let buffers = [b.mulv, b.dz, b.z, b.eps, b.dmulv];
+        bind_step(gpu, "reparam.wgsl", &self.layout, b.step, &buffers)
     }
 
     /// z = μ + exp(½ log σ²)·ε, one invocation per (row, latent) element.

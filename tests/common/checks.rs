@@ -11,10 +11,12 @@
 
 use super::{assert_close, assert_close_sum, pad, to_f64, uniform, unpad};
 use vae_webgpu::gpu::{GemmForm, Gpu};
-use vae_webgpu::kernels::linear::{LinearParams, FLAG_RELU, FLAG_RELU_MASK};
+use vae_webgpu::kernels::adam::AdamBindings;
+use vae_webgpu::kernels::linear::{LinearBindings, LinearParams, FLAG_RELU, FLAG_RELU_MASK};
 use vae_webgpu::kernels::loss::{
-    loss_groups, StatsRecord, FLAG_LOSS_NON_FINITE, FLAG_PARAMS_NON_FINITE,
+    loss_partials, LossBindings, StatsRecord, FLAG_LOSS_NON_FINITE, FLAG_PARAMS_NON_FINITE,
 };
+use vae_webgpu::kernels::reparam::ReparamBindings;
 use vae_webgpu::kernels::{step_stride, Kernels, StepParams};
 use vae_webgpu::layout::ld;
 use vae_webgpu::reference;
@@ -69,7 +71,7 @@ fn step(rows: usize, inp: usize, latent: usize) -> StepParams {
         step_size: 0.0,
         bc2_sqrt: 1.0,
         param_vec4s: 0,
-        loss_groups: loss_groups(rows as u32),
+        loss_partials: loss_partials(rows as u32),
     }
 }
 
@@ -115,11 +117,18 @@ pub async fn check_linear(
         };
         let pu = gpu.uniform("p", 32);
         gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+        let lin = |a, b, aux, c| LinearBindings {
+            params: &pu,
+            a,
+            b,
+            aux,
+            c,
+        };
         let bg_f = k
             .linear
-            .bind_group(gpu, "f", &pu, &xb, &params, &params, &y);
-        let bg_i = k.linear.bind_group(gpu, "i", &pu, &dyb, &params, &xb, &dx);
-        let bg_p = k.linear.bind_group(gpu, "p", &pu, &dyb, &xb, &xb, &grads);
+            .bind_group(gpu, "f", &lin(&xb, &params, &params, &y));
+        let bg_i = k.linear.bind_group(gpu, "i", &lin(&dyb, &params, &xb, &dx));
+        let bg_p = k.linear.bind_group(gpu, "p", &lin(&dyb, &xb, &xb, &grads));
         run(gpu, |pass| {
             k.linear.forward(gpu, pass, &bg_f, &p).unwrap();
             k.linear.backward_input(gpu, pass, &bg_i, &p).unwrap();
@@ -310,9 +319,17 @@ pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
         let z_b = gpu.storage("z", (rows * ld(l) * 4) as u64);
         let eps_b = gpu.storage("eps", (rows * l * 4) as u64);
         let dmulv_b = gpu.storage("dmulv", (rows * ld(2 * l) * 4) as u64);
-        let bg = k
-            .reparam
-            .bind_group(gpu, &su, &mulv_b, &dz_b, &z_b, &eps_b, &dmulv_b);
+        let bg = k.reparam.bind_group(
+            gpu,
+            &ReparamBindings {
+                step: &su,
+                mulv: &mulv_b,
+                dz: &dz_b,
+                z: &z_b,
+                eps: &eps_b,
+                dmulv: &dmulv_b,
+            },
+        );
         run(gpu, |pass| {
             k.reparam.reparam_forward(gpu, pass, &bg, 0, &s).unwrap();
             k.reparam.reparam_backward(gpu, pass, &bg, 0, &s).unwrap();
@@ -378,9 +395,20 @@ pub async fn loss_bce_kl_matches_reference(gpu: &Gpu) {
         let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
         let mb = gpu.storage_with("mulv", bytemuck::cast_slice(&pad(&mulv, rows, 2 * l)));
         let db = gpu.storage("dlogits", (rows * ld(inp) * 4) as u64);
-        let pb = gpu.storage("partials", u64::from(s.loss_groups) * 8);
+        let pb = gpu.storage("partials", u64::from(s.loss_partials) * 8);
         let sb = gpu.storage_with("stats", bytemuck::cast_slice(&[0.0f32; 64]));
-        let bg = k.loss.bind_group(gpu, &su, &lb, &xb, &mb, &db, &pb, &sb);
+        let bg = k.loss.bind_group(
+            gpu,
+            &LossBindings {
+                step: &su,
+                logits: &lb,
+                x: &xb,
+                mulv: &mb,
+                dlogits: &db,
+                partials: &pb,
+                stats: &sb,
+            },
+        );
         run(gpu, |pass| {
             k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap()
         });
@@ -432,9 +460,20 @@ pub async fn loss_flags_non_finite(gpu: &Gpu) {
     let xb = gpu.storage_with("x", bytemuck::cast_slice(&[0.5f32; 8]));
     let mb = gpu.storage_with("mulv", bytemuck::cast_slice(&[0.1f32; 8]));
     let db = gpu.storage("dlogits", 32);
-    let pb = gpu.storage("partials", u64::from(s.loss_groups) * 8);
+    let pb = gpu.storage("partials", u64::from(s.loss_partials) * 8);
     let sb = gpu.storage("stats", 64);
-    let bg = k.loss.bind_group(gpu, &su, &lb, &xb, &mb, &db, &pb, &sb);
+    let bg = k.loss.bind_group(
+        gpu,
+        &LossBindings {
+            step: &su,
+            logits: &lb,
+            x: &xb,
+            mulv: &mb,
+            dlogits: &db,
+            partials: &pb,
+            stats: &sb,
+        },
+    );
     run(gpu, |pass| {
         k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap()
     });
@@ -470,7 +509,17 @@ pub async fn adam_flags_non_finite_params(gpu: &Gpu) {
         s.bc2_sqrt = 0.0447;
         s.param_vec4s = (n / 4) as u32;
         let su = step_uniform(gpu, &s);
-        let bg = k.adam.bind_group(gpu, &su, &gb, &pb, &mb, &vb, &sb);
+        let bg = k.adam.bind_group(
+            gpu,
+            &AdamBindings {
+                step: &su,
+                grads: &gb,
+                params: &pb,
+                m: &mb,
+                v: &vb,
+                stats: &sb,
+            },
+        );
         run(gpu, |pass| k.adam.adam_step(gpu, pass, &bg, 0, &s).unwrap());
         let got: Vec<u32> = bytemuck::cast_slice(&read(gpu, &sb, 16).await).to_vec();
         let mut expect = words.clone();
@@ -498,7 +547,17 @@ pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
             s.bc2_sqrt = (1.0 - 0.999f64.powi(t as i32)).sqrt() as f32;
             s.param_vec4s = (n / 4) as u32;
             let su = step_uniform(gpu, &s);
-            let bg = k.adam.bind_group(gpu, &su, &gb, &pb, &mb, &vb, &sb);
+            let bg = k.adam.bind_group(
+                gpu,
+                &AdamBindings {
+                    step: &su,
+                    grads: &gb,
+                    params: &pb,
+                    m: &mb,
+                    v: &vb,
+                    stats: &sb,
+                },
+            );
             run(gpu, |pass| k.adam.adam_step(gpu, pass, &bg, 0, &s).unwrap());
             reference::adam_step(
                 &mut p,
