@@ -276,15 +276,24 @@ impl Gpu {
         }
     }
 
-    /// A one-line description of the adapter, e.g. for logs and the page.
-    pub fn adapter_name(&self) -> String {
+    /// The adapter's name, or its driver's when the name is withheld (browsers often withhold
+    /// both: then `None`).
+    pub fn device_name(&self) -> Option<String> {
         let i = &self.info;
-        // Browsers often withhold the name; fall back to what they do tell.
-        let name = [&i.name, &i.driver, &i.driver_info]
+        [&i.name, &i.driver, &i.driver_info]
             .into_iter()
             .find(|s| !s.trim().is_empty())
-            .map_or("unnamed adapter", |s| s.trim());
-        format!("{name} ({:?}, {:?})", i.backend, i.device_type)
+            .map(|s| s.trim().to_string())
+    }
+
+    /// A one-line description of the adapter, e.g. for logs and the page.
+    pub fn adapter_name(&self) -> String {
+        let name = self.device_name();
+        let name = name.as_deref().unwrap_or("unnamed adapter");
+        format!(
+            "{name} ({:?}, {:?})",
+            self.info.backend, self.info.device_type
+        )
     }
 
     /// Why the device was lost, once it has been (`None` while it is usable). The returned

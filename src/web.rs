@@ -82,6 +82,7 @@ pub struct Trainer {
     session: RefCell<Option<Session>>,
     status: Cell<Status>,
     adapter: String,
+    adapter_name: String,
     gemm_form: String,
     lost: LostHandle,
 }
@@ -130,6 +131,7 @@ impl Trainer {
             .map_err(js)?;
         let t = Trainer {
             adapter: s.trainer().adapter_name(),
+            adapter_name: s.trainer().gpu().device_name().unwrap_or_default(),
             gemm_form: format!("{:?}", s.trainer().gemm_form()),
             status: Cell::new(s.status()),
             session: RefCell::new(None),
@@ -143,6 +145,12 @@ impl Trainer {
     #[wasm_bindgen(getter)]
     pub fn adapter(&self) -> String {
         self.adapter.clone()
+    }
+
+    /// The adapter's name alone ("" when the browser withholds it).
+    #[wasm_bindgen(getter, js_name = adapterName)]
+    pub fn adapter_name(&self) -> String {
+        self.adapter_name.clone()
     }
 
     /// Which matrix-multiply form the adapter got: "Direct", "Subgroup" or "Tiled".

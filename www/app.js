@@ -1,39 +1,31 @@
-// The page: loads MNIST, drives the wasm Trainer in small chunks so the page stays responsive,
-// and draws progress, the loss plot, reconstructions, samples and a latent walk.
+// The page: owns its state, wires the DOM, and hands the work to modules with one job each —
+// boot.js (the wasm module), data.js (MNIST and dropped files), form.js (settings built from the
+// engine's defaults and limits), scheduler.js (training in chunks), plot.js (the loss plot),
+// explore.js (the Explore view) and lost.js (device loss). Tests read the page through the one
+// small debug object `window.vaePage`.
+import { ready } from "./boot.js";
+import { loadMnist, readIdxFiles, MAX_FILE_BYTES } from "./data.js";
+import { buildForm, readConfig, setFormDisabled } from "./form.js";
 import { LossPlot } from "./plot.js";
 import { Explore } from "./explore.js";
+import { LostPanel, saveBytes } from "./lost.js";
+import { Scheduler, exclusive, resetQueue } from "./scheduler.js";
 
 const $ = (id) => document.getElementById(id);
-const FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause and hovers act at once
-const REFRESH_MS = 2500; // how often images are redrawn while training
-const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
-const KEEP_MS = 15000; // how often a checkpoint is kept in memory while training (device loss)
 
 const ui = {
   state: "starting", // starting | nogpu | ready | training | paused | done | lost
   wasm: null,
+  settings: null,
   trainer: null,
   trainerConfig: null,
   data: null, // { files: [Uint8Array × 4], label }
   plot: new LossPlot($("plot")),
-  stepsPerCall: 1,
   lastRefresh: 0,
-  epochSum: 0,
-  epochCount: 0,
   walkPair: [0, 1],
-  kept: null, // { bytes, step }: the last checkpoint kept in memory, for when the device is lost
+  kept: null, // { bytes, step, at }: the last checkpoint kept in memory, for a lost device
+  explore: null,
 };
-window.vaePage = ui; // for tests and the curious
-
-// Every call into the Trainer goes through this queue: the wasm object allows one call at a
-// time, and Pause, Download or Load can come while a training chunk is in flight.
-let queue = Promise.resolve();
-function exclusive(fn) {
-  const run = queue.then(fn, fn);
-  queue = run.catch(() => {});
-  return run;
-}
 
 function message(text, kind = "info") {
   const m = $("message");
@@ -51,122 +43,7 @@ function setButtons() {
   $("download").disabled = !haveModel || s === "starting";
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
-  for (const el of $("config").elements) el.disabled = s === "training" || s === "lost";
-  $("preset-2").disabled = $("preset-20").disabled = s === "training" || s === "lost";
-}
-
-function readConfig() {
-  const num = (id) => Number($(id).value);
-  return { epochs: num("epochs"), batchSize: num("batch"), lr: num("lr"), hidden: num("hidden"), latent: num("latent"), seed: num("seed") };
-}
-
-// boot.js loads the wasm module and announces it (or its failure) with an event.
-async function bindings() {
-  if (window.wasmBindings) return window.wasmBindings;
-  if (window.wasmLoadError) throw window.wasmLoadError;
-  return new Promise((resolve, reject) => {
-    addEventListener("TrunkApplicationStarted", () => resolve(window.wasmBindings), { once: true });
-    addEventListener("WasmLoadFailed", (e) => reject(e.detail.error), { once: true });
-  });
-}
-
-async function fetchWithProgress(url, onBytes) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  const reader = res.body.getReader();
-  const chunks = [];
-  let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    n += value.length;
-    onBytes(value.length);
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
-  return out;
-}
-
-async function loadMnist() {
-  const total = 11.6e6; // approximate gzip sizes of the four files together
-  let got = 0;
-  const files = [];
-  for (const f of FILES) {
-    files.push(await fetchWithProgress(`data/${f}.gz`, (b) => {
-      got += b;
-      $("data-bar").style.width = `${Math.min(100, (100 * got) / total).toFixed(1)}%`;
-    }));
-  }
-  $("data-bar").style.width = "100%";
-  return { files, label: "MNIST: 60,000 training and 10,000 test digits" };
-}
-
-async function createTrainer(config) {
-  await exclusive(() => buildTrainer(config));
-  ui.explore.input = null;
-  ui.explore.b.pixels = null;
-  ui.explore.map = null;
-  $("explore").hidden = false;
-  await ui.explore.refresh();
-  await ui.explore.refreshMap();
-}
-
-async function buildTrainer(config, resumeFrom = null) {
-  if (ui.trainer) { ui.trainer.free(); ui.trainer = null; }
-  const t = await ui.wasm.Trainer.create(config);
-  t.loadDataset(...ui.data.files);
-  if (resumeFrom) t.resume(resumeFrom);
-  ui.trainer = t;
-  ui.trainerConfig = JSON.stringify(config);
-  $("adapter").textContent = `${await adapterLabel(t)} · ${t.gemmForm} GEMM`;
-  $("adapter").title = t.adapter;
-  if (!resumeFrom) ui.plot.clear();
-  ui.epochSum = 0;
-  ui.epochCount = 0;
-  ui.stepsPerCall = 1;
-  await drawImages();
-  updateProgress(null);
-  ui.kept = { bytes: await t.exportCheckpoint(), step: t.globalStep, at: performance.now() };
-}
-
-// A checkpoint kept in memory (not read back per step: at most every KEEP_MS, at epoch ends and
-// on pause), so a lost device costs at most that much training.
-async function keepCheckpoint(t = ui.trainer) {
-  // Every step read back first: a divergence surfaces here (and rolls back) instead of being
-  // kept. Exporting waits for the queued steps anyway, so this costs no extra stall.
-  absorb(await exclusive(() => t.flush()));
-  const bytes = await exclusive(() => t.exportCheckpoint());
-  ui.kept = { bytes, step: t.globalStep, at: performance.now() };
-}
-
-// Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
-// divergence); any other change needs a new model. Returns true when it needs one.
-function needsNewModel(config) {
-  if (!ui.trainer || ui.state === "done") return true;
-  const was = JSON.parse(ui.trainerConfig);
-  if (JSON.stringify({ ...was, lr: config.lr }) !== JSON.stringify(config)) return true;
-  if (was.lr !== config.lr) {
-    ui.trainer.setLearningRate(config.lr);
-    ui.trainerConfig = JSON.stringify(config);
-  }
-  return false;
-}
-
-// Browsers withhold the adapter's name from wgpu; ask WebGPU for vendor and architecture.
-async function adapterLabel(t) {
-  const named = t.adapter.split(" (")[0];
-  if (named && named !== "unnamed adapter") return `WebGPU · ${named}`;
-  try {
-    const a = await navigator.gpu.requestAdapter();
-    const info = a && (a.info || (a.requestAdapterInfo && (await a.requestAdapterInfo())));
-    const parts = info ? [info.vendor, info.architecture, info.device].filter(Boolean) : [];
-    if (parts.length) return `WebGPU · ${parts.join(" ")}`;
-  } catch {
-    // fall through
-  }
-  return "WebGPU";
+  setFormDisabled(s === "training" || s === "lost");
 }
 
 function fmt(v, digits = 2) {
@@ -193,16 +70,6 @@ function updateProgress(stats) {
   if (stats && stats.samplesPerSec > 0) $("rate").textContent = Math.round(stats.samplesPerSec).toLocaleString();
 }
 
-async function refreshImages() {
-  await yieldToInteractive();
-  return exclusive(drawImages);
-}
-
-/** Waits while a hover or slider decode is pending, so it is not queued behind display work. */
-async function yieldToInteractive() {
-  while (ui.explore && ui.explore.interactive()) await new Promise((r) => setTimeout(r, 5));
-}
-
 async function drawImages() {
   const t = ui.trainer;
   const side = t.imageSide;
@@ -217,108 +84,80 @@ async function drawImages() {
   ui.lastRefresh = performance.now();
 }
 
-async function endOfEpoch(stats) {
-  const t = ui.trainer;
-  absorb(await exclusive(() => t.flush()));
-  await keepCheckpoint(t);
-  message(`Epoch ${stats.epoch} done; evaluating on the test set…`);
-  const ev = await exclusive(() => t.evaluate());
-  const trainMean = ui.epochCount ? ui.epochSum / ui.epochCount : NaN;
-  ui.plot.addEpoch(t.globalStep, trainMean, ev.loss);
-  ui.epochSum = 0;
-  ui.epochCount = 0;
-  $("test").textContent = fmt(ev.loss);
-  ui.walkPair = [(ui.walkPair[0] + 2) % Math.max(2, t.testCount), (ui.walkPair[1] + 2) % Math.max(2, t.testCount)];
-  await refreshImages();
+/** Redraws the images once interactive decodes are done (they go first). */
+async function refreshImages() {
+  await ui.explore.yield();
+  return exclusive(drawImages);
+}
+
+const scheduler = new Scheduler(ui, {
+  message,
+  setButtons,
+  updateProgress,
+  refreshImages,
+  fmt,
+  showTestLoss: (loss) => { $("test").textContent = fmt(loss); },
+  get fields() { return ui.settings.recordFields; },
+});
+
+// Browsers withhold the adapter's name from wgpu; ask WebGPU for vendor and architecture.
+async function adapterLabel(t) {
+  if (t.adapterName) return `WebGPU · ${t.adapterName}`;
+  try {
+    const a = await navigator.gpu.requestAdapter();
+    const info = a && (a.info || (a.requestAdapterInfo && (await a.requestAdapterInfo())));
+    const parts = info ? [info.vendor, info.architecture, info.device].filter(Boolean) : [];
+    if (parts.length) return `WebGPU · ${parts.join(" ")}`;
+  } catch {
+    // fall through
+  }
+  return "WebGPU";
+}
+
+/** A new trainer for `config` with the page's data (and a checkpoint's run, if given). The old
+ * trainer is freed only once the new one stands: if building fails, the model in hand stays. */
+async function buildTrainer(config, resumeFrom = null) {
+  const t = await ui.wasm.Trainer.create(config);
+  try {
+    t.loadDataset(...ui.data.files);
+    if (resumeFrom) t.resume(resumeFrom);
+  } catch (e) {
+    t.free();
+    throw e;
+  }
+  if (ui.trainer) ui.trainer.free();
+  ui.trainer = t;
+  ui.trainerConfig = JSON.stringify(config);
+  $("adapter").textContent = `${await adapterLabel(t)} · ${t.gemmForm} GEMM`;
+  $("adapter").title = t.adapter;
+  if (!resumeFrom) ui.plot.clear();
+  scheduler.restart();
+  await drawImages();
+  updateProgress(null);
+  ui.kept = { bytes: await t.exportCheckpoint(), step: t.globalStep, at: performance.now() };
+}
+
+async function createTrainer(config) {
+  await exclusive(() => buildTrainer(config));
+  ui.explore.input = null;
+  ui.explore.b.pixels = null;
+  ui.explore.map = null;
+  $("explore").hidden = false;
   await ui.explore.refresh();
   await ui.explore.refreshMap();
-  ui.plot.draw();
-  message(`Epoch ${stats.epoch}: train ${fmt(trainMean)} and test ${fmt(ev.loss)} per sample.`);
 }
 
-// Records from a flush inside the loop, merged into the next call's stats.
-let pending = [];
-function absorbLater(stats) {
-  pending.push(stats);
-}
-
-function absorb(stats) {
-  for (const p of pending.splice(0)) absorbOne(p);
-  absorbOne(stats);
-}
-
-function absorbOne(stats) {
-  const r = stats.records;
-  ui.plot.addSteps(r);
-  for (let i = 0; i + 3 < r.length; i += 4) {
-    ui.epochSum += r[i + 2] + r[i + 3];
-    ui.epochCount += 1;
+// Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
+// divergence); any other change needs a new model. Returns true when it needs one.
+function needsNewModel(config) {
+  if (!ui.trainer || ui.state === "done") return true;
+  const was = JSON.parse(ui.trainerConfig);
+  if (JSON.stringify({ ...was, lr: config.lr }) !== JSON.stringify(config)) return true;
+  if (was.lr !== config.lr) {
+    ui.trainer.setLearningRate(config.lr);
+    ui.trainerConfig = JSON.stringify(config);
   }
-  updateProgress(stats);
-}
-
-// Training was rolled back to `step` (a divergence restores the last good state): the plot and
-// the epoch's running mean forget the steps after it.
-function forgetAfter(step) {
-  for (const [, r, k] of ui.plot.truncate(step)) {
-    ui.epochSum -= r + k;
-    ui.epochCount -= 1;
-  }
-  if (ui.epochCount <= 0) ui.epochSum = ui.epochCount = 0;
-  ui.plot.draw();
-  const t = ui.trainer;
-  updateProgress({ epoch: t.epoch, stepInEpoch: t.stepInEpoch, reconstruction: NaN });
-}
-
-async function trainLoop() {
-  const t = ui.trainer;
-  while (ui.state === "training") {
-    // Interactive decodes (hovering the map, the slider) go first: hold training back until
-    // they are done, so they wait behind at most the chunk already on the GPU.
-    await yieldToInteractive();
-    const started = performance.now();
-    const engaged = ui.explore.recentlyUsed(QUIET_MS);
-    const stats = await exclusive(() => t.train(engaged ? 1 : ui.stepsPerCall));
-    // While the user explores, keep nothing queued on the GPU behind their decodes: wait for
-    // this step too (one step is the smallest unit of GPU work that can be in the way).
-    if (engaged) absorbLater(await exclusive(() => t.flush()));
-    const ms = performance.now() - started;
-    // Aim each call at TARGET_CALL_MS of GPU work.
-    const scaled = Math.round((ui.stepsPerCall * TARGET_CALL_MS) / Math.max(ms, 1));
-    ui.stepsPerCall = Math.max(1, Math.min(32, scaled, ui.stepsPerCall * 2));
-    absorb(stats);
-    ui.plot.draw();
-    if (stats.epochFinished) {
-      await endOfEpoch(stats);
-      if (stats.epoch >= t.epochs) {
-        ui.state = "done";
-        message(`Finished ${t.epochs} epochs. Download the checkpoint, or Reset to start again.`, "ok");
-        break;
-      }
-    } else if (performance.now() - ui.kept.at > KEEP_MS) {
-      await keepCheckpoint(t);
-    } else if (performance.now() - ui.lastRefresh > REFRESH_MS && !ui.explore.recentlyUsed(QUIET_MS)) {
-      try {
-        await refreshImages();
-        await ui.explore.refresh();
-        ui.refreshes = (ui.refreshes || 0) + 1;
-        if (ui.refreshes % 12 === 0) await ui.explore.refreshMap();
-      } catch (e) {
-        // Decodes of a model that is diverging (not yet read back) fail on non-finite values:
-        // read the steps back, so the real cause is what stops training and is reported.
-        absorb(await exclusive(() => t.flush()));
-        throw e;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  if (ui.state === "paused") {
-    absorb(await exclusive(() => t.flush()));
-    await keepCheckpoint(t);
-    message(`Paused at step ${t.globalStep}.`);
-  }
-  ui.plot.draw();
-  setButtons();
+  return false;
 }
 
 async function guarded(what, fn) {
@@ -327,7 +166,7 @@ async function guarded(what, fn) {
   } catch (e) {
     const text = e && e.message ? e.message : String(e);
     if (ui.trainer && ui.trainer.deviceLost) return onDeviceLost();
-    if (ui.trainer) forgetAfter(ui.trainer.globalStep);
+    if (ui.trainer) scheduler.forgetAfter(ui.trainer.globalStep);
     message(`${what}: ${text}`, "error");
     if (ui.state === "training") ui.state = "paused";
     setButtons();
@@ -343,51 +182,35 @@ async function guarded(what, fn) {
   }
 }
 
-// The GPU device is gone (driver reset, GPU process crash, device.destroy()): every call on the
-// trainer now fails. Offer the checkpoint kept in memory, and a new device to go on with it.
 function onDeviceLost() {
   if (ui.state === "lost") return;
   ui.state = "lost";
-  $("lost-detail").textContent = `(${ui.trainer.deviceLost}). Training stopped.`;
-  $("lost-kept").textContent = ui.kept
-    ? `The model as of step ${ui.kept.step} is kept in this page (${(ui.kept.bytes.length / 1e6).toFixed(1)} MB).`
-    : "No checkpoint was kept before the loss.";
-  $("lost-download").disabled = !ui.kept;
-  $("lost-resume").disabled = !ui.kept;
-  $("lost").hidden = false;
+  lost.show(ui.trainer.deviceLost);
   message("The GPU device was lost; see below.", "error");
   setButtons();
-}
-
-function saveBytes(bytes, name) {
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
 async function onResumeNewDevice() {
   await guarded("Could not resume on a new device", async () => {
     message("Requesting a new GPU device…");
     const config = JSON.parse(ui.trainerConfig);
-    queue = Promise.resolve(); // the old trainer's queue may hold a call that never settles
+    resetQueue(); // the old trainer's queue may hold a call that never settles
     await exclusive(() => buildTrainer(config, ui.kept.bytes));
-    $("lost").hidden = true;
+    lost.hide();
     ui.state = "training";
     setButtons();
     message(`Resumed from step ${ui.trainer.globalStep} on a new device.`, "ok");
     await ui.explore.refresh();
-    await trainLoop();
+    await scheduler.run();
   });
 }
+
+const lost = new LostPanel(ui, onResumeNewDevice);
 
 async function onTrain() {
   let ready = false;
   await guarded("Could not start training", async () => {
-    const config = readConfig();
+    const config = readConfig(ui.settings);
     if (needsNewModel(config)) {
       message("Building the model on the GPU…");
       await createTrainer(config);
@@ -398,7 +221,7 @@ async function onTrain() {
   ui.state = "training";
   setButtons();
   message("Training…");
-  await guarded("Training stopped", trainLoop);
+  await guarded("Training stopped", () => scheduler.run());
 }
 
 function onPause() {
@@ -411,18 +234,18 @@ function onPause() {
 
 async function onResume() {
   await guarded("Could not resume", async () => {
-    if (needsNewModel(readConfig())) throw new Error("the model settings changed; press Train for a new model or undo the change (only the learning rate can change in place)");
+    if (needsNewModel(readConfig(ui.settings))) throw new Error("the model settings changed; press Train for a new model or undo the change (only the learning rate can change in place)");
     ui.state = "training";
     setButtons();
     message("Training…");
   });
-  if (ui.state === "training") await guarded("Training stopped", trainLoop);
+  if (ui.state === "training") await guarded("Training stopped", () => scheduler.run());
 }
 
 async function onReset() {
   await guarded("Reset", async () => {
+    await createTrainer(readConfig(ui.settings));
     ui.state = "ready";
-    await createTrainer(readConfig());
     $("test").textContent = "–";
     message("Reset: a freshly initialised model with the settings above.");
     setButtons();
@@ -442,6 +265,7 @@ async function onLoadCheckpoint(ev) {
   ev.target.value = "";
   if (!file) return;
   await guarded(`Could not load ${file.name}`, async () => {
+    if (file.size > MAX_FILE_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB, more than the ${MAX_FILE_BYTES >> 20} MiB limit`);
     const bytes = new Uint8Array(await file.arrayBuffer());
     await exclusive(() => ui.trainer.importCheckpoint(bytes));
     await refreshImages();
@@ -451,29 +275,14 @@ async function onLoadCheckpoint(ev) {
   });
 }
 
-function classify(name) {
-  const n = name.toLowerCase();
-  const images = n.includes("images") || n.includes("idx3");
-  const labels = n.includes("labels") || n.includes("idx1");
-  const test = n.includes("t10k") || n.includes("test");
-  if (images === labels) return -1;
-  return (test ? 2 : 0) + (labels ? 1 : 0);
-}
-
 async function onIdxFiles(files) {
   await guarded("Could not use these files", async () => {
-    if (files.length !== 4) throw new Error(`pick all four IDX files (got ${files.length})`);
-    const slots = [null, null, null, null];
-    for (const f of files) {
-      const k = classify(f.name);
-      if (k < 0 || slots[k]) throw new Error(`cannot tell which file ${f.name} is; name them like MNIST (train-images…, t10k-labels…)`);
-      slots[k] = new Uint8Array(await f.arrayBuffer());
-    }
+    const data = await readIdxFiles(files);
     if (ui.trainer) {
       // throws (and keeps the old data) if a file is bad
-      await exclusive(() => ui.trainer.loadDataset(...slots));
+      await exclusive(() => ui.trainer.loadDataset(...data.files));
     }
-    ui.data = { files: slots, label: `Your data: ${files.length} files` };
+    ui.data = data;
     $("data-status").textContent = ui.data.label;
     if (ui.trainer) {
       ui.explore.input = null;
@@ -497,17 +306,13 @@ function showNoGpu(detail) {
   setButtons();
 }
 
-async function main() {
-  ui.plot.draw();
-  setButtons();
+function wire() {
   $("train").addEventListener("click", onTrain);
   $("pause").addEventListener("click", onPause);
   $("resume").addEventListener("click", onResume);
   $("reset").addEventListener("click", onReset);
   $("download").addEventListener("click", onDownload);
   $("load").addEventListener("change", onLoadCheckpoint);
-  $("lost-download").addEventListener("click", () => saveBytes(ui.kept.bytes, `vae-step-${ui.kept.step}.safetensors`));
-  $("lost-resume").addEventListener("click", onResumeNewDevice);
   // A device can also be lost while nothing runs on it (a paused tab): look once a second.
   setInterval(() => { if (ui.trainer && ui.trainer.deviceLost) onDeviceLost(); }, 1000);
   $("idx-files").addEventListener("change", (e) => onIdxFiles([...e.target.files]));
@@ -516,17 +321,44 @@ async function main() {
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); onIdxFiles([...e.dataTransfer.files]); });
   addEventListener("resize", () => ui.plot.draw());
-  $("preset-2").addEventListener("click", () => { $("latent").value = "2"; });
-  $("preset-20").addEventListener("click", () => { $("latent").value = "20"; });
+  // A click on one of the test digits (top row of the reconstructions) explores it.
+  $("recon-canvas").addEventListener("click", (e) => {
+    const r = e.target.getBoundingClientRect();
+    const n = Math.min(8, ui.trainer ? ui.trainer.testCount : 0);
+    const col = Math.floor(((e.clientX - r.left) / r.width) * n);
+    if (n && col >= 0 && col < n) ui.explore.pick(col);
+  });
   ui.explore = new Explore(ui, exclusive);
+}
 
+// The one object tests read: the page's state, read-only.
+window.vaePage = {
+  get state() { return ui.state; },
+  get trainer() { return ui.trainer; },
+  get wasm() { return ui.wasm; },
+  get plot() { return ui.plot; },
+  get explore() { return ui.explore; },
+  get kept() { return ui.kept; },
+  get lastRefresh() { return ui.lastRefresh; },
+  wasmMemory: null,
+};
+
+async function main() {
+  ui.plot.draw();
+  setButtons();
+  wire();
+  let boot;
   try {
-    ui.wasm = await bindings();
+    boot = await ready;
   } catch (e) {
     message(`The trainer's WebAssembly module did not load: ${e && e.message ? e.message : e}`, "error");
     $("adapter").textContent = "not loaded";
     return;
   }
+  ui.wasm = boot.wasm;
+  ui.settings = boot.settings;
+  window.vaePage.wasmMemory = boot.memory; // its size is watched by the soak test
+  buildForm(ui.settings);
   if (!navigator.gpu) {
     showNoGpu();
     return;
@@ -541,10 +373,10 @@ async function main() {
     return;
   }
   try {
-    ui.data = await loadMnist();
+    ui.data = await loadMnist(ui.settings, (f) => { $("data-bar").style.width = `${(100 * f).toFixed(1)}%`; });
     $("data-status").textContent = ui.data.label;
     message("Building the model on the GPU…");
-    await createTrainer(readConfig());
+    await createTrainer(readConfig(ui.settings));
     ui.state = "ready";
     message("Ready. Press Train to watch the VAE learn.");
   } catch (e) {

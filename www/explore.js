@@ -47,13 +47,6 @@ export class Explore {
     this.setupDrawing();
     $("clear").addEventListener("click", () => this.clearDrawing());
     $("pick").addEventListener("click", () => this.guard(() => this.pickTestDigit()));
-    // A click on one of the test digits above (top row of the reconstructions) picks it.
-    $("recon-canvas").addEventListener("click", (e) => {
-      const r = e.target.getBoundingClientRect();
-      const n = Math.min(8, this.t ? this.t.testCount : 0);
-      const col = Math.floor(((e.clientX - r.left) / r.width) * n);
-      if (n && col >= 0 && col < n) this.guard(() => this.pickTestDigit(col));
-    });
     $("redraw").addEventListener("click", () => this.guard(() => this.drawSamples()));
     $("next-b").addEventListener("click", () => this.guard(() => this.nextB()));
     $("interp").addEventListener("input", () => this.guard(async () => {
@@ -77,6 +70,11 @@ export class Explore {
   /** True if the user hovered the map or moved the slider within the last `ms`. */
   recentlyUsed(ms) {
     return performance.now() - Math.max(this.lastHover, this.lastSlide) < ms;
+  }
+
+  /** Takes test digit `id` as the input (the page calls this when one is clicked above). */
+  pick(id) {
+    return this.guard(() => this.pickTestDigit(id));
   }
 
   /** Waits while an interactive decode is pending (display refreshes yield to it). */

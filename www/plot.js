@@ -4,6 +4,19 @@
 const COLORS = { recon: "#2563eb", kl: "#f59e0b", train: "#111827", test: "#dc2626", grid: "#e5e7eb", axis: "#6b7280" };
 const LOG_TICKS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 
+/** The steps of a TrainStats, decoded with the engine's record layout (settings().recordFields):
+ * one object per step with those fields. */
+export function stepRecords(stats, fields) {
+  const out = [];
+  const flat = stats.records;
+  for (let i = 0; i + fields.length <= flat.length; i += fields.length) {
+    const r = {};
+    fields.forEach((f, j) => { r[f] = flat[i + j]; });
+    out.push(r);
+  }
+  return out;
+}
+
 export class LossPlot {
   constructor(canvas) {
     this.canvas = canvas;
@@ -17,10 +30,9 @@ export class LossPlot {
     this.draw();
   }
 
-  addSteps(records) {
-    for (let i = 0; i + 3 < records.length; i += 4) {
-      this.steps.push([records[i], records[i + 2], records[i + 3]]);
-    }
+  /** Adds steps as `stepRecords` decodes them ({ globalStep, reconstruction, kl }). */
+  addSteps(steps) {
+    for (const r of steps) this.steps.push([r.globalStep, r.reconstruction, r.kl]);
   }
 
   /** Drops the points after `step` (training rolled back to it); returns the dropped steps. */

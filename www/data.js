@@ -1,0 +1,62 @@
+// Data for the trainer: MNIST fetched with progress, or four IDX files the user drops or picks,
+// told apart by their names. File names come from the engine (settings().idxFiles).
+
+/** Largest file accepted from the user (MNIST's largest is 47 MB raw). */
+export const MAX_FILE_BYTES = 128 << 20;
+
+async function fetchWithProgress(url, onBytes) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    n += value.length;
+    onBytes(value.length);
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
+
+/** MNIST's four gzip files from data/, with `progress(fraction)` as bytes arrive. */
+export async function loadMnist(settings, progress) {
+  const total = 11.6e6; // approximate gzip sizes of the four files together
+  let got = 0;
+  const files = [];
+  for (const f of settings.idxFiles) {
+    files.push(await fetchWithProgress(`data/${f}.gz`, (b) => {
+      got += b;
+      progress(Math.min(1, got / total));
+    }));
+  }
+  progress(1);
+  return { files, label: "MNIST: 60,000 training and 10,000 test digits" };
+}
+
+/** Which of the four files (0 train images … 3 test labels) `name` is, or -1. */
+function classify(name) {
+  const n = name.toLowerCase();
+  const images = n.includes("images") || n.includes("idx3");
+  const labels = n.includes("labels") || n.includes("idx1");
+  const test = n.includes("t10k") || n.includes("test");
+  if (images === labels) return -1;
+  return (test ? 2 : 0) + (labels ? 1 : 0);
+}
+
+/** The bytes of four user files in the trainer's order; throws a readable error otherwise. */
+export async function readIdxFiles(files) {
+  if (files.length !== 4) throw new Error(`pick all four IDX files (got ${files.length})`);
+  const slots = [null, null, null, null];
+  for (const f of files) {
+    const k = classify(f.name);
+    if (k < 0 || slots[k]) throw new Error(`cannot tell which file ${f.name} is; name them like MNIST (train-images…, t10k-labels…)`);
+    if (f.size > MAX_FILE_BYTES) throw new Error(`${f.name} is ${(f.size / 1e6).toFixed(0)} MB, more than the ${MAX_FILE_BYTES >> 20} MiB limit`);
+    slots[k] = new Uint8Array(await f.arrayBuffer());
+  }
+  return { files: slots, label: `Your data: ${files.length} files` };
+}

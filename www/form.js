@@ -1,0 +1,42 @@
+// The settings form, built from the engine's defaults and limits (settings()): one source for
+// what the form offers, what the trainer accepts and what the CLI defaults to.
+
+const $ = (id) => document.getElementById(id);
+// Form input id → config field.
+const FIELDS = { epochs: "epochs", batch: "batchSize", lr: "lr", hidden: "hidden", latent: "latent", seed: "seed" };
+
+/** Sets every input's default, min and max from `settings`; wires the latent presets. */
+export function buildForm(settings) {
+  for (const [id, key] of Object.entries(FIELDS)) {
+    const el = $(id);
+    const { min, max } = settings.limits[key];
+    el.min = String(min);
+    el.max = String(max);
+    el.value = String(settings.defaults[key]);
+  }
+  $("preset-2").addEventListener("click", () => { $("latent").value = "2"; });
+  $("preset-20").addEventListener("click", () => { $("latent").value = String(settings.defaults.latent); });
+}
+
+/** The config the form describes; throws a readable error for an empty or out-of-range field
+ * (the model in hand is kept). */
+export function readConfig(settings) {
+  const config = {};
+  for (const [id, key] of Object.entries(FIELDS)) {
+    const el = $(id);
+    const label = el.closest("label") ? el.closest("label").textContent.trim() : key;
+    const v = Number(el.value);
+    const { min, max } = settings.limits[key];
+    if (el.value.trim() === "" || !Number.isFinite(v)) throw new Error(`${label}: enter a number`);
+    if (v < min || v > max) throw new Error(`${label}: ${v} is outside ${min} … ${max}`);
+    if (key !== "lr" && !Number.isInteger(v)) throw new Error(`${label}: ${v} is not a whole number`);
+    config[key] = v;
+  }
+  return config;
+}
+
+/** Enables or disables the form and the presets. */
+export function setFormDisabled(disabled) {
+  for (const el of $("config").elements) el.disabled = disabled;
+  $("preset-2").disabled = $("preset-20").disabled = disabled;
+}

@@ -1,0 +1,40 @@
+// When the GPU device is lost (driver reset, GPU process crash, device.destroy()), every call on
+// the trainer fails: this panel offers the checkpoint kept in memory and a new device to go on.
+
+const $ = (id) => document.getElementById(id);
+
+/** Saves `bytes` as a download named `name`. */
+export function saveBytes(bytes, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+export class LostPanel {
+  /** `onResume()` builds a trainer on a new device from the kept checkpoint. */
+  constructor(ui, onResume) {
+    this.ui = ui;
+    $("lost-download").addEventListener("click", () => saveBytes(ui.kept.bytes, `vae-step-${ui.kept.step}.safetensors`));
+    $("lost-resume").addEventListener("click", onResume);
+  }
+
+  /** Shows why the device was lost and what is kept. */
+  show(reason) {
+    const kept = this.ui.kept;
+    $("lost-detail").textContent = `(${reason}). Training stopped.`;
+    $("lost-kept").textContent = kept
+      ? `The model as of step ${kept.step} is kept in this page (${(kept.bytes.length / 1e6).toFixed(1)} MB).`
+      : "No checkpoint was kept before the loss.";
+    $("lost-download").disabled = !kept;
+    $("lost-resume").disabled = !kept;
+    $("lost").hidden = false;
+  }
+
+  hide() {
+    $("lost").hidden = true;
+  }
+}

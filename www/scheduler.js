@@ -1,0 +1,161 @@
+// The training scheduler: one call at a time into the wasm Trainer (a queue), training in
+// chunks of about TARGET_CALL_MS of GPU work, losses into the plot, the end of each epoch
+// (evaluation, redraws), checkpoints kept in memory, and roll-backs after a divergence.
+import { stepRecords } from "./plot.js";
+
+const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause and hovers act at once
+const REFRESH_MS = 2500; // how often images are redrawn while training
+const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
+const KEEP_MS = 15000; // how often a checkpoint is kept in memory while training (device loss)
+
+// Every call into the Trainer goes through this queue: the wasm object allows one call at a
+// time, and Pause, Download or Load can come while a training chunk is in flight.
+let queue = Promise.resolve();
+export function exclusive(fn) {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => {});
+  return run;
+}
+
+/** Forgets calls queued on a trainer that will never answer (its device is lost). */
+export function resetQueue() {
+  queue = Promise.resolve();
+}
+
+export class Scheduler {
+  /**
+   * @param ui the page's state (app.js owns it)
+   * @param view { message(text, kind), setButtons(), updateProgress(stats), refreshImages(),
+   *   fields: the record layout (settings().recordFields) }
+   */
+  constructor(ui, view) {
+    this.ui = ui;
+    this.view = view;
+    this.stepsPerCall = 1;
+    this.epochSum = 0;
+    this.epochCount = 0;
+    this.pending = []; // stats from a flush inside the loop, merged into the next call's
+    this.refreshes = 0;
+  }
+
+  /** A new model: the running means and the chunk size start over. */
+  restart() {
+    this.epochSum = 0;
+    this.epochCount = 0;
+    this.stepsPerCall = 1;
+  }
+
+  absorbLater(stats) {
+    this.pending.push(stats);
+  }
+
+  absorb(stats) {
+    for (const p of this.pending.splice(0)) this.absorbOne(p);
+    this.absorbOne(stats);
+  }
+
+  absorbOne(stats) {
+    const steps = stepRecords(stats, this.view.fields);
+    this.ui.plot.addSteps(steps);
+    for (const r of steps) {
+      this.epochSum += r.reconstruction + r.kl;
+      this.epochCount += 1;
+    }
+    this.view.updateProgress(stats);
+  }
+
+  /** Training was rolled back to `step` (a divergence restores the last good state): the plot
+   * and the epoch's running mean forget the steps after it. */
+  forgetAfter(step) {
+    for (const [, r, k] of this.ui.plot.truncate(step)) {
+      this.epochSum -= r + k;
+      this.epochCount -= 1;
+    }
+    if (this.epochCount <= 0) this.epochSum = this.epochCount = 0;
+    this.ui.plot.draw();
+    const t = this.ui.trainer;
+    this.view.updateProgress({ epoch: t.epoch, stepInEpoch: t.stepInEpoch, reconstruction: NaN });
+  }
+
+  /** A checkpoint kept in memory (at most every KEEP_MS, at epoch ends and on pause), so a lost
+   * device costs at most that much training. Every step is read back first: a divergence
+   * surfaces here (and rolls back) instead of being kept. */
+  async keepCheckpoint(t = this.ui.trainer) {
+    this.absorb(await exclusive(() => t.flush()));
+    const bytes = await exclusive(() => t.exportCheckpoint());
+    this.ui.kept = { bytes, step: t.globalStep, at: performance.now() };
+  }
+
+  async endOfEpoch(stats) {
+    const { ui, view } = this;
+    const t = ui.trainer;
+    this.absorb(await exclusive(() => t.flush()));
+    await this.keepCheckpoint(t);
+    view.message(`Epoch ${stats.epoch} done; evaluating on the test set…`);
+    const ev = await exclusive(() => t.evaluate());
+    const trainMean = this.epochCount ? this.epochSum / this.epochCount : NaN;
+    ui.plot.addEpoch(t.globalStep, trainMean, ev.loss);
+    this.epochSum = 0;
+    this.epochCount = 0;
+    view.showTestLoss(ev.loss);
+    ui.walkPair = ui.walkPair.map((i) => (i + 2) % Math.max(2, t.testCount));
+    await view.refreshImages();
+    await ui.explore.refresh();
+    await ui.explore.refreshMap();
+    ui.plot.draw();
+    view.message(`Epoch ${stats.epoch}: train ${view.fmt(trainMean)} and test ${view.fmt(ev.loss)} per sample.`);
+  }
+
+  /** Trains while `ui.state` is "training"; on Pause reads back what is in flight. */
+  async run() {
+    const { ui, view } = this;
+    const t = ui.trainer;
+    while (ui.state === "training") {
+      // Interactive decodes (hovering the map, the slider) go first: hold training back until
+      // they are done, so they wait behind at most the chunk already on the GPU.
+      await ui.explore.yield();
+      const started = performance.now();
+      const engaged = ui.explore.recentlyUsed(QUIET_MS);
+      const stats = await exclusive(() => t.train(engaged ? 1 : this.stepsPerCall));
+      // While the user explores, keep nothing queued on the GPU behind their decodes: wait for
+      // this step too (one step is the smallest unit of GPU work that can be in the way).
+      if (engaged) this.absorbLater(await exclusive(() => t.flush()));
+      const ms = performance.now() - started;
+      // Aim each call at TARGET_CALL_MS of GPU work.
+      const scaled = Math.round((this.stepsPerCall * TARGET_CALL_MS) / Math.max(ms, 1));
+      this.stepsPerCall = Math.max(1, Math.min(32, scaled, this.stepsPerCall * 2));
+      this.absorb(stats);
+      ui.plot.draw();
+      if (stats.epochFinished) {
+        await this.endOfEpoch(stats);
+        if (stats.epoch >= t.epochs) {
+          ui.state = "done";
+          view.message(`Finished ${t.epochs} epochs. Download the checkpoint, or Reset to start again.`, "ok");
+          break;
+        }
+      } else if (performance.now() - ui.kept.at > KEEP_MS) {
+        await this.keepCheckpoint(t);
+      } else if (performance.now() - ui.lastRefresh > REFRESH_MS && !ui.explore.recentlyUsed(QUIET_MS)) {
+        try {
+          await view.refreshImages();
+          await ui.explore.refresh();
+          this.refreshes += 1;
+          if (this.refreshes % 12 === 0) await ui.explore.refreshMap();
+        } catch (e) {
+          // Decodes of a model that is diverging (not yet read back) fail on non-finite values:
+          // read the steps back, so the real cause is what stops training and is reported.
+          this.absorb(await exclusive(() => t.flush()));
+          throw e;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    if (ui.state === "paused") {
+      this.absorb(await exclusive(() => t.flush()));
+      await this.keepCheckpoint(t);
+      view.message(`Paused at step ${t.globalStep}.`);
+    }
+    ui.plot.draw();
+    view.setButtons();
+  }
+}
