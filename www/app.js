@@ -328,7 +328,7 @@ function wire() {
     const col = Math.floor(((e.clientX - r.left) / r.width) * n);
     if (n && col >= 0 && col < n) ui.explore.pick(col);
   });
-  ui.explore = new Explore(ui, exclusive);
+  ui.explore = new Explore(ui, exclusive, message);
 }
 
 // The one object tests read: the page's state, read-only.

@@ -28,9 +28,11 @@ function sizeCanvas(c, cssH) {
 }
 
 export class Explore {
-  constructor(ui, exclusive) {
+  /** `exclusive(fn)` queues a trainer call; `report(text, kind)` shows a message on the page. */
+  constructor(ui, exclusive, report) {
     this.ui = ui;
     this.exclusive = exclusive;
+    this.report = report;
     this.input = null; // pixels of the current input
     this.enc = null; // { mu, logVar } of the input
     this.map = null;
@@ -94,9 +96,7 @@ export class Explore {
     try {
       await fn();
     } catch (e) {
-      const m = $("message");
-      m.textContent = `Explore: ${e && e.message ? e.message : e}`;
-      m.className = "message error";
+      this.report(`Explore: ${e && e.message ? e.message : e}`, "error");
     }
   }
 
