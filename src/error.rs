@@ -46,6 +46,8 @@ pub enum IdxError {
     Gzip(String),
     #[error("gzip data expands past the {limit}-byte limit")]
     GzipTooLarge { limit: u64 },
+    #[error("{bytes} bytes follow the first gzip member (a second member or junk); save the file as one gzip stream")]
+    GzipTrailing { bytes: usize },
     #[error("{images} images but {labels} labels")]
     CountMismatch { images: usize, labels: usize },
     #[error("label {label} at index {index} is out of range (labels are 0..=9)")]

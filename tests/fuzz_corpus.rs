@@ -72,6 +72,12 @@ fn seeds_hit_their_branches() {
         .unwrap_err()
         .to_string()
         .contains("limit"));
+    // 1,000 images claimed, 129 MiB of zeros after them: inflated past the gzip limit.
+    let e = parse_idx(&read("idx", "gzip-past-limit"), 3).unwrap_err();
+    assert!(
+        matches!(e, vae_webgpu::IdxError::GzipTooLarge { .. }),
+        "{e:?}"
+    );
     let l = ParamLayout::new(13, 7, 3);
     assert!(vae_webgpu::checkpoint::load(&l, &read("checkpoint", "ok")).is_ok());
     for (n, want) in [
