@@ -2,13 +2,38 @@
 //! fit a 20×20 box (keeping their aspect ratio) and then placed in the 28×28 image so that their
 //! centre of mass is at the centre. `to_mnist` does the same to a square grayscale drawing.
 
+use crate::error::{Result, VaeError};
+
+/// Largest drawing side accepted (pixels).
+pub const MAX_DRAWING: usize = 4096;
+/// Output sides accepted: 4 ..= 128 (128² is `config::MAX_INPUT`).
+pub const SIDES: std::ops::RangeInclusive<usize> = 4..=128;
+
 /// `ink` is a `size`×`size` drawing (0 = background, 1 = full ink). Returns `side`×`side`
-/// values in [0, 1] (side 28 for MNIST), all zero for an empty drawing.
-pub fn to_mnist(ink: &[f32], size: usize, side: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; side * side];
-    if size == 0 || ink.len() < size * size || side < 4 {
-        return out;
+/// values in [0, 1] (side 28 for MNIST), all zero for an empty drawing. A size or side out of
+/// range, or `ink` not of `size`² values, is an [`VaeError::Input`] naming the argument.
+pub fn to_mnist(ink: &[f32], size: usize, side: usize) -> Result<Vec<f32>> {
+    let bad = |what, message: String| Err(VaeError::Input { what, message });
+    if !SIDES.contains(&side) {
+        return bad(
+            "side",
+            format!("{side} is outside {}..={}", SIDES.start(), SIDES.end()),
+        );
     }
+    if !(1..=MAX_DRAWING).contains(&size) {
+        return bad("size", format!("{size} is outside 1..={MAX_DRAWING}"));
+    }
+    if ink.len() != size * size {
+        return bad(
+            "ink",
+            format!("expected size² = {} values, got {}", size * size, ink.len()),
+        );
+    }
+    Ok(draw(ink, size, side))
+}
+
+fn draw(ink: &[f32], size: usize, side: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; side * side];
     // Bounding box of the ink.
     let (mut x0, mut y0, mut x1, mut y1) = (size, size, 0, 0);
     for y in 0..size {

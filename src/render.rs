@@ -1,23 +1,48 @@
 //! Pixels for display: images in [0, 1] laid out as a grid, as pure functions (tested natively,
 //! used by the CLI's PNGs and by the page's canvases).
 
+use crate::error::{Result, VaeError};
+
+/// Largest grid drawn (pixels): 64 Mi, a 8192×8192 canvas.
+pub const MAX_GRID_PIXELS: usize = 1 << 26;
+
 /// A grayscale grid: `images` holds `n` images of `h`×`w` values in [0, 1] (row-major, one after
 /// another); they are placed `per_row` to a row with `pad` pixels of border (value 0) between and
 /// around them, as torchvision's `save_image` does (with its default padding of 2).
-/// Returns (width, height, bytes).
+/// Returns (width, height, bytes); `per_row` 0 counts as 1. Image sizes of 0, values that are
+/// not whole images, and grids past [`MAX_GRID_PIXELS`] are [`VaeError::Input`] errors.
 pub fn grid(
     images: &[f32],
     h: usize,
     w: usize,
     per_row: usize,
     pad: usize,
-) -> (usize, usize, Vec<u8>) {
-    let n = images.len().checked_div(h * w).unwrap_or(0);
+) -> Result<(usize, usize, Vec<u8>)> {
+    let bad = |message: String| VaeError::Input {
+        what: "images",
+        message,
+    };
+    let per_image = h.checked_mul(w).filter(|&p| p > 0);
+    let per_image = per_image.ok_or_else(|| bad(format!("{h}×{w} images hold no pixels")))?;
+    if !images.len().is_multiple_of(per_image) {
+        return Err(bad(format!(
+            "{} values are not whole {h}×{w} images",
+            images.len()
+        )));
+    }
+    let n = images.len() / per_image;
     let per_row = per_row.max(1);
     let rows = n.div_ceil(per_row).max(1);
     let cols = per_row.min(n.max(1));
-    let width = cols * (w + pad) + pad;
-    let height = rows * (h + pad) + pad;
+    let size = |k: usize, side: usize| k.checked_mul(side.checked_add(pad)?)?.checked_add(pad);
+    let (width, height) = match (size(cols, w), size(rows, h)) {
+        (Some(a), Some(b)) if a.checked_mul(b).is_some_and(|p| p <= MAX_GRID_PIXELS) => (a, b),
+        _ => {
+            return Err(bad(format!(
+                "a grid of {n} {h}×{w} images, {per_row} a row, is larger than {MAX_GRID_PIXELS} pixels"
+            )))
+        }
+    };
     let mut out = vec![0u8; width * height];
     for k in 0..n {
         let (gy, gx) = (k / per_row, k % per_row);
@@ -34,7 +59,7 @@ pub fn grid(
             }
         }
     }
-    (width, height, out)
+    Ok((width, height, out))
 }
 
 /// Gray to RGBA (for canvas `ImageData`).
@@ -55,7 +80,7 @@ mod tests {
     fn grid_places_images_with_padding() {
         // Two 2×2 images, one per row, padding 1.
         let imgs = [1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 0.5, 0.5];
-        let (w, h, px) = grid(&imgs, 2, 2, 1, 1);
+        let (w, h, px) = grid(&imgs, 2, 2, 1, 1).unwrap();
         assert_eq!((w, h), (4, 7));
         assert_eq!(&px[4..8], &[0, 255, 0, 0]);
         assert_eq!(&px[8..12], &[0, 0, 255, 0]);
@@ -66,10 +91,22 @@ mod tests {
 
     #[test]
     fn grid_clamps_and_handles_empty() {
-        let (w, h, px) = grid(&[2.0, f32::NAN, -1.0, 0.25], 2, 2, 8, 0);
+        let (w, h, px) = grid(&[2.0, f32::NAN, -1.0, 0.25], 2, 2, 8, 0).unwrap();
         assert_eq!((w, h), (2, 2));
         assert_eq!(px, vec![255, 0, 0, 64]);
-        let (w, h, px) = grid(&[], 28, 28, 8, 2);
+        let (w, h, px) = grid(&[], 28, 28, 8, 2).unwrap();
         assert_eq!((w, h, px.len()), (32, 32, 32 * 32));
+    }
+
+    #[test]
+    fn hostile_sizes_are_errors_not_panics() {
+        // drawGrid(canvas, new Float32Array(0), 30000, 1): a 30,004² grid.
+        let e = grid(&[], 30_000, 30_000, 1, 2).unwrap_err().to_string();
+        assert!(e.contains("larger than 67108864 pixels"), "{e}");
+        assert!(grid(&[], 0, 28, 1, 2).is_err());
+        assert!(grid(&[0.0; 5], 2, 2, 1, 2).is_err());
+        assert!(grid(&[], usize::MAX, 2, 1, 2).is_err());
+        assert!(grid(&[0.0; 4], 2, 2, usize::MAX, usize::MAX).is_err());
+        assert_eq!(grid(&[0.0; 8], 2, 2, 0, 1).unwrap().0, 4);
     }
 }

@@ -175,7 +175,7 @@ fn stroke(size: usize, x: std::ops::Range<usize>, y: std::ops::Range<usize>) -> 
 #[test]
 fn drawing_becomes_a_centred_20_pixel_digit() {
     // A vertical bar in the top-left corner of a 280×280 drawing.
-    let out = to_mnist(&stroke(280, 20..40, 10..210), 280, 28);
+    let out = to_mnist(&stroke(280, 20..40, 10..210), 280, 28).unwrap();
     let rows: Vec<usize> = (0..28)
         .filter(|&y| (0..28).any(|x| out[y * 28 + x] > 0.0))
         .collect();
@@ -206,18 +206,35 @@ fn drawing_becomes_a_centred_20_pixel_digit() {
 fn drawing_edge_cases() {
     assert!(
         to_mnist(&vec![0.0; 100 * 100], 100, 28)
+            .unwrap()
             .iter()
             .all(|&v| v == 0.0),
         "empty drawing"
     );
-    let dot = to_mnist(&stroke(100, 50..51, 50..51), 100, 28);
+    let dot = to_mnist(&stroke(100, 50..51, 50..51), 100, 28).unwrap();
     assert_eq!(
         dot.iter().filter(|&&v| v > 0.0).count(),
         400,
         "a dot fills the 20×20 box"
     );
-    assert!(
-        to_mnist(&[1.0; 3], 10, 28).iter().all(|&v| v == 0.0),
-        "short input is ignored"
-    );
+    // Hostile sizes (the page's drawingToInput): each refused with the argument named.
+    for (ink, size, side, what) in [
+        (
+            vec![1.0; 3],
+            10,
+            28,
+            "invalid ink: expected size² = 100 values, got 3",
+        ),
+        (vec![], 0, 46_341, "invalid side: 46341 is outside 4..=128"),
+        (
+            vec![0.0; 1],
+            65_536,
+            28,
+            "invalid size: 65536 is outside 1..=4096",
+        ),
+        (vec![], 0, 28, "invalid size: 0 is outside 1..=4096"),
+        (vec![0.0; 1], 1, 0, "invalid side: 0 is outside 4..=128"),
+    ] {
+        assert_eq!(to_mnist(&ink, size, side).unwrap_err().to_string(), what);
+    }
 }

@@ -77,7 +77,7 @@ mod cli {
     }
 
     fn write_png(path: &Path, images: &[f32], per_row: usize, side: usize) -> Result<(), VaeError> {
-        let (w, h, px) = grid(images, side, side, per_row, 2);
+        let (w, h, px) = grid(images, side, side, per_row, 2)?;
         let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
         let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
         enc.set_color(png::ColorType::Grayscale);

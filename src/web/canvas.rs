@@ -8,8 +8,8 @@ use crate::render::{gray_to_rgba, grid};
 /// A square drawing (`size`², 0 = background, 1 = ink) as an MNIST-like `side`² input: scaled
 /// into a 20×20 box and centred by mass, as MNIST's digits were.
 #[wasm_bindgen(js_name = drawingToInput)]
-pub fn drawing_to_input(ink: &[f32], size: u32, side: u32) -> Vec<f32> {
-    crate::draw::to_mnist(ink, size as usize, side as usize)
+pub fn drawing_to_input(ink: &[f32], size: u32, side: u32) -> Result<Vec<f32>, JsError> {
+    crate::draw::to_mnist(ink, size as usize, side as usize).map_err(super::js)
 }
 
 /// GPU buffers alive now and their bytes; flat over a long run means no leak.
@@ -37,14 +37,8 @@ pub fn draw_grid(
     side: u32,
     per_row: u32,
 ) -> Result<(), JsError> {
-    let side = side as usize;
-    if side == 0 || !pixels.len().is_multiple_of(side * side) {
-        return Err(JsError::new(&format!(
-            "{} pixels are not whole {side}×{side} images",
-            pixels.len()
-        )));
-    }
-    let (w, h, gray) = grid(pixels, side, side, per_row as usize, 2);
+    let (w, h, gray) =
+        grid(pixels, side as usize, side as usize, per_row as usize, 2).map_err(super::js)?;
     canvas.set_width(w as u32);
     canvas.set_height(h as u32);
     let no_2d = || JsError::new("the canvas has no 2d context");
