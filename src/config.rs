@@ -61,6 +61,48 @@ pub fn form_fields() -> [(&'static str, f64, f64, f64); 6] {
     ]
 }
 
+/// The keys the JS config object (`Trainer.create(config)`) takes.
+pub const JS_KEYS: [&str; 7] = [
+    "epochs",
+    "batchSize",
+    "lr",
+    "hidden",
+    "latent",
+    "input",
+    "seed",
+];
+
+/// Checks a JS config key: `Ok` for one of [`JS_KEYS`], otherwise an error that names it and,
+/// when it is a known key spelled another way (`batch_size`, `BatchSize`, `learningRate`…),
+/// the right spelling.
+pub fn check_js_key(key: &str) -> Result<()> {
+    if JS_KEYS.contains(&key) {
+        return Ok(());
+    }
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let k = fold(key);
+    let alias = match k.as_str() {
+        "learningrate" | "rate" => Some("lr"),
+        "batch" => Some("batchSize"),
+        "latentsize" | "latentdim" | "zdim" => Some("latent"),
+        "hiddensize" | "hdim" => Some("hidden"),
+        _ => JS_KEYS.iter().copied().find(|j| fold(j) == k),
+    };
+    let hint = alias.map_or_else(
+        || format!("known keys: {}", JS_KEYS.join(", ")),
+        |a| format!("did you mean {a}?"),
+    );
+    Err(VaeError::Config {
+        field: "config",
+        message: format!("unknown key {key} — {hint}"),
+    })
+}
+
 fn check_size(field: &'static str, value: usize, max: usize) -> Result<()> {
     if value == 0 {
         return Err(VaeError::config(field, "must be at least 1"));

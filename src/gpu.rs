@@ -319,6 +319,21 @@ impl Gpu {
         Ok(())
     }
 
+    /// Fails with [`VaeError::MissingLimit`] if a buffer of `size` bytes is larger than this
+    /// device's `max_buffer_size`.
+    pub fn check_buffer(&self, size: u64) -> Result<()> {
+        let available = self.device.limits().max_buffer_size;
+        if size > available {
+            return Err(VaeError::MissingLimit {
+                adapter: self.info.name.clone(),
+                limit: "max_buffer_size",
+                needed: size,
+                available,
+            });
+        }
+        Ok(())
+    }
+
     /// Fails with [`VaeError::MissingLimit`] if a storage binding of `size` bytes is too large
     /// for this device.
     pub fn check_binding(&self, size: u64) -> Result<()> {

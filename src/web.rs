@@ -24,7 +24,12 @@ mod canvas;
 mod values;
 
 pub use canvas::{draw_grid, drawing_to_input, live_gpu_buffers, LiveBuffers};
-use values::config_from_js;
+use values::{config_from_js, count};
+
+/// Steps one `train` call may ask for.
+const MAX_STEPS_PER_CALL: u32 = 1 << 20;
+/// Images or latent vectors one request may ask for.
+const MAX_ROWS: u32 = crate::session::MAX_REQUEST_ROWS as u32;
 pub use values::{settings, Encoding, EvalStats, LatentMap, StageTiming, StepTimings, TrainStats};
 
 #[wasm_bindgen(start)]
@@ -231,7 +236,8 @@ impl Trainer {
         self.call_now(|s| s.load_idx([ti, tl, xi, xl]))
     }
 
-    pub async fn train(&self, steps: u32) -> Result<TrainStats, JsError> {
+    pub async fn train(&self, steps: f64) -> Result<TrainStats, JsError> {
+        let steps = count("steps", steps, 1, MAX_STEPS_PER_CALL)?;
         self.call(async |s| s.train(steps).await.map(TrainStats::from))
             .await
     }
@@ -270,17 +276,24 @@ impl Trainer {
         })
     }
 
-    pub async fn reconstruct(&self, n: u32) -> Result<Vec<f32>, JsError> {
+    pub async fn reconstruct(&self, n: f64) -> Result<Vec<f32>, JsError> {
+        let n = count("n", n, 0, MAX_ROWS)?;
         self.call(async |s| s.reconstruct(n).await).await
     }
 
-    pub async fn sample(&self, n: u32, seed: u32) -> Result<Vec<f32>, JsError> {
+    pub async fn sample(&self, n: f64, seed: f64) -> Result<Vec<f32>, JsError> {
+        let (n, seed) = (
+            count("n", n, 0, MAX_ROWS)?,
+            count("seed", seed, 0, u32::MAX)?,
+        );
         self.call(async |s| s.sample(n, u64::from(seed)).await)
             .await
     }
 
     #[wasm_bindgen(js_name = latentWalk)]
-    pub async fn latent_walk(&self, a: u32, b: u32, steps: u32) -> Result<Vec<f32>, JsError> {
+    pub async fn latent_walk(&self, a: f64, b: f64, steps: f64) -> Result<Vec<f32>, JsError> {
+        let (a, b) = (count("a", a, 0, u32::MAX)?, count("b", b, 0, u32::MAX)?);
+        let steps = count("steps", steps, 2, MAX_ROWS)?;
         self.call(async |s| s.latent_walk(a, b, steps).await).await
     }
 
@@ -309,7 +322,8 @@ impl Trainer {
     }
 
     #[wasm_bindgen(js_name = latentMap)]
-    pub async fn latent_map(&self, n: u32) -> Result<LatentMap, JsError> {
+    pub async fn latent_map(&self, n: f64) -> Result<LatentMap, JsError> {
+        let n = count("n", n, 0, MAX_ROWS)?;
         let m = self.call(async |s| s.latent_map(n).await).await?;
         Ok(LatentMap {
             points: m.points,

@@ -93,3 +93,28 @@ fn rejects_batch_larger_than_the_data() {
         "invalid config: batch_size: 256 is larger than the 100 training images"
     );
 }
+
+#[test]
+fn unknown_js_keys_are_named_with_a_suggestion() {
+    use vae_webgpu::config::{check_js_key, JS_KEYS};
+    for k in JS_KEYS {
+        assert!(check_js_key(k).is_ok(), "{k}");
+    }
+    for (key, want) in [
+        (
+            "batch_size",
+            "unknown key batch_size — did you mean batchSize?",
+        ),
+        ("BatchSize", "did you mean batchSize?"),
+        ("learningRate", "did you mean lr?"),
+        ("Latent", "did you mean latent?"),
+        (
+            "bogus",
+            "known keys: epochs, batchSize, lr, hidden, latent, input, seed",
+        ),
+    ] {
+        let e = check_js_key(key).unwrap_err().to_string();
+        assert!(e.contains(want), "{key}: {e}");
+        assert!(e.starts_with("invalid config: config: unknown key"), "{e}");
+    }
+}

@@ -109,3 +109,102 @@ fn a_non_finite_checkpoint_is_refused_and_the_model_kept() {
     assert!(e.contains("parameter 17 is not finite"), "{e}");
     assert_eq!(pollster::block_on(t.read_params()).unwrap(), flat);
 }
+
+/// Trains at lr 10 until the run diverges; returns the error.
+fn diverge(t: &mut Trainer) -> VaeError {
+    for _ in 0..40 {
+        if let Err(e) = t.submit_train(10).and_then(|_| t.poll()) {
+            return e;
+        }
+        if t.epoch_finished() {
+            if let Err(e) = pollster::block_on(t.flush()) {
+                return e;
+            }
+        }
+    }
+    pollster::block_on(t.flush()).expect_err("lr 10 did not diverge")
+}
+
+#[test]
+fn an_import_while_steps_are_in_flight_is_what_a_roll_back_restores() {
+    let Some(gpu) = gpu() else { return };
+    // 63 steps an epoch: the 40 below are one call.
+    let data = synthetic_digits(4, 2000, 14);
+    let test = synthetic_digits(5, 64, 14);
+    let mut t = Trainer::new(gpu, &small(), &data, &test).unwrap();
+    // 40 steps in flight: their readback carries a snapshot of the pre-import state.
+    assert_eq!(t.submit_train(40).unwrap(), 40);
+    t.schedule_readback().unwrap();
+    t.set_lr(10.0).unwrap();
+    let imported = t.layout().init(77);
+    t.load_params(&imported).unwrap();
+    let err = diverge(&mut t);
+    assert!(matches!(err, VaeError::NonFinite { .. }), "{err}");
+    // The imported parameters come back, not the snapshot taken before the import.
+    assert_eq!(pollster::block_on(t.read_params()).unwrap(), imported);
+}
+
+#[test]
+fn a_roll_back_after_new_data_stays_inside_the_new_epochs() {
+    let Some(gpu) = gpu() else { return };
+    let mut t = Trainer::new(
+        gpu,
+        &small(),
+        &synthetic_digits(4, 640, 14),
+        &synthetic_digits(5, 64, 14),
+    )
+    .unwrap();
+    // 15 steps, read back clean, marked good at a new rate: step 15 of 20 in epoch 1.
+    t.submit_train(15).unwrap();
+    pollster::block_on(t.flush()).unwrap();
+    t.set_lr(10.0).unwrap();
+    assert_eq!(t.last_good_step(), 15);
+    // New data of 4 steps an epoch, then a divergence rolls back to the good state.
+    t.attach_data(&synthetic_digits(6, 128, 14), &synthetic_digits(7, 32, 14))
+        .unwrap();
+    let err = diverge(&mut t);
+    assert!(matches!(err, VaeError::NonFinite { .. }), "{err}");
+    let pos = t.position();
+    assert!(
+        pos.step_in_epoch <= t.steps_per_epoch(),
+        "rolled back to step {} of an epoch of {}",
+        pos.step_in_epoch,
+        t.steps_per_epoch()
+    );
+    // Training goes on (before the fix it submitted 0 steps forever).
+    t.set_lr(1e-3).unwrap();
+    assert!(t.submit_train(3).unwrap() > 0);
+    pollster::block_on(t.flush()).unwrap();
+}
+
+#[test]
+fn long_calls_keep_the_ring_and_the_state_copies_bounded() {
+    let Some(gpu) = gpu() else { return };
+    let cfg = VaeConfig {
+        input: 16,
+        hidden: 8,
+        latent: 2,
+        batch_size: 1,
+        ..VaeConfig::default()
+    };
+    let mut t = Trainer::new(
+        gpu,
+        &cfg,
+        &synthetic_digits(8, 4200, 4),
+        &synthetic_digits(9, 8, 4),
+    )
+    .unwrap();
+    // A readback cadence past the ring (the CLI's --log-interval 5000) is taken as half of it.
+    t.set_readback_every(5000);
+    let mut done = 0;
+    while done < 4200 {
+        done += t.submit_train(4200 - done).unwrap();
+        assert!(
+            t.state_copies() <= 4,
+            "{} copies of the state after {done} steps",
+            t.state_copies()
+        );
+    }
+    let records = pollster::block_on(t.flush()).unwrap();
+    assert_eq!(records.len(), 4200);
+}

@@ -347,3 +347,22 @@ fn resume_and_training_need_data() {
     assert_eq!(s.status().test_count, 100);
     assert_eq!(s.status().steps_per_epoch, 2);
 }
+
+#[test]
+fn a_checkpoint_past_the_last_step_is_refused() {
+    let Some(mut s) = session() else { return };
+    let params = block(s.trainer().read_params()).unwrap();
+    for step in ["18446744073709551615", "2147483648"] {
+        let bytes = with_meta(
+            &s,
+            &params,
+            &[("step", step), ("epoch", "1"), ("step_in_epoch", "1")],
+        );
+        let e = s.resume(&bytes).unwrap_err().to_string();
+        assert!(
+            e.contains("past the last step a run can reach"),
+            "{step}: {e}"
+        );
+    }
+    assert_eq!(s.trainer().position(), Position::default());
+}

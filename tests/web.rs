@@ -149,7 +149,7 @@ async fn browser_web_api_trains_samples_and_checkpoints() {
     let mut steps = 0;
     let mut plotted = 0;
     while steps < 7 {
-        let s = t.train(3).await.map_err(JsValue::from).unwrap();
+        let s = t.train(3.0).await.map_err(JsValue::from).unwrap();
         plotted += s.records.len() / 4;
         steps = s.step_in_epoch;
     }
@@ -160,15 +160,23 @@ async fn browser_web_api_trains_samples_and_checkpoints() {
     assert_eq!(ev.count, 40);
     assert!(ev.loss.is_finite() && ev.loss > 0.0);
     assert_eq!(
-        t.reconstruct(8).await.map_err(JsValue::from).unwrap().len(),
+        t.reconstruct(8.0)
+            .await
+            .map_err(JsValue::from)
+            .unwrap()
+            .len(),
         16 * 196
     );
     assert_eq!(
-        t.sample(64, 3).await.map_err(JsValue::from).unwrap().len(),
+        t.sample(64.0, 3.0)
+            .await
+            .map_err(JsValue::from)
+            .unwrap()
+            .len(),
         64 * 196
     );
     assert_eq!(
-        t.latent_walk(0, 1, 10)
+        t.latent_walk(0.0, 1.0, 10.0)
             .await
             .map_err(JsValue::from)
             .unwrap()
@@ -241,9 +249,9 @@ async fn browser_a_second_call_in_flight_is_refused_and_getters_answer() {
     t.load_dataset(&ti, &tl, &vi, &vl)
         .map_err(JsValue::from)
         .unwrap();
-    t.train(2).await.map_err(JsValue::from).unwrap();
+    t.train(2.0).await.map_err(JsValue::from).unwrap();
     // The next call waits for the previous call's steps: poll it once so it is in flight.
-    let mut in_flight = Box::pin(t.train(2));
+    let mut in_flight = Box::pin(t.train(2.0));
     let first = in_flight
         .as_mut()
         .poll(&mut Context::from_waker(Waker::noop()));
@@ -280,9 +288,11 @@ async fn browser_explore_api_encodes_decodes_and_maps() {
     t.load_dataset(&ti, &tl, &vi, &vl)
         .map_err(JsValue::from)
         .unwrap();
-    t.train(10).await.map_err(JsValue::from).unwrap();
+    t.train(10.0).await.map_err(JsValue::from).unwrap();
     t.flush().await.map_err(JsValue::from).unwrap();
-    let pixels = vae_webgpu::web::drawing_to_input(&vec![1.0; 100 * 100], 100, 14);
+    let pixels = vae_webgpu::web::drawing_to_input(&vec![1.0; 100 * 100], 100, 14)
+        .map_err(JsValue::from)
+        .unwrap();
     assert_eq!(pixels.len(), 196);
     let e = t
         .encode([pixels.clone(), pixels].concat())
@@ -307,7 +317,7 @@ async fn browser_explore_api_encodes_decodes_and_maps() {
     };
     assert!(err_text(e).contains("whole inputs of 196 pixels"));
     // With a 2-D latent space the map is μ itself; 90 test digits in 16-row batches.
-    let map = t.latent_map(90).await.map_err(JsValue::from).unwrap();
+    let map = t.latent_map(90.0).await.map_err(JsValue::from).unwrap();
     assert_eq!(
         (map.points.len(), map.labels.len(), map.pca),
         (180, 90, false)
@@ -326,4 +336,96 @@ fn pixels_of(idx: &[u8], k: usize) -> Vec<f32> {
         .iter()
         .map(|&b| f32::from(b) / 255.0)
         .collect()
+}
+
+#[wasm_bindgen_test]
+async fn browser_hostile_numbers_are_errors_and_the_trainer_goes_on() {
+    let cfg = config(&[
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 4.0),
+        ("batchSize", 16.0),
+    ]);
+    let t = Trainer::create(cfg).await.map_err(JsValue::from).unwrap();
+    let (ti, tl) = idx_files(1, 160);
+    let (vi, vl) = idx_files(2, 32);
+    t.load_dataset(&ti, &tl, &vi, &vl)
+        .map_err(JsValue::from)
+        .unwrap();
+    let hostile = [
+        -1.0,
+        f64::NAN,
+        2.5,
+        2f64.powi(31),
+        2f64.powi(32) - 1.0,
+        1e300,
+    ];
+    for v in hostile {
+        let e = t.sample(v, 1.0).await.expect_err("sample accepted");
+        assert!(err_text(e).starts_with("invalid n: "), "sample({v})");
+        let e = t.reconstruct(v).await.expect_err("reconstruct accepted");
+        assert!(err_text(e).starts_with("invalid n: "), "reconstruct({v})");
+        let e = t.latent_map(v).await.expect_err("latentMap accepted");
+        assert!(err_text(e).starts_with("invalid n: "), "latentMap({v})");
+        let e = t.train(v).await.expect_err("train accepted");
+        assert!(err_text(e).starts_with("invalid steps: "), "train({v})");
+        let e = t.latent_walk(0.0, v, 4.0).await.expect_err("walk accepted");
+        let text = err_text(e);
+        assert!(
+            text.starts_with("invalid b: ") || text.contains("does not exist"),
+            "latentWalk(0, {v}): {text}"
+        );
+    }
+    // Zero: nothing to draw, and said so by an empty result, not an error.
+    assert!(t
+        .sample(0.0, 1.0)
+        .await
+        .map_err(JsValue::from)
+        .unwrap()
+        .is_empty());
+    assert!(t
+        .reconstruct(0.0)
+        .await
+        .map_err(JsValue::from)
+        .unwrap()
+        .is_empty());
+    let e = t.train(0.0).await.expect_err("train(0) accepted");
+    assert!(err_text(e).contains("1..=1048576"));
+    // Huge arrays: refused before any allocation of their size.
+    let e = t
+        .decode(vec![0.0; 4 * 684_785])
+        .await
+        .expect_err("decode accepted");
+    assert!(err_text(e).contains("at most 16384 per call"));
+    let e = t
+        .test_digits(vec![0; 700_000])
+        .await
+        .expect_err("testDigits accepted");
+    assert!(err_text(e).contains("at most 16384 per call"));
+    let e = t
+        .test_digits(vec![u32::MAX])
+        .await
+        .expect_err("id accepted");
+    assert!(err_text(e).contains("test image 4294967295 does not exist"));
+    for (ink, size, side) in [
+        (vec![], 0, 46_341),
+        (vec![0.0], 65_536, 28),
+        (vec![0.0; 4], 2, 0),
+    ] {
+        let e = vae_webgpu::web::drawing_to_input(&ink, size, side).unwrap_err();
+        assert!(
+            err_text(e).starts_with("invalid "),
+            "drawingToInput({size}, {side})"
+        );
+    }
+    let e = Trainer::create(config(&[("batch_size", 64.0)]))
+        .await
+        .err()
+        .expect("accepted");
+    assert!(err_text(e).contains("unknown key batch_size — did you mean batchSize?"));
+    let e = t.set_learning_rate(f32::NAN).unwrap_err();
+    assert!(err_text(e).contains("invalid config: lr"));
+    // And the trainer still trains.
+    let s = t.train(2.0).await.map_err(JsValue::from).unwrap();
+    assert_eq!(s.global_step, 2);
 }

@@ -31,6 +31,9 @@ pub use snapshot::SNAPSHOT_EVERY;
 pub const MAX_IN_FLIGHT: usize = 4;
 /// Default readback cadence in steps (the seed script logs every 100 steps).
 pub const DEFAULT_READBACK_EVERY: u32 = 100;
+/// The last training step a run can reach: steps number ε's Philox counter word below
+/// [`EVAL_RNG_BASE`] (and the page reads the count as a u32).
+pub const MAX_STEP: u64 = EVAL_RNG_BASE as u64 - 1;
 /// RNG counter words of evaluation and display steps start here, apart from training steps'.
 pub const EVAL_RNG_BASE: u32 = 0x8000_0000;
 
@@ -117,7 +120,7 @@ impl Trainer {
 
     /// A trainer over a model built by the caller (e.g. with a chosen GEMM form).
     pub fn from_model(gpu: Gpu, model: VaeModel) -> Result<Self> {
-        let good = Snapshot::new(&gpu, &model);
+        let good = Snapshot::new(&gpu, &model)?;
         let mut t = Trainer {
             gpu,
             model,
@@ -249,9 +252,10 @@ impl Trainer {
         self.pos.epoch > 0 && self.pos.step_in_epoch == self.steps_per_epoch
     }
 
-    /// Training steps between two loss readbacks (at least 1).
+    /// Training steps between two loss readbacks: 1 ..= half the stats ring (larger values are
+    /// taken as that, so the ring cannot overflow).
     pub fn set_readback_every(&mut self, steps: u32) {
-        self.readback_every = steps.max(1);
+        self.readback_every = steps.clamp(1, readback::HALF_RING);
     }
 
     fn submit(&mut self, cmd: wgpu::CommandBuffer) -> Result<()> {
@@ -316,6 +320,12 @@ impl Trainer {
             let n = (max_steps - done)
                 .min(self.steps_per_epoch - self.pos.step_in_epoch)
                 .min(MAX_STEPS_PER_SUBMIT as u32);
+            if self.pos.global_step + u64::from(n) > MAX_STEP {
+                return Err(VaeError::config(
+                    "steps",
+                    format!("a run ends at step {MAX_STEP}; start a new one"),
+                ));
+            }
             let mut specs = Vec::with_capacity(n as usize);
             for _ in 0..n {
                 let start = self.pos.step_in_epoch * batch;
@@ -458,6 +468,11 @@ impl Trainer {
             return bad(format!(
                 "step {step_in_epoch} of epoch {epoch} does not exist with {} steps per epoch",
                 self.steps_per_epoch
+            ));
+        }
+        if global_step > MAX_STEP {
+            return bad(format!(
+                "step {global_step} is past the last step a run can reach ({MAX_STEP})"
             ));
         }
         if global_step < u64::from(step_in_epoch) || (epoch > 0 && global_step == 0) {

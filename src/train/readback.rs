@@ -54,6 +54,11 @@ impl Ring {
         Ok(slot)
     }
 
+    /// Readbacks in flight that carry a snapshot.
+    pub fn snapshots_in_flight(&self) -> usize {
+        self.pending.iter().filter(|(_, s)| s.is_some()).count()
+    }
+
     /// Records written and not yet scheduled for readback.
     pub fn unscheduled(&self) -> u64 {
         self.written - self.scheduled

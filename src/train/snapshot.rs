@@ -20,6 +20,9 @@ use super::{Position, Trainer};
 /// a page that reads back every call would otherwise copy them every step, and a snapshot taken
 /// a step or two into a divergence holds finite but ruined parameters.
 pub const SNAPSHOT_EVERY: u64 = 32;
+/// Most snapshots waiting on their readback at once: however many steps one call submits, the
+/// GPU holds at most this many copies of the state besides the last good one and the pool.
+pub const MAX_SNAPSHOTS_IN_FLIGHT: usize = 2;
 
 /// Parameters, Adam's m and v (one buffer, in that order) as they were after a training step.
 pub(super) struct Snapshot {
@@ -29,13 +32,16 @@ pub(super) struct Snapshot {
 }
 
 impl Snapshot {
-    /// An empty snapshot buffer sized for `model`'s state.
-    pub fn new(gpu: &Gpu, model: &VaeModel) -> Self {
-        Snapshot {
-            buffer: gpu.storage("last good state", 3 * model.params.size()),
+    /// An empty snapshot buffer sized for `model`'s state (checked against the device's
+    /// `max_buffer_size`: it holds three times the parameters).
+    pub fn new(gpu: &Gpu, model: &VaeModel) -> Result<Self> {
+        let size = 3 * model.params.size();
+        gpu.check_buffer(size)?;
+        Ok(Snapshot {
+            buffer: gpu.storage("last good state", size),
             adam_t: 0,
             pos: Position::default(),
-        }
+        })
     }
 }
 
@@ -66,6 +72,12 @@ impl Trainer {
         Ok(())
     }
 
+    /// GPU copies of the state this trainer holds: the last good one, those in flight and the
+    /// pooled ones (bounded whatever a call submits).
+    pub fn state_copies(&self) -> usize {
+        1 + self.ring.snapshots_in_flight() + self.snapshot_pool.len()
+    }
+
     /// The training step whose parameters are the last known good ones.
     pub fn last_good_step(&self) -> u64 {
         self.good.pos.global_step
@@ -74,7 +86,9 @@ impl Trainer {
     /// A snapshot of the state, recorded in `enc`, when [`SNAPSHOT_EVERY`] steps have passed
     /// since the last one.
     pub(super) fn take_snapshot(&mut self, enc: &mut wgpu::CommandEncoder) -> Option<Snapshot> {
-        if self.pos.global_step < self.snapshot_step + SNAPSHOT_EVERY {
+        if self.pos.global_step < self.snapshot_step + SNAPSHOT_EVERY
+            || self.ring.snapshots_in_flight() >= MAX_SNAPSHOTS_IN_FLIGHT
+        {
             return None;
         }
         let size = self.good.buffer.size();

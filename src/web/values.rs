@@ -35,6 +35,17 @@ fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, JsError> {
 /// A [`VaeConfig`] from `{ epochs, batchSize, lr, hidden, latent, seed }` (all optional; the
 /// PyTorch reference's defaults otherwise), validated.
 pub(super) fn config_from_js(obj: &JsValue) -> Result<VaeConfig, JsError> {
+    if !obj.is_undefined() && !obj.is_null() {
+        if !obj.is_object() {
+            return Err(JsError::new(
+                "invalid config: config must be an object such as { batchSize: 128 }",
+            ));
+        }
+        for key in js_sys::Object::keys(&js_sys::Object::from(obj.clone())).iter() {
+            let key = key.as_string().unwrap_or_default();
+            crate::config::check_js_key(&key).map_err(js)?;
+        }
+    }
     let d = VaeConfig::default();
     let cfg = VaeConfig {
         epochs: whole(obj, "epochs", d.epochs)?,
@@ -48,6 +59,18 @@ pub(super) fn config_from_js(obj: &JsValue) -> Result<VaeConfig, JsError> {
     };
     cfg.validate(None).map_err(js)?;
     Ok(cfg)
+}
+
+/// A count or index argument: a whole number in `min..=max`, or an error naming the argument
+/// and its range (JS would turn NaN into 0 and −1 into 4294967295).
+pub(super) fn count(name: &str, v: f64, min: u32, max: u32) -> Result<u32, JsError> {
+    if v.is_finite() && v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(max) {
+        Ok(v as u32)
+    } else {
+        Err(JsError::new(&format!(
+            "invalid {name}: {v} is not a whole number in {min}..={max}"
+        )))
+    }
 }
 
 /// The defaults and limits the page's form is built from (one source: config.rs and the
