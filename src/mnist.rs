@@ -11,6 +11,8 @@ use crate::error::{IdxError, Result, VaeError};
 /// for (`gpu::DEFAULT_STORAGE_BINDING`; the dataset is one binding), ~2.7× MNIST's train images.
 /// A gzip file is inflated only as far as its header's claim, and that claim is checked first.
 pub const MAX_IDX_BYTES: u64 = 128 << 20;
+/// Largest IDX file read from disk: the data limit and the largest header.
+pub const MAX_IDX_FILE_BYTES: u64 = MAX_IDX_BYTES + 4 + 4 * 255;
 /// IDX element type of unsigned bytes.
 const IDX_U8: u8 = 0x08;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -286,10 +288,20 @@ fn read_idx_file(dir: &std::path::Path, name: &str) -> Result<(String, Vec<u8>)>
     for candidate in [name.to_string(), format!("{name}.gz")] {
         let path = dir.join(&candidate);
         if path.is_file() {
-            let bytes = std::fs::read(&path).map_err(|e| VaeError::Io {
+            let io = |message: String| VaeError::Io {
                 path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+                message,
+            };
+            // Checked before reading: a 20 GB file is refused, not read whole.
+            let len = std::fs::metadata(&path)
+                .map_err(|e| io(e.to_string()))?
+                .len();
+            if len > MAX_IDX_FILE_BYTES {
+                return Err(io(format!(
+                    "{len} bytes, more than an IDX file of at most {MAX_IDX_BYTES} data bytes can be"
+                )));
+            }
+            let bytes = std::fs::read(&path).map_err(|e| io(e.to_string()))?;
             return Ok((path.display().to_string(), bytes));
         }
     }

@@ -58,13 +58,27 @@ fn covariance(points: &[f32], n: usize, dim: usize, mean: &[f64]) -> Vec<f64> {
     cov
 }
 
+/// Multiply-adds one PCA may spend (covariance and power iterations each): about a tenth of a
+/// second in wasm, so a map at latent 1024 cannot hold the page's main thread for seconds.
+pub const PCA_BUDGET: usize = 100_000_000;
+
+/// Most points [`pca2`] takes at `dim` (at least 2; the covariance costs n·dim²/2).
+pub fn max_points(dim: usize) -> usize {
+    (2 * PCA_BUDGET / dim.max(1).pow(2)).max(2)
+}
+
+/// Power iterations at `dim` (500, fewer past ~450 dimensions).
+fn max_iterations(dim: usize) -> usize {
+    (PCA_BUDGET / dim.max(1).pow(2)).clamp(20, 500)
+}
+
 /// Leading eigenvector of the symmetric matrix `m` (power iteration from a fixed start).
 fn leading(m: &[f64], dim: usize) -> (Vec<f64>, f64) {
     let mut v: Vec<f64> = (0..dim)
         .map(|i| 1.0 + (i as f64 * 0.618_033_988_7).fract())
         .collect();
     let mut lambda = 0.0;
-    for _ in 0..500 {
+    for _ in 0..max_iterations(dim) {
         let mut w = vec![0.0; dim];
         for i in 0..dim {
             w[i] = (0..dim).map(|j| m[i * dim + j] * v[j]).sum();
@@ -90,10 +104,11 @@ fn leading(m: &[f64], dim: usize) -> (Vec<f64>, f64) {
     (v, lambda)
 }
 
-/// PCA of `n` points of `dim` values each (row-major). With `dim` of 1 the second component is
-/// zero; with `dim` of 2 the components are the principal axes of the plane.
+/// PCA of `n` points of `dim` values each (row-major): the first [`max_points`]`(dim)` of them.
+/// With `dim` of 1 the second component is zero; with `dim` of 2 the components are the
+/// principal axes of the plane.
 pub fn pca2(points: &[f32], n: usize, dim: usize) -> Projection {
-    let n = n.min(points.len() / dim.max(1));
+    let n = n.min(points.len() / dim.max(1)).min(max_points(dim));
     let mut mean = vec![0.0; dim];
     for p in points.chunks_exact(dim).take(n) {
         for (m, &x) in mean.iter_mut().zip(p) {

@@ -366,9 +366,12 @@ impl Session {
     }
 
     /// μ of the first `n` test images in two dimensions with their labels: the latent space
-    /// itself when it is 2-D, otherwise its two principal components.
+    /// itself when it is 2-D, otherwise its two principal components. `n` is clamped to the test
+    /// set and to [`pca::max_points`] (all 10,000 at latent 20; 190 at latent 1024), so the
+    /// PCA stays within [`pca::PCA_BUDGET`].
     pub async fn latent_map(&mut self, n: u32) -> Result<LatentMap> {
-        let (mu, labels) = self.latent_means(n).await?;
+        let most = pca::max_points(self.trainer.cfg().latent);
+        let (mu, labels) = self.latent_means(n.min(most as u32)).await?;
         let l = self.trainer.cfg().latent;
         let projection = pca::pca2(&mu, labels.len(), l);
         let direct = l == 2;

@@ -244,3 +244,28 @@ fn cli_and_page_checkpoints_resume_in_each_other() {
         vae_train(&[&common_flags[..], &["--resume", "/nonexistent.safetensors"]].concat());
     assert_fails_with(&missing, 1, "/nonexistent.safetensors");
 }
+
+#[test]
+fn oversized_files_are_refused_before_reading() {
+    let dir = scratch("huge");
+    small_set(&dir);
+    // A sparse file past the IDX limit stands in for a 20 GB download.
+    let f = std::fs::File::create(dir.join(TRAIN_IMAGES)).unwrap();
+    f.set_len(vae_webgpu::mnist::MAX_IDX_FILE_BYTES + 1)
+        .unwrap();
+    let o = vae_train(&["--data", dir.to_str().unwrap()]);
+    assert_fails_with(&o, 1, "more than an IDX file of at most");
+    let ck = dir.join("huge.safetensors");
+    std::fs::File::create(&ck)
+        .unwrap()
+        .set_len(1 << 32)
+        .unwrap();
+    small_set(&dir);
+    let o = vae_train(&[
+        "--data",
+        dir.to_str().unwrap(),
+        "--resume",
+        ck.to_str().unwrap(),
+    ]);
+    assert_fails_with(&o, 1, "more than a checkpoint of this model");
+}

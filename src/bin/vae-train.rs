@@ -106,14 +106,26 @@ mod cli {
         if args.log_interval == 0 {
             return Err(VaeError::config("log-interval", "must be at least 1"));
         }
-        let resume = match &args.resume {
-            Some(path) => Some(std::fs::read(path).map_err(|e| io_err(path, e))?),
-            None => None,
-        };
         let (train, test) = mnist::load_mnist_dir(&args.data)?;
         let cfg = VaeConfig {
             input: train.pixels(),
             ..cfg
+        };
+        let resume = match &args.resume {
+            Some(path) => {
+                // A checkpoint is the parameters and a small header: check the size first.
+                let most =
+                    vae_webgpu::layout::ParamLayout::from_config(&cfg).len as u64 * 4 + (1 << 20);
+                let len = std::fs::metadata(path).map_err(|e| io_err(path, e))?.len();
+                if len > most {
+                    return Err(io_err(
+                        path,
+                        format!("{len} bytes, more than a checkpoint of this model ({most})"),
+                    ));
+                }
+                Some(std::fs::read(path).map_err(|e| io_err(path, e))?)
+            }
+            None => None,
         };
         std::fs::create_dir_all(&args.out).map_err(|e| io_err(&args.out, e))?;
         let gpu = pollster::block_on(Gpu::new())?;
