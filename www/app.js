@@ -114,6 +114,17 @@ async function adapterLabel(t) {
   return "WebGPU";
 }
 
+/** Frees a trainer. A call on it that never settled (its device was lost) keeps it borrowed and
+ * free() throws: then it is dropped and left to the garbage collector. */
+function release(t) {
+  if (!t) return;
+  try {
+    t.free();
+  } catch {
+    // still borrowed by a call that will never settle
+  }
+}
+
 /** A new trainer for `config` with the page's data (and a checkpoint's run, if given). The old
  * trainer is freed only once the new one stands: if building fails, the model in hand stays. */
 async function buildTrainer(config, resumeFrom = null) {
@@ -122,10 +133,10 @@ async function buildTrainer(config, resumeFrom = null) {
     t.loadDataset(...ui.data.files);
     if (resumeFrom) t.resume(resumeFrom);
   } catch (e) {
-    t.free();
+    release(t);
     throw e;
   }
-  if (ui.trainer) ui.trainer.free();
+  release(ui.trainer);
   ui.trainer = t;
   ui.trainerConfig = JSON.stringify(config);
   $("adapter").textContent = `${await adapterLabel(t)} · ${t.gemmForm} GEMM`;
@@ -314,7 +325,13 @@ function wire() {
   $("download").addEventListener("click", onDownload);
   $("load").addEventListener("change", onLoadCheckpoint);
   // A device can also be lost while nothing runs on it (a paused tab): look once a second.
-  setInterval(() => { if (ui.trainer && ui.trainer.deviceLost) onDeviceLost(); }, 1000);
+  setInterval(() => {
+    try {
+      if (ui.trainer && ui.trainer.deviceLost) onDeviceLost();
+    } catch {
+      // a trainer being replaced
+    }
+  }, 1000);
   $("idx-files").addEventListener("change", (e) => onIdxFiles([...e.target.files]));
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });

@@ -68,13 +68,17 @@ export class LossPlot {
     const left = 48, right = 12, top = 10, bottom = 34;
     const w = cssW - left - right, h = cssH - top - bottom;
 
-    const ys = [];
-    for (const [, r, k] of this.steps) { if (r > 0) ys.push(r); if (k > 0) ys.push(k); }
-    for (const [, a, b] of this.epochs) { if (a > 0) ys.push(a); if (b > 0) ys.push(b); }
-    let lo = ys.length ? Math.min(...ys) : 1, hi = ys.length ? Math.max(...ys) : 1000;
+    // Range by plain loops (a spread of a million values throws RangeError).
+    let lo = Infinity, hi = -Infinity, maxStep = 1;
+    const see = (s, vals) => {
+      if (s > maxStep) maxStep = s;
+      for (const v of vals) if (v > 0 && Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    };
+    for (const [s, r, k] of this.steps) see(s, [r, k]);
+    for (const [s, a, b] of this.epochs) see(s, [a, b]);
+    if (lo === Infinity) { lo = 1; hi = 1000; }
     lo = Math.max(lo * 0.8, 0.05);
     hi = Math.max(hi * 1.2, lo * 10);
-    const maxStep = Math.max(1, ...this.steps.map((s) => s[0]), ...this.epochs.map((e) => e[0]));
     const x = (s) => left + (s / maxStep) * w;
     const y = (v) => top + h - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * h;
 
@@ -100,14 +104,29 @@ export class LossPlot {
     g.beginPath(); g.moveTo(left, top); g.lineTo(left, top + h); g.lineTo(left + w, top + h); g.stroke();
     g.fillText("training step", left + w / 2, top + h + 20);
 
+    // One vertical span per pixel column (the column's first, lowest, highest and last value):
+    // the shape of a million steps in a few hundred path points.
     const line = (idx, color) => {
       g.strokeStyle = color; g.lineWidth = 1.5; g.beginPath();
       let started = false;
+      let col = NaN, first = 0, min = 0, max = 0, last = 0;
+      const flush = () => {
+        if (Number.isNaN(col)) return;
+        const pts = first === min ? [min, max, last] : [first, min, max, last];
+        for (const v of pts) {
+          if (!started) { g.moveTo(col, y(v)); started = true; } else g.lineTo(col, y(v));
+        }
+      };
       for (const p of this.steps) {
         const v = p[idx];
-        if (!(v > 0)) continue;
-        if (!started) { g.moveTo(x(p[0]), y(v)); started = true; } else g.lineTo(x(p[0]), y(v));
+        if (!(v > 0) || !Number.isFinite(v)) continue;
+        const c = Math.round(x(p[0]));
+        if (c !== col) { flush(); col = c; first = min = max = last = v; continue; }
+        if (v < min) min = v;
+        if (v > max) max = v;
+        last = v;
       }
+      flush();
       g.stroke(); g.lineWidth = 1;
     };
     line(1, COLORS.recon);

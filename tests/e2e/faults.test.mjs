@@ -120,6 +120,9 @@ test("a lost GPU device: the page says so, offers the kept checkpoint and resume
   assert.equal(header.__metadata__.step, String(kept));
   assert.deepEqual(header["fc5.weight"].shape, [784, 400]);
 
+  // A call left pending on the dead trainer (it may never settle) keeps it borrowed: freeing it
+  // throws, and Resume must go on regardless.
+  await page.evaluate(() => { window.vaePage.trainer.evaluate().catch(() => {}); });
   await page.click("#lost-resume");
   await waitMessage(page, new RegExp(`^Resumed from step ${kept} on a new device`), 120_000);
   assert.equal(await page.evaluate(() => window.__gpuDevices.length), devices + 1, "a new device was requested");
@@ -171,6 +174,51 @@ test("bad files on the page: each a clear message, and the data loaded before is
   await page.waitForFunction(() => window.vaePage.trainer.globalStep >= 2, null, { timeout: 120_000 });
   await page.click("#pause");
   await waitMessage(page, /^Paused/);
+  assert.deepEqual(errors, []);
+  await closeBrowser(browser);
+});
+
+test("bad settings and oversized files are refused and the model in hand is kept", { timeout: 300_000 }, async () => {
+  const browser = await launch(true);
+  const { page, errors } = await openReady(browser, server.url);
+  await page.click("#train");
+  await page.waitForFunction(() => window.vaePage.trainer.globalStep >= 3, null, { timeout: 120_000 });
+  await page.click("#pause");
+  await waitMessage(page, /^Paused/);
+  const step = await page.evaluate(() => window.vaePage.trainer.globalStep);
+  // Hidden 0, 9000 or empty, then Train: a message naming the field; the trained model stays.
+  for (const [value, want] of [["0", /Hidden: 0 is outside 1 … 8192/], ["9000", /Hidden: 9000 is outside 1 … 8192/], ["", /Hidden: enter a number/]]) {
+    await page.fill("#hidden", value);
+    await page.click("#train");
+    await waitMessage(page, want);
+    assert.equal(await page.evaluate(() => window.vaePage.trainer.globalStep), step, `hidden ${value}: the model is kept`);
+    assert.equal(await page.isEnabled("#download"), true, `hidden ${value}: Download stays`);
+  }
+  await page.fill("#hidden", "400");
+  // Files past the size limit, dropped or picked as a checkpoint: refused before being read.
+  const drop = async (names, big) => page.evaluate(({ names, big }) => {
+    const dt = new DataTransfer();
+    for (const n of names) dt.items.add(new File([new Uint8Array(n === big ? 129 * 1024 * 1024 : 16)], n));
+    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, { names, big });
+  const names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
+  await drop(names, names[0]);
+  await waitMessage(page, /train-images-idx3-ubyte\.gz is 136 MB, more than the 128 MiB limit/);
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(129 * 1024 * 1024)], "huge.safetensors"));
+    const input = document.getElementById("load");
+    input.files = dt.files;
+    input.dispatchEvent(new Event("change"));
+  });
+  await waitMessage(page, /Could not load huge\.safetensors: the file is 136 MB, more than the 128 MiB limit/);
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.globalStep), step);
+  // Resume goes on with the same model.
+  await page.click("#resume");
+  await page.waitForFunction((s) => window.vaePage.trainer.globalStep > s, step, { timeout: 120_000 });
+  await page.click("#pause");
+  await waitMessage(page, /^Paused/);
+  await page.screenshot({ path: `${SHOTS}/bad-settings-1280x800.png` });
   assert.deepEqual(errors, []);
   await closeBrowser(browser);
 });
