@@ -157,3 +157,33 @@ fn subgroup_form_is_detected_and_falls_back_without_the_feature() {
         "three steps in the subgroup form (where usable) and the direct form agree bit for bit"
     );
 }
+
+#[test]
+fn a_state_snapshot_past_max_buffer_size_is_refused_naming_the_limit() {
+    // hidden 8192, latent 512: 101 MB of parameters pass every binding, but the snapshot of
+    // parameters, m and v (305 MB) is past the 256 MiB max_buffer_size asked for.
+    let Some(gpu) = common::gpu() else { return };
+    let cfg = VaeConfig {
+        hidden: 8192,
+        latent: 512,
+        ..VaeConfig::default()
+    };
+    let limit = gpu.device.limits().max_buffer_size;
+    match vae_webgpu::train::Trainer::without_data(gpu, &cfg) {
+        Err(VaeError::MissingLimit {
+            limit: name,
+            needed,
+            available,
+            ..
+        }) => {
+            assert_eq!(name, "max_buffer_size");
+            assert_eq!(available, limit);
+            assert!(needed > available);
+        }
+        Err(e) => panic!("expected MissingLimit, got {e}"),
+        Ok(_) => assert!(
+            limit >= 3 * 4 * 25_400_000,
+            "accepted on a device of {limit} bytes"
+        ),
+    }
+}
