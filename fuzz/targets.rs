@@ -110,6 +110,14 @@ pub fn config(data: &[u8]) {
             assert!(train_len.is_none_or(|n| cfg.batch_size <= n));
             let layout = ParamLayout::from_config(&cfg);
             assert!((layout.len as u64) * 4 < u64::from(u32::MAX));
+            // What the model checks against the device before making any buffer.
+            let sizes = vae_webgpu::layout::buffer_bytes(&cfg);
+            let params = layout.len as u64 * 4;
+            assert_eq!(sizes.state_copy, 3 * params);
+            assert!(sizes.largest_binding >= params);
+            let rows = vae_webgpu::layout::capacity(&cfg) as u64;
+            assert!(sizes.largest_binding >= rows * cfg.input as u64 * 4);
+            assert!(sizes.largest_binding >= rows * cfg.hidden as u64 * 4);
         }
         Err(e) => assert!(!e.to_string().is_empty()),
     }

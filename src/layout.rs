@@ -12,6 +12,39 @@ use crate::config::VaeConfig;
 use crate::rng::{SplitMix64, STREAM_INIT};
 
 /// Row stride of a matrix with `cols` columns: `cols` rounded up to a multiple of 4.
+/// Rows the activation buffers hold at least, so the page and the CLI can decode 64 samples
+/// even with a small batch.
+pub const DISPLAY_ROWS: usize = 64;
+
+/// Rows one GPU pass takes: the batch, and at least [`DISPLAY_ROWS`].
+pub fn capacity(cfg: &VaeConfig) -> usize {
+    cfg.batch_size.max(DISPLAY_ROWS)
+}
+
+/// The sizes that decide whether a model fits a device: the largest buffer bound to a kernel
+/// (an activation or the parameters) and the state copy (parameters, m and v in one buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferBytes {
+    pub largest_binding: u64,
+    pub state_copy: u64,
+}
+
+/// [`BufferBytes`] of the model `cfg` describes (u64 arithmetic; the config's limits keep every
+/// product far below overflow).
+pub fn buffer_bytes(cfg: &VaeConfig) -> BufferBytes {
+    let rows = capacity(cfg) as u64;
+    let params = ParamLayout::from_config(cfg).len as u64 * 4;
+    let act = |cols: usize| rows * ld(cols) as u64 * 4;
+    let largest_binding = [act(cfg.input), act(cfg.hidden), act(2 * cfg.latent), params]
+        .into_iter()
+        .max()
+        .unwrap_or(params);
+    BufferBytes {
+        largest_binding,
+        state_copy: 3 * params,
+    }
+}
+
 pub const fn ld(cols: usize) -> usize {
     (cols + 3) & !3
 }

@@ -15,14 +15,12 @@ use crate::kernels::linear::{LinearBindings, LinearParams, FLAG_RELU, FLAG_RELU_
 use crate::kernels::loss::{loss_partials, LossBindings, STATS_RECORD};
 use crate::kernels::reparam::ReparamBindings;
 use crate::kernels::{step_stride, Kernels, StepParams, MAX_STEPS_PER_SUBMIT};
-use crate::layout::{ld, ParamLayout};
+use crate::layout::{buffer_bytes, capacity, ld, ParamLayout};
 use crate::mnist::Dataset;
 
 /// Stats records kept on the GPU (a ring); readbacks must come at least this often.
 pub const STATS_SLOTS: u32 = 4096;
-/// Rows the activation buffers hold at least, so the page and the CLI can decode 64 samples
-/// even with a small batch.
-pub const DISPLAY_ROWS: usize = 64;
+pub use crate::layout::DISPLAY_ROWS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepKind {
@@ -199,14 +197,13 @@ impl VaeModel {
         cfg.validate(None)?;
         let layout = ParamLayout::from_config(cfg);
         let kernels = Kernels::new(gpu, form);
-        let capacity = cfg.batch_size.max(DISPLAY_ROWS);
+        let capacity = capacity(cfg);
         let (i, h, l) = (cfg.input, cfg.hidden, cfg.latent);
         let rows_of = |cols: usize| f32_bytes(capacity * ld(cols));
-        let largest = [rows_of(i), rows_of(h), f32_bytes(layout.len)]
-            .into_iter()
-            .max()
-            .unwrap_or(0);
-        gpu.check_binding(largest)?;
+        // Every buffer the model and its trainer make, checked before any is made.
+        let sizes = buffer_bytes(cfg);
+        gpu.check_binding(sizes.largest_binding)?;
+        gpu.check_buffer(sizes.state_copy)?;
         let act = Activations {
             x: gpu.storage("x", rows_of(i)),
             h1: gpu.storage("h1", rows_of(h)),
