@@ -36,7 +36,7 @@ test(`${EPOCHS} epochs in one page keep the JS heap, wasm memory and GPU buffers
     const { usedSize } = await cdp.send("Runtime.getHeapUsage");
     const { count, bytes, wasm } = await page.evaluate(() => {
       const live = window.vaePage.wasm.liveGpuBuffers();
-      return { count: live.count, bytes: live.bytes, wasm: window.wasmMemory.buffer.byteLength };
+      return { count: live.count, bytes: live.bytes, wasm: window.vaePage.wasmMemory.buffer.byteLength };
     });
     rows.push({ epoch, heap: usedSize, wasm, count, bytes });
     const line = `soak epoch ${String(epoch).padStart(2)}: JS heap ${(usedSize / 1048576).toFixed(2)} MiB, wasm memory ${(wasm / 1048576).toFixed(1)} MiB, ${count} live GPU buffers (${(bytes / 1048576).toFixed(2)} MiB)`;
