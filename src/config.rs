@@ -47,6 +47,11 @@ impl Default for VaeConfig {
     }
 }
 
+/// `v` as the shortest decimal that reads back as the same f32 (0.001, not 0.0010000000474974513).
+fn shortest(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
+}
+
 /// The page's form fields with their default, minimum and maximum, from this file's constants
 /// and [`VaeConfig::default`] (names as the JS config spells them).
 pub fn form_fields() -> [(&'static str, f64, f64, f64); 6] {
@@ -54,7 +59,7 @@ pub fn form_fields() -> [(&'static str, f64, f64, f64); 6] {
     [
         ("epochs", d.epochs as f64, 1.0, MAX_EPOCHS as f64),
         ("batchSize", d.batch_size as f64, 1.0, MAX_BATCH as f64),
-        ("lr", f64::from(d.lr), MIN_FORM_LR, f64::from(MAX_LR)),
+        ("lr", shortest(d.lr), MIN_FORM_LR, shortest(MAX_LR)),
         ("hidden", d.hidden as f64, 1.0, MAX_HIDDEN as f64),
         ("latent", d.latent as f64, 1.0, MAX_LATENT as f64),
         ("seed", d.seed as f64, 0.0, MAX_SEED as f64),

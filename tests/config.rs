@@ -118,3 +118,14 @@ fn unknown_js_keys_are_named_with_a_suggestion() {
         assert!(e.starts_with("invalid config: config: unknown key"), "{e}");
     }
 }
+
+#[test]
+fn form_fields_come_from_the_defaults_and_limits() {
+    use vae_webgpu::config::{form_fields, MAX_EPOCHS, MAX_HIDDEN};
+    let f = form_fields();
+    let get = |k: &str| f.iter().find(|x| x.0 == k).copied().unwrap();
+    assert_eq!(get("lr"), ("lr", 0.001, 1e-6, 10.0));
+    assert_eq!(get("epochs"), ("epochs", 15.0, 1.0, MAX_EPOCHS as f64));
+    assert_eq!(get("hidden").3, MAX_HIDDEN as f64);
+    assert_eq!(get("batchSize").1, 128.0);
+}
