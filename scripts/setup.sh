@@ -68,7 +68,8 @@ cargo_tool() {
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust with rustup first" >&2; exit 1; }
 apt_install mesa-vulkan-drivers libvulkan1
 if ((BROWSER)); then
-  apt_install chromium chromium-driver
+  # fonts-noto-cjk: the Japanese page (and its screenshots) in real glyphs.
+  apt_install chromium chromium-driver fonts-noto-cjk
 fi
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then

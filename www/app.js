@@ -10,6 +10,7 @@ import { LossPlot } from "./plot.js";
 import { Explore } from "./explore.js";
 import { LostPanel, saveBytes } from "./lost.js";
 import { Scheduler, exclusive, resetQueue } from "./scheduler.js";
+import { t as tr, chooseLang, setLang, currentLang, onLangChange } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,12 +25,18 @@ const ui = {
   lastRefresh: 0,
   walkPair: [0, 1],
   kept: null, // { bytes, step, at }: the last checkpoint kept in memory, for a lost device
+  pretrained: null, // pretrained/pretrained.json while the shipped model is shown
   explore: null,
 };
 
+let lastMessage = { render: () => "", kind: "info" };
+/** Shows a message; `text` is a string or a function giving it (re-run when the language
+ * changes). */
 function message(text, kind = "info") {
+  const render = typeof text === "function" ? text : () => text;
+  lastMessage = { render, kind };
   const m = $("message");
-  m.textContent = text;
+  m.textContent = render();
   m.className = `message ${kind}`;
 }
 
@@ -37,13 +44,22 @@ function setButtons() {
   const s = ui.state;
   const haveModel = !!ui.trainer && !!ui.data && s !== "lost";
   $("train").disabled = !(haveModel || ui.data) || ["training", "nogpu", "starting", "lost"].includes(s);
-  $("pause").disabled = s !== "training";
+  $("train").dataset.i18n = ui.pretrained ? "btn.trainOwn" : "btn.train";
+  $("train").textContent = tr($("train").dataset.i18n);
   $("resume").disabled = s !== "paused";
+  $("pause").disabled = s !== "training";
   $("reset").disabled = !haveModel || s === "training" || s === "starting";
   $("download").disabled = !haveModel || s === "starting";
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
   setFormDisabled(s === "training" || s === "lost");
+}
+
+/** Sets progress bar `name` (data, epoch, overall) to `pct` percent, for eyes and screen readers. */
+function setBar(name, pct) {
+  const p = Math.max(0, Math.min(100, pct));
+  $(`${name}-bar`).style.width = `${p}%`;
+  $(`${name}-progress`).setAttribute("aria-valuenow", String(Math.round(p)));
 }
 
 function fmt(v, digits = 2) {
@@ -58,9 +74,10 @@ function updateProgress(stats) {
   const inEpoch = stats ? stats.stepInEpoch : 0;
   const doneSteps = stats ? (epoch - 1) * spe + inEpoch : 0;
   $("epoch-text").textContent = epoch ? `${epoch} / ${epochs}` : `0 / ${epochs}`;
-  $("epoch-bar").style.width = `${(100 * inEpoch) / spe}%`;
-  $("overall-text").textContent = `${Math.round((100 * Math.max(0, doneSteps)) / (epochs * spe))}%`;
-  $("overall-bar").style.width = `${(100 * Math.max(0, doneSteps)) / (epochs * spe)}%`;
+  setBar("epoch", (100 * inEpoch) / spe);
+  const overall = (100 * Math.max(0, doneSteps)) / (epochs * spe);
+  $("overall-text").textContent = `${Math.round(overall)}%`;
+  setBar("overall", overall);
   $("step").textContent = String(t.globalStep);
   if (stats && Number.isFinite(stats.reconstruction)) {
     $("recon").textContent = fmt(stats.reconstruction);
@@ -79,9 +96,41 @@ async function drawImages() {
   const [a, b] = ui.walkPair;
   if (t.testCount > Math.max(a, b)) {
     ui.wasm.drawGrid($("walk-canvas"), await t.latentWalk(a, b, 10), side, 10);
-    $("walk-caption").textContent = `from test digit #${a} to #${b} through the latent space`;
+    $("walk-caption").textContent = tr("walk.caption", a, b);
   }
   ui.lastRefresh = performance.now();
+}
+
+/** Loads the model shipped with the page (pretrained/pretrained.json says what it is), so
+ * Explore means something before any training. Without it (or with other settings) the page is
+ * ready as before. */
+async function showPretrained() {
+  let info;
+  try {
+    const res = await fetch("pretrained/pretrained.json");
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    info = await res.json();
+    const config = readConfig(ui.settings);
+    if (info.config.hidden !== config.hidden || info.config.latent !== config.latent) throw new Error("other settings");
+    const file = await fetch(`pretrained/${info.file}`);
+    if (!file.ok) throw new Error(`HTTP ${file.status}`);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    await exclusive(() => ui.trainer.importCheckpoint(bytes));
+  } catch (e) {
+    console.info(`no pretrained model: ${e && e.message ? e.message : e}`);
+    message(() => tr("msg.ready"));
+    return;
+  }
+  ui.pretrained = info;
+  // Its run as the CLI recorded it: train and test loss per epoch.
+  const spe = ui.trainer.stepsPerEpoch;
+  for (const h of info.history) ui.plot.addEpoch(h.epoch * spe, h.trainLoss, h.testLoss);
+  ui.plot.draw();
+  await refreshImages();
+  await ui.explore.refresh();
+  await ui.explore.refreshMap();
+  const loss = info.testLoss.toFixed(2);
+  message(() => tr("msg.pretrained", info.epochs, loss));
 }
 
 /** Redraws the images once interactive decodes are done (they go first). */
@@ -138,6 +187,7 @@ async function buildTrainer(config, resumeFrom = null) {
   }
   release(ui.trainer);
   ui.trainer = t;
+  ui.pretrained = null;
   ui.trainerConfig = JSON.stringify(config);
   $("adapter").textContent = `${await adapterLabel(t)} · ${t.gemmForm} GEMM`;
   $("adapter").title = t.adapter;
@@ -161,7 +211,7 @@ async function createTrainer(config) {
 // Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
 // divergence); any other change needs a new model. Returns true when it needs one.
 function needsNewModel(config) {
-  if (!ui.trainer || ui.state === "done") return true;
+  if (!ui.trainer || ui.state === "done" || ui.pretrained) return true;
   const was = JSON.parse(ui.trainerConfig);
   if (JSON.stringify({ ...was, lr: config.lr }) !== JSON.stringify(config)) return true;
   if (was.lr !== config.lr) {
@@ -197,20 +247,21 @@ function onDeviceLost() {
   if (ui.state === "lost") return;
   ui.state = "lost";
   lost.show(ui.trainer.deviceLost);
-  message("The GPU device was lost; see below.", "error");
+  message(() => tr("msg.lost"), "error");
   setButtons();
 }
 
 async function onResumeNewDevice() {
-  await guarded("Could not resume on a new device", async () => {
-    message("Requesting a new GPU device…");
+  await guarded(tr("fail.newDevice"), async () => {
+    message(() => tr("msg.newDevice"));
     const config = JSON.parse(ui.trainerConfig);
     resetQueue(); // the old trainer's queue may hold a call that never settles
     await exclusive(() => buildTrainer(config, ui.kept.bytes));
     lost.hide();
     ui.state = "training";
     setButtons();
-    message(`Resumed from step ${ui.trainer.globalStep} on a new device.`, "ok");
+    const step = ui.trainer.globalStep;
+    message(() => tr("msg.resumed", step), "ok");
     await ui.explore.refresh();
     await scheduler.run();
   });
@@ -220,10 +271,10 @@ const lost = new LostPanel(ui, onResumeNewDevice);
 
 async function onTrain() {
   let ready = false;
-  await guarded("Could not start training", async () => {
+  await guarded(tr("fail.start"), async () => {
     const config = readConfig(ui.settings);
     if (needsNewModel(config)) {
-      message("Building the model on the GPU…");
+      message(() => tr("msg.building"));
       await createTrainer(config);
     }
     ready = true;
@@ -231,8 +282,8 @@ async function onTrain() {
   if (!ready) return;
   ui.state = "training";
   setButtons();
-  message("Training…");
-  await guarded("Training stopped", () => scheduler.run());
+  message(() => tr("msg.training"));
+  await guarded(tr("fail.stopped"), () => scheduler.run());
 }
 
 function onPause() {
@@ -240,34 +291,35 @@ function onPause() {
   // flight and reports "Paused".
   ui.state = "paused";
   setButtons();
-  message("Pausing…");
+  message(() => tr("msg.pausing"));
 }
 
 async function onResume() {
-  await guarded("Could not resume", async () => {
-    if (needsNewModel(readConfig(ui.settings))) throw new Error("the model settings changed; press Train for a new model or undo the change (only the learning rate can change in place)");
+  await guarded(tr("fail.resume"), async () => {
+    if (needsNewModel(readConfig(ui.settings))) throw new Error(tr("err.settingsChanged"));
     ui.state = "training";
     setButtons();
-    message("Training…");
+    message(() => tr("msg.training"));
   });
-  if (ui.state === "training") await guarded("Training stopped", () => scheduler.run());
+  if (ui.state === "training") await guarded(tr("fail.stopped"), () => scheduler.run());
 }
 
 async function onReset() {
-  await guarded("Reset", async () => {
+  await guarded(tr("fail.reset"), async () => {
     await createTrainer(readConfig(ui.settings));
     ui.state = "ready";
     $("test").textContent = "–";
-    message("Reset: a freshly initialised model with the settings above.");
+    message(() => tr("msg.reset"));
     setButtons();
   });
 }
 
 async function onDownload() {
-  await guarded("Download", async () => {
+  await guarded(tr("fail.download"), async () => {
     const bytes = await exclusive(() => ui.trainer.exportCheckpoint());
     saveBytes(bytes, `vae-step-${ui.trainer.globalStep}.safetensors`);
-    message(`Checkpoint saved (${(bytes.length / 1e6).toFixed(1)} MB, PyTorch tensor names).`, "ok");
+    const mb = (bytes.length / 1e6).toFixed(1);
+    message(() => tr("msg.saved", mb), "ok");
   });
 }
 
@@ -275,26 +327,26 @@ async function onLoadCheckpoint(ev) {
   const file = ev.target.files[0];
   ev.target.value = "";
   if (!file) return;
-  await guarded(`Could not load ${file.name}`, async () => {
-    if (file.size > MAX_FILE_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB, more than the ${MAX_FILE_BYTES >> 20} MiB limit`);
+  await guarded(tr("fail.load", file.name), async () => {
+    if (file.size > MAX_FILE_BYTES) throw new Error(tr("err.fileTooBig", (file.size / 1e6).toFixed(0), MAX_FILE_BYTES >> 20));
     const bytes = new Uint8Array(await file.arrayBuffer());
     await exclusive(() => ui.trainer.importCheckpoint(bytes));
     await refreshImages();
     await ui.explore.refresh();
     await ui.explore.refreshMap();
-    message(`Loaded ${file.name}.`, "ok");
+    message(() => tr("msg.loaded", file.name), "ok");
   });
 }
 
 async function onIdxFiles(files) {
-  await guarded("Could not use these files", async () => {
+  await guarded(tr("fail.files"), async () => {
     const data = await readIdxFiles(files);
     if (ui.trainer) {
       // throws (and keeps the old data) if a file is bad
       await exclusive(() => ui.trainer.loadDataset(...data.files));
     }
     ui.data = data;
-    $("data-status").textContent = ui.data.label;
+    showDataLabel();
     if (ui.trainer) {
       ui.explore.input = null;
       ui.explore.b.pixels = null;
@@ -302,9 +354,14 @@ async function onIdxFiles(files) {
       await ui.explore.refresh();
       await ui.explore.refreshMap();
     }
-    message("Loaded your IDX files.", "ok");
+    message(() => tr("msg.idxLoaded"), "ok");
     setButtons();
   });
+}
+
+/** The data label (MNIST or the user's files) in the current language. */
+function showDataLabel() {
+  $("data-status").textContent = ui.data.label();
 }
 
 function showNoGpu(detail) {
@@ -312,7 +369,7 @@ function showNoGpu(detail) {
   $("nogpu").hidden = false;
   $("app").hidden = true;
   if (detail) $("nogpu-detail").textContent = detail;
-  $("adapter").textContent = "no WebGPU";
+  $("adapter").textContent = tr("adapter.none");
   $("adapter").classList.add("bad");
   setButtons();
 }
@@ -357,10 +414,28 @@ window.vaePage = {
   get explore() { return ui.explore; },
   get kept() { return ui.kept; },
   get lastRefresh() { return ui.lastRefresh; },
+  get pretrained() { return ui.pretrained; },
   wasmMemory: null,
 };
 
 async function main() {
+  setLang(chooseLang());
+  $("lang").value = currentLang();
+  $("lang").addEventListener("change", (e) => {
+    setLang(e.target.value);
+    const url = new URL(location.href);
+    url.searchParams.set("lang", e.target.value);
+    history.replaceState(null, "", url);
+  });
+  onLangChange(() => {
+    const m = $("message");
+    m.textContent = lastMessage.render();
+    if (ui.data) showDataLabel();
+    if (ui.trainer) $("walk-caption").textContent = tr("walk.caption", ...ui.walkPair);
+    setButtons();
+    ui.plot.draw();
+    if (ui.explore) ui.explore.relabel();
+  });
   ui.plot.draw();
   setButtons();
   wire();
@@ -368,8 +443,8 @@ async function main() {
   try {
     boot = await ready;
   } catch (e) {
-    message(`The trainer's WebAssembly module did not load: ${e && e.message ? e.message : e}`, "error");
-    $("adapter").textContent = "not loaded";
+    message(() => tr("msg.wasmFailed", e && e.message ? e.message : e), "error");
+    $("adapter").textContent = tr("adapter.notLoaded");
     return;
   }
   ui.wasm = boot.wasm;
@@ -390,12 +465,12 @@ async function main() {
     return;
   }
   try {
-    ui.data = await loadMnist(ui.settings, (f) => { $("data-bar").style.width = `${(100 * f).toFixed(1)}%`; });
-    $("data-status").textContent = ui.data.label;
-    message("Building the model on the GPU…");
+    ui.data = await loadMnist(ui.settings, (f) => setBar("data", 100 * f));
+    showDataLabel();
+    message(() => tr("msg.building"));
     await createTrainer(readConfig(ui.settings));
     ui.state = "ready";
-    message("Ready. Press Train to watch the VAE learn.");
+    await showPretrained();
   } catch (e) {
     ui.state = "ready";
     message(e && e.message ? e.message : String(e), "error");

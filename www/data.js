@@ -1,5 +1,6 @@
 // Data for the trainer: MNIST fetched with progress, or four IDX files the user drops or picks,
 // told apart by their names. File names come from the engine (settings().idxFiles).
+import { t as tr } from "./i18n.js";
 
 /** Largest file accepted from the user (MNIST's largest is 47 MB raw). */
 export const MAX_FILE_BYTES = 128 << 20;
@@ -35,7 +36,7 @@ export async function loadMnist(settings, progress) {
     }));
   }
   progress(1);
-  return { files, label: "MNIST: 60,000 training and 10,000 test digits" };
+  return { files, label: () => tr("data.mnist") };
 }
 
 /** Which of the four files (0 train images … 3 test labels) `name` is, or -1. */
@@ -50,13 +51,13 @@ function classify(name) {
 
 /** The bytes of four user files in the trainer's order; throws a readable error otherwise. */
 export async function readIdxFiles(files) {
-  if (files.length !== 4) throw new Error(`pick all four IDX files (got ${files.length})`);
+  if (files.length !== 4) throw new Error(tr("err.fourFiles", files.length));
   const slots = [null, null, null, null];
   for (const f of files) {
     const k = classify(f.name);
-    if (k < 0 || slots[k]) throw new Error(`cannot tell which file ${f.name} is; name them like MNIST (train-images…, t10k-labels…)`);
-    if (f.size > MAX_FILE_BYTES) throw new Error(`${f.name} is ${(f.size / 1e6).toFixed(0)} MB, more than the ${MAX_FILE_BYTES >> 20} MiB limit`);
+    if (k < 0 || slots[k]) throw new Error(tr("err.whichFile", f.name));
+    if (f.size > MAX_FILE_BYTES) throw new Error(tr("err.tooBig", f.name, (f.size / 1e6).toFixed(0), MAX_FILE_BYTES >> 20));
     slots[k] = new Uint8Array(await f.arrayBuffer());
   }
-  return { files: slots, label: `Your data: ${files.length} files` };
+  return { files: slots, label: () => tr("data.yours", files.length) };
 }

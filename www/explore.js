@@ -2,6 +2,8 @@
 // latent map (hover to decode any point), and interpolate to a test digit. All computation runs
 // on the GPU through the same Trainer, queued between training chunks.
 
+import { t as tr } from "./i18n.js";
+
 const $ = (id) => document.getElementById(id);
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 const DRAW_SIZE = 280;
@@ -64,6 +66,8 @@ export class Explore {
     const hover = (e) => this.hover(e);
     map.addEventListener("pointermove", hover);
     map.addEventListener("pointerdown", hover);
+    // The keyboard alternative to hovering: arrow keys move the decoded point (Shift: farther).
+    map.addEventListener("keydown", (e) => this.keyMove(e));
     addEventListener("resize", () => { this.drawChart(); this.drawMap(); });
   }
 
@@ -72,6 +76,17 @@ export class Explore {
   /** True if the user hovered the map or moved the slider within the last `ms`. */
   recentlyUsed(ms) {
     return performance.now() - Math.max(this.lastHover, this.lastSlide) < ms;
+  }
+
+  /** Re-writes the texts this view draws (after a language switch). */
+  relabel() {
+    const m = this.map;
+    if (m) {
+      $("map-caption").textContent = m.pca
+        ? tr("map.pca", (100 * m.explained[0]).toFixed(0), (100 * m.explained[1]).toFixed(0))
+        : tr("map.direct");
+    }
+    if (this.b.pixels) $("interp-caption").textContent = tr("interp.caption", this.b.id);
   }
 
   /** Takes test digit `id` as the input (the page calls this when one is clicked above). */
@@ -96,7 +111,7 @@ export class Explore {
     try {
       await fn();
     } catch (e) {
-      this.report(`Explore: ${e && e.message ? e.message : e}`, "error");
+      this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
     }
   }
 
@@ -270,9 +285,7 @@ export class Explore {
     if (!this.t || !this.t.testCount) return;
     this.map = await this.exclusive(() => this.t.latentMap(MAP_POINTS));
     const m = this.map;
-    $("map-caption").textContent = m.pca
-      ? `PCA of μ: ${(100 * m.explained[0]).toFixed(0)}% + ${(100 * m.explained[1]).toFixed(0)}% of the variance`
-      : "μ itself (2-D latent space)";
+    this.relabel();
     // Built node by node: the page's CSP forbids inline style attributes (CSSOM is fine).
     $("map-legend").replaceChildren(
       ...COLORS.map((c, d) => {
@@ -363,6 +376,23 @@ export class Explore {
     if (!this.hoverBusy) this.guard(() => this.runHover());
   }
 
+  keyMove(e) {
+    const dirs = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (!(e.key in dirs) || !this.map || !this.frame || !this.t) return;
+    e.preventDefault();
+    const f = this.frame;
+    const step = (e.shiftKey ? 0.1 : 0.03) * Math.max(f.x1 - f.x0, f.y1 - f.y0);
+    const at = this.keyPoint || { a: (f.x0 + f.x1) / 2, b: (f.y0 + f.y1) / 2 };
+    const [dx, dy] = dirs[e.key];
+    this.keyPoint = {
+      a: Math.min(f.x1, Math.max(f.x0, at.a + dx * step)),
+      b: Math.min(f.y1, Math.max(f.y0, at.b + dy * step)),
+    };
+    this.lastHover = performance.now();
+    this.hoverPending = { ...this.keyPoint, t0: this.lastHover };
+    if (!this.hoverBusy) this.guard(() => this.runHover());
+  }
+
   async runHover() {
     this.hoverBusy = true;
     try {
@@ -389,7 +419,7 @@ export class Explore {
     if (advance) this.b.id = (this.b.id + 7) % this.t.testCount;
     this.b.pixels = await this.exclusive(() => this.t.testDigits([this.b.id]));
     this.b.mu = (await this.exclusive(() => this.t.encode(this.b.pixels))).mu;
-    $("interp-caption").textContent = `from your input to test digit #${this.b.id}`;
+    $("interp-caption").textContent = tr("interp.caption", this.b.id);
     await this.drawInterpolation();
   }
 

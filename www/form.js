@@ -1,6 +1,8 @@
 // The settings form, built from the engine's defaults and limits (settings()): one source for
 // what the form offers, what the trainer accepts and what the CLI defaults to.
 
+import { t as tr } from "./i18n.js";
+
 const $ = (id) => document.getElementById(id);
 // Form input id → config field.
 const FIELDS = { epochs: "epochs", batch: "batchSize", lr: "lr", hidden: "hidden", latent: "latent", seed: "seed" };
@@ -24,12 +26,12 @@ export function readConfig(settings) {
   const config = {};
   for (const [id, key] of Object.entries(FIELDS)) {
     const el = $(id);
-    const label = el.closest("label") ? el.closest("label").textContent.trim() : key;
+    const label = tr(`field.${key}`);
     const v = Number(el.value);
     const { min, max } = settings.limits[key];
-    if (el.value.trim() === "" || !Number.isFinite(v)) throw new Error(`${label}: enter a number`);
-    if (v < min || v > max) throw new Error(`${label}: ${v} is outside ${min} … ${max}`);
-    if (key !== "lr" && !Number.isInteger(v)) throw new Error(`${label}: ${v} is not a whole number`);
+    if (el.value.trim() === "" || !Number.isFinite(v)) throw new Error(tr("err.number", label));
+    if (v < min || v > max) throw new Error(tr("err.range", label, v, min, max));
+    if (key !== "lr" && !Number.isInteger(v)) throw new Error(tr("err.whole", label, v));
     config[key] = v;
   }
   return config;

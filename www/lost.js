@@ -1,6 +1,8 @@
 // When the GPU device is lost (driver reset, GPU process crash, device.destroy()), every call on
 // the trainer fails: this panel offers the checkpoint kept in memory and a new device to go on.
 
+import { t as tr } from "./i18n.js";
+
 const $ = (id) => document.getElementById(id);
 
 /** Saves `bytes` as a download named `name`. */
@@ -25,10 +27,10 @@ export class LostPanel {
   /** Shows why the device was lost and what is kept. */
   show(reason) {
     const kept = this.ui.kept;
-    $("lost-detail").textContent = `(${reason}). Training stopped.`;
+    $("lost-detail").textContent = tr("lost.detail", reason);
     $("lost-kept").textContent = kept
-      ? `The model as of step ${kept.step} is kept in this page (${(kept.bytes.length / 1e6).toFixed(1)} MB).`
-      : "No checkpoint was kept before the loss.";
+      ? tr("lost.kept", kept.step, (kept.bytes.length / 1e6).toFixed(1))
+      : tr("lost.none");
     $("lost-download").disabled = !kept;
     $("lost-resume").disabled = !kept;
     $("lost").hidden = false;

@@ -1,7 +1,10 @@
 // The loss plot: per-step reconstruction and KL, per-epoch train and test loss, on a log-scaled
 // y axis with labelled ticks. Pure drawing on a 2D canvas; no library.
 
-const COLORS = { recon: "#2563eb", kl: "#f59e0b", train: "#111827", test: "#dc2626", grid: "#e5e7eb", axis: "#6b7280" };
+import { t as tr } from "./i18n.js";
+
+// Lines and text at ≥ 3:1 and ≥ 4.5:1 against white (WCAG 1.4.11, 1.4.3).
+const COLORS = { recon: "#1d4ed8", kl: "#b45309", train: "#111827", test: "#b91c1c", grid: "#e5e7eb", axis: "#4b5563" };
 const LOG_TICKS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 
 /** The steps of a TrainStats, decoded with the engine's record layout (settings().recordFields):
@@ -102,7 +105,7 @@ export class LossPlot {
     }
     g.strokeStyle = COLORS.axis;
     g.beginPath(); g.moveTo(left, top); g.lineTo(left, top + h); g.lineTo(left + w, top + h); g.stroke();
-    g.fillText("training step", left + w / 2, top + h + 20);
+    g.fillText(tr("plot.xlabel"), left + w / 2, top + h + 20);
 
     // One vertical span per pixel column (the column's first, lowest, highest and last value):
     // the shape of a million steps in a few hundred path points.
@@ -140,9 +143,9 @@ export class LossPlot {
     };
     dots(1, COLORS.train);
     dots(2, COLORS.test);
-    if (!this.steps.length) {
+    if (!this.steps.length && !this.epochs.length) {
       g.fillStyle = COLORS.axis; g.textAlign = "center"; g.textBaseline = "middle";
-      g.fillText("Press Train to start; losses appear here as the model learns.", left + w / 2, top + h / 2);
+      g.fillText(tr("plot.empty"), left + w / 2, top + h / 2);
     }
   }
 }

@@ -2,6 +2,7 @@
 // chunks of about TARGET_CALL_MS of GPU work, losses into the plot, the end of each epoch
 // (evaluation, redraws), checkpoints kept in memory, and roll-backs after a divergence.
 import { stepRecords } from "./plot.js";
+import { t as tr } from "./i18n.js";
 
 const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause and hovers act at once
 const REFRESH_MS = 2500; // how often images are redrawn while training
@@ -91,7 +92,7 @@ export class Scheduler {
     const t = ui.trainer;
     this.absorb(await exclusive(() => t.flush()));
     await this.keepCheckpoint(t);
-    view.message(`Epoch ${stats.epoch} done; evaluating on the test set…`);
+    view.message(() => tr("msg.epochEval", stats.epoch));
     const ev = await exclusive(() => t.evaluate());
     const trainMean = this.epochCount ? this.epochSum / this.epochCount : NaN;
     ui.plot.addEpoch(t.globalStep, trainMean, ev.loss);
@@ -103,7 +104,8 @@ export class Scheduler {
     await ui.explore.refresh();
     await ui.explore.refreshMap();
     ui.plot.draw();
-    view.message(`Epoch ${stats.epoch}: train ${view.fmt(trainMean)} and test ${view.fmt(ev.loss)} per sample.`);
+    const [train, test] = [view.fmt(trainMean), view.fmt(ev.loss)];
+    view.message(() => tr("msg.epochDone", stats.epoch, train, test));
   }
 
   /** Trains while `ui.state` is "training"; on Pause reads back what is in flight. */
@@ -130,7 +132,8 @@ export class Scheduler {
         await this.endOfEpoch(stats);
         if (stats.epoch >= t.epochs) {
           ui.state = "done";
-          view.message(`Finished ${t.epochs} epochs. Download the checkpoint, or Reset to start again.`, "ok");
+          const epochs = t.epochs;
+          view.message(() => tr("msg.finished", epochs), "ok");
           break;
         }
       } else if (performance.now() - ui.kept.at > KEEP_MS) {
@@ -153,7 +156,8 @@ export class Scheduler {
     if (ui.state === "paused") {
       this.absorb(await exclusive(() => t.flush()));
       await this.keepCheckpoint(t);
-      view.message(`Paused at step ${t.globalStep}.`);
+      const step = t.globalStep;
+      view.message(() => tr("msg.paused", step));
     }
     ui.plot.draw();
     view.setButtons();

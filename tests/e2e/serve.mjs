@@ -72,9 +72,10 @@ export async function launch(webgpu = true) {
 }
 
 /**
- * Opens the page at `url` and waits until it says "Ready". Page errors, Content-Security-Policy
+ * Opens the page at `url` and waits until it says "Ready" (in either language). Page errors, Content-Security-Policy
  * violations and requests to any other origin are collected in `errors` (every test expects it
- * empty). `init` (optional) runs in the page before its own scripts.
+ * empty); `consoleErrors` every console error. `init` (optional) runs in the page before its
+ * own scripts.
  */
 export async function openReady(browser, url, options = {}, init = null) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options });
@@ -90,8 +91,12 @@ export async function openReady(browser, url, options = {}, init = null) {
     const u = new URL(r.url());
     if (!["data:", "blob:"].includes(u.protocol) && u.origin !== origin) errors.push(`third-party request: ${r.url()}`);
   });
+  // Every console error (a 404, an uncaught rejection…), for the tests that require a clean
+  // console; CSP violations are errors for every test.
+  const consoleErrors = [];
   page.on("console", (m) => {
     if (m.text().startsWith("CSP violation")) errors.push(m.text());
+    if (m.type() === "error") consoleErrors.push(m.text());
   });
   await page.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) =>
@@ -99,8 +104,9 @@ export async function openReady(browser, url, options = {}, init = null) {
   });
   if (init) await page.addInitScript(init);
   await page.goto(url);
-  await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("Ready"), null, { timeout: 180_000 });
-  return { page, errors };
+  // "Ready" in English, "準備完了" in Japanese.
+  await page.waitForFunction(() => /^(Ready|準備完了)/.test(document.getElementById("message").textContent), null, { timeout: 180_000 });
+  return { page, errors, consoleErrors };
 }
 
 /** An IDX file (unsigned bytes) of shape `dims`. */

@@ -1,0 +1,65 @@
+//! The model shipped with the page (www/pretrained/): its checkpoint loads into the default
+//! model and, on MNIST's test set, scores the test loss recorded beside it within 1%. Needs
+//! MNIST in data/mnist (scripts/fetch-mnist.sh; the test command fetches it); skips without it
+//! outside CI.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::path::Path;
+
+use vae_webgpu::session::Session;
+use vae_webgpu::train::Trainer;
+use vae_webgpu::VaeConfig;
+
+/// The number after `"key":` in a small JSON file.
+fn json_number(text: &str, key: &str) -> f64 {
+    let at = text
+        .find(&format!("\"{key}\""))
+        .unwrap_or_else(|| panic!("{key} missing"));
+    let rest = text[at..].split_once(':').unwrap().1.trim_start();
+    let end = rest.find([',', '}', '\n']).unwrap_or(rest.len());
+    rest[..end].trim().parse().unwrap()
+}
+
+fn json_string(text: &str, key: &str) -> String {
+    let at = text
+        .find(&format!("\"{key}\""))
+        .unwrap_or_else(|| panic!("{key} missing"));
+    let rest = text[at..].split_once(':').unwrap().1.trim_start();
+    rest[1..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn the_shipped_model_scores_its_recorded_test_loss() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let info = std::fs::read_to_string(root.join("www/pretrained/pretrained.json")).unwrap();
+    let bytes =
+        std::fs::read(root.join("www/pretrained").join(json_string(&info, "file"))).unwrap();
+    let recorded = json_number(&info, "testLoss");
+    assert_eq!(json_number(&info, "epochs"), 15.0);
+    let Ok((train, test)) = vae_webgpu::mnist::load_mnist_dir(&root.join("data/mnist")) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but data/mnist is missing"
+        );
+        eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
+        return;
+    };
+    let Some(gpu) = common::gpu() else { return };
+    let t = Trainer::new(gpu, &VaeConfig::default(), &train, &test).unwrap();
+    let mut s = Session::new(t, || 0.0);
+    // Its run's metadata (step, epoch 15 finished) resumes against MNIST, and the weights load.
+    let pos = s.resume(&bytes).unwrap();
+    assert_eq!((pos.epoch, pos.step_in_epoch), (15, 469));
+    let eval = pollster::block_on(s.evaluate()).unwrap();
+    eprintln!(
+        "shipped model: test loss {:.4} (recorded {recorded:.4})",
+        eval.loss
+    );
+    assert!(
+        (eval.loss - recorded).abs() <= 0.01 * recorded,
+        "test loss {} vs recorded {recorded}",
+        eval.loss
+    );
+}
