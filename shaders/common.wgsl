@@ -21,6 +21,10 @@ struct StepParams {
   bc2_sqrt: f32,     // sqrt(1 − β2^t)
   param_vec4s: u32,  // length of the flat parameter buffer in vec4s
   loss_partials: u32,  // partial sums loss_bce_kl writes and loss_reduce adds up
+  kl_weight: f32,    // β: the objective is BCE + β·KL (1 for the VAE of the seed)
+  variational: u32,  // 1: z = μ + σ·ε (a VAE); 0: z = μ, ε = 0 (a plain autoencoder)
+  _pad0: u32,
+  _pad1: u32,
 }
 
 // Row stride, in floats, of a matrix with n columns (see layout.rs: rows padded to vec4).

@@ -60,7 +60,8 @@ fn normal_eps(index: u32, rng_step: u32, key: vec2<u32>) -> f32 {
 @group(0) @binding(4) var<storage, read_write> eps: array<f32>;     // (B, L): forward writes it, backward reads it
 @group(0) @binding(5) var<storage, read_write> dmulv: array<f32>;   // (B, ld(2L)) gradient wrt [μ | log σ²]
 
-// z = μ + exp(½ log σ²)·ε; one invocation per (row, latent) element.
+// z = μ + exp(½ log σ²)·ε; one invocation per (row, latent) element. A plain autoencoder
+// (step.variational = 0) draws no ε: ε = 0 and z = μ.
 @compute @workgroup_size(REPARAM_WG, 1, 1)
 fn reparam_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let l = step.latent;
@@ -72,14 +73,18 @@ fn reparam_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let j = i % l;
   let mu = mulv[r * ld(2u * l) + j];
   let log_var = mulv[r * ld(2u * l) + l + j];
-  let e = normal_eps(i, step.rng_step, vec2<u32>(step.seed_lo, step.seed_hi));
+  var e = 0.0;
+  if (step.variational != 0u) {
+    e = normal_eps(i, step.rng_step, vec2<u32>(step.seed_lo, step.seed_hi));
+  }
   eps[i] = e;
   z[r * ld(l) + j] = mu + exp(0.5 * log_var) * e;
 }
 
-// Gradient of (reconstruction + KL) wrt [μ | log σ²]: the path through z plus KL's own term,
-//   dμ      = dz + μ
-//   dlog σ² = dz·ε·½·exp(½ log σ²) + ½(exp(log σ²) − 1)
+// Gradient of (reconstruction + β·KL) wrt [μ | log σ²]: the path through z plus KL's own term,
+//   dμ      = dz + β·μ
+//   dlog σ² = dz·ε·½·exp(½ log σ²) + β·½(exp(log σ²) − 1)
+// (with ε = 0 and β = 0, a plain autoencoder's log σ² gets no gradient at all).
 // Padding columns of dmulv are never written (they stay zero).
 @compute @workgroup_size(REPARAM_WG, 1, 1)
 fn reparam_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -95,6 +100,7 @@ fn reparam_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let log_var = mulv[row + l + j];
   let g = dz[r * ld(l) + j];
   let sigma = exp(0.5 * log_var);
-  dmulv[row + j] = g + mu;
-  dmulv[row + l + j] = g * eps[i] * 0.5 * sigma + 0.5 * (sigma * sigma - 1.0);
+  let beta = step.kl_weight;
+  dmulv[row + j] = g + beta * mu;
+  dmulv[row + l + j] = g * eps[i] * 0.5 * sigma + beta * 0.5 * (sigma * sigma - 1.0);
 }

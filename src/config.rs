@@ -10,6 +10,8 @@ pub const MAX_LATENT: usize = 1_024;
 pub const MAX_BATCH: usize = 8_192;
 pub const MAX_EPOCHS: usize = 100_000;
 pub const MAX_LR: f32 = 10.0;
+/// Largest KL weight β accepted (the page offers 0 … 4).
+pub const MAX_KL_WEIGHT: f32 = 100.0;
 /// Smallest learning rate the page's form offers (the engine takes any positive rate).
 pub const MIN_FORM_LR: f64 = 1e-6;
 /// Largest seed the page's form and the JS config take.
@@ -28,6 +30,10 @@ pub struct VaeConfig {
     pub eps: f32,
     pub epochs: usize,
     pub seed: u64,
+    /// β: the objective is BCE + β·KL (1: the seed's VAE; 0: no pull toward the prior).
+    pub kl_weight: f32,
+    /// true: a VAE (z = μ + σ·ε); false: a plain autoencoder (z = μ, no sampling, no KL term).
+    pub variational: bool,
 }
 
 impl Default for VaeConfig {
@@ -43,6 +49,8 @@ impl Default for VaeConfig {
             eps: 1e-8,
             epochs: 15,
             seed: 1,
+            kl_weight: 1.0,
+            variational: true,
         }
     }
 }
@@ -67,7 +75,7 @@ pub fn form_fields() -> [(&'static str, f64, f64, f64); 6] {
 }
 
 /// The keys the JS config object (`Trainer.create(config)`) takes.
-pub const JS_KEYS: [&str; 7] = [
+pub const JS_KEYS: [&str; 9] = [
     "epochs",
     "batchSize",
     "lr",
@@ -75,6 +83,8 @@ pub const JS_KEYS: [&str; 7] = [
     "latent",
     "input",
     "seed",
+    "klWeight",
+    "variational",
 ];
 
 /// Checks a JS config key: `Ok` for one of [`JS_KEYS`], otherwise an error that names it and,
@@ -93,6 +103,7 @@ pub fn check_js_key(key: &str) -> Result<()> {
     let k = fold(key);
     let alias = match k.as_str() {
         "learningrate" | "rate" => Some("lr"),
+        "beta" | "klbeta" => Some("klWeight"),
         "batch" => Some("batchSize"),
         "latentsize" | "latentdim" | "zdim" => Some("latent"),
         "hiddensize" | "hdim" => Some("hidden"),
@@ -139,6 +150,15 @@ impl VaeConfig {
             return Err(VaeError::config(
                 "lr",
                 format!("{} is larger than the maximum {MAX_LR}", self.lr),
+            ));
+        }
+        if !(0.0..=MAX_KL_WEIGHT).contains(&self.kl_weight) {
+            return Err(VaeError::config(
+                "kl_weight",
+                format!(
+                    "must be a number in [0, {MAX_KL_WEIGHT}], got {}",
+                    self.kl_weight
+                ),
             ));
         }
         for (field, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {

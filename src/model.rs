@@ -481,6 +481,11 @@ impl VaeModel {
             bc2_sqrt: bc2.sqrt() as f32,
             param_vec4s: (self.layout.len / 4) as u32,
             loss_partials: loss_partials(s.rows),
+            // A plain autoencoder has no KL term in its objective.
+            kl_weight: if c.variational { c.kl_weight } else { 0.0 },
+            variational: u32::from(c.variational),
+            _pad0: 0,
+            _pad1: 0,
         }
     }
 

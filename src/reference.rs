@@ -103,14 +103,27 @@ pub fn reparam_backward(
     rows: usize,
     latent: usize,
 ) {
+    reparam_backward_weighted(dmulv, dz, mulv, eps, rows, latent, 1.0);
+}
+
+/// [`reparam_backward`] for the objective reconstruction + β·KL (`kl_weight` = β).
+pub fn reparam_backward_weighted(
+    dmulv: &mut [f64],
+    dz: &[f64],
+    mulv: &[f64],
+    eps: &[f64],
+    rows: usize,
+    latent: usize,
+    kl_weight: f64,
+) {
     for r in 0..rows {
         for j in 0..latent {
             let mu = mulv[r * 2 * latent + j];
             let lv = mulv[r * 2 * latent + latent + j];
             let g = dz[r * latent + j];
-            dmulv[r * 2 * latent + j] = g + mu;
-            dmulv[r * 2 * latent + latent + j] =
-                g * eps[r * latent + j] * 0.5 * (0.5 * lv).exp() + 0.5 * (lv.exp() - 1.0);
+            dmulv[r * 2 * latent + j] = g + kl_weight * mu;
+            dmulv[r * 2 * latent + latent + j] = g * eps[r * latent + j] * 0.5 * (0.5 * lv).exp()
+                + kl_weight * 0.5 * (lv.exp() - 1.0);
         }
     }
 }
@@ -322,12 +335,36 @@ pub fn vae_forward(p: &RefParams, x: &[f64], eps: &[f64], rows: usize) -> RefAct
     }
 }
 
+/// What is minimised: Σ BCE + `kl_weight`·KL. A plain autoencoder is `kl_weight` 0 with ε = 0
+/// (z = μ): the caller passes zeros for ε, as the GPU draws none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Objective {
+    pub kl_weight: f64,
+}
+
+impl Default for Objective {
+    fn default() -> Self {
+        Objective { kl_weight: 1.0 }
+    }
+}
+
 /// Loss (Σ BCE, KL) and the gradient of their sum for every tensor, as `loss.backward()` gives.
 pub fn vae_forward_backward(
     p: &RefParams,
     x: &[f64],
     eps: &[f64],
     rows: usize,
+) -> (f64, f64, RefParams) {
+    vae_forward_backward_with(p, x, eps, rows, Objective::default())
+}
+
+/// Loss (Σ BCE, KL unweighted) and the gradient of Σ BCE + β·KL for every tensor.
+pub fn vae_forward_backward_with(
+    p: &RefParams,
+    x: &[f64],
+    eps: &[f64],
+    rows: usize,
+    objective: Objective,
 ) -> (f64, f64, RefParams) {
     let (i, h, l) = (p.input, p.hidden, p.latent);
     let a = vae_forward(p, x, eps, rows);
@@ -351,7 +388,7 @@ pub fn vae_forward_backward(
     let mut dz = vec![0.0; rows * l];
     linear_backward_input(&mut dz, &dh4, p.get("fc4.weight"), None, rows, l, h);
     let mut dmulv = vec![0.0; rows * 2 * l];
-    reparam_backward(&mut dmulv, &dz, &a.mulv, eps, rows, l);
+    reparam_backward_weighted(&mut dmulv, &dz, &a.mulv, eps, rows, l, objective.kl_weight);
     let mut dmu = vec![0.0; rows * l];
     let mut dlv = vec![0.0; rows * l];
     for r in 0..rows {

@@ -76,6 +76,8 @@ pub struct Status {
     pub test_count: u32,
     pub last_good_step: u64,
     pub lr: f32,
+    pub kl_weight: f32,
+    pub variational: bool,
 }
 
 pub struct Session {
@@ -139,6 +141,8 @@ impl Session {
             test_count: t.test_len(),
             last_good_step: t.last_good_step(),
             lr: t.cfg().lr,
+            kl_weight: t.cfg().kl_weight,
+            variational: t.cfg().variational,
         }
     }
 
@@ -476,6 +480,11 @@ impl Session {
         self.trainer.load_params(&flat)?;
         self.trainer.resume_at(pos)?;
         Ok(pos)
+    }
+
+    /// Changes the KL weight β from the next step on (Adam's state is kept).
+    pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
+        self.trainer.set_kl_weight(kl_weight)
     }
 
     /// Changes the learning rate from the next step on (Adam's state is kept).

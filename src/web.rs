@@ -222,6 +222,24 @@ impl Trainer {
         self.status.get().lr
     }
 
+    /// The KL weight β in use (the objective is BCE + β·KL).
+    #[wasm_bindgen(getter, js_name = klWeight)]
+    pub fn kl_weight(&self) -> f32 {
+        self.status.get().kl_weight
+    }
+
+    /// False for a plain autoencoder (config `variational: false`: z = μ, no KL term).
+    #[wasm_bindgen(getter)]
+    pub fn variational(&self) -> bool {
+        self.status.get().variational
+    }
+
+    /// Changes β from the next step on (0 … 100; Adam's state is kept).
+    #[wasm_bindgen(js_name = setKlWeight)]
+    pub fn set_kl_weight(&self, kl_weight: f32) -> Result<(), JsError> {
+        self.call_now(|s| s.set_kl_weight(kl_weight))
+    }
+
     #[wasm_bindgen(js_name = setLearningRate)]
     pub fn set_learning_rate(&self, lr: f32) -> Result<(), JsError> {
         self.call_now(|s| s.set_lr(lr))

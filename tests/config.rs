@@ -110,8 +110,9 @@ fn unknown_js_keys_are_named_with_a_suggestion() {
         ("Latent", "did you mean latent?"),
         (
             "bogus",
-            "known keys: epochs, batchSize, lr, hidden, latent, input, seed",
+            "known keys: epochs, batchSize, lr, hidden, latent, input, seed, klWeight, variational",
         ),
+        ("beta", "did you mean klWeight?"),
     ] {
         let e = check_js_key(key).unwrap_err().to_string();
         assert!(e.contains(want), "{key}: {e}");

@@ -76,3 +76,49 @@ fn reference_loss_matches_hand_computation_on_one_sample() {
     assert!((got_bce - bce).abs() < 1e-12, "{got_bce} vs {bce}");
     assert!((got_kl - kl).abs() < 1e-12, "{got_kl} vs {kl}");
 }
+
+#[test]
+fn weighted_and_autoencoder_objectives_match_finite_differences() {
+    use vae_webgpu::reference::{vae_forward_backward_with, Objective};
+    let (inp, hidden, latent, rows) = (12, 7, 3, 5);
+    let layout = ParamLayout::new(inp, hidden, latent);
+    let p = RefParams::from_flat(&layout, &layout.init(13));
+    let mut g = SplitMix64::new(4, 99, 0);
+    let x: Vec<f64> = (0..rows * inp).map(|_| g.next_f64()).collect();
+    let normal: Vec<f64> = (0..rows * latent).map(|_| g.next_normal()).collect();
+    // β = 0, 0.5, 4 with sampled ε; the plain autoencoder: β = 0 and ε = 0 (z = μ).
+    for (beta, eps) in [
+        (0.0, normal.clone()),
+        (0.5, normal.clone()),
+        (4.0, normal.clone()),
+        (0.0, vec![0.0; rows * latent]),
+    ] {
+        let obj = Objective { kl_weight: beta };
+        let f = |q: &RefParams| {
+            let (bce, kl, _) = vae_forward_backward_with(q, &x, &eps, rows, obj);
+            bce + beta * kl
+        };
+        let (_, _, grads) = vae_forward_backward_with(&p, &x, &eps, rows, obj);
+        let h = 1e-6;
+        for (name, values) in &p.tensors {
+            for i in (0..values.len()).step_by(3) {
+                let mut plus = p.clone();
+                plus.get_mut(name)[i] += h;
+                let mut minus = p.clone();
+                minus.get_mut(name)[i] -= h;
+                let numeric = (f(&plus) - f(&minus)) / (2.0 * h);
+                let analytic = grads.get(name)[i];
+                let err = (numeric - analytic).abs();
+                assert!(
+                    err <= 1e-6 + 1e-5 * analytic.abs(),
+                    "β={beta} {name}[{i}]: analytic {analytic}, finite difference {numeric}"
+                );
+            }
+        }
+        if eps.iter().all(|&e| e == 0.0) {
+            // The autoencoder's log σ² head gets no gradient at all.
+            assert!(grads.get("fc3.weight").iter().all(|&v| v == 0.0));
+            assert!(grads.get("fc3.bias").iter().all(|&v| v == 0.0));
+        }
+    }
+}

@@ -111,7 +111,7 @@ fn params_structs_match_their_rust_twins() {
             std::mem::size_of::<StepParams>()
         );
     }
-    assert_eq!(std::mem::size_of::<StepParams>(), 64);
+    assert_eq!(std::mem::size_of::<StepParams>(), 80);
     let probe_module = module(kernels::PROBE_WGSL, "probe.wgsl");
     assert_eq!(
         struct_size(&probe_module, "ProbeParams") as usize,
@@ -172,7 +172,11 @@ fn params_structs_match_their_rust_twins() {
             "step_size",
             "bc2_sqrt",
             "param_vec4s",
-            "loss_partials"
+            "loss_partials",
+            "kl_weight",
+            "variational",
+            "_pad0",
+            "_pad1"
         ]
     );
 }

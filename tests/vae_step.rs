@@ -10,7 +10,9 @@ use vae_webgpu::gpu::{GemmForm, Gpu};
 use vae_webgpu::layout::{ParamLayout, TENSOR_NAMES};
 use vae_webgpu::mnist::Dataset;
 use vae_webgpu::model::{StepKind, StepSpec, VaeModel};
-use vae_webgpu::reference::{adam_step, gather_batch, vae_forward_backward, RefParams};
+use vae_webgpu::reference::{
+    adam_step, gather_batch, vae_forward_backward, vae_forward_backward_with, Objective, RefParams,
+};
 use vae_webgpu::rng::{normal_eps, seed_key};
 use vae_webgpu::train::Trainer;
 use vae_webgpu::{checkpoint, VaeConfig};
@@ -51,8 +53,18 @@ fn step0(gpu: &Gpu, form: GemmForm, cfg: &VaeConfig, data: &Dataset, rows: u32) 
     let mut x = vec![0.0; b * i];
     gather_batch(&mut x, &data.images, &ids, i);
     let p = RefParams::from_flat(&layout, &p0);
-    let (bce, kl, g) = vae_forward_backward(&p, &x, &to_f64(&eps), b);
-    let tag = format!("{form:?} {}-{}-{} B={rows}", i, cfg.hidden, l);
+    let beta = if cfg.variational { cfg.kl_weight } else { 0.0 };
+    let objective = Objective {
+        kl_weight: f64::from(beta),
+    };
+    if !cfg.variational {
+        assert!(eps.iter().all(|&e| e == 0.0), "an autoencoder draws no ε");
+    }
+    let (bce, kl, g) = vae_forward_backward_with(&p, &x, &to_f64(&eps), b, objective);
+    let tag = format!(
+        "{form:?} {}-{}-{} B={rows} β={beta} variational={}",
+        i, cfg.hidden, l, cfg.variational
+    );
     assert_close(&format!("Σ BCE {tag}"), &stats[20..21], &[bce], 0.0, 2e-5);
     assert_close(&format!("KL {tag}"), &stats[21..22], &[kl], 1e-3, 1e-4);
     assert_eq!(stats[22].to_bits(), rows, "rows word");
@@ -127,6 +139,20 @@ fn step0_loss_and_every_gradient_match_reference_subgroup() {
         &data,
         37,
     );
+}
+
+#[test]
+fn step0_of_weighted_kl_and_of_a_plain_autoencoder_match_reference() {
+    let Some(gpu) = gpu() else { return };
+    let data = synthetic_digits(3, 200, 28);
+    for (kl_weight, variational) in [(0.0, true), (0.5, true), (4.0, true), (1.0, false)] {
+        let cfg = VaeConfig {
+            kl_weight,
+            variational,
+            ..VaeConfig::default()
+        };
+        step0(&gpu, gpu.gemm, &cfg, &data, 128);
+    }
 }
 
 #[test]

@@ -429,3 +429,35 @@ async fn browser_hostile_numbers_are_errors_and_the_trainer_goes_on() {
     let s = t.train(2.0).await.map_err(JsValue::from).unwrap();
     assert_eq!(s.global_step, 2);
 }
+
+#[wasm_bindgen_test]
+async fn browser_kl_weight_and_a_plain_autoencoder_from_the_config() {
+    let o = config(&[
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 4.0),
+        ("batchSize", 16.0),
+        ("klWeight", 0.5),
+    ]);
+    js_sys::Reflect::set(&o, &"variational".into(), &JsValue::FALSE).unwrap();
+    let t = Trainer::create(o).await.map_err(JsValue::from).unwrap();
+    assert_eq!((t.kl_weight(), t.variational()), (0.5, false));
+    let (ti, tl) = idx_files(1, 160);
+    let (vi, vl) = idx_files(2, 32);
+    t.load_dataset(&ti, &tl, &vi, &vl)
+        .map_err(JsValue::from)
+        .unwrap();
+    t.train(4.0).await.map_err(JsValue::from).unwrap();
+    t.set_kl_weight(4.0).map_err(JsValue::from).unwrap();
+    assert_eq!(t.kl_weight(), 4.0);
+    let e = t.set_kl_weight(f32::NAN).unwrap_err();
+    assert!(err_text(e).contains("invalid config: kl_weight"));
+    let s = t.flush().await.map_err(JsValue::from).unwrap();
+    assert_eq!(s.global_step, 4);
+    let bad = config(&[("variational", 1.0)]);
+    let e = Trainer::create(bad)
+        .await
+        .err()
+        .expect("variational: 1 accepted");
+    assert_eq!(err_text(e), "config.variational must be true or false");
+}

@@ -77,6 +77,12 @@ pub struct StepParams {
     pub bc2_sqrt: f32,
     pub param_vec4s: u32,
     pub loss_partials: u32,
+    /// β: the objective is BCE + β·KL.
+    pub kl_weight: f32,
+    /// 1 for a VAE (z = μ + σ·ε), 0 for a plain autoencoder (z = μ, ε = 0).
+    pub variational: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
 }
 
 /// How many steps' StepParams one uniform buffer holds, i.e. the most steps per submit.

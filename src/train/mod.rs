@@ -504,6 +504,19 @@ impl Trainer {
         Ok(())
     }
 
+    /// Changes the KL weight β from the next step on (the objective becomes BCE + β·KL); Adam's
+    /// state is kept. A plain autoencoder (not variational) has no KL term: β is kept for the
+    /// record but not used.
+    pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
+        let cfg = VaeConfig {
+            kl_weight,
+            ..self.model.cfg.clone()
+        };
+        cfg.validate(None)?;
+        self.model.cfg.kl_weight = kl_weight;
+        Ok(())
+    }
+
     /// Changes the learning rate from the next step on (e.g. after a divergence); Adam's state
     /// is kept. With every step read back clean (after a flush), the state in place becomes the
     /// last good one: a divergence at the new rate rolls back to here.

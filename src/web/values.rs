@@ -22,6 +22,21 @@ fn field(obj: &JsValue, name: &str) -> Result<Option<f64>, JsError> {
         .ok_or_else(|| JsError::new(&format!("config.{name} must be a number")))
 }
 
+/// A boolean field of a JS object: `None` when absent, an error naming it otherwise.
+fn flag(obj: &JsValue, name: &str) -> Result<Option<bool>, JsError> {
+    if obj.is_undefined() || obj.is_null() {
+        return Ok(None);
+    }
+    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))
+        .map_err(|_| JsError::new(&format!("config.{name} cannot be read")))?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_bool()
+        .map(Some)
+        .ok_or_else(|| JsError::new(&format!("config.{name} must be true or false")))
+}
+
 fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, JsError> {
     match field(obj, name)? {
         None => Ok(default),
@@ -55,6 +70,8 @@ pub(super) fn config_from_js(obj: &JsValue) -> Result<VaeConfig, JsError> {
         input: whole(obj, "input", d.input)?,
         seed: whole(obj, "seed", d.seed as usize)? as u64,
         lr: field(obj, "lr")?.map_or(d.lr, |x| x as f32),
+        kl_weight: field(obj, "klWeight")?.map_or(d.kl_weight, |x| x as f32),
+        variational: flag(obj, "variational")?.unwrap_or(d.variational),
         ..d
     };
     cfg.validate(None).map_err(js)?;

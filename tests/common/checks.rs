@@ -72,6 +72,10 @@ fn step(rows: usize, inp: usize, latent: usize) -> StepParams {
         bc2_sqrt: 1.0,
         param_vec4s: 0,
         loss_partials: loss_partials(rows as u32),
+        kl_weight: 1.0,
+        variational: 1,
+        _pad0: 0,
+        _pad1: 0,
     }
 }
 
@@ -309,8 +313,23 @@ pub async fn gather_batch_matches_reference(gpu: &Gpu) {
 
 pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
     let k = Kernels::new(gpu, gpu.gemm);
-    for (rows, l) in [(1usize, 1usize), (5, 3), (128, 20), (33, 7)] {
-        let s = step(rows, 4, l);
+    // (rows, L, β, variational): the seed's VAE, then β = 0, 0.5 and 4, then a plain
+    // autoencoder (z = μ, ε = 0, β = 0).
+    for (rows, l, beta, variational) in [
+        (1usize, 1usize, 1.0f32, true),
+        (5, 3, 1.0, true),
+        (128, 20, 1.0, true),
+        (33, 7, 1.0, true),
+        (33, 7, 0.0, true),
+        (5, 3, 0.5, true),
+        (128, 20, 4.0, true),
+        (33, 7, 0.0, false),
+    ] {
+        let s = StepParams {
+            kl_weight: beta,
+            variational: u32::from(variational),
+            ..step(rows, 4, l)
+        };
         let su = step_uniform(gpu, &s);
         let mulv = uniform(11, rows * 2 * l, -2.0, 2.0);
         let dz = uniform(12, rows * l, -1.0, 1.0);
@@ -337,7 +356,13 @@ pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
         let eps = read(gpu, &eps_b, rows * l).await;
         let key = seed_key(42 | (1 << 32));
         let twin: Vec<f64> = (0..rows * l)
-            .map(|i| f64::from(normal_eps(key, 7, i as u32)))
+            .map(|i| {
+                if variational {
+                    f64::from(normal_eps(key, 7, i as u32))
+                } else {
+                    0.0
+                }
+            })
             .collect();
         // The integer part (Philox) is exact; WGSL allows log/cos a few ulp and cos 2^-11
         // absolute error, times sqrt(-2 ln u1) ≤ 5.8: 4e-3. An indexing bug gives O(1) errors.
@@ -360,7 +385,15 @@ pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
             1e-4,
         );
         let mut want = vec![0.0; rows * 2 * l];
-        reference::reparam_backward(&mut want, &to_f64(&dz), &to_f64(&mulv), &eps64, rows, l);
+        reference::reparam_backward_weighted(
+            &mut want,
+            &to_f64(&dz),
+            &to_f64(&mulv),
+            &eps64,
+            rows,
+            l,
+            f64::from(beta),
+        );
         let got = unpad(
             &read(gpu, &dmulv_b, rows * ld(2 * l)).await,
             rows,
@@ -368,7 +401,7 @@ pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
             "dmulv padding",
         );
         assert_close(
-            &format!("reparam_backward B={rows} L={l}"),
+            &format!("reparam_backward B={rows} L={l} β={beta} variational={variational}"),
             &got,
             &want,
             1e-5,
