@@ -62,6 +62,19 @@ pub fn grid(
     Ok((width, height, out))
 }
 
+/// Pairs of `h`×`w` images side by side as `h`×2`w` images (`a`'s left of `b`'s), as
+/// `torch.cat([x, x_reconst], dim=3)` lays them out.
+pub fn side_by_side(a: &[f32], b: &[f32], h: usize, w: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    for (ia, ib) in a.chunks_exact(h * w).zip(b.chunks_exact(h * w)) {
+        for y in 0..h {
+            out.extend_from_slice(&ia[y * w..(y + 1) * w]);
+            out.extend_from_slice(&ib[y * w..(y + 1) * w]);
+        }
+    }
+    out
+}
+
 /// Gray to RGBA (for canvas `ImageData`).
 pub fn gray_to_rgba(gray: &[u8]) -> Vec<u8> {
     gray.iter().flat_map(|&g| [g, g, g, 255]).collect()

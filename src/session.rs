@@ -281,6 +281,26 @@ impl Session {
         Ok(x)
     }
 
+    /// The last batch of the current epoch (training images, in the epoch's shuffled order) and
+    /// its reconstructions by the model in place, as the seed's script shows after each epoch.
+    pub async fn last_batch(&mut self) -> Result<(Vec<f32>, Vec<f32>)> {
+        let t = &self.trainer;
+        let (epoch, n) = (t.epoch(), t.train_len() as usize);
+        if epoch == 0 || n == 0 {
+            return Err(VaeError::NoData("train an epoch first".into()));
+        }
+        let batch = t.cfg().batch_size;
+        let order = crate::rng::shuffle(t.cfg().seed, epoch - 1, n);
+        let start = (n - 1) / batch * batch;
+        let (mut x, mut recon) = (Vec::new(), Vec::new());
+        for chunk in order[start..].chunks(self.chunk_rows()) {
+            let (a, b) = self.trainer.reconstruct_images(chunk, false).await?;
+            x.extend(a);
+            recon.extend(b);
+        }
+        Ok((x, recon))
+    }
+
     /// μ and log σ² (each rows × latent) of one or more inputs (rows × input pixels).
     pub async fn encode(&mut self, pixels: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
         let input = self.trainer.cfg().input;

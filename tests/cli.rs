@@ -139,14 +139,21 @@ fn short_run_writes_pngs_and_a_loadable_checkpoint() {
         "stdout: {stdout}\nstderr: {}",
         stderr(&o)
     );
-    assert!(stdout.contains("Train Epoch: 1 [0/300 (0%)]"), "{stdout}");
+    // The seed script's line every --log-interval steps: batch sums of BCE and KL.
     assert!(
-        stdout.contains("Train Epoch: 2 [160/300 (53%)]"),
+        stdout.contains("Epoch[1/2], Step [5/10], Reconst Loss: "),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("Epoch[2/2], Step [10/10], Reconst Loss: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains(", KL Div: "), "{stdout}");
     assert!(stdout.contains("====> Epoch: 2 Average loss:"), "{stdout}");
     assert!(stdout.contains("====> Test set loss:"), "{stdout}");
-    for (name, w, h) in [("sampled-2.png", 242, 242), ("reconst-1.png", 242, 62)] {
+    // A batch (32) of samples, 8 a row; the epoch's last batch (300 − 9·32 = 12 training
+    // images) beside its reconstructions, 28×56 each, 8 a row.
+    for (name, w, h) in [("sampled-2.png", 242, 122), ("reconst-1.png", 466, 62)] {
         let file = std::fs::File::open(out.join(name)).unwrap();
         let reader = png::Decoder::new(std::io::BufReader::new(file))
             .read_info()
@@ -229,8 +236,8 @@ fn cli_and_page_checkpoints_resume_in_each_other() {
     let (stdout, err) = (String::from_utf8_lossy(&run.stdout), stderr(&run));
     assert!(run.status.success(), "{err}");
     assert!(err.contains("step 10 (epoch 1, step 10 of 10)"), "{err}");
-    assert!(!stdout.contains("Train Epoch: 1 "), "{stdout}");
-    assert!(stdout.contains("Train Epoch: 2 [0/300 (0%)]"), "{stdout}");
+    assert!(!stdout.contains("Epoch[1/2]"), "{stdout}");
+    assert!(stdout.contains("Epoch[2/2], Step [10/10]"), "{stdout}");
     let ck = std::fs::read(out.join("vae-epoch-2.safetensors")).unwrap();
     let meta = vae_webgpu::checkpoint::metadata(&ck).unwrap();
     assert_eq!((meta["step"].as_str(), meta["epoch"].as_str()), ("20", "2"));
@@ -268,4 +275,62 @@ fn oversized_files_are_refused_before_reading() {
         ck.to_str().unwrap(),
     ]);
     assert_fails_with(&o, 1, "more than a checkpoint of this model");
+}
+
+/// The state_dict of the seed's model class (pytorch-tutorial's `VAE(image_size=784, h_dim=400,
+/// z_dim=20)`: fc1 = Linear(784, 400), fc2 and fc3 = Linear(400, 20), fc4 = Linear(20, 400),
+/// fc5 = Linear(400, 784); nn.Linear(in, out) holds weight (out, in) and bias (out)), written out
+/// so that no torch is needed to compare with it.
+const SEED_VAE_STATE_DICT: [(&str, &[usize]); 10] = [
+    ("fc1.weight", &[400, 784]),
+    ("fc1.bias", &[400]),
+    ("fc2.weight", &[20, 400]),
+    ("fc2.bias", &[20]),
+    ("fc3.weight", &[20, 400]),
+    ("fc3.bias", &[20]),
+    ("fc4.weight", &[400, 20]),
+    ("fc4.bias", &[400]),
+    ("fc5.weight", &[784, 400]),
+    ("fc5.bias", &[784]),
+];
+
+#[test]
+fn checkpoints_hold_exactly_the_seed_vae_state_dict() {
+    // The page's shipped checkpoint, written by vae-train: the same names and shapes, f32, and
+    // nothing else, so `VAE().load_state_dict(safetensors.torch.load_file(path))` loads it.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("www/pretrained/vae-mnist-784-400-20-seed1-15ep.safetensors");
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap();
+    let st = safetensors_names_and_shapes(header);
+    let want: Vec<(String, Vec<usize>)> = SEED_VAE_STATE_DICT
+        .iter()
+        .map(|(k, s)| (k.to_string(), s.to_vec()))
+        .collect();
+    assert_eq!(st, want);
+    assert_eq!(header.matches("\"F32\"").count(), 10);
+}
+
+/// (name, shape) of every tensor in a safetensors header, sorted as the state_dict lists them.
+fn safetensors_names_and_shapes(header: &str) -> Vec<(String, Vec<usize>)> {
+    let mut out = Vec::new();
+    for part in header.split("},") {
+        let Some(name_at) = part.rfind("\"fc") else {
+            continue;
+        };
+        let name: String = part[name_at + 1..].split('"').next().unwrap().to_string();
+        let shape_at = part.find("\"shape\":[").unwrap() + 9;
+        let shape: Vec<usize> = part[shape_at..]
+            .split(']')
+            .next()
+            .unwrap()
+            .split(',')
+            .map(|v| v.trim().parse().unwrap())
+            .collect();
+        out.push((name, shape));
+    }
+    let order = |n: &str| SEED_VAE_STATE_DICT.iter().position(|(k, _)| *k == n);
+    out.sort_by_key(|(n, _)| order(n));
+    out
 }

@@ -21,7 +21,7 @@ mod cli {
     use indicatif::{ProgressBar, ProgressStyle};
     use vae_webgpu::gpu::Gpu;
     use vae_webgpu::model::StepKind;
-    use vae_webgpu::render::grid;
+    use vae_webgpu::render::{grid, side_by_side};
     use vae_webgpu::session::Session;
     use vae_webgpu::train::Trainer;
     use vae_webgpu::{mnist, VaeConfig, VaeError};
@@ -60,8 +60,8 @@ mod cli {
         /// Directory for PNGs and checkpoints.
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// Log every this many steps (as the reference's --log-interval).
-        #[arg(long = "log-interval", default_value_t = 100)]
+        /// Print the seed script's line every this many steps (its log_step, 10).
+        #[arg(long = "log-interval", default_value_t = 10)]
         log_interval: u32,
         /// Continue the run a checkpoint records (this CLI's or the page's): its weights, step,
         /// epoch and place in the epoch; Adam restarts. Trains on to --epochs.
@@ -78,12 +78,16 @@ mod cli {
 
     fn write_png(path: &Path, images: &[f32], per_row: usize, side: usize) -> Result<(), VaeError> {
         let (w, h, px) = grid(images, side, side, per_row, 2)?;
+        write_gray(path, w, h, &px)
+    }
+
+    fn write_gray(path: &Path, w: usize, h: usize, px: &[u8]) -> Result<(), VaeError> {
         let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
         let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
         enc.set_color(png::ColorType::Grayscale);
         enc.set_depth(png::BitDepth::Eight);
         let mut writer = enc.write_header().map_err(|e| io_err(path, e))?;
-        writer.write_image_data(&px).map_err(|e| io_err(path, e))?;
+        writer.write_image_data(px).map_err(|e| io_err(path, e))?;
         Ok(())
     }
 
@@ -145,7 +149,6 @@ mod cli {
             );
         }
         let side = train.rows as usize;
-        let n_train = train.len() as u64;
         let max_steps = args.steps.unwrap_or(u64::MAX);
         let style = ProgressStyle::with_template(
             "epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} {msg}",
@@ -165,7 +168,8 @@ mod cli {
             if trainer.global_step() >= max_steps {
                 break;
             }
-            let bar = ProgressBar::new(u64::from(trainer.steps_per_epoch()))
+            let steps_per_epoch = trainer.steps_per_epoch();
+            let bar = ProgressBar::new(u64::from(steps_per_epoch))
                 .with_style(style.clone())
                 .with_prefix(epoch.to_string());
             let started = Instant::now();
@@ -175,18 +179,14 @@ mod cli {
                 for r in recs.iter().filter(|r| r.kind == StepKind::Train) {
                     train_sum += f64::from(r.recon) + f64::from(r.kl);
                     seen += u64::from(r.rows);
-                    if (r.step - 1) % args.log_interval == 0 {
-                        let done = u64::from(r.step - 1) * cfg.batch_size as u64;
-                        bar.suspend(|| println!(
-                        "Train Epoch: {} [{}/{} ({:.0}%)]\tLoss: {:.6}\t(recon {:.4}, KL {:.4} per sample)",
-                        r.epoch,
-                        done,
-                        n_train,
-                        100.0 * done as f64 / n_train as f64,
-                        (r.recon + r.kl) / r.rows as f32,
-                        r.recon / r.rows as f32,
-                        r.kl / r.rows as f32,
-                    ));
+                    if r.step % args.log_interval == 0 {
+                        // The seed script's line: batch sums, as it prints them.
+                        bar.suspend(|| {
+                            println!(
+                                "Epoch[{}/{}], Step [{}/{}], Reconst Loss: {:.4}, KL Div: {:.4}",
+                                r.epoch, cfg.epochs, r.step, steps_per_epoch, r.recon, r.kl
+                            )
+                        });
                     }
                     bar.set_position(u64::from(r.step));
                 }
@@ -215,17 +215,20 @@ mod cli {
                 "====> Test set loss: {:.4}  (recon {:.4}, KL {:.4} per sample)",
                 eval.loss, eval.reconstruction, eval.kl
             );
-            let n = 8.min(test.len());
-            let both = pollster::block_on(session.reconstruct(n as u32))?;
-            let reconst = args.out.join(format!("reconst-{epoch}.png"));
-            write_png(&reconst, &both, n, side)?;
-            let samples = pollster::block_on(session.sample(64, args.seed.wrapping_add(epoch)))?;
+            // As the seed script saves them: a batch of decodes of z ~ N(0, I), and the epoch's
+            // last batch beside its reconstructions (torch.cat([x, x_reconst], dim=3)), 8 a row.
+            let n = cfg.batch_size.min(vae_webgpu::session::MAX_REQUEST_ROWS) as u32;
+            let samples = pollster::block_on(session.sample(n, args.seed.wrapping_add(epoch)))?;
             write_png(
                 &args.out.join(format!("sampled-{epoch}.png")),
                 &samples,
                 8,
                 side,
             )?;
+            let (x, recon) = pollster::block_on(session.last_batch())?;
+            let pairs = side_by_side(&x, &recon, side, side);
+            let (w, h, px) = grid(&pairs, side, 2 * side, 8, 2)?;
+            write_gray(&args.out.join(format!("reconst-{epoch}.png")), w, h, &px)?;
             let bytes = pollster::block_on(session.export_checkpoint())?;
             let ck = args.out.join(format!("vae-epoch-{epoch}.safetensors"));
             std::fs::write(&ck, bytes).map_err(|e| io_err(&ck, e))?;

@@ -13,16 +13,24 @@ impl Trainer {
     /// Runs the forward pass (ε drawn as in training) on test images `ids`, leaving x, [μ | log σ²]
     /// and the logits in the activation buffers.
     fn forward_test(&mut self, ids: &[u32]) -> Result<()> {
+        self.forward_images(ids, true)
+    }
+
+    /// [`Self::forward_test`] on test images, or on training images with `test` false.
+    fn forward_images(&mut self, ids: &[u32], test: bool) -> Result<()> {
         let data = self
             .model
             .data()
-            .ok_or_else(|| VaeError::NoData("load one to see test images".into()))?;
-        let test_len = data.test_len;
-        let base = data.test_offset();
-        if let Some(bad) = ids.iter().find(|&&i| i >= test_len) {
+            .ok_or_else(|| VaeError::NoData("load one to see its images".into()))?;
+        let (len, base, what) = if test {
+            (data.test_len, data.test_offset(), "test")
+        } else {
+            (data.train_len, 0, "training")
+        };
+        if let Some(bad) = ids.iter().find(|&&i| i >= len) {
             return Err(VaeError::Input {
-                what: "test image ids",
-                message: format!("test image {bad} does not exist ({test_len} test images)"),
+                what: "image ids",
+                message: format!("{what} image {bad} does not exist ({len} {what} images)"),
             });
         }
         let global: Vec<u32> = ids.iter().map(|i| base + i).collect();
@@ -49,7 +57,16 @@ impl Trainer {
     /// Test images `ids` and their reconstructions (sigmoid of the decoder's logits, ε drawn as
     /// in training), each `ids.len()` × IN values in [0, 1].
     pub async fn reconstruct(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
-        self.forward_test(ids)?;
+        self.reconstruct_images(ids, true).await
+    }
+
+    /// [`Self::reconstruct`] of training images (`test` false) or test images.
+    pub async fn reconstruct_images(
+        &mut self,
+        ids: &[u32],
+        test: bool,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.forward_images(ids, test)?;
         let (m, input) = (&self.model, self.model.cfg.input);
         let x = m.read_rows(&self.gpu, &m.act.x, ids.len(), input).await?;
         let logits = m

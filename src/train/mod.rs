@@ -169,6 +169,11 @@ impl Trainer {
         self.model.data().is_some()
     }
 
+    /// Training images on the GPU (0 before a dataset is loaded).
+    pub fn train_len(&self) -> u32 {
+        self.train_len
+    }
+
     /// Test images on the GPU (0 before a dataset is loaded).
     pub fn test_len(&self) -> u32 {
         self.model.data().map_or(0, |d| d.test_len)
