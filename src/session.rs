@@ -281,6 +281,30 @@ impl Session {
         Ok(x)
     }
 
+    /// The training batch of the newest step (the epoch's first before any step), in the epoch's
+    /// shuffled order: its images (rows × IN), their μ and log σ² (rows × L each) under the
+    /// parameters in place. What "128 inputs, 128 normals" means, live.
+    pub async fn current_batch(&mut self) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
+        let t = &self.trainer;
+        let n = t.train_len() as usize;
+        if n == 0 {
+            return Err(VaeError::NoData("load one to see a batch".into()));
+        }
+        let (epoch, done) = (t.epoch().max(1), t.step_in_epoch().max(1) as usize);
+        let batch = t.cfg().batch_size;
+        let order = crate::rng::shuffle(t.cfg().seed, epoch - 1, n);
+        let start = ((done - 1) * batch).min((n - 1) / batch * batch);
+        let ids = &order[start..(start + batch).min(n)];
+        let (mut x, mut mu, mut lv) = (Vec::new(), Vec::new(), Vec::new());
+        for chunk in ids.chunks(self.chunk_rows()) {
+            let (a, b, c) = self.trainer.encode_images(chunk, false).await?;
+            x.extend(a);
+            mu.extend(b);
+            lv.extend(c);
+        }
+        Ok((x, mu, lv))
+    }
+
     /// The last batch of the current epoch (training images, in the epoch's shuffled order) and
     /// its reconstructions by the model in place, as the seed's script shows after each epoch.
     pub async fn last_batch(&mut self) -> Result<(Vec<f32>, Vec<f32>)> {

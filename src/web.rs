@@ -30,7 +30,9 @@ use values::{config_from_js, count};
 const MAX_STEPS_PER_CALL: u32 = 1 << 20;
 /// Images or latent vectors one request may ask for.
 const MAX_ROWS: u32 = crate::session::MAX_REQUEST_ROWS as u32;
-pub use values::{settings, Encoding, EvalStats, LatentMap, StageTiming, StepTimings, TrainStats};
+pub use values::{
+    settings, BatchEncoding, Encoding, EvalStats, LatentMap, StageTiming, StepTimings, TrainStats,
+};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -328,6 +330,20 @@ impl Trainer {
     #[wasm_bindgen(js_name = testDigits)]
     pub async fn test_digits(&self, ids: Vec<u32>) -> Result<Vec<f32>, JsError> {
         self.call(async |s| s.test_digits(&ids).await).await
+    }
+
+    /// The newest training step's batch: `{ pixels, mu, logVar, rows }` under the parameters in
+    /// place (see `Session::current_batch`).
+    #[wasm_bindgen(js_name = currentBatch)]
+    pub async fn current_batch(&self) -> Result<BatchEncoding, JsError> {
+        let (pixels, mu, log_var) = self.call(async |s| s.current_batch().await).await?;
+        let rows = (mu.len() / self.status.get().latent.max(1) as usize) as u32;
+        Ok(BatchEncoding {
+            pixels,
+            mu,
+            log_var,
+            rows,
+        })
     }
 
     pub async fn encode(&self, pixels: Vec<f32>) -> Result<Encoding, JsError> {

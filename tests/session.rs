@@ -379,3 +379,28 @@ fn the_kl_weight_changes_in_place_and_bad_values_are_refused() {
     assert_eq!(s.status().kl_weight, 0.5);
     assert_eq!(block(s.train(2)).unwrap().position.global_step, 2);
 }
+
+#[test]
+fn the_current_batch_is_the_newest_steps_inputs_with_their_normals() {
+    let Some(mut s) = session() else { return };
+    let train = synthetic_digits(4, 640, 14);
+    let batch_of = |k: usize| -> Vec<f64> {
+        let order = vae_webgpu::rng::shuffle(1, 0, 640);
+        order[k * 70..(k + 1) * 70]
+            .iter()
+            .flat_map(|&i| train.image(i as usize).iter().map(|&b| f64::from(b) / 255.0))
+            .collect()
+    };
+    // Before any step: the epoch's first batch.
+    let (px, mu, lv) = block(s.current_batch()).unwrap();
+    assert_eq!((px.len(), mu.len(), lv.len()), (70 * IN, 70 * L, 70 * L));
+    assert_close("batch 0 pixels", &px, &batch_of(0), 1e-6, 0.0);
+    block(s.train(3)).unwrap();
+    block(s.flush()).unwrap();
+    let (px, mu, lv) = block(s.current_batch()).unwrap();
+    assert_close("batch 2 pixels", &px, &batch_of(2), 1e-6, 0.0);
+    // Its normals are the encoder's for those inputs.
+    let (mu2, lv2) = block(s.encode(&px)).unwrap();
+    assert_close("batch μ", &mu, &to_f64(&mu2), 1e-5, 1e-4);
+    assert_close("batch log σ²", &lv, &to_f64(&lv2), 1e-5, 1e-4);
+}

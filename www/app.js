@@ -8,6 +8,7 @@ import { loadMnist, readIdxFiles, MAX_FILE_BYTES } from "./data.js";
 import { buildForm, readConfig, setFormDisabled } from "./form.js";
 import { LossPlot } from "./plot.js";
 import { Explore } from "./explore.js";
+import { Teach } from "./teach.js";
 import { LostPanel, saveBytes } from "./lost.js";
 import { Scheduler, exclusive, resetQueue } from "./scheduler.js";
 import { t as tr, chooseLang, setLang, currentLang, onLangChange } from "./i18n.js";
@@ -129,6 +130,7 @@ async function showPretrained() {
   await refreshImages();
   await ui.explore.refresh();
   await ui.explore.refreshMap();
+  await ui.teach.refresh();
   const loss = info.testLoss.toFixed(2);
   message(() => tr("msg.pretrained", info.epochs, loss));
 }
@@ -188,10 +190,11 @@ async function buildTrainer(config, resumeFrom = null) {
   release(ui.trainer);
   ui.trainer = t;
   ui.pretrained = null;
+  // The plot forgets the old model's points at once (the shipped model's history too).
+  if (!resumeFrom) ui.plot.clear();
   ui.trainerConfig = JSON.stringify(config);
   $("adapter").textContent = `${await adapterLabel(t)} · ${t.gemmForm} GEMM`;
   $("adapter").title = t.adapter;
-  if (!resumeFrom) ui.plot.clear();
   scheduler.restart();
   await drawImages();
   updateProgress(null);
@@ -206,6 +209,7 @@ async function createTrainer(config) {
   $("explore").hidden = false;
   await ui.explore.refresh();
   await ui.explore.refreshMap();
+  await ui.teach.refresh();
 }
 
 // Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
@@ -403,6 +407,7 @@ function wire() {
     if (n && col >= 0 && col < n) ui.explore.pick(col);
   });
   ui.explore = new Explore(ui, exclusive, message);
+  ui.teach = new Teach(ui, exclusive, message);
 }
 
 // The one object tests read: the page's state, read-only.
@@ -412,6 +417,7 @@ window.vaePage = {
   get wasm() { return ui.wasm; },
   get plot() { return ui.plot; },
   get explore() { return ui.explore; },
+  get teach() { return ui.teach; },
   get kept() { return ui.kept; },
   get lastRefresh() { return ui.lastRefresh; },
   get pretrained() { return ui.pretrained; },
@@ -435,6 +441,7 @@ async function main() {
     setButtons();
     ui.plot.draw();
     if (ui.explore) ui.explore.relabel();
+    if (ui.teach) ui.teach.draw();
   });
   ui.plot.draw();
   setButtons();

@@ -103,6 +103,7 @@ export class Scheduler {
     await view.refreshImages();
     await ui.explore.refresh();
     await ui.explore.refreshMap();
+    await ui.teach.refresh();
     ui.plot.draw();
     const [train, test] = [view.fmt(trainMean), view.fmt(ev.loss)];
     view.message(() => tr("msg.epochDone", stats.epoch, train, test));
@@ -142,6 +143,7 @@ export class Scheduler {
         try {
           await view.refreshImages();
           await ui.explore.refresh();
+          await ui.teach.refresh();
           this.refreshes += 1;
           if (this.refreshes % 12 === 0) await ui.explore.refreshMap();
         } catch (e) {

@@ -87,6 +87,20 @@ impl Trainer {
         Ok((mu, log_var))
     }
 
+    /// Images `ids` (training images, or test images with `test`), their μ and log σ²: pixels
+    /// (rows × IN), μ and log σ² (rows × L each).
+    pub async fn encode_images(
+        &mut self,
+        ids: &[u32],
+        test: bool,
+    ) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
+        self.forward_images(ids, test)?;
+        let (m, input) = (&self.model, self.model.cfg.input);
+        let x = m.read_rows(&self.gpu, &m.act.x, ids.len(), input).await?;
+        let (mu, log_var) = self.read_mulv(ids.len()).await?;
+        Ok((x, mu, log_var))
+    }
+
     /// μ and log σ² (each `ids.len()` × L) of test images `ids`.
     pub async fn encode_test(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
         self.forward_test(ids)?;

@@ -198,6 +198,19 @@ pub struct Encoding {
     pub log_var: Vec<f32>,
 }
 
+/// A training batch's images and the normal distribution the encoder gives each of them.
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct BatchEncoding {
+    /// rows × imageSide² pixels in [0, 1].
+    pub pixels: Vec<f32>,
+    /// rows × latent.
+    pub mu: Vec<f32>,
+    #[wasm_bindgen(js_name = logVar)]
+    pub log_var: Vec<f32>,
+    pub rows: u32,
+}
+
 /// Test digits placed in two dimensions by their μ (see `session::LatentMap`).
 #[wasm_bindgen(getter_with_clone)]
 #[derive(Debug, Clone)]

@@ -83,6 +83,23 @@ test("?lang=en gives English in a Japanese browser, and the control switches in 
   await page.focus("#map");
   await page.keyboard.press("ArrowRight");
   await page.waitForFunction((n) => window.vaePage.explore.hoverLatencies.length > n, before);
+  // The Teach panels: the batch's 128 normals, their log σ² and σ, and z = μ + σ·ε.
+  await page.waitForFunction(() => window.vaePage.teach.batch && window.vaePage.teach.values);
+  const shipped = await page.evaluate(() => {
+    const b = window.vaePage.teach.batch;
+    return { rows: b.rows, mu: Array.from(b.mu.slice(0, 20)), kl: document.getElementById("batch-kl").textContent };
+  });
+  assert.equal(shipped.rows, 128);
+  assert.match(shipped.kl, /^入力 #0 の KL（次元について合計）：\d+\.\d+/);
+  assert.equal(await page.isVisible("#teach"), true);
+  // Draw again changes ε only: μ and σ stay, z follows.
+  const v0 = await page.evaluate(() => ({ ...window.vaePage.teach.values }));
+  await page.click("#reparam-eps");
+  const v1 = await page.evaluate(() => ({ ...window.vaePage.teach.values }));
+  assert.equal(v1.mu, v0.mu);
+  assert.equal(v1.sigma, v0.sigma);
+  assert.notEqual(v1.eps, v0.eps);
+  assert.ok(Math.abs(v1.z - (v1.mu + v1.sigma * v1.eps)) < 1e-9);
   // "Train your own" trains a model from scratch.
   await page.click("#train");
   await page.waitForFunction(() => window.vaePage.trainer.globalStep >= 2 && !window.vaePage.pretrained, null, { timeout: 120_000 });
@@ -93,6 +110,11 @@ test("?lang=en gives English in a Japanese browser, and the control switches in 
   assert.deepEqual(bars, [["progressbar", true], ["progressbar", true], ["progressbar", true]]);
   await page.click("#pause");
   await page.waitForFunction(() => /^ステップ \d+ で一時停止しました。/.test(document.getElementById("message").textContent));
+  // The batch panel follows the model in training: a new model's μ are not the shipped one's.
+  await page.evaluate(() => window.vaePage.teach.refresh());
+  const fresh = await page.evaluate(() => Array.from(window.vaePage.teach.batch.mu.slice(0, 20)));
+  assert.notDeepEqual(fresh, shipped.mu);
+  await page.screenshot({ path: `${SHOTS}/teach-ja-1280x800.png`, fullPage: true });
   // A clean console from load through training (no 404 for /favicon.ico or anything else).
   assert.deepEqual(consoleErrors, []);
   assert.deepEqual(errors, []);

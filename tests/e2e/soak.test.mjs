@@ -28,6 +28,8 @@ test(`${EPOCHS} epochs in one page keep the JS heap, wasm memory and GPU buffers
   await page.fill("#epochs", String(EPOCHS));
   await page.fill("#batch", "128");
   await page.click("#train");
+  // The shipped model (and its epoch history in the plot) is replaced by the new one first.
+  await page.waitForFunction(() => !window.vaePage.pretrained && window.vaePage.state === "training", null, { timeout: 120_000 });
   const rows = [];
   writeFileSync(LOG, "");
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {

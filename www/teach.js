@@ -1,0 +1,200 @@
+// Teach: the questions the seed article asks, answered live by the model in training. (1) The
+// batch: one normal distribution per input, as heat maps of μ and log σ² and a row's normals
+// against the prior. (2) Why log σ²: the batch's log σ² and σ = exp(½ log σ²) side by side.
+// (3) The reparameterization trick: z = μ + σ·ε with live values and the gradient paths.
+import { t as tr } from "./i18n.js";
+
+const $ = (id) => document.getElementById(id);
+const BINS = 30;
+
+function sizeCanvas(c, cssH) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = c.clientWidth || 240, h = cssH;
+  if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+    c.width = Math.round(w * dpr);
+    c.height = Math.round(h * dpr);
+  }
+  const g = c.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  g.font = "11px system-ui, sans-serif";
+  return [g, w, h];
+}
+
+/** Blue (negative) – white – red (positive), |v| / scale clamped to 1. */
+function diverging(v, scale) {
+  const s = Math.max(-1, Math.min(1, v / scale));
+  const a = Math.round(255 * (1 - Math.abs(s)));
+  return s < 0 ? `rgb(${a},${a},255)` : `rgb(255,${a},${a})`;
+}
+
+function gaussian() {
+  const u = 1 - Math.random(), v = Math.random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+export class Teach {
+  constructor(ui, exclusive, report) {
+    this.ui = ui;
+    this.exclusive = exclusive;
+    this.report = report;
+    this.batch = null; // { pixels, mu, logVar, rows }
+    this.row = 0;
+    this.dim = 0;
+    this.eps = gaussian();
+    $("batch-row").addEventListener("input", (e) => { this.row = Number(e.target.value); this.draw(); });
+    $("reparam-eps").addEventListener("click", () => { this.eps = gaussian(); this.drawReparam(); });
+    const pick = (e) => {
+      if (!this.batch) return;
+      const r = e.target.getBoundingClientRect();
+      this.row = Math.min(this.batch.rows - 1, Math.floor(((e.clientY - r.top) / r.height) * this.batch.rows));
+      this.dim = Math.min(this.latent() - 1, Math.floor(((e.clientX - r.left) / r.width) * this.latent()));
+      $("batch-row").value = String(this.row);
+      this.draw();
+    };
+    $("heat-mu").addEventListener("click", pick);
+    $("heat-lv").addEventListener("click", pick);
+    addEventListener("resize", () => this.draw());
+  }
+
+  latent() {
+    return this.batch ? this.batch.mu.length / this.batch.rows : 0;
+  }
+
+  /** Reads the newest training batch's μ and log σ² and redraws. */
+  async refresh() {
+    const t = this.ui.trainer;
+    if (!t || !t.testCount) return;
+    try {
+      this.batch = await this.exclusive(() => t.currentBatch());
+    } catch (e) {
+      this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
+      return;
+    }
+    $("batch-row").max = String(this.batch.rows - 1);
+    this.row = Math.min(this.row, this.batch.rows - 1);
+    this.dim = Math.min(this.dim, this.latent() - 1);
+    $("teach").hidden = false;
+    this.draw();
+  }
+
+  draw() {
+    if (!this.batch) return;
+    this.drawHeat("heat-mu", this.batch.mu, 3);
+    this.drawHeat("heat-lv", this.batch.logVar, 4);
+    this.drawRow();
+    this.drawHistograms();
+    this.drawReparam();
+  }
+
+  drawHeat(id, values, scale) {
+    const c = $(id);
+    const [g, w, h] = sizeCanvas(c, 160);
+    const { rows } = this.batch, L = this.latent();
+    const cw = w / L, ch = h / rows;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < L; j++) {
+        g.fillStyle = diverging(values[r * L + j], scale);
+        g.fillRect(j * cw, r * ch, Math.ceil(cw), Math.ceil(ch));
+      }
+    }
+    g.strokeStyle = "#111827";
+    g.lineWidth = 1.5;
+    g.strokeRect(0.5, this.row * ch, w - 1, Math.max(ch, 2));
+  }
+
+  /** The chosen input and its L normals N(μ_j, σ_j²) against the prior N(0, 1). */
+  drawRow() {
+    const { mu, logVar, pixels, rows } = this.batch;
+    const L = this.latent(), r = this.row;
+    const side = this.ui.trainer.imageSide;
+    this.ui.wasm.drawGrid($("batch-input"), pixels.subarray(r * side * side, (r + 1) * side * side), side, 1);
+    const [g, w, h] = sizeCanvas($("row-normals"), 150);
+    const x = (v) => ((v + 4) / 8) * w;
+    const pdf = (v, m, s) => Math.exp(-0.5 * ((v - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
+    let top = pdf(0, 0, 1);
+    for (let j = 0; j < L; j++) top = Math.max(top, Math.min(4, pdf(mu[r * L + j], mu[r * L + j], Math.exp(0.5 * logVar[r * L + j]))));
+    const y = (p) => h - 14 - (Math.min(p, top) / top) * (h - 20);
+    g.fillStyle = "#e5e7eb";
+    g.beginPath(); g.moveTo(x(-4), y(0));
+    for (let v = -4; v <= 4; v += 0.05) g.lineTo(x(v), y(pdf(v, 0, 1)));
+    g.lineTo(x(4), y(0)); g.fill();
+    for (let j = 0; j < L; j++) {
+      const m = mu[r * L + j], s = Math.exp(0.5 * logVar[r * L + j]);
+      g.strokeStyle = j === this.dim ? "#b91c1c" : "#1d4ed8";
+      g.lineWidth = j === this.dim ? 2 : 1;
+      g.beginPath();
+      for (let v = -4; v <= 4; v += 0.02) { const p = y(pdf(v, m, s)); if (v === -4) g.moveTo(x(v), p); else g.lineTo(x(v), p); }
+      g.stroke();
+    }
+    g.fillStyle = "#4b5563"; g.textAlign = "center";
+    for (const v of [-4, -2, 0, 2, 4]) g.fillText(String(v), x(v), h - 12 + 10);
+    // KL of this input (summed over its L dimensions) and the batch's mean per sample.
+    const klOf = (k) => {
+      let s = 0;
+      for (let j = 0; j < L; j++) s += -0.5 * (1 + logVar[k * L + j] - mu[k * L + j] ** 2 - Math.exp(logVar[k * L + j]));
+      return s;
+    };
+    let total = 0;
+    for (let k = 0; k < rows; k++) total += klOf(k);
+    $("batch-kl").textContent = tr("t1.kl", r, klOf(r).toFixed(2), (total / rows).toFixed(2));
+  }
+
+  drawHistograms() {
+    const lv = this.batch.logVar;
+    const sigma = lv.map((v) => Math.exp(0.5 * v));
+    this.histogram("hist-lv", lv, "#b45309");
+    this.histogram("hist-sigma", sigma, "#1d4ed8");
+  }
+
+  histogram(id, values, color) {
+    const [g, w, h] = sizeCanvas($(id), 110);
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    if (!(hi > lo)) { hi = lo + 1; }
+    const lo0 = Math.min(lo, 0), hi0 = Math.max(hi, 0);
+    const counts = new Array(BINS).fill(0);
+    for (const v of values) counts[Math.min(BINS - 1, Math.floor(((v - lo0) / (hi0 - lo0)) * BINS))] += 1;
+    const max = Math.max(1, ...counts);
+    const bw = w / BINS;
+    g.fillStyle = color;
+    counts.forEach((c, i) => g.fillRect(i * bw + 0.5, h - 14 - (c / max) * (h - 20), bw - 1, (c / max) * (h - 20)));
+    const zero = ((0 - lo0) / (hi0 - lo0)) * w;
+    g.strokeStyle = "#111827"; g.beginPath(); g.moveTo(zero, 4); g.lineTo(zero, h - 14); g.stroke();
+    g.fillStyle = "#4b5563"; g.textAlign = "left"; g.fillText(lo0.toFixed(2), 0, h - 2);
+    g.textAlign = "right"; g.fillText(hi0.toFixed(2), w, h - 2);
+    g.textAlign = "center"; g.fillText("0", zero, h - 2);
+  }
+
+  /** z = μ + σ·ε for the chosen input and dimension, with the gradient paths. */
+  drawReparam() {
+    if (!this.batch) return;
+    const L = this.latent(), k = this.row * L + this.dim;
+    const mu = this.batch.mu[k], sigma = Math.exp(0.5 * this.batch.logVar[k]), eps = this.eps;
+    const z = mu + sigma * eps;
+    this.values = { mu, sigma, eps, z };
+    $("reparam-which").textContent = tr("t3.which", this.row, this.dim + 1);
+    const [g, w, h] = sizeCanvas($("reparam"), 170);
+    const box = (x, y, label, value, fill) => {
+      g.fillStyle = fill; g.strokeStyle = "#111827"; g.lineWidth = 1;
+      g.beginPath(); g.roundRect(x - 42, y - 18, 84, 36, 6); g.fill(); g.stroke();
+      g.fillStyle = "#111827"; g.textAlign = "center"; g.font = "12px system-ui, sans-serif";
+      g.fillText(`${label} = ${value.toFixed(3)}`, x, y + 4);
+    };
+    const arrow = (x0, y0, x1, y1, color, text) => {
+      g.strokeStyle = color; g.fillStyle = color; g.lineWidth = 1.5;
+      g.beginPath(); g.moveTo(x0, y0); g.lineTo(x1, y1); g.stroke();
+      const a = Math.atan2(y1 - y0, x1 - x0);
+      g.beginPath(); g.moveTo(x1, y1); g.lineTo(x1 - 8 * Math.cos(a - 0.4), y1 - 8 * Math.sin(a - 0.4)); g.lineTo(x1 - 8 * Math.cos(a + 0.4), y1 - 8 * Math.sin(a + 0.4)); g.fill();
+      if (text) { g.font = "11px system-ui, sans-serif"; g.textAlign = "center"; g.fillText(text, (x0 + x1) / 2, (y0 + y1) / 2 - 6); }
+    };
+    const zx = w - 56, zy = h / 2;
+    box(52, 30, "μ", mu, "#dbeafe");
+    box(52, h / 2, "σ", sigma, "#dbeafe");
+    box(52, h - 30, "ε", eps, "#fef3c7");
+    box(zx, zy, "z", z, "#dcfce7");
+    arrow(96, 30, zx - 44, zy - 8, "#1d4ed8", "∂z/∂μ = 1");
+    arrow(96, h / 2, zx - 44, zy, "#1d4ed8", `∂z/∂σ = ε = ${eps.toFixed(2)}`);
+    arrow(96, h - 30, zx - 44, zy + 8, "#b45309", "");
+  }
+}
