@@ -388,7 +388,12 @@ fn the_current_batch_is_the_newest_steps_inputs_with_their_normals() {
         let order = vae_webgpu::rng::shuffle(1, 0, 640);
         order[k * 70..(k + 1) * 70]
             .iter()
-            .flat_map(|&i| train.image(i as usize).iter().map(|&b| f64::from(b) / 255.0))
+            .flat_map(|&i| {
+                train
+                    .image(i as usize)
+                    .iter()
+                    .map(|&b| f64::from(b) / 255.0)
+            })
             .collect()
     };
     // Before any step: the epoch's first batch.
