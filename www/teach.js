@@ -6,6 +6,30 @@ import { t as tr } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const BINS = 30;
+const GRID = 10; // the manifold's decodes per side
+
+/** Φ⁻¹(p), the standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
+function normalQuantile(p) {
+  const a = [-39.6968302866538, 220.946098424521, -275.928510446969, 138.357751867269, -30.6647980661472, 2.50662827745924];
+  const b = [-54.4760987982241, 161.585836858041, -155.698979859887, 66.8013118877197, -13.2806815528857];
+  const c = [-0.00778489400243029, -0.322396458041136, -2.40075827716184, -2.54973253934373, 4.37466414146497, 2.93816398269878];
+  const d = [0.00778469570904146, 0.32246712907004, 2.445134137143, 3.75440866190742];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - lo) return -normalQuantile(1 - p);
+  const q = p - 0.5, r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/** The `lo` and `hi` quantiles of `values`. */
+function spread(values, lo, hi) {
+  const s = Array.from(values).sort((x, y) => x - y);
+  const at = (p) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
+  return [at(lo), at(hi)];
+}
 
 function sizeCanvas(c, cssH) {
   const dpr = window.devicePixelRatio || 1;
@@ -76,9 +100,49 @@ export class Teach {
     this.dim = Math.min(this.dim, this.latent() - 1);
     $("teach").hidden = false;
     this.draw();
+    await this.drawManifold();
+  }
+
+  /** A GRID×GRID grid of decodes: over the prior's quantiles in a 2-D latent space, else over
+   * the latent map's two principal axes (the span the test digits' μ cover). */
+  async drawManifold() {
+    const t = this.ui.trainer, map = this.ui.explore && this.ui.explore.map;
+    if (!t || !map) return;
+    const L = map.mean.length;
+    const z = new Float32Array(GRID * GRID * L);
+    let axes;
+    if (!map.pca) {
+      const q = Array.from({ length: GRID }, (_, i) => normalQuantile(0.05 + (0.9 * i) / (GRID - 1)));
+      for (let r = 0; r < GRID; r++) for (let c = 0; c < GRID; c++) {
+        z[(r * GRID + c) * L] = q[c];
+        z[(r * GRID + c) * L + 1] = q[GRID - 1 - r];
+      }
+      axes = () => tr("t4.axes2");
+    } else {
+      const xs = map.points.filter((_, i) => i % 2 === 0), ys = map.points.filter((_, i) => i % 2 === 1);
+      const [x0, x1] = spread(xs, 0.02, 0.98), [y0, y1] = spread(ys, 0.02, 0.98);
+      for (let r = 0; r < GRID; r++) for (let c = 0; c < GRID; c++) {
+        const a = x0 + ((x1 - x0) * c) / (GRID - 1), b = y1 - ((y1 - y0) * r) / (GRID - 1);
+        for (let j = 0; j < L; j++) z[(r * GRID + c) * L + j] = map.mean[j] + a * map.components[j] + b * map.components[L + j];
+      }
+      const [e0, e1] = [(100 * map.explained[0]).toFixed(0), (100 * map.explained[1]).toFixed(0)];
+      axes = () => tr("t4.axesPca", e0, e1);
+    }
+    let px;
+    try {
+      px = await this.exclusive(() => t.decode(z));
+    } catch (e) {
+      this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
+      return;
+    }
+    this.ui.wasm.drawGrid($("manifold"), px, t.imageSide, GRID);
+    this.manifoldAxes = axes;
+    this.manifold = { n: px.length / (t.imageSide * t.imageSide), pca: map.pca };
+    $("manifold-axes").textContent = axes();
   }
 
   draw() {
+    if (this.manifoldAxes) $("manifold-axes").textContent = this.manifoldAxes();
     if (!this.batch) return;
     this.drawHeat("heat-mu", this.batch.mu, 3);
     this.drawHeat("heat-lv", this.batch.logVar, 4);

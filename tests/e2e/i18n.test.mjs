@@ -92,6 +92,10 @@ test("?lang=en gives English in a Japanese browser, and the control switches in 
   assert.equal(shipped.rows, 128);
   assert.match(shipped.kl, /^入力 #0 の KL（次元について合計）：\d+\.\d+/);
   assert.equal(await page.isVisible("#teach"), true);
+  // The learned manifold: 10×10 decodes along the map's principal axes (latent 20).
+  await page.waitForFunction(() => window.vaePage.teach.manifold);
+  assert.deepEqual(await page.evaluate(() => window.vaePage.teach.manifold), { n: 100, pca: true });
+  assert.match(await page.textContent("#manifold-axes"), /^潜在マップの 2 つの主成分の方向（μ の分散の \d+% \+ \d+%）/);
   // Draw again changes ε only: μ and σ stay, z follows.
   const v0 = await page.evaluate(() => ({ ...window.vaePage.teach.values }));
   await page.click("#reparam-eps");

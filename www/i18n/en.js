@@ -165,4 +165,9 @@ export default {
   "t3.aria": "diagram of z = mu + sigma times epsilon with the live values and the gradient paths",
   "t3.which": (row, dim) => `input #${row} of the batch, dimension z${dim}`,
   "t3.caption": "Drawing z from N(μ, σ²) is a random step no gradient passes through. Written as z = μ + σ·ε with ε ~ N(0, 1), all the randomness is in ε, which needs no gradient: ∂z/∂μ = 1 and ∂z/∂σ = ε, so the loss's gradient reaches μ and σ and, through them, the encoder. Draw again changes ε only.",
+  "t4.title": "4 · The learned manifold",
+  "t4.aria": "a grid of decodes over two latent directions",
+  "t4.axes2": "z1 and z2 at the prior's quantiles 5% … 95%",
+  "t4.axesPca": (a, b) => `along the latent map's two principal axes (${a}% + ${b}% of μ's variance), 2% … 98% of the test digits' spread`,
+  "t4.caption": "Each image decodes one point of a 10×10 grid of z: with a 2-D latent space, the prior's quantiles in z1 and z2; with more dimensions, the plane of the latent map's two principal axes. Neighbouring points decode to similar digits, and the digits change smoothly across the grid: what the KL term's pull toward one shared N(0, I) buys.",
 };
