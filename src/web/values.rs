@@ -7,8 +7,14 @@ use super::js;
 use crate::config::VaeConfig;
 use crate::session;
 
-/// A number field of a JS object: `None` when absent, an error naming it when not a number.
-fn field(obj: &JsValue, name: &str) -> Result<Option<f64>, JsError> {
+/// Field `name` of a JS object, read by `as` (e.g. `JsValue::as_f64`): `None` when the object
+/// or the field is absent, an error naming the field and `kind` when it is of another type.
+fn read<T>(
+    obj: &JsValue,
+    name: &str,
+    kind: &str,
+    as_: impl Fn(&JsValue) -> Option<T>,
+) -> Result<Option<T>, JsError> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(None);
     }
@@ -17,24 +23,19 @@ fn field(obj: &JsValue, name: &str) -> Result<Option<f64>, JsError> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    v.as_f64()
+    as_(&v)
         .map(Some)
-        .ok_or_else(|| JsError::new(&format!("config.{name} must be a number")))
+        .ok_or_else(|| JsError::new(&format!("config.{name} must be {kind}")))
 }
 
-/// A boolean field of a JS object: `None` when absent, an error naming it otherwise.
+/// A number field: `None` when absent, an error naming it when not a number.
+fn field(obj: &JsValue, name: &str) -> Result<Option<f64>, JsError> {
+    read(obj, name, "a number", JsValue::as_f64)
+}
+
+/// A boolean field: `None` when absent, an error naming it otherwise.
 fn flag(obj: &JsValue, name: &str) -> Result<Option<bool>, JsError> {
-    if obj.is_undefined() || obj.is_null() {
-        return Ok(None);
-    }
-    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))
-        .map_err(|_| JsError::new(&format!("config.{name} cannot be read")))?;
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_bool()
-        .map(Some)
-        .ok_or_else(|| JsError::new(&format!("config.{name} must be true or false")))
+    read(obj, name, "true or false", JsValue::as_bool)
 }
 
 fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, JsError> {
