@@ -23,6 +23,8 @@ pub struct StageTime {
     pub ms: f64,
     /// Useful FLOP per step (the matrix products; 0 for the other stages).
     pub flop: f64,
+    /// The WGSL entry points it dispatches (see [`Stage::kernels`]).
+    pub kernels: Vec<String>,
 }
 
 impl StageTime {
@@ -192,6 +194,11 @@ pub async fn profile_step(
         slot: 0,
         t,
     };
+    // The form the linear kernels really run (the subgroup form falls back where it cannot).
+    let ran = match form {
+        GemmForm::DirectSubgroup if !gpu.subgroups => GemmForm::Direct,
+        form => form,
+    };
     let mut stages = Vec::new();
     for stage in Stage::FORWARD.into_iter().chain(Stage::BACKWARD) {
         let ms = per_rep_ms(gpu, &fence, now, 4096, &mut |reps| {
@@ -202,6 +209,7 @@ pub async fn profile_step(
             name: stage.name(),
             ms,
             flop: stage_flop(cfg, stage, rows),
+            kernels: stage.kernels(ran),
         });
     }
     let step_ms = per_rep_ms(

@@ -276,6 +276,25 @@ impl Gpu {
         }
     }
 
+    /// Another handle on the same device and queue (two trainers on one device: the page's
+    /// autoencoder beside its VAE). Errors and loss are seen by both handles.
+    pub fn share(&self) -> Gpu {
+        Gpu {
+            device: self.device.clone(),
+            queue: self.queue.clone(),
+            info: self.info.clone(),
+            gemm: self.gemm,
+            subgroups: self.subgroups,
+            errors: self.errors.clone(),
+            lost: self.lost.clone(),
+        }
+    }
+
+    /// True when `other` is a handle on the same device (see [`Gpu::share`]).
+    pub fn same_device(&self, other: &Gpu) -> bool {
+        Arc::ptr_eq(&self.lost, &other.lost)
+    }
+
     /// The adapter's name, or its driver's when the name is withheld (browsers often withhold
     /// both: then `None`).
     pub fn device_name(&self) -> Option<String> {

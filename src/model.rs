@@ -83,6 +83,37 @@ impl Stage {
         Stage::Adam,
     ];
 
+    /// The WGSL entry points that run this stage in `form` (the names in `shaders/`).
+    pub fn kernels(self, form: GemmForm) -> Vec<String> {
+        let suffix = match form {
+            GemmForm::Direct => "",
+            GemmForm::Tiled => "_tiled",
+            GemmForm::DirectSubgroup => "_subgroup",
+        };
+        let linear = |name: &str| format!("linear.wgsl: linear_{name}{suffix}");
+        match self {
+            Stage::Gather => vec!["gather.wgsl: gather_batch".into()],
+            Stage::Forward(_) => vec![linear("forward")],
+            Stage::Reparam => vec!["reparam.wgsl: reparam_forward".into()],
+            Stage::Loss => vec![
+                "loss.wgsl: loss_bce_kl".into(),
+                "loss.wgsl: loss_reduce".into(),
+            ],
+            Stage::Backward(i) => {
+                let mut k = vec![linear("backward_weight")];
+                if form == GemmForm::Tiled {
+                    k.push("linear.wgsl: linear_backward_bias".into());
+                }
+                if i > 0 {
+                    k.push(linear("backward_input"));
+                }
+                k
+            }
+            Stage::ReparamBackward => vec!["reparam.wgsl: reparam_backward".into()],
+            Stage::Adam => vec!["adam.wgsl: adam_step".into()],
+        }
+    }
+
     /// A short name: "fc1 forward", "adam", ….
     pub fn name(self) -> String {
         const LAYERS: [&str; 4] = ["fc1", "fc2|fc3", "fc4", "fc5"];

@@ -69,6 +69,8 @@ pub struct LatentMap {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Status {
     pub epochs: u32,
+    pub input: u32,
+    pub hidden: u32,
     pub latent: u32,
     pub side: u32,
     pub steps_per_epoch: u32,
@@ -134,6 +136,8 @@ impl Session {
         let t = &self.trainer;
         Status {
             epochs: t.cfg().epochs as u32,
+            input: t.cfg().input as u32,
+            hidden: t.cfg().hidden as u32,
             latent: t.cfg().latent as u32,
             side: self.side,
             steps_per_epoch: t.steps_per_epoch(),
@@ -308,10 +312,23 @@ impl Session {
     /// The last batch of the current epoch (training images, in the epoch's shuffled order) and
     /// its reconstructions by the model in place, as the seed's script shows after each epoch.
     pub async fn last_batch(&mut self) -> Result<(Vec<f32>, Vec<f32>)> {
-        let t = &self.trainer;
-        let (epoch, n) = (t.epoch(), t.train_len() as usize);
-        if epoch == 0 || n == 0 {
+        let epoch = self.trainer.epoch();
+        if epoch == 0 {
             return Err(VaeError::NoData("train an epoch first".into()));
+        }
+        self.last_batch_of(epoch).await
+    }
+
+    /// The last batch of epoch `epoch` (1-based; the run's shuffle for that epoch) and its
+    /// reconstructions by the model in place (e.g. a loaded model's, whatever its position).
+    pub async fn last_batch_of(&mut self, epoch: u64) -> Result<(Vec<f32>, Vec<f32>)> {
+        let t = &self.trainer;
+        let n = t.train_len() as usize;
+        if n == 0 {
+            return Err(VaeError::NoData("no training data".into()));
+        }
+        if epoch == 0 {
+            return Err(VaeError::config("epoch", "epochs count from 1"));
         }
         let batch = t.cfg().batch_size;
         let order = crate::rng::shuffle(t.cfg().seed, epoch - 1, n);

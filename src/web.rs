@@ -31,7 +31,8 @@ const MAX_STEPS_PER_CALL: u32 = 1 << 20;
 /// Images or latent vectors one request may ask for.
 const MAX_ROWS: u32 = crate::session::MAX_REQUEST_ROWS as u32;
 pub use values::{
-    settings, BatchEncoding, Encoding, EvalStats, LatentMap, StageTiming, StepTimings, TrainStats,
+    settings, BatchEncoding, BatchImages, Encoding, EvalStats, LatentMap, LatentMeans, StageTiming,
+    StepTimings, TrainStats,
 };
 
 #[wasm_bindgen(start)]
@@ -92,6 +93,10 @@ pub struct Trainer {
     adapter_name: String,
     gemm_form: String,
     lost: LostHandle,
+    /// A handle on the session's device, for `createBeside`.
+    gpu: Gpu,
+    /// The GEMM form the linear kernels run.
+    form: crate::gpu::GemmForm,
 }
 
 impl Trainer {
@@ -133,13 +138,64 @@ impl Trainer {
     /// message saying what is missing when the browser has no WebGPU or no adapter.
     pub async fn create(config: JsValue) -> Result<Trainer, JsError> {
         let cfg = config_from_js(&config)?;
-        let s = Session::open(open_gpu().await?, &cfg, js_sys::Date::now)
+        Self::build(open_gpu().await?, &cfg).await
+    }
+
+    /// A second trainer on the same WebGPU device as `other` (e.g. a plain autoencoder trained
+    /// beside a VAE): no new adapter or device is requested. Each keeps its own model, data
+    /// and queue of calls; a lost device is lost for both.
+    #[wasm_bindgen(js_name = createBeside)]
+    pub async fn create_beside(other: &Trainer, config: JsValue) -> Result<Trainer, JsError> {
+        let cfg = config_from_js(&config)?;
+        if let Some(reason) = other.lost.reason() {
+            return Err(JsError::new(&format!("the device was lost: {reason}")));
+        }
+        Self::build(other.gpu.share(), &cfg).await
+    }
+
+    /// True when `other` trains on the same device as this trainer.
+    #[wasm_bindgen(js_name = sharesDeviceWith)]
+    pub fn shares_device_with(&self, other: &Trainer) -> bool {
+        self.gpu.same_device(&other.gpu)
+    }
+
+    /// The last batch of an epoch (`epoch`, 1-based; by default the current one) and its
+    /// reconstructions by the model in place (sigmoid of the logits, the seed's `x_reconst`):
+    /// `{ pixels, reconstruction, rows }`, as the CLI's `reconst-E.png` shows them.
+    #[wasm_bindgen(js_name = lastBatch)]
+    pub async fn last_batch(&self, epoch: Option<f64>) -> Result<BatchImages, JsError> {
+        let epoch = match epoch {
+            Some(e) => Some(count("epoch", e, 1, u32::MAX)?),
+            None => None,
+        };
+        let (pixels, reconstruction) = self
+            .call(async |s| match epoch {
+                Some(e) => s.last_batch_of(u64::from(e)).await,
+                None => s.last_batch().await,
+            })
+            .await?;
+        let side = self.status.get().side.max(1) as usize;
+        let rows = (pixels.len() / (side * side)) as u32;
+        Ok(BatchImages {
+            pixels,
+            reconstruction,
+            rows,
+        })
+    }
+}
+
+impl Trainer {
+    async fn build(gpu: Gpu, cfg: &crate::VaeConfig) -> Result<Trainer, JsError> {
+        let shared = gpu.share();
+        let s = Session::open(gpu, cfg, js_sys::Date::now)
             .await
             .map_err(js)?;
         let t = Trainer {
+            gpu: shared,
             adapter: s.trainer().adapter_name(),
             adapter_name: s.trainer().gpu().device_name().unwrap_or_default(),
             gemm_form: format!("{:?}", s.trainer().gemm_form()),
+            form: s.trainer().gemm_form(),
             status: Cell::new(s.status()),
             session: RefCell::new(None),
             lost: s.trainer().lost_handle(),
@@ -147,7 +203,10 @@ impl Trainer {
         t.put(s);
         Ok(t)
     }
+}
 
+#[wasm_bindgen]
+impl Trainer {
     /// The adapter in use (browsers may withhold its name).
     #[wasm_bindgen(getter)]
     pub fn adapter(&self) -> String {
@@ -169,6 +228,18 @@ impl Trainer {
     #[wasm_bindgen(getter)]
     pub fn epochs(&self) -> u32 {
         self.status.get().epochs
+    }
+
+    /// Pixels per image (fc1's inputs, fc5's outputs).
+    #[wasm_bindgen(getter)]
+    pub fn input(&self) -> u32 {
+        self.status.get().input
+    }
+
+    /// Units of the hidden layers (fc1's outputs, fc4's outputs).
+    #[wasm_bindgen(getter)]
+    pub fn hidden(&self) -> u32 {
+        self.status.get().hidden
     }
 
     #[wasm_bindgen(getter)]
@@ -262,6 +333,23 @@ impl Trainer {
             .await
     }
 
+    /// The stages of a training step in order, each with the WGSL entry points that run it on
+    /// this adapter (`ms` and `gflops` are NaN: `profileStep` measures them).
+    #[wasm_bindgen(js_name = stageKernels)]
+    pub fn stage_kernels(&self) -> Vec<StageTiming> {
+        let form = self.form;
+        let stages = crate::model::Stage::FORWARD.into_iter();
+        stages
+            .chain(crate::model::Stage::BACKWARD)
+            .map(|st| StageTiming {
+                name: st.name(),
+                ms: f64::NAN,
+                gflops: f64::NAN,
+                kernels: st.kernels(form),
+            })
+            .collect()
+    }
+
     #[wasm_bindgen(js_name = profileStep)]
     pub async fn profile_step(&self) -> Result<StepTimings, JsError> {
         let p = self.call(async |s| s.profile_step().await).await?;
@@ -276,6 +364,7 @@ impl Trainer {
                     name: st.name.clone(),
                     ms: st.ms,
                     gflops: st.gflops(),
+                    kernels: st.kernels.clone(),
                 })
                 .collect(),
         })
@@ -353,6 +442,14 @@ impl Trainer {
 
     pub async fn decode(&self, z: Vec<f32>) -> Result<Vec<f32>, JsError> {
         self.call(async |s| s.decode(&z).await).await
+    }
+
+    /// The first `n` test digits' μ (n × latent, no projection) and labels.
+    #[wasm_bindgen(js_name = latentMeans)]
+    pub async fn latent_means(&self, n: f64) -> Result<LatentMeans, JsError> {
+        let n = count("n", n, 0, MAX_ROWS)?;
+        let (mu, labels) = self.call(async |s| s.latent_means(n).await).await?;
+        Ok(LatentMeans { mu, labels })
     }
 
     #[wasm_bindgen(js_name = latentMap)]

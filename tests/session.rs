@@ -409,3 +409,57 @@ fn the_current_batch_is_the_newest_steps_inputs_with_their_normals() {
     assert_close("batch μ", &mu, &to_f64(&mu2), 1e-5, 1e-4);
     assert_close("batch log σ²", &lv, &to_f64(&lv2), 1e-5, 1e-4);
 }
+
+/// Two trainers on one device (the page's autoencoder beside its VAE): interleaved, each runs
+/// exactly as it would alone, and the handles see one device.
+#[test]
+fn two_trainers_share_one_device_without_touching_each_other() {
+    let Some(gpu) = gpu() else { return };
+    let vae = VaeConfig {
+        input: 196,
+        hidden: 48,
+        latent: 6,
+        batch_size: 32,
+        ..VaeConfig::default()
+    };
+    let ae = VaeConfig {
+        variational: false,
+        ..vae.clone()
+    };
+    let (train, test) = (synthetic_digits(5, 200, 14), synthetic_digits(6, 64, 14));
+    // Every step's record (losses per sample), from each call and the final flush.
+    let run = |s: &mut Session, out: &mut Vec<f64>, steps: u32| {
+        out.extend(pollster::block_on(s.train(steps)).unwrap().records);
+    };
+    let flush = |s: &mut Session, out: &mut Vec<f64>| {
+        out.extend(pollster::block_on(s.flush()).unwrap().records);
+    };
+    // Alone, each on a device of its own.
+    let alone = |cfg: &VaeConfig| {
+        let t = Trainer::new(common::gpu().unwrap(), cfg, &train, &test).unwrap();
+        let mut s = Session::new(t, || 0.0);
+        let mut out = Vec::new();
+        run(&mut s, &mut out, 6);
+        flush(&mut s, &mut out);
+        out
+    };
+    let (vae_alone, ae_alone) = (alone(&vae), alone(&ae));
+    // Side by side on one device, steps interleaved.
+    let shared = gpu.share();
+    assert!(shared.same_device(&gpu));
+    let mut a = Session::new(Trainer::new(gpu, &vae, &train, &test).unwrap(), || 0.0);
+    let mut b = Session::new(Trainer::new(shared, &ae, &train, &test).unwrap(), || 0.0);
+    let (mut vae_side, mut ae_side) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        run(&mut a, &mut vae_side, 2);
+        run(&mut b, &mut ae_side, 2);
+    }
+    flush(&mut a, &mut vae_side);
+    flush(&mut b, &mut ae_side);
+    let fields = vae_webgpu::session::RECORD_FIELDS.len();
+    assert_eq!(vae_side.len(), 6 * fields);
+    assert_eq!(vae_side, vae_alone, "the VAE beside an AE");
+    assert_eq!(ae_side, ae_alone, "the AE beside a VAE");
+    assert_ne!(vae_side, ae_side, "the two objectives differ");
+    assert!(!a.trainer().gpu().same_device(&common::gpu().unwrap()));
+}

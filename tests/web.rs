@@ -461,3 +461,73 @@ async fn browser_kl_weight_and_a_plain_autoencoder_from_the_config() {
         .expect("variational: 1 accepted");
     assert_eq!(err_text(e), "config.variational must be true or false");
 }
+
+#[wasm_bindgen_test]
+async fn browser_an_autoencoder_beside_a_vae_on_one_device() {
+    let small = [
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 4.0),
+        ("batchSize", 16.0),
+    ];
+    let vae = Trainer::create(config(&small))
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    let o = config(&small);
+    js_sys::Reflect::set(&o, &"variational".into(), &JsValue::FALSE).unwrap();
+    let ae = Trainer::create_beside(&vae, o)
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    assert!(ae.shares_device_with(&vae) && vae.shares_device_with(&ae));
+    assert!((vae.variational(), ae.variational()) == (true, false));
+    let alone = Trainer::create(config(&small))
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    assert!(!alone.shares_device_with(&vae));
+    let (ti, tl) = idx_files(1, 160);
+    let (vi, vl) = idx_files(2, 32);
+    for t in [&vae, &ae] {
+        t.load_dataset(&ti, &tl, &vi, &vl)
+            .map_err(JsValue::from)
+            .unwrap();
+    }
+    for _ in 0..3 {
+        vae.train(2.0).await.map_err(JsValue::from).unwrap();
+        ae.train(2.0).await.map_err(JsValue::from).unwrap();
+    }
+    let (a, b) = (
+        vae.flush().await.map_err(JsValue::from).unwrap(),
+        ae.flush().await.map_err(JsValue::from).unwrap(),
+    );
+    assert_eq!((a.global_step, b.global_step), (6, 6));
+    // Different objectives, different runs (the AE's KL is only reported: it is not trained).
+    assert!(a.kl > 0.0 && a.reconstruction != b.reconstruction);
+    // The seed's x and x_reconst after an epoch (10 steps of 16 on 160 images).
+    assert!(ae.last_batch(None).await.is_err(), "no epoch yet");
+    assert!(
+        ae.last_batch(Some(0.0)).await.is_err(),
+        "epochs count from 1"
+    );
+    assert_eq!(
+        ae.last_batch(Some(3.0))
+            .await
+            .map_err(JsValue::from)
+            .unwrap()
+            .rows,
+        16
+    );
+    ae.train(4.0).await.map_err(JsValue::from).unwrap();
+    ae.flush().await.map_err(JsValue::from).unwrap();
+    let last = ae.last_batch(None).await.map_err(JsValue::from).unwrap();
+    assert_eq!(last.rows, 16);
+    assert_eq!(last.pixels.len(), 16 * 196);
+    assert_eq!(last.reconstruction.len(), 16 * 196);
+    assert!(last.reconstruction.iter().all(|p| (0.0..=1.0).contains(p)));
+    // A profile names the WGSL kernels of each stage.
+    let p = ae.profile_step().await.map_err(JsValue::from).unwrap();
+    let fc1 = p.stages.iter().find(|s| s.name == "fc1 forward").unwrap();
+    assert!(fc1.kernels[0].starts_with("linear.wgsl: linear_forward"));
+}

@@ -9,6 +9,9 @@ import { buildForm, readConfig, setFormDisabled } from "./form.js";
 import { LossPlot } from "./plot.js";
 import { Explore } from "./explore.js";
 import { Teach } from "./teach.js";
+import { Compare } from "./compare.js";
+import { Structure } from "./structure.js";
+import { History } from "./history.js";
 import { LostPanel, saveBytes } from "./lost.js";
 import { Scheduler, exclusive, resetQueue } from "./scheduler.js";
 import { t as tr, chooseLang, setLang, currentLang, onLangChange } from "./i18n.js";
@@ -53,6 +56,8 @@ function setButtons() {
   $("download").disabled = !haveModel || s === "starting";
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
+  $("compare-start").disabled = !ui.data || !ui.trainer || ["training", "nogpu", "starting", "lost"].includes(s);
+  $("compare-stop").disabled = s === "training";
   setFormDisabled(s === "training" || s === "lost");
 }
 
@@ -131,6 +136,7 @@ async function showPretrained() {
   await ui.explore.refresh();
   await ui.explore.refreshMap();
   await ui.teach.refresh();
+  await ui.history.record(info.epochs, true);
   const loss = info.testLoss.toFixed(2);
   message(() => tr("msg.pretrained", info.epochs, loss));
 }
@@ -190,6 +196,8 @@ async function buildTrainer(config, resumeFrom = null) {
   release(ui.trainer);
   ui.trainer = t;
   ui.pretrained = null;
+  ui.compare.onNewTrainer(t);
+  if (!resumeFrom) ui.history.clear();
   // The plot forgets the old model's points at once (the shipped model's history too).
   if (!resumeFrom) ui.plot.clear();
   ui.trainerConfig = JSON.stringify(config);
@@ -210,6 +218,8 @@ async function createTrainer(config) {
   await ui.explore.refresh();
   await ui.explore.refreshMap();
   await ui.teach.refresh();
+  for (const id of ["compare", "structure"]) $(id).hidden = false;
+  ui.structure.draw();
 }
 
 // Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
@@ -287,6 +297,24 @@ async function onTrain() {
   ui.state = "training";
   setButtons();
   message(() => tr("msg.training"));
+  await guarded(tr("fail.stopped"), () => scheduler.run());
+}
+
+/** Starts a VAE and a plain autoencoder afresh, side by side on one device, and trains both. */
+async function onCompare() {
+  let ready = false;
+  await guarded(tr("fail.compare"), async () => {
+    const config = readConfig(ui.settings);
+    message(() => tr("msg.building"));
+    await createTrainer(config);
+    await ui.compare.attach(config);
+    ready = true;
+  });
+  setButtons();
+  if (!ready) return;
+  ui.state = "training";
+  setButtons();
+  message(() => tr("msg.comparing"));
   await guarded(tr("fail.stopped"), () => scheduler.run());
 }
 
@@ -408,6 +436,11 @@ function wire() {
   });
   ui.explore = new Explore(ui, exclusive, message);
   ui.teach = new Teach(ui, exclusive, message);
+  ui.compare = new Compare(ui, exclusive, message);
+  ui.structure = new Structure(ui, exclusive, message);
+  ui.history = new History(ui, exclusive);
+  $("compare-start").addEventListener("click", onCompare);
+  $("compare-stop").addEventListener("click", () => { ui.compare.stop(); setButtons(); });
 }
 
 // The one object tests read: the page's state, read-only.
@@ -418,6 +451,9 @@ window.vaePage = {
   get plot() { return ui.plot; },
   get explore() { return ui.explore; },
   get teach() { return ui.teach; },
+  get compare() { return ui.compare; },
+  get structure() { return ui.structure; },
+  get history() { return ui.history; },
   get kept() { return ui.kept; },
   get lastRefresh() { return ui.lastRefresh; },
   get pretrained() { return ui.pretrained; },
@@ -442,6 +478,9 @@ async function main() {
     ui.plot.draw();
     if (ui.explore) ui.explore.relabel();
     if (ui.teach) ui.teach.draw();
+    if (ui.compare) ui.compare.draw();
+    if (ui.trainer && ui.structure) ui.structure.draw();
+    if (ui.history) ui.history.render();
   });
   ui.plot.draw();
   setButtons();

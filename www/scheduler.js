@@ -58,6 +58,7 @@ export class Scheduler {
   absorbOne(stats) {
     const steps = stepRecords(stats, this.view.fields);
     this.ui.plot.addSteps(steps);
+    this.ui.compare.addVaeSteps(steps);
     for (const r of steps) {
       this.epochSum += r.reconstruction + r.kl;
       this.epochCount += 1;
@@ -104,6 +105,8 @@ export class Scheduler {
     await ui.explore.refresh();
     await ui.explore.refreshMap();
     await ui.teach.refresh();
+    await ui.history.record(stats.epoch);
+    await ui.compare.endOfEpoch(ev.loss);
     ui.plot.draw();
     const [train, test] = [view.fmt(trainMean), view.fmt(ev.loss)];
     view.message(() => tr("msg.epochDone", stats.epoch, train, test));
@@ -119,11 +122,15 @@ export class Scheduler {
       await ui.explore.yield();
       const started = performance.now();
       const engaged = ui.explore.recentlyUsed(QUIET_MS);
-      const stats = await exclusive(() => t.train(engaged ? 1 : this.stepsPerCall));
+      const steps = engaged ? 1 : this.stepsPerCall;
+      const stats = await exclusive(() => t.train(steps));
+      // An autoencoder beside the VAE takes the same steps (same epochs, in lockstep).
+      await ui.compare.trainTwin(steps);
       // While the user explores, keep nothing queued on the GPU behind their decodes: wait for
       // this step too (one step is the smallest unit of GPU work that can be in the way).
       if (engaged) this.absorbLater(await exclusive(() => t.flush()));
-      const ms = performance.now() - started;
+      // Both models' work counts when an autoencoder trains beside the VAE.
+      const ms = (performance.now() - started) / (ui.compare.twin ? 2 : 1);
       // Aim each call at TARGET_CALL_MS of GPU work.
       const scaled = Math.round((this.stepsPerCall * TARGET_CALL_MS) / Math.max(ms, 1));
       this.stepsPerCall = Math.max(1, Math.min(32, scaled, this.stepsPerCall * 2));
@@ -144,6 +151,8 @@ export class Scheduler {
           await view.refreshImages();
           await ui.explore.refresh();
           await ui.teach.refresh();
+          if (this.refreshes % 2 === 0) await ui.compare.refresh();
+          else ui.compare.draw();
           this.refreshes += 1;
           if (this.refreshes % 12 === 0) await ui.explore.refreshMap();
         } catch (e) {
@@ -157,6 +166,7 @@ export class Scheduler {
     }
     if (ui.state === "paused") {
       this.absorb(await exclusive(() => t.flush()));
+      await ui.compare.flushTwin();
       await this.keepCheckpoint(t);
       const step = t.globalStep;
       view.message(() => tr("msg.paused", step));

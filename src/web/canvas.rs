@@ -3,7 +3,7 @@
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::render::{gray_to_rgba, grid};
+use crate::render::{gray_to_rgba, grid, side_by_side};
 
 /// A square drawing (`size`², 0 = background, 1 = ink) as an MNIST-like `side`² input: scaled
 /// into a 20×20 box and centred by mass, as MNIST's digits were.
@@ -37,8 +37,40 @@ pub fn draw_grid(
     side: u32,
     per_row: u32,
 ) -> Result<(), JsError> {
-    let (w, h, gray) =
-        grid(pixels, side as usize, side as usize, per_row as usize, 2).map_err(super::js)?;
+    put_grid(canvas, pixels, side as usize, side as usize, per_row)
+}
+
+/// Draws inputs and their reconstructions as pairs side by side (`inputs`' left of
+/// `reconstructions`'), `per_row` pairs a row: the layout of the CLI's `reconst-E.png` and the
+/// seed's `torch.cat([x, x_reconst], dim=3)`.
+#[wasm_bindgen(js_name = drawPairs)]
+pub fn draw_pairs(
+    canvas: &web_sys::HtmlCanvasElement,
+    inputs: &[f32],
+    reconstructions: &[f32],
+    side: u32,
+    per_row: u32,
+) -> Result<(), JsError> {
+    if inputs.len() != reconstructions.len() {
+        return Err(JsError::new(&format!(
+            "inputs ({}) and reconstructions ({}) differ in length",
+            inputs.len(),
+            reconstructions.len()
+        )));
+    }
+    let side = side as usize;
+    let pairs = side_by_side(inputs, reconstructions, side, side);
+    put_grid(canvas, &pairs, side, 2 * side, per_row)
+}
+
+fn put_grid(
+    canvas: &web_sys::HtmlCanvasElement,
+    pixels: &[f32],
+    h: usize,
+    w: usize,
+    per_row: u32,
+) -> Result<(), JsError> {
+    let (w, h, gray) = grid(pixels, h, w, per_row as usize, 2).map_err(super::js)?;
     canvas.set_width(w as u32);
     canvas.set_height(h as u32);
     let no_2d = || JsError::new("the canvas has no 2d context");

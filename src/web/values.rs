@@ -174,6 +174,8 @@ pub struct StageTiming {
     pub name: String,
     pub ms: f64,
     pub gflops: f64,
+    /// The WGSL entry points it dispatches, e.g. "linear.wgsl: linear_forward".
+    pub kernels: Vec<String>,
 }
 
 /// A training step stage by stage, against the adapter's multiply-add peak.
@@ -209,6 +211,25 @@ pub struct BatchEncoding {
     pub mu: Vec<f32>,
     #[wasm_bindgen(js_name = logVar)]
     pub log_var: Vec<f32>,
+    pub rows: u32,
+}
+
+/// The first n test digits' latent means (n × latent) and their labels.
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct LatentMeans {
+    pub mu: Vec<f32>,
+    pub labels: Vec<u8>,
+}
+
+/// A training batch's inputs and their reconstructions.
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct BatchImages {
+    /// rows × imageSide² pixels in [0, 1].
+    pub pixels: Vec<f32>,
+    /// The model's reconstructions of them, same shape.
+    pub reconstruction: Vec<f32>,
     pub rows: u32,
 }
 

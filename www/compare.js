@@ -1,0 +1,248 @@
+// AutoEncoder vs VAE: a plain autoencoder (z = μ, no sampling, no KL) trained beside the VAE on
+// the same device, same data and seed, and shown next to it — where each puts the test digits'
+// means against the prior N(0, I), what each decodes from z ~ N(0, I), their interpolations and
+// their loss curves — plus the KL weight β of the running VAE.
+import { t as tr } from "./i18n.js";
+import { stepRecords } from "./plot.js";
+
+const $ = (id) => document.getElementById(id);
+const MAP_DIGITS = 500; // test digits placed on each map
+const SAMPLES = 24; // decodes of z ~ N(0, I), 8 per row
+const SAMPLE_SEED = 11; // the same z for both models
+const WALK = 8; // interpolation images
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+const LINES = { vae: "#1d4ed8", kl: "#b45309", ae: "#111827" };
+
+function sizeCanvas(c, cssH) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = c.clientWidth || 240, h = cssH;
+  if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+    c.width = Math.round(w * dpr);
+    c.height = Math.round(h * dpr);
+  }
+  const g = c.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  g.font = "11px system-ui, sans-serif";
+  return [g, w, h];
+}
+
+/** The two latent dimensions along which `mu` (rows × L) varies most, and the mean of μ² over
+ * every row and dimension (0 … 1-ish under the prior, far above it once the means drift). */
+export function latentSummary(mu, L) {
+  const n = mu.length / L;
+  const mean = new Float64Array(L), sq = new Float64Array(L);
+  for (let i = 0; i < n; i++) for (let j = 0; j < L; j++) { const v = mu[i * L + j]; mean[j] += v; sq[j] += v * v; }
+  const variance = Array.from(mean, (m, j) => sq[j] / n - (m / n) ** 2);
+  const order = variance.map((v, j) => [v, j]).sort((a, b) => b[0] - a[0]).map(([, j]) => j);
+  const dims = L >= 2 ? [Math.min(order[0], order[1]), Math.max(order[0], order[1])] : [0, 0];
+  const mu2 = sq.reduce((a, b) => a + b, 0) / (n * L);
+  return { dims, mu2 };
+}
+
+export class Compare {
+  /** `exclusive(fn)` queues a trainer call; `report(text, kind)` shows a message. */
+  constructor(ui, exclusive, report) {
+    this.ui = ui;
+    this.exclusive = exclusive;
+    this.report = report;
+    this.twin = null; // the autoencoder's Trainer
+    this.beta = 1;
+    this.curves = { vae: [], kl: [], ae: [] }; // [globalStep, per-sample value]
+    this.views = null; // { vae, ae }: { mu, labels, dims, mu2 }
+    this.test = { vae: NaN, ae: NaN };
+    this.refreshes = 0;
+    $("beta").addEventListener("input", (e) => this.setBeta(Number(e.target.value)));
+    addEventListener("resize", () => this.draw());
+  }
+
+  /** β for the running VAE (from its next step on) and for every VAE built after. */
+  async setBeta(beta) {
+    this.beta = beta;
+    $("beta-value").textContent = beta.toFixed(1);
+    const t = this.ui.trainer;
+    if (!t) return;
+    try {
+      await this.exclusive(() => t.setKlWeight(beta));
+    } catch (e) {
+      this.report(`${tr("fail.beta")}: ${e && e.message ? e.message : e}`, "error");
+    }
+  }
+
+  /** A new VAE `t` was built (inside a queued call): it gets the slider's β; an autoencoder of
+   * the old one is dropped. */
+  onNewTrainer(t) {
+    this.stop();
+    if (this.beta !== 1) t.setKlWeight(this.beta);
+  }
+
+  /** The autoencoder's share of a training chunk: as many steps as the VAE just took. */
+  async trainTwin(steps) {
+    const twin = this.twin;
+    if (!twin) return;
+    this.addTwinSteps(await this.exclusive(() => twin.train(steps)));
+  }
+
+  /** Reads back the autoencoder's steps in flight. */
+  async flushTwin() {
+    const twin = this.twin;
+    if (twin) this.addTwinSteps(await this.exclusive(() => twin.flush()));
+  }
+
+  /** End of an epoch: both test losses, then fresh views. */
+  async endOfEpoch(vaeTest) {
+    const twin = this.twin;
+    if (!twin) return;
+    await this.flushTwin();
+    const ev = await this.exclusive(() => twin.evaluate());
+    this.test = { vae: vaeTest, ae: ev.loss };
+    await this.refresh();
+  }
+
+  /** Builds the autoencoder beside the (fresh) VAE: same settings and seed, same device. */
+  async attach(config) {
+    const vae = this.ui.trainer;
+    const twin = await this.exclusive(() => this.ui.wasm.Trainer.createBeside(vae, { ...config, variational: false }));
+    try {
+      twin.loadDataset(...this.ui.data.files);
+    } catch (e) {
+      twin.free();
+      throw e;
+    }
+    this.twin = twin;
+    this.curves = { vae: [], kl: [], ae: [] };
+    this.test = { vae: NaN, ae: NaN };
+    this.views = null;
+    $("compare-stop").hidden = false;
+    $("compare-body").hidden = false;
+    await this.refresh();
+  }
+
+  /** Drops the autoencoder (the VAE trains on alone). */
+  stop() {
+    const t = this.twin;
+    this.twin = null;
+    $("compare-stop").hidden = true;
+    $("compare-body").hidden = true;
+    if (t) {
+      try {
+        t.free();
+      } catch {
+        // a call on it never settled (device lost): left to the garbage collector
+      }
+    }
+  }
+
+  /** The VAE's steps as the scheduler decoded them. */
+  addVaeSteps(steps) {
+    if (!this.twin) return;
+    for (const r of steps) {
+      this.curves.vae.push([r.globalStep, r.reconstruction]);
+      this.curves.kl.push([r.globalStep, r.kl]);
+    }
+  }
+
+  addTwinSteps(stats) {
+    for (const r of stepRecords(stats, this.ui.settings.recordFields)) this.curves.ae.push([r.globalStep, r.reconstruction]);
+  }
+
+  /** Reads both models (map, samples, interpolation) and redraws. */
+  async refresh() {
+    const vae = this.ui.trainer, ae = this.twin;
+    if (!vae || !ae || !vae.testCount) return;
+    const views = {};
+    try {
+      for (const [name, t] of [["vae", vae], ["ae", ae]]) {
+        const { mu, labels } = await this.exclusive(() => t.latentMeans(MAP_DIGITS));
+        const side = t.imageSide;
+        const samples = await this.exclusive(() => t.sample(SAMPLES, SAMPLE_SEED));
+        const [a, b] = this.ui.walkPair;
+        const walk = t.testCount > Math.max(a, b) ? await this.exclusive(() => t.latentWalk(a, b, WALK)) : null;
+        views[name] = { mu, labels, L: t.latent, side, samples, walk, ...latentSummary(mu, t.latent) };
+      }
+    } catch (e) {
+      this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
+      return;
+    }
+    this.views = views;
+    this.refreshes += 1;
+    this.draw();
+  }
+
+  draw() {
+    this.drawCurves();
+    if (!this.views) return;
+    // One scale for both maps: the autoencoder's drift shows as digits far outside the circles.
+    let extent = 3;
+    for (const v of Object.values(this.views)) {
+      for (let i = 0; i < v.labels.length; i++) {
+        extent = Math.max(extent, Math.abs(v.mu[i * v.L + v.dims[0]]), Math.abs(v.mu[i * v.L + v.dims[1]]));
+      }
+    }
+    extent = Math.min(extent * 1.05, 1e6);
+    for (const name of ["vae", "ae"]) {
+      const v = this.views[name];
+      this.drawMap(`cmp-map-${name}`, v, extent);
+      this.ui.wasm.drawGrid($(`cmp-samples-${name}`), v.samples, v.side, 8);
+      if (v.walk) this.ui.wasm.drawGrid($(`cmp-walk-${name}`), v.walk, v.side, WALK);
+      $(`cmp-mu2-${name}`).textContent = tr("cmp.mu2", v.mu2.toFixed(2), `z${v.dims[0] + 1}`, `z${v.dims[1] + 1}`);
+      const test = this.test[name];
+      $(`cmp-test-${name}`).textContent = Number.isFinite(test) ? tr("cmp.test", test.toFixed(2)) : "";
+    }
+  }
+
+  drawMap(id, v, extent) {
+    const [g, w, h] = sizeCanvas($(id), 200);
+    const s = Math.min(w, h) / (2 * extent);
+    const X = (x) => w / 2 + x * s, Y = (y) => h / 2 - y * s;
+    // The prior N(0, I): its 1σ and 2σ circles.
+    g.strokeStyle = "#9ca3af"; g.lineWidth = 1;
+    for (const r of [1, 2]) { g.beginPath(); g.arc(X(0), Y(0), r * s, 0, 2 * Math.PI); g.stroke(); }
+    g.beginPath(); g.moveTo(0, Y(0)); g.lineTo(w, Y(0)); g.moveTo(X(0), 0); g.lineTo(X(0), h); g.stroke();
+    g.globalAlpha = 0.7;
+    const [a, b] = v.dims;
+    for (let i = 0; i < v.labels.length; i++) {
+      g.fillStyle = COLORS[v.labels[i] % 10];
+      g.beginPath(); g.arc(X(v.mu[i * v.L + a]), Y(v.mu[i * v.L + b]), 1.7, 0, 2 * Math.PI); g.fill();
+    }
+    g.globalAlpha = 1;
+    g.fillStyle = "#4b5563";
+    g.textAlign = "right"; g.fillText(`z${a + 1} →  ±${extent.toFixed(1)}`, w - 4, h - 4);
+    g.textAlign = "left"; g.fillText(`z${b + 1} ↑`, 4, 12);
+  }
+
+  /** Reconstruction per sample of both models and the VAE's KL, per step, log y. */
+  drawCurves() {
+    const [g, w, h] = sizeCanvas($("cmp-curves"), 170);
+    const series = Object.entries(this.curves).filter(([, s]) => s.length);
+    if (!series.length) return;
+    let x1 = 1, y0 = Infinity, y1 = -Infinity;
+    for (const [, s] of series) for (const [x, y] of s) {
+      x1 = Math.max(x1, x);
+      if (y > 0 && Number.isFinite(y)) { y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    }
+    if (!(y1 > y0)) { y0 = 1; y1 = 1000; }
+    const [l0, l1] = [Math.log10(y0) - 0.05, Math.log10(y1) + 0.05];
+    const left = 34, bottom = 16;
+    const X = (x) => left + (x / x1) * (w - left - 6), Y = (y) => (h - bottom) - ((Math.log10(y) - l0) / (l1 - l0)) * (h - bottom - 6);
+    g.strokeStyle = "#e5e7eb"; g.fillStyle = "#4b5563"; g.textAlign = "right";
+    for (const v of [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]) {
+      if (Math.log10(v) < l0 || Math.log10(v) > l1) continue;
+      g.beginPath(); g.moveTo(left, Y(v)); g.lineTo(w, Y(v)); g.stroke();
+      g.fillText(String(v), left - 4, Y(v) + 4);
+    }
+    g.textAlign = "center"; g.fillText(tr("cmp.steps", x1), w / 2, h - 3);
+    for (const [name, s] of series) {
+      g.strokeStyle = LINES[name]; g.lineWidth = 1.5;
+      g.beginPath();
+      const every = Math.max(1, Math.floor(s.length / 600));
+      let started = false;
+      for (let i = 0; i < s.length; i += every) {
+        const [x, y] = s[i];
+        if (!(y > 0)) continue;
+        if (started) g.lineTo(X(x), Y(y)); else { g.moveTo(X(x), Y(y)); started = true; }
+      }
+      g.stroke();
+    }
+  }
+}
