@@ -7,5 +7,6 @@ cd "$ROOT"
 export PATH="$ROOT/node_modules/.bin:$PATH"
 wasm-pack build --release --target web --out-dir pkg --out-name vae_webgpu
 cp npm/README.md pkg/README.md
+cp LICENSE-MIT LICENSE-APACHE pkg/
 node scripts/npm-fields.mjs pkg/package.json
 echo "build-npm: package ready in pkg/ ($(node -p "require('./pkg/package.json').name + '@' + require('./pkg/package.json').version"))"

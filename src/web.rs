@@ -82,6 +82,51 @@ pub async fn check_gpu() -> Result<String, JsError> {
     Ok(open_gpu().await?.adapter_name())
 }
 
+// The config and settings objects, typed for TypeScript users (the .d.ts wasm-bindgen writes).
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Settings for `Trainer.create`: every field is optional (the defaults are the seed's VAE,
+ * 784-400-20, batch 128, Adam 1e-3); ranges are in `settings().limits`. An unknown or misspelt
+ * key is rejected with a suggestion. */
+export interface TrainerConfig {
+  /** Epochs the run is planned for (progress and `epochFinished`), default 15. */
+  epochs?: number;
+  /** Images per training step, default 128. */
+  batchSize?: number;
+  /** Adam's learning rate, default 0.001. */
+  lr?: number;
+  /** Units of fc1 and fc4, default 400. */
+  hidden?: number;
+  /** Dimensions of z (μ and log σ² each), default 20. */
+  latent?: number;
+  /** Pixels per image; must match the data (side²), default 784. */
+  input?: number;
+  /** Seeds the init, the shuffle and ε: the same seed gives the same run. Default 1. */
+  seed?: number;
+  /** β of the objective BCE + β·KL, 0 … 100, default 1. */
+  klWeight?: number;
+  /** false: a plain autoencoder (z = μ, no sampling, no KL term). Default true. */
+  variational?: boolean;
+}
+
+/** A numeric field's range. */
+export interface Range { min: number; max: number; }
+
+/** The engine's defaults and limits (`settings()`): one source for forms and checks. */
+export interface Settings {
+  defaults: { epochs: number; batchSize: number; lr: number; hidden: number; latent: number; seed: number };
+  limits: { epochs: Range; batchSize: Range; lr: Range; hidden: Range; latent: Range; seed: Range };
+  /** The four IDX files' MNIST names, in `loadDataset`'s order. */
+  idxFiles: string[];
+  /** The numbers of one step in `TrainStats.records`, in order. */
+  recordFields: string[];
+  /** The metadata keys of an exported checkpoint. */
+  checkpointKeys: string[];
+  /** The most rows (images or latent vectors) one request may ask for. */
+  maxRequestRows: number;
+}
+"#;
+
 /// Trains the VAE on this page's GPU. Create with `await Trainer.create(config)`. Await each
 /// call before the next (a second call while one is in flight is refused with a message);
 /// getters answer at any time.
@@ -136,7 +181,9 @@ impl Trainer {
 impl Trainer {
     /// Requests a WebGPU adapter and device and builds the model from `config`. Rejects with a
     /// message saying what is missing when the browser has no WebGPU or no adapter.
-    pub async fn create(config: JsValue) -> Result<Trainer, JsError> {
+    pub async fn create(
+        #[wasm_bindgen(unchecked_param_type = "TrainerConfig")] config: JsValue,
+    ) -> Result<Trainer, JsError> {
         let cfg = config_from_js(&config)?;
         Self::build(open_gpu().await?, &cfg).await
     }
@@ -145,7 +192,10 @@ impl Trainer {
     /// beside a VAE): no new adapter or device is requested. Each keeps its own model, data
     /// and queue of calls; a lost device is lost for both.
     #[wasm_bindgen(js_name = createBeside)]
-    pub async fn create_beside(other: &Trainer, config: JsValue) -> Result<Trainer, JsError> {
+    pub async fn create_beside(
+        other: &Trainer,
+        #[wasm_bindgen(unchecked_param_type = "TrainerConfig")] config: JsValue,
+    ) -> Result<Trainer, JsError> {
         let cfg = config_from_js(&config)?;
         if let Some(reason) = other.lost.reason() {
             return Err(JsError::new(&format!("the device was lost: {reason}")));

@@ -31,6 +31,8 @@ const ui = {
   kept: null, // { bytes, step, at }: the last checkpoint kept in memory, for a lost device
   pretrained: null, // pretrained/pretrained.json while the shipped model is shown
   explore: null,
+  /** Whether the Teach panels redraw while training (else at epoch ends only). */
+  teachLive: () => $("teach-live").checked,
 };
 
 let lastMessage = { render: () => "", kind: "info" };

@@ -150,9 +150,12 @@ export class Scheduler {
         try {
           await view.refreshImages();
           await ui.explore.refresh();
-          await ui.teach.refresh();
-          if (this.refreshes % 2 === 0) await ui.compare.refresh();
-          else ui.compare.draw();
+          // The lessons redraw while training unless the visitor turned that off.
+          if (ui.teachLive()) {
+            await ui.teach.refresh();
+            if (this.refreshes % 2 === 0) await ui.compare.refresh();
+            else ui.compare.draw();
+          }
           this.refreshes += 1;
           if (this.refreshes % 12 === 0) await ui.explore.refreshMap();
         } catch (e) {

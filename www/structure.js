@@ -75,7 +75,7 @@ export class Structure {
       head.children[1].textContent = b.shape;
       const code = document.createElement("code");
       code.className = "block-code";
-      code.textContent = tr(`st.${b.key}.code`, b.key === "adam" ? t.learningRate : t.variational);
+      code.textContent = tr(`st.${b.key}.code`, b.key === "adam" ? Number(t.learningRate.toPrecision(6)) : t.variational);
       const ks = document.createElement("ul");
       ks.className = "kernels";
       const names = new Set();

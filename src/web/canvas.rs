@@ -28,11 +28,12 @@ pub fn live_gpu_buffers() -> LiveBuffers {
     }
 }
 
-/// Draws `pixels` (side×side images in [0, 1], one after another) on `canvas` as a grid of
-/// `per_row` images with 2-pixel borders; the canvas is resized to the grid.
+/// Draws `pixels` (side×side images in [0, 1], one after another) on `canvas` (a page's
+/// `<canvas>` or an `OffscreenCanvas`, e.g. in a worker) as a grid of `per_row` images with
+/// 2-pixel borders; the canvas is resized to the grid.
 #[wasm_bindgen(js_name = drawGrid)]
 pub fn draw_grid(
-    canvas: &web_sys::HtmlCanvasElement,
+    #[wasm_bindgen(unchecked_param_type = "HTMLCanvasElement | OffscreenCanvas")] canvas: &JsValue,
     pixels: &[f32],
     side: u32,
     per_row: u32,
@@ -45,7 +46,7 @@ pub fn draw_grid(
 /// seed's `torch.cat([x, x_reconst], dim=3)`.
 #[wasm_bindgen(js_name = drawPairs)]
 pub fn draw_pairs(
-    canvas: &web_sys::HtmlCanvasElement,
+    #[wasm_bindgen(unchecked_param_type = "HTMLCanvasElement | OffscreenCanvas")] canvas: &JsValue,
     inputs: &[f32],
     reconstructions: &[f32],
     side: u32,
@@ -63,30 +64,57 @@ pub fn draw_pairs(
     put_grid(canvas, &pairs, side, 2 * side, per_row)
 }
 
+/// `pixels` as a grid (like `drawGrid`) in an `ImageData`, for a canvas the caller owns: an
+/// `OffscreenCanvas` in a worker, or `postMessage` to the page (its buffer transfers).
+#[wasm_bindgen(js_name = gridImage)]
+pub fn grid_image(pixels: &[f32], side: u32, per_row: u32) -> Result<web_sys::ImageData, JsError> {
+    let side = side as usize;
+    let (w, h, gray) = grid(pixels, side, side, per_row as usize, 2).map_err(super::js)?;
+    image_data(&gray, w, h)
+}
+
+/// An `ImageData` that owns its pixels: a JS copy, not a view of wasm memory (a view would
+/// change when the memory is reused, break when it grows, and could not be transferred).
+fn image_data(gray: &[u8], w: usize, h: usize) -> Result<web_sys::ImageData, JsError> {
+    let rgba = gray_to_rgba(gray);
+    let pixels = js_sys::Uint8ClampedArray::new_with_length(rgba.len() as u32);
+    pixels.copy_from(&rgba);
+    web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, w as u32, h as u32)
+        .map_err(|_| JsError::new("could not create ImageData"))
+}
+
 fn put_grid(
-    canvas: &web_sys::HtmlCanvasElement,
+    canvas: &JsValue,
     pixels: &[f32],
     h: usize,
     w: usize,
     per_row: u32,
 ) -> Result<(), JsError> {
     let (w, h, gray) = grid(pixels, h, w, per_row as usize, 2).map_err(super::js)?;
-    canvas.set_width(w as u32);
-    canvas.set_height(h as u32);
+    let image = image_data(&gray, w, h)?;
     let no_2d = || JsError::new("the canvas has no 2d context");
-    let ctx = canvas
-        .get_context("2d")
-        .map_err(|_| no_2d())?
-        .ok_or_else(no_2d)?
-        .dyn_into::<web_sys::CanvasRenderingContext2d>()
-        .map_err(|_| no_2d())?;
-    let rgba = gray_to_rgba(&gray);
-    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
-        wasm_bindgen::Clamped(&rgba),
-        w as u32,
-        h as u32,
-    )
-    .map_err(|_| JsError::new("could not create ImageData"))?;
-    ctx.put_image_data(&image, 0.0, 0.0)
-        .map_err(|_| JsError::new("could not draw on the canvas"))
+    let drawn = if let Some(c) = canvas.dyn_ref::<web_sys::HtmlCanvasElement>() {
+        c.set_width(w as u32);
+        c.set_height(h as u32);
+        c.get_context("2d")
+            .map_err(|_| no_2d())?
+            .ok_or_else(no_2d)?
+            .dyn_into::<web_sys::CanvasRenderingContext2d>()
+            .map_err(|_| no_2d())?
+            .put_image_data(&image, 0.0, 0.0)
+    } else if let Some(c) = canvas.dyn_ref::<web_sys::OffscreenCanvas>() {
+        c.set_width(w as u32);
+        c.set_height(h as u32);
+        c.get_context("2d")
+            .map_err(|_| no_2d())?
+            .ok_or_else(no_2d)?
+            .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()
+            .map_err(|_| no_2d())?
+            .put_image_data(&image, 0.0, 0.0)
+    } else {
+        return Err(JsError::new(
+            "canvas: expected an HTMLCanvasElement or an OffscreenCanvas",
+        ));
+    };
+    drawn.map_err(|_| JsError::new("could not draw on the canvas"))
 }

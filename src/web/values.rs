@@ -94,7 +94,7 @@ pub(super) fn count(name: &str, v: f64, min: u32, max: u32) -> Result<u32, JsErr
 /// The defaults and limits the page's form is built from (one source: config.rs and the
 /// session): `{ defaults: {...}, limits: {...}, idxFiles: [...], recordFields: [...],
 /// checkpointKeys: [...] }`.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Settings")]
 pub fn settings() -> Result<JsValue, JsError> {
     let o = js_sys::Object::new();
     let set = |obj: &js_sys::Object, k: &str, v: JsValue| {

@@ -1,83 +1,158 @@
-// The npm package: pack pkg/ (from scripts/build-npm.sh), install the tarball into a scratch page,
-// and train a few steps there in headless Chromium (WebGPU on SwiftShader).
-import { test } from "node:test";
+// The npm package as users meet it: pack pkg/ (scripts/build-npm.sh) once, then
+//  - its published shape: publint and arethetypeswrong (ESM profile) with no error or warning;
+//  - its types: tests/types/consumer.ts (the whole API) compiles with tsc against the tarball,
+//    its @ts-expect-error lines (wrong calls) are rejected, and tests/types/wrong.ts fails;
+//  - the example apps of examples/, each installing the tarball by name: Vite 8 (dev server and
+//    `vite build`), webpack 5 (a page and a worker), plain ESM with an import map — each trains
+//    and draws in headless Chromium (WebGPU on SwiftShader);
+//  - the worker example trains in a Web Worker, draws on an OffscreenCanvas and from ImageData,
+//    and reports the page thread's long tasks against training on the page (figures printed).
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { serve, launch, closeBrowser } from "./serve.mjs";
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>scratch</title>
-<script type="module">
-import init, { Trainer } from "./node_modules/vae-webgpu/vae_webgpu.js";
-function idx(dims, data) {
-  const head = new Uint8Array(4 + 4 * dims.length);
-  const v = new DataView(head.buffer);
-  v.setUint8(2, 8); v.setUint8(3, dims.length);
-  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d));
-  const out = new Uint8Array(head.length + data.length);
-  out.set(head); out.set(data, head.length);
-  return out;
-}
-function digits(n, seed) {
-  const img = new Uint8Array(n * 196), lab = new Uint8Array(n);
-  let s = seed;
-  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 4294967296;
-  for (let k = 0; k < n; k++) {
-    const c = Math.floor(rnd() * 10); lab[k] = c;
-    for (let y = 0; y < 14; y++) for (let x = 0; x < 14; x++) {
-      const on = (x + c) % 7 < 3 || (y * c) % 5 === 0;
-      img[k * 196 + y * 14 + x] = on ? 200 + Math.floor(rnd() * 55) : Math.floor(rnd() * 20);
-    }
-  }
-  return [idx([n, 14, 14], img), idx([n], lab)];
-}
-try {
-  await init();
-  const t = await Trainer.create({ input: 196, hidden: 32, latent: 4, batchSize: 16, seed: 3 });
-  const [ti, tl] = digits(320, 1), [vi, vl] = digits(48, 2);
-  t.loadDataset(ti, tl, vi, vl);
-  const losses = [];
-  while (t.globalStep < 40) {
-    const s = await t.train(8);
-    for (let i = 0; i < s.records.length; i += 4) losses.push(s.records[i + 2] + s.records[i + 3]);
-  }
-  const s = await t.flush();
-  for (let i = 0; i < s.records.length; i += 4) losses.push(s.records[i + 2] + s.records[i + 3]);
-  const ev = await t.evaluate();
-  window.result = { ok: true, losses, test: ev.loss, adapter: t.adapter };
-} catch (e) {
-  window.result = { ok: false, error: String(e && e.message || e) };
-}
-</script>`;
+const ROOT = resolve(".");
+const BIN = join(ROOT, "node_modules", ".bin");
+const scratch = mkdtempSync(join(tmpdir(), "vae-npm-"));
+let tgz, browser;
 
-test("the packed npm package trains in a scratch page", { timeout: 300_000 }, async () => {
-  const root = resolve(".");
-  const scratch = mkdtempSync(join(tmpdir(), "vae-npm-"));
-  const tgz = execFileSync("npm", ["pack", join(root, "pkg"), "--pack-destination", scratch, "--silent"], { encoding: "utf8" }).trim().split("\n").pop();
-  const pkg = JSON.parse(readFileSync(join(root, "pkg", "package.json"), "utf8"));
-  assert.equal(pkg.name, "vae-webgpu");
-  for (const f of ["description", "license", "repository", "keywords", "files"]) assert.ok(pkg[f], `package.json has ${f}`);
-  assert.equal(pkg.scripts, undefined, "no install scripts");
-  writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true }));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", join(scratch, tgz)], { cwd: scratch, stdio: "inherit" });
-  writeFileSync(join(scratch, "index.html"), PAGE);
-  const server = await serve(scratch);
-  const browser = await launch(true);
+function run(cmd, args, cwd, opts = {}) {
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
+}
+
+/** Runs `cmd` expecting failure; returns its output. */
+function fails(cmd, args, cwd) {
   try {
-    const page = await browser.newPage();
-    await page.goto(server.url);
-    await page.waitForFunction(() => window.result, null, { timeout: 240_000 });
-    const r = await page.evaluate(() => window.result);
-    assert.ok(r.ok, r.error);
-    console.log(`npm package on ${r.adapter}: ${r.losses.length} steps, loss ${r.losses[0].toFixed(1)} → ${r.losses.at(-1).toFixed(1)}, test ${r.test.toFixed(1)}`);
-    assert.equal(r.losses.length, 40);
-    assert.ok(r.losses.every(Number.isFinite));
-    assert.ok(r.losses.at(-1) < r.losses[0], "loss fell");
-    assert.ok(Number.isFinite(r.test));
+    run(cmd, args, cwd);
+  } catch (e) {
+    return `${e.stdout}${e.stderr}`;
+  }
+  throw new Error(`${cmd} ${args.join(" ")} succeeded`);
+}
+
+/** Installs the tarball (and the example's own devDependencies, pinned in its package.json). */
+function install(dir) {
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tgz], dir);
+}
+
+/** Opens `url` and waits for the example's window.exampleResult. */
+async function result(url) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => window.exampleResult, null, { timeout: 240_000, polling: 200 });
+    const r = await page.evaluate(() => window.exampleResult);
+    const drawn = await page.evaluate(() => Array.from(document.querySelectorAll("canvas"), (c) => c.width));
+    return { ...r, drawn, errors, status: await page.textContent("#status") };
   } finally {
-    await closeBrowser(browser);
+    await page.close();
+  }
+}
+
+function checkTrained(r, what) {
+  assert.equal(r.error, undefined, `${what}: ${r.error}`);
+  assert.equal(r.steps, 16, `${what}: ${r.status}`);
+  assert.ok(Number.isFinite(r.loss), `${what}: loss ${r.loss}`);
+  assert.ok(r.drawn[0] > 0, `${what}: nothing drawn`);
+  assert.deepEqual(r.errors, [], what);
+}
+
+before(async () => {
+  tgz = join(scratch, run("npm", ["pack", join(ROOT, "pkg"), "--pack-destination", scratch, "--silent"], ROOT).trim().split("\n").pop());
+  cpSync(join(ROOT, "examples"), join(scratch, "examples"), { recursive: true, filter: (p) => !/node_modules|dist/.test(p) });
+  browser = await launch(true);
+});
+after(async () => { await closeBrowser(browser); });
+
+test("publint and arethetypeswrong find nothing; the package lists what it ships", { timeout: 120_000 }, () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "pkg", "package.json"), "utf8"));
+  assert.equal(pkg.name, "vae-webgpu");
+  assert.equal(pkg.version, readFileSync(join(ROOT, "Cargo.toml"), "utf8").match(/^version = "(.*)"/m)[1]);
+  assert.equal(pkg.scripts, undefined, "no install scripts");
+  assert.equal(pkg.repository, undefined, "no placeholder repository");
+  for (const f of ["README.md", "LICENSE-MIT", "LICENSE-APACHE"]) assert.ok(pkg.files.includes(f), f);
+  assert.deepEqual(pkg.exports["."], { types: "./vae_webgpu.d.ts", default: "./vae_webgpu.js" });
+  const listed = run("tar", ["-tzf", tgz], scratch);
+  for (const f of ["package/LICENSE-MIT", "package/LICENSE-APACHE", "package/README.md", "package/vae_webgpu_bg.wasm"]) assert.ok(listed.includes(f), `${f} in the tarball`);
+  const publint = run(join(BIN, "publint"), ["--strict", join(ROOT, "pkg")], ROOT);
+  assert.match(publint, /All good!/, publint);
+  const attw = run(join(BIN, "attw"), [tgz, "--profile", "esm-only", "--format", "ascii"], ROOT);
+  assert.doesNotMatch(attw, /💀|❌|🥴|🐛|❗️|No types/, attw);
+  console.log("publint: All good; attw (esm-only): no problems");
+});
+
+test("TypeScript: the whole API compiles against the tarball, and wrong calls do not", { timeout: 120_000 }, () => {
+  const dir = join(scratch, "types");
+  cpSync(join(ROOT, "tests", "types"), dir, { recursive: true });
+  run("npm", ["init", "-y"], dir);
+  install(dir);
+  run(join(BIN, "tsc"), ["-p", "tsconfig.json"], dir);
+  const wrong = fails(join(BIN, "tsc"), ["--noEmit", "--strict", "--module", "esnext", "--moduleResolution", "bundler", "--target", "es2022", "--lib", "es2022,dom", "wrong.ts"], dir);
+  assert.match(wrong, /'learningRate' does not exist in type 'TrainerConfig'/, wrong);
+});
+
+test("Vite 8: `vite build` and the dev server train and draw with the package imported by name", { timeout: 600_000 }, async () => {
+  const dir = join(scratch, "examples", "vite");
+  install(dir);
+  run(join(dir, "node_modules", ".bin", "vite"), ["build"], dir);
+  const server = await serve(join(dir, "dist"));
+  try {
+    checkTrained(await result(server.url), "vite build");
+  } finally {
     await server.close();
+  }
+  // The dev server (dependency pre-bundling included), on a free port.
+  const port = 5800 + Math.floor(Math.random() * 200);
+  const dev = spawn(join(dir, "node_modules", ".bin", "vite"), ["--port", String(port), "--strictPort", "--host", "127.0.0.1"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  dev.stdout.on("data", (d) => { log += d; });
+  dev.stderr.on("data", (d) => { log += d; });
+  try {
+    for (let i = 0; i < 100 && !log.includes("ready in"); i++) await new Promise((r) => setTimeout(r, 200));
+    checkTrained(await result(`http://127.0.0.1:${port}/`), `vite dev server (${log.slice(-400)})`);
+  } finally {
+    dev.kill();
+  }
+});
+
+test("webpack 5 and plain ESM with an import map train and draw; a worker trains off the page's thread", { timeout: 600_000 }, async () => {
+  const dir = join(scratch, "examples", "webpack");
+  install(dir);
+  run(join(dir, "node_modules", ".bin", "webpack"), [], dir);
+  const server = await serve(join(dir, "dist"));
+  try {
+    checkTrained(await result(server.url), "webpack");
+    // The worker example: trains in a worker (default) and on the page (?mode=main).
+    const runs = {};
+    for (const mode of ["worker", "main", "worker", "main"]) {
+      const r = await result(`${server.url}worker.html?mode=${mode}`);
+      assert.equal(r.error, undefined, `${mode}: ${r.error}`);
+      assert.equal(r.mode, mode);
+      assert.equal(r.steps, 48);
+      assert.ok(r.drawn.every((w) => w > 0), `${mode}: both canvases drawn (${r.drawn})`);
+      assert.deepEqual(r.errors, [], mode);
+      (runs[mode] ??= []).push(r);
+    }
+    for (const [mode, rs] of Object.entries(runs)) {
+      console.log(`worker example, training ${mode === "worker" ? "in a worker" : "on the page"}: ${rs.map((r) => `${r.samplesPerSec.toFixed(0)} samples/s, page thread ${r.longTasks} long tasks (longest ${r.longestMs.toFixed(0)} ms, ${r.blockingMs.toFixed(0)} ms blocking)`).join("; ")}`);
+    }
+  } finally {
+    await server.close();
+  }
+  // Plain ESM: the folder served as it is, the import map pointing into node_modules.
+  const esm = join(scratch, "examples", "esm");
+  install(esm);
+  const files = await serve(join(scratch, "examples"));
+  try {
+    checkTrained(await result(`${files.url}esm/`), "plain ESM");
+  } finally {
+    await files.close();
   }
 });

@@ -1,0 +1,74 @@
+// A TypeScript consumer of the whole package API, compiled with `tsc --noEmit` against the
+// packed tarball by tests/e2e/npm.test.mjs. Each `@ts-expect-error` line is a wrong call the
+// types must reject (tsc fails if one is accepted).
+import init, {
+  Trainer, checkGpu, drawGrid, drawPairs, drawingToInput, gridImage, liveGpuBuffers, settings,
+  type TrainerConfig, type Settings, type TrainStats, type EvalStats, type Encoding, type LatentMap,
+  type LatentMeans, type BatchEncoding, type BatchImages, type StepTimings, type StageTiming,
+} from "vae-webgpu";
+
+export async function everything(canvas: HTMLCanvasElement, offscreen: OffscreenCanvas, files: Uint8Array[]): Promise<number> {
+  await init();
+  const s: Settings = settings();
+  const defaults: number = s.defaults.batchSize + s.limits.latent.max + s.maxRequestRows;
+  const fields: string[] = [...s.recordFields, ...s.idxFiles, ...s.checkpointKeys];
+  const adapter: string = await checkGpu();
+  const config: TrainerConfig = { epochs: 2, batchSize: 64, lr: 1e-3, hidden: 64, latent: 2, input: 784, seed: 1, klWeight: 0.5, variational: true };
+  const t: Trainer = await Trainer.create(config);
+  const ae: Trainer = await Trainer.createBeside(t, { ...config, variational: false });
+  const shared: boolean = t.sharesDeviceWith(ae);
+  const [ti, tl, xi, xl] = files;
+  t.loadDataset(ti, tl, xi, xl);
+  const stats: TrainStats = await t.train(8);
+  const flushed: TrainStats = await t.flush();
+  const records: Float64Array = flushed.records;
+  const ev: EvalStats = await t.evaluate();
+  t.setKlWeight(2);
+  t.setLearningRate(5e-4);
+  const side: number = t.imageSide;
+  drawGrid(canvas, await t.sample(16, 1), side, 8);
+  drawGrid(offscreen, await t.reconstruct(8), side, 8);
+  const image: ImageData = gridImage(await t.latentWalk(0, 1, 10), side, 10);
+  const enc: Encoding = await t.encode(drawingToInput(new Float32Array(280 * 280), 280, side));
+  const decoded: Float32Array = await t.decode(enc.mu);
+  const map: LatentMap = await t.latentMap(500);
+  const means: LatentMeans = await t.latentMeans(100);
+  const batch: BatchEncoding = await t.currentBatch();
+  const last: BatchImages = await t.lastBatch(1);
+  drawPairs(canvas, last.pixels, last.reconstruction, side, 8);
+  const digits: Float32Array = await t.testDigits([0, 1, 2]);
+  const profile: StepTimings = await t.profileStep();
+  const kernels: StageTiming[] = t.stageKernels();
+  const bytes: Uint8Array = await t.exportCheckpoint();
+  t.importCheckpoint(bytes);
+  t.resume(bytes);
+  await t.reset();
+  const lost: string | undefined = t.deviceLost;
+  const live = liveGpuBuffers();
+  const numbers: number[] = [
+    stats.epoch, stats.stepInEpoch, stats.globalStep, stats.reconstruction, stats.kl, stats.samplesPerSec, records.length,
+    ev.loss, ev.count, image.width, decoded.length, map.points.length, means.labels.length, batch.rows, batch.logVar.length,
+    digits.length, profile.stepMs, kernels[0].kernels.length, t.klWeight, t.learningRate, t.epoch, t.epochs, t.globalStep,
+    t.stepsPerEpoch, t.testCount, t.lastGoodStep, t.input, t.hidden, t.latent, live.count, defaults, fields.length,
+  ];
+  const text: string = `${adapter} ${t.adapter} ${t.adapterName} ${t.gemmForm} ${t.variational} ${shared} ${lost}`;
+  ae.free();
+  t.free();
+  return numbers.length + text.length;
+}
+
+export async function wrongCalls(t: Trainer, canvas: HTMLCanvasElement): Promise<void> {
+  // @ts-expect-error: a misspelt config key (batch_size) is not a TrainerConfig field
+  await Trainer.create({ batch_size: 128 });
+  // @ts-expect-error: klWeight is a number
+  await Trainer.create({ klWeight: "1" });
+  // @ts-expect-error: variational is a boolean
+  await Trainer.create({ variational: 1 });
+  // @ts-expect-error: train takes a step count
+  await t.train("8");
+  // @ts-expect-error: drawGrid needs a canvas
+  drawGrid("#samples", new Float32Array(784), 28, 1);
+  // @ts-expect-error: a TrainStats has no loss field (reconstruction + kl)
+  (await t.flush()).loss;
+  drawGrid(canvas, new Float32Array(784), 28, 1);
+}
