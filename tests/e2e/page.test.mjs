@@ -183,3 +183,20 @@ test("own IDX files train through whole epochs with test loss per epoch", { time
   assert.deepEqual(errors, []);
   await closeBrowser(browser);
 });
+
+test("dist/ works under a sub-path (relative URLs: the module, the wasm, MNIST, the shipped model)", { timeout: 300_000 }, async () => {
+  const sub = await serve("dist", "/some/path/");
+  const browser = await launch(true);
+  try {
+    const { page, errors, consoleErrors } = await openReady(browser, `${sub.url}?lang=en`);
+    assert.ok(page.url().includes("/some/path/"));
+    await page.waitForFunction(() => window.vaePage.pretrained, null, { timeout: 120_000 });
+    assert.match(await page.textContent("#data-status"), /MNIST/);
+    assert.ok(await page.evaluate(() => window.vaePage.trainer.testCount) === 10000);
+    assert.deepEqual(consoleErrors, [], "no 404 under the sub-path");
+    assert.deepEqual(errors, []);
+  } finally {
+    await closeBrowser(browser);
+    await sub.close();
+  }
+});

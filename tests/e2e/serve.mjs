@@ -38,11 +38,14 @@ const TYPES = {
   ".gz": "application/gzip",
 };
 
-/** Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }. */
-export async function serve(root) {
+/** Serves `root` on 127.0.0.1 at a free port, under `prefix` (e.g. "/some/path/"; nothing is
+ * served outside it); resolves to { url, close } with url ending in the prefix. */
+export async function serve(root, prefix = "/") {
   const server = createServer(async (req, res) => {
     try {
-      const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      const full = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      if (!full.startsWith(prefix)) throw new Error("outside the prefix");
+      const path = `/${full.slice(prefix.length)}`;
       let file = normalize(join(root, path));
       if (!file.startsWith(normalize(root))) throw new Error("outside root");
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
@@ -56,7 +59,7 @@ export async function serve(root) {
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** Chromium (Debian's) with or without WebGPU; never a downloaded browser. */
