@@ -1,5 +1,5 @@
-// `trunk serve` on a fresh clone, as a developer meets it: www/data (MNIST, git-ignored) is
-// missing, and Trunk's pre-build hook prepares it; the page comes up Ready in Chromium; a change
+// `trunk serve` on a fresh clone, as a developer meets it: www/data holds no MNIST (git-ignored
+// files), and Trunk's pre-build hook prepares it; the page comes up Ready in Chromium; a change
 // under www/ is rebuilt and served on reload. (data/mnist is copied in to spare a download, and
 // the main tree's target/ is shared so the wasm is not compiled twice.)
 import { test } from "node:test";
@@ -34,7 +34,7 @@ async function until(what, ms, fn) {
 test("trunk serve on a fresh clone prepares MNIST, serves the page and rebuilds on a change", { timeout: 900_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "vae-fresh-"));
   execFileSync("git", ["clone", "--quiet", ROOT, dir]);
-  assert.ok(!existsSync(join(dir, "www", "data")), "a fresh clone has no www/data");
+  assert.ok(!existsSync(join(dir, "www", "data", "t10k-labels-idx1-ubyte.gz")), "a fresh clone has no MNIST in www/data");
   cpSync(join(ROOT, "data", "mnist"), join(dir, "data", "mnist"), { recursive: true });
   const port = 8600 + Math.floor(Math.random() * 300);
   const env = { ...process.env, CARGO_TARGET_DIR: join(ROOT, "target"), PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}` };
@@ -45,7 +45,10 @@ test("trunk serve on a fresh clone prepares MNIST, serves the page and rebuilds 
   const url = `http://127.0.0.1:${port}/`;
   const browser = await launch(true);
   try {
-    await until(`the page (${log.slice(-300)})`, 600_000, async () => (await fetchText(url)) && (await fetchText(`${url}style.css`)));
+    await until("the page", 600_000, async () => {
+      if (trunk.exitCode !== null) throw new Error(`trunk serve exited (${trunk.exitCode}): ${log.slice(-600)}`);
+      return (await fetchText(url)) && (await fetchText(`${url}style.css`));
+    });
     assert.ok(existsSync(join(dir, "www", "data", "t10k-labels-idx1-ubyte.gz")), "the hook prepared www/data");
     const { page, errors, consoleErrors } = await openReady(browser, `${url}?lang=en`);
     assert.match(await page.textContent("#data-status"), /MNIST/);
