@@ -506,7 +506,7 @@ async fn browser_an_autoencoder_beside_a_vae_on_one_device() {
     // Different objectives, different runs (the AE's KL is only reported: it is not trained).
     assert!(a.kl > 0.0 && a.reconstruction != b.reconstruction);
     // The seed's x and x_reconst after an epoch (10 steps of 16 on 160 images).
-    assert!(ae.last_batch(None).await.is_err(), "no epoch yet");
+    assert!(alone.last_batch(None).await.is_err(), "no data, no batch");
     assert!(
         ae.last_batch(Some(0.0)).await.is_err(),
         "epochs count from 1"
