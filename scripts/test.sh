@@ -27,7 +27,7 @@ cargo test --release
 step "full MNIST epoch (ignored by default)"
 cargo test --release --test vae_step -- --ignored --nocapture
 step "browser tests: wasm-pack test --headless --chrome (WebGPU on SwiftShader)"
-WASM_BINDGEN_TEST_TIMEOUT=900 wasm-pack test --headless --chrome --release --test web
+wasm-pack test --headless --chrome --release --test web # timeout: .cargo/config.toml; flags: webdriver.json
 step "the page: trunk build --release"
 trunk build --release
 step "the npm package: wasm-pack build"
