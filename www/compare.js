@@ -50,7 +50,7 @@ export class Compare {
     this.beta = 1;
     this.curves = { vae: [], kl: [], ae: [] }; // [globalStep, per-sample value]
     this.views = null; // { vae, ae }: { mu, labels, dims, mu2 }
-    this.test = { vae: NaN, ae: NaN };
+    this.test = { vae: NaN, vaeKl: NaN, ae: NaN }; // test reconstruction (and the VAE's KL) per sample
     this.refreshes = 0;
     $("beta").addEventListener("input", (e) => this.setBeta(Number(e.target.value)));
     addEventListener("resize", () => this.draw());
@@ -89,13 +89,15 @@ export class Compare {
     if (twin) this.addTwinSteps(await this.exclusive(() => twin.flush()));
   }
 
-  /** End of an epoch: both test losses, then fresh views. */
-  async endOfEpoch(vaeTest) {
+  /** End of an epoch: both test losses (the VAE's `EvalStats` given), then fresh views. The
+   * autoencoder's objective is its reconstruction alone: the KL its unused log σ² head would
+   * pay is not its loss. */
+  async endOfEpoch(vaeEval) {
     const twin = this.twin;
     if (!twin) return;
     await this.flushTwin();
     const ev = await this.exclusive(() => twin.evaluate());
-    this.test = { vae: vaeTest, ae: ev.loss };
+    this.test = { vae: vaeEval.reconstruction, vaeKl: vaeEval.kl, ae: ev.reconstruction };
     await this.refresh();
   }
 
@@ -111,7 +113,7 @@ export class Compare {
     }
     this.twin = twin;
     this.curves = { vae: [], kl: [], ae: [] };
-    this.test = { vae: NaN, ae: NaN };
+    this.test = { vae: NaN, vaeKl: NaN, ae: NaN };
     this.views = null;
     $("compare-stop").hidden = false;
     $("compare-body").hidden = false;
@@ -187,7 +189,8 @@ export class Compare {
       if (v.walk) this.ui.wasm.drawGrid($(`cmp-walk-${name}`), v.walk, v.side, WALK);
       $(`cmp-mu2-${name}`).textContent = tr("cmp.mu2", v.mu2.toFixed(2), `z${v.dims[0] + 1}`, `z${v.dims[1] + 1}`);
       const test = this.test[name];
-      $(`cmp-test-${name}`).textContent = Number.isFinite(test) ? tr("cmp.test", test.toFixed(2)) : "";
+      const kl = name === "vae" ? tr("cmp.testKl", this.test.vaeKl.toFixed(2)) : "";
+      $(`cmp-test-${name}`).textContent = Number.isFinite(test) ? tr("cmp.test", test.toFixed(2)) + kl : "";
     }
   }
 

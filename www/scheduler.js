@@ -106,7 +106,7 @@ export class Scheduler {
     await ui.explore.refreshMap();
     await ui.teach.refresh();
     await ui.history.record(stats.epoch);
-    await ui.compare.endOfEpoch(ev.loss);
+    await ui.compare.endOfEpoch(ev);
     ui.plot.draw();
     const [train, test] = [view.fmt(trainMean), view.fmt(ev.loss)];
     view.message(() => tr("msg.epochDone", stats.epoch, train, test));

@@ -101,7 +101,7 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   assert.equal(shown.find((b) => b.key === "fc1").ms, undefined, "the old profile does not describe the new model");
 
   // After the first epoch: both curves, both maps, both test losses, a history entry.
-  await page.waitForFunction(() => window.vaePage.plot.epochs.length >= 1 && window.vaePage.compare.test.ae > 0, null, { timeout: 300_000 });
+  await page.waitForFunction(() => window.vaePage.plot.epochs.length >= 1 && document.getElementById("cmp-test-ae").textContent, null, { timeout: 300_000 });
   const first = { map: await canvasHash(page, "cmp-map-ae"), samples: await canvasHash(page, "cmp-samples-vae"), curves: await canvasHash(page, "cmp-curves") };
   const c1 = await page.evaluate(() => {
     const c = window.vaePage.compare;
@@ -109,8 +109,8 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   });
   assert.ok(c1.vae >= 6 && c1.ae === c1.vae && c1.kl === c1.vae, JSON.stringify(c1));
   assert.equal(c1.lastAe, c1.lastVae, "the two models in lockstep");
-  assert.match(await page.textContent("#cmp-test-vae"), /test loss per sample: [\d.]+/);
-  assert.match(await page.textContent("#cmp-test-ae"), /test loss per sample: [\d.]+/);
+  assert.match(await page.textContent("#cmp-test-vae"), /test reconstruction per sample: [\d.]+ · KL: [\d.]+/);
+  assert.match(await page.textContent("#cmp-test-ae"), /^test reconstruction per sample: [\d.]+$/);
   assert.match(await page.textContent("#cmp-mu2-ae"), /mean of μ² over the test digits and dimensions: [\d.]+/);
   // β changed on the running VAE.
   await page.$eval("#beta", (el) => { el.value = "4"; el.dispatchEvent(new Event("input")); });
@@ -120,7 +120,7 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
     const c = window.vaePage.compare;
     return { views: !!c.views, vae: c.curves.vae.length, ae: c.curves.ae.length, mu2: [c.views.vae.mu2, c.views.ae.mu2], test: c.test };
   });
-  console.log(`compare after 4 epochs: mean μ² VAE ${end.mu2[0].toFixed(3)}, AE ${end.mu2[1].toFixed(3)}; test loss VAE ${end.test.vae.toFixed(2)}, AE ${end.test.ae.toFixed(2)}`);
+  console.log(`compare after 4 epochs: mean μ² VAE ${end.mu2[0].toFixed(3)}, AE ${end.mu2[1].toFixed(3)}; test reconstruction VAE ${end.test.vae.toFixed(2)}, AE ${end.test.ae.toFixed(2)}`);
   assert.ok(end.ae === end.vae && end.vae === 4 * 6, JSON.stringify(end));
   assert.notEqual(await canvasHash(page, "cmp-map-ae"), first.map, "the AE's map moved with training");
   assert.notEqual(await canvasHash(page, "cmp-samples-vae"), first.samples, "the VAE's samples changed with training");
