@@ -13,6 +13,7 @@ pub mod checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod draw;
 pub mod error;
 pub mod gpu;

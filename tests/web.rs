@@ -531,3 +531,19 @@ async fn browser_an_autoencoder_beside_a_vae_on_one_device() {
     let fc1 = p.stages.iter().find(|s| s.name == "fc1 forward").unwrap();
     assert!(fc1.kernels[0].starts_with("linear.wgsl: linear_forward"));
 }
+
+#[wasm_bindgen_test]
+async fn browser_cpu_engine_matches_the_webgpu_engine() {
+    let cfg = VaeConfig {
+        hidden: 30,
+        latent: 5,
+        ..small_config()
+    };
+    let line = checks::cpu_engine_matches_gpu_engine(gpu().await, cfg.clone(), 12).await;
+    web_sys::console::log_1(&line.into());
+    let ae = VaeConfig {
+        variational: false,
+        ..cfg
+    };
+    checks::cpu_engine_matches_gpu_engine(gpu().await, ae, 8).await;
+}

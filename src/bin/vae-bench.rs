@@ -96,6 +96,50 @@ mod bench {
         Ok((Spread::of(rates), t.into_gpu()))
     }
 
+    /// The two engines on the same data and steps, in alternating rounds: samples/s of the WGSL
+    /// engine on this adapter and of the CPU engine (src/cpu.rs), and their ratio per round.
+    fn engines(
+        gpu: Gpu,
+        args: &Args,
+        train: &Dataset,
+        test: &Dataset,
+    ) -> Result<(Spread, Spread, Spread, Gpu), VaeError> {
+        let cfg = VaeConfig::default();
+        let mut g = Trainer::new(gpu, &cfg, train, test)?;
+        g.set_readback_every(100);
+        let mut c = vae_webgpu::cpu::CpuTrainer::new(&cfg, train)?;
+        g.submit_train(5)?;
+        pollster::block_on(g.flush())?;
+        for _ in 0..5 {
+            c.step()?;
+        }
+        let (mut gr, mut cr, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..args.runs {
+            let start = Instant::now();
+            let mut left = args.steps;
+            while left > 0 {
+                left -= g.submit_train(left)?;
+                g.poll()?;
+            }
+            pollster::block_on(g.flush())?;
+            let gpu_rate = f64::from(args.steps) * 128.0 / start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            for _ in 0..args.steps {
+                c.step()?;
+            }
+            let cpu_rate = f64::from(args.steps) * 128.0 / start.elapsed().as_secs_f64();
+            gr.push(gpu_rate);
+            cr.push(cpu_rate);
+            ratio.push(cpu_rate / gpu_rate);
+        }
+        Ok((
+            Spread::of(gr),
+            Spread::of(cr),
+            Spread::of(ratio),
+            g.into_gpu(),
+        ))
+    }
+
     /// Host time to record one training step (encode only, no submit), in microseconds.
     fn cpu_per_step(gpu: &Gpu, train: &Dataset, test: &Dataset) -> Result<Spread, VaeError> {
         let mut model = VaeModel::new(gpu, &VaeConfig::default())?;
@@ -355,6 +399,37 @@ mod bench {
                 );
             }
         }
+        let (gr, cr, ratio, gpu) = engines(gpu, &args, &train, &test)?;
+        let threads = std::env::var("MATMUL_NUM_THREADS").unwrap_or_else(|_| "default".into());
+        let f = flop_per_sample(&VaeConfig::default()) / 1e9;
+        println!();
+        println!(
+            "The engines, {} alternating rounds of {} steps (batch 128; the CPU engine's matrix \
+             products on matrixmultiply, MATMUL_NUM_THREADS {threads}):",
+            args.runs, args.steps
+        );
+        println!();
+        println!("| engine | samples/s median | min | max | useful GFLOP/s | ÷ WGSL engine (per round) |");
+        println!("|---|---|---|---|---|---|");
+        println!(
+            "| WGSL on {} | {:.0} | {:.0} | {:.0} | {:.2} | 1 |",
+            gpu.adapter_name(),
+            gr.median,
+            gr.min,
+            gr.max,
+            gr.median * f
+        );
+        println!(
+            "| CPU (src/cpu.rs) | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} [{:.2}–{:.2}] |",
+            cr.median,
+            cr.min,
+            cr.max,
+            cr.median * f,
+            ratio.median,
+            ratio.min,
+            ratio.max
+        );
+        println!();
         Ok(())
     }
 
