@@ -107,8 +107,9 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
     const c = window.vaePage.compare;
     return { vae: c.curves.vae.length, ae: c.curves.ae.length, kl: c.curves.kl.length, lastVae: c.curves.vae.at(-1)[0], lastAe: c.curves.ae.at(-1)[0] };
   });
-  assert.ok(c1.vae >= 6 && c1.ae === c1.vae && c1.kl === c1.vae, JSON.stringify(c1));
-  assert.equal(c1.lastAe, c1.lastVae, "the two models in lockstep");
+  // Both have an epoch's steps; the VAE may be a call ahead (the AE's last steps are read back
+  // on its next call or at the epoch's end).
+  assert.ok(c1.vae >= 6 && c1.ae >= 6 && c1.kl === c1.vae && c1.lastAe <= c1.lastVae, JSON.stringify(c1));
   assert.match(await page.textContent("#cmp-test-vae"), /test reconstruction per sample: [\d.]+ · KL: [\d.]+/);
   assert.match(await page.textContent("#cmp-test-ae"), /^test reconstruction per sample: [\d.]+$/);
   assert.match(await page.textContent("#cmp-mu2-ae"), /mean of μ² over the test digits and dimensions: [\d.]+/);
@@ -118,10 +119,11 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   await page.waitForFunction(() => window.vaePage.state === "done", null, { timeout: 600_000 });
   const end = await page.evaluate(() => {
     const c = window.vaePage.compare;
-    return { views: !!c.views, vae: c.curves.vae.length, ae: c.curves.ae.length, mu2: [c.views.vae.mu2, c.views.ae.mu2], test: c.test };
+    return { views: !!c.views, vae: c.curves.vae.length, ae: c.curves.ae.length, lastVae: c.curves.vae.at(-1)[0], lastAe: c.curves.ae.at(-1)[0], mu2: [c.views.vae.mu2, c.views.ae.mu2], test: c.test };
   });
   console.log(`compare after 4 epochs: mean μ² VAE ${end.mu2[0].toFixed(3)}, AE ${end.mu2[1].toFixed(3)}; test reconstruction VAE ${end.test.vae.toFixed(2)}, AE ${end.test.ae.toFixed(2)}`);
-  assert.ok(end.ae === end.vae && end.vae === 4 * 6, JSON.stringify(end));
+  // At the end both are read back to the last step: the two models in lockstep.
+  assert.ok(end.ae === end.vae && end.vae === 4 * 6 && end.lastAe === end.lastVae, JSON.stringify(end));
   assert.notEqual(await canvasHash(page, "cmp-map-ae"), first.map, "the AE's map moved with training");
   assert.notEqual(await canvasHash(page, "cmp-samples-vae"), first.samples, "the VAE's samples changed with training");
   assert.notEqual(await canvasHash(page, "cmp-curves"), first.curves, "the curves grew");
