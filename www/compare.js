@@ -198,9 +198,7 @@ export class Compare {
     const [g, w, h] = sizeCanvas($(id), 200);
     const s = Math.min(w, h) / (2 * extent);
     const X = (x) => w / 2 + x * s, Y = (y) => h / 2 - y * s;
-    // The prior N(0, I): its 1σ and 2σ circles.
     g.strokeStyle = "#9ca3af"; g.lineWidth = 1;
-    for (const r of [1, 2]) { g.beginPath(); g.arc(X(0), Y(0), r * s, 0, 2 * Math.PI); g.stroke(); }
     g.beginPath(); g.moveTo(0, Y(0)); g.lineTo(w, Y(0)); g.moveTo(X(0), 0); g.lineTo(X(0), h); g.stroke();
     g.globalAlpha = 0.7;
     const [a, b] = v.dims;
@@ -209,6 +207,9 @@ export class Compare {
       g.beginPath(); g.arc(X(v.mu[i * v.L + a]), Y(v.mu[i * v.L + b]), 1.7, 0, 2 * Math.PI); g.fill();
     }
     g.globalAlpha = 1;
+    // The prior N(0, I): its 1σ and 2σ circles, over the points.
+    g.strokeStyle = "#111827"; g.lineWidth = 1.5;
+    for (const r of [1, 2]) { g.beginPath(); g.arc(X(0), Y(0), r * s, 0, 2 * Math.PI); g.stroke(); }
     g.fillStyle = "#4b5563";
     g.textAlign = "right"; g.fillText(`z${a + 1} →  ±${extent.toFixed(1)}`, w - 4, h - 4);
     g.textAlign = "left"; g.fillText(`z${b + 1} ↑`, 4, 12);
