@@ -44,6 +44,10 @@ mod bench {
         /// until a run lasts 80 ms).
         #[arg(long, default_value_t = 20)]
         reps: u32,
+        /// Only the engines' table (the WGSL engine against the CPU engine), e.g. to alternate
+        /// with another trainer's benchmark.
+        #[arg(long = "engines-only")]
+        engines_only: bool,
         /// MNIST directory (generated data of the same size is used if it is missing).
         #[arg(long, default_value = "data/mnist")]
         data: std::path::PathBuf,
@@ -254,6 +258,9 @@ mod bench {
         println!("adapter: {}", gpu.adapter_name());
         println!("data: {source}; runs: {} (median [min–max])", args.runs);
         println!();
+        if args.engines_only {
+            return engines_table(gpu, &args, &train, &test);
+        }
         let cpu = cpu_per_step(&gpu, &train, &test)?;
         let (tp, gpu) = train_throughput(gpu, &args, &train, &test)?;
         let clock = Instant::now();
@@ -399,7 +406,16 @@ mod bench {
                 );
             }
         }
-        let (gr, cr, ratio, gpu) = engines(gpu, &args, &train, &test)?;
+        engines_table(gpu, &args, &train, &test)
+    }
+
+    fn engines_table(
+        gpu: Gpu,
+        args: &Args,
+        train: &Dataset,
+        test: &Dataset,
+    ) -> Result<(), VaeError> {
+        let (gr, cr, ratio, gpu) = engines(gpu, args, train, test)?;
         let threads = std::env::var("MATMUL_NUM_THREADS").unwrap_or_else(|_| "default".into());
         let f = flop_per_sample(&VaeConfig::default()) / 1e9;
         println!();
