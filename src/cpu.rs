@@ -17,6 +17,7 @@ use crate::error::{Result, VaeError};
 use crate::layout::{LayerView, ParamLayout};
 use crate::mnist::Dataset;
 use crate::rng::{normal_eps, seed_key, shuffle};
+use crate::train::EVAL_RNG_BASE;
 
 /// Where a run is: epochs count from 1 once training starts (0 before), steps within the epoch
 /// from 1, global steps from 1 — as the GPU engine's `train::Position`.
@@ -84,25 +85,31 @@ pub struct CpuTrainer {
     v: Vec<f32>,
     adam_t: u64,
     train: Dataset,
+    test: Dataset,
     order: Vec<u32>,
+    /// Philox counter word of the last test batch (as the WGSL engine's: from EVAL_RNG_BASE).
+    eval_rng: u32,
     pos: CpuPosition,
     steps_per_epoch: u32,
     act: Scratch,
 }
 
 impl CpuTrainer {
-    /// A fresh model (`torch.nn.Linear`'s init from `cfg.seed`, as the GPU engine's) on `train`.
-    pub fn new(cfg: &VaeConfig, train: &Dataset) -> Result<Self> {
+    /// A fresh model (`torch.nn.Linear`'s init from `cfg.seed`, as the GPU engine's) on `train`
+    /// and `test`.
+    pub fn new(cfg: &VaeConfig, train: &Dataset, test: &Dataset) -> Result<Self> {
         cfg.validate(None)?;
-        let input = (train.rows * train.cols) as usize;
-        if input != cfg.input {
-            return Err(VaeError::config(
-                "input",
-                format!(
-                    "the data has {input} pixels per image, the model {}",
-                    cfg.input
-                ),
-            ));
+        for d in [train, test] {
+            let input = (d.rows * d.cols) as usize;
+            if input != cfg.input {
+                return Err(VaeError::config(
+                    "input",
+                    format!(
+                        "the data has {input} pixels per image, the model {}",
+                        cfg.input
+                    ),
+                ));
+            }
         }
         let n = train.labels.len();
         if n == 0 {
@@ -122,7 +129,9 @@ impl CpuTrainer {
             v: zeros,
             adam_t: 0,
             train: train.clone(),
+            test: test.clone(),
             order: Vec::new(),
+            eval_rng: EVAL_RNG_BASE,
             pos: CpuPosition::default(),
         })
     }
@@ -160,7 +169,9 @@ impl CpuTrainer {
         self.pos.global_step += 1;
         self.adam_t += 1;
         let ids: Vec<u32> = self.order[start..start + rows].to_vec();
-        let (reconstruction, kl) = self.forward_backward(&ids, self.pos.global_step as u32);
+        self.gather(&ids, false);
+        let (reconstruction, kl) = self.forward(rows, self.pos.global_step as u32);
+        self.backward(rows);
         self.adam();
         Ok(CpuStep {
             position: self.pos,
@@ -170,21 +181,93 @@ impl CpuTrainer {
         })
     }
 
-    /// Forward and backward on the training images `ids` with ε from Philox counter word
-    /// `rng_step`; gradients into `self.grads`; returns (Σ BCE, Σ KL).
-    fn forward_backward(&mut self, ids: &[u32], rng_step: u32) -> (f64, f64) {
+    /// Test-set loss: every test image once, in order, in batches, ε drawn as in training (the
+    /// WGSL engine's counter words): (Σ BCE, Σ KL, images).
+    pub fn evaluate(&mut self) -> (f64, f64, u64) {
+        let (n, batch) = (self.test.labels.len(), self.cfg.batch_size);
+        let (mut bce, mut kl) = (0.0, 0.0);
+        for start in (0..n).step_by(batch) {
+            let rows = batch.min(n - start);
+            let ids: Vec<u32> = (start as u32..(start + rows) as u32).collect();
+            self.eval_rng = self.eval_rng.wrapping_add(1) | EVAL_RNG_BASE;
+            self.gather(&ids, true);
+            let (b, k) = self.forward(rows, self.eval_rng);
+            bce += b;
+            kl += k;
+        }
+        (bce, kl, n as u64)
+    }
+
+    /// μ and log σ² (each rows × latent) of inputs (rows × input pixels in [0, 1]).
+    pub fn encode(&mut self, pixels: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
         let (inp, lat) = (self.cfg.input, self.cfg.latent);
-        let rows = ids.len();
-        let [fc1, fc23, fc4, fc5] = self.layout.layers();
-        let a = &mut self.act;
-        let p = &self.params;
-        // Gather: x = images / 255.
+        if pixels.len() % inp != 0 {
+            return Err(VaeError::config(
+                "pixels",
+                format!("{} values are not rows of {inp}", pixels.len()),
+            ));
+        }
+        let [fc1, fc23, _, _] = self.layout.layers();
+        let (mut mu, mut lv) = (Vec::new(), Vec::new());
+        for chunk in pixels.chunks(self.cfg.batch_size * inp) {
+            let rows = chunk.len() / inp;
+            let a = &mut self.act;
+            a.x[..chunk.len()].copy_from_slice(chunk);
+            linear_forward(&self.params, &fc1, &a.x, &mut a.h1, rows, true);
+            linear_forward(&self.params, &fc23, &a.h1, &mut a.mulv, rows, false);
+            for r in 0..rows {
+                mu.extend_from_slice(&a.mulv[r * 2 * lat..r * 2 * lat + lat]);
+                lv.extend_from_slice(&a.mulv[r * 2 * lat + lat..(r + 1) * 2 * lat]);
+            }
+        }
+        Ok((mu, lv))
+    }
+
+    /// Images (rows × input, sigmoid of the logits) decoded from latent vectors (rows × latent).
+    pub fn decode(&mut self, z: &[f32]) -> Result<Vec<f32>> {
+        let (inp, lat) = (self.cfg.input, self.cfg.latent);
+        if z.len() % lat != 0 {
+            return Err(VaeError::config(
+                "z",
+                format!("{} values are not rows of {lat}", z.len()),
+            ));
+        }
+        let [_, _, fc4, fc5] = self.layout.layers();
+        let mut out = Vec::with_capacity(z.len() / lat * inp);
+        for chunk in z.chunks(self.cfg.batch_size * lat) {
+            let rows = chunk.len() / lat;
+            let a = &mut self.act;
+            a.z[..chunk.len()].copy_from_slice(chunk);
+            linear_forward(&self.params, &fc4, &a.z, &mut a.h4, rows, true);
+            linear_forward(&self.params, &fc5, &a.h4, &mut a.logits, rows, false);
+            out.extend(a.logits[..rows * inp].iter().map(|&l| sigmoid(l)));
+        }
+        Ok(out)
+    }
+
+    /// x = images[ids] / 255, from the training or the test set.
+    fn gather(&mut self, ids: &[u32], test: bool) {
+        let inp = self.cfg.input;
+        let images = if test {
+            &self.test.images
+        } else {
+            &self.train.images
+        };
         for (r, &id) in ids.iter().enumerate() {
-            let img = &self.train.images[id as usize * inp..(id as usize + 1) * inp];
-            for (o, &b) in a.x[r * inp..(r + 1) * inp].iter_mut().zip(img) {
+            let img = &images[id as usize * inp..(id as usize + 1) * inp];
+            for (o, &b) in self.act.x[r * inp..(r + 1) * inp].iter_mut().zip(img) {
                 *o = f32::from(b) / 255.0;
             }
         }
+    }
+
+    /// The forward pass on the gathered `rows` with ε from Philox counter word `rng_step`, the
+    /// loss and its gradient wrt the logits; returns (Σ BCE, Σ KL).
+    fn forward(&mut self, rows: usize, rng_step: u32) -> (f64, f64) {
+        let (inp, lat) = (self.cfg.input, self.cfg.latent);
+        let [fc1, fc23, fc4, fc5] = self.layout.layers();
+        let a = &mut self.act;
+        let p = &self.params;
         linear_forward(p, &fc1, &a.x, &mut a.h1, rows, true);
         linear_forward(p, &fc23, &a.h1, &mut a.mulv, rows, false);
         // z = μ + exp(½ log σ²)·ε (ε = 0 for a plain autoencoder).
@@ -209,13 +292,7 @@ impl CpuTrainer {
         for i in 0..rows * inp {
             let (l, t) = (a.logits[i], a.x[i]);
             bce += f64::from(l.max(0.0) - l * t + (-l.abs()).exp().ln_1p());
-            let e = (-l.abs()).exp();
-            let s = if l >= 0.0 {
-                1.0 / (1.0 + e)
-            } else {
-                e / (1.0 + e)
-            };
-            a.dlogits[i] = s - t;
+            a.dlogits[i] = sigmoid(l) - t;
         }
         let mut kl = 0.0f64;
         for r in 0..rows {
@@ -224,8 +301,16 @@ impl CpuTrainer {
                 kl += f64::from(-0.5 * (1.0 + lv - mu * mu - lv.exp()));
             }
         }
-        // Backward, fc5 → fc1.
-        let g = &mut self.grads;
+        (bce, kl)
+    }
+
+    /// The backward pass after [`forward`](Self::forward) on `rows`: every gradient into
+    /// `self.grads` (the flat layout).
+    fn backward(&mut self, rows: usize) {
+        let lat = self.cfg.latent;
+        let [fc1, fc23, fc4, fc5] = self.layout.layers();
+        let a = &mut self.act;
+        let (p, g) = (&self.params, &mut self.grads);
         linear_backward_params(g, &fc5, &a.dlogits, &a.h4, rows);
         linear_backward_input(p, &fc5, &a.dlogits, &mut a.dh4, rows, Some(&a.h4));
         linear_backward_params(g, &fc4, &a.dh4, &a.z, rows);
@@ -249,7 +334,6 @@ impl CpuTrainer {
         linear_backward_params(g, &fc23, &a.dmulv, &a.h1, rows);
         linear_backward_input(p, &fc23, &a.dmulv, &mut a.dh1, rows, Some(&a.h1));
         linear_backward_params(g, &fc1, &a.dh1, &a.x, rows);
-        (bce, kl)
     }
 
     /// `torch.optim.Adam` over the whole flat buffer (padding has zero gradient and stays 0).
@@ -266,6 +350,16 @@ impl CpuTrainer {
             let denom = self.v[i].sqrt() / bc2_sqrt + c.eps;
             self.params[i] -= step_size * self.m[i] / denom;
         }
+    }
+}
+
+/// The logistic function, without overflow for large |l| (as loss.wgsl's).
+fn sigmoid(l: f32) -> f32 {
+    let e = (-l.abs()).exp();
+    if l >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
     }
 }
 

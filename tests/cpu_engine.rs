@@ -56,7 +56,7 @@ fn cpu_engine_matches_with_beta_4_and_as_an_autoencoder() {
 #[test]
 fn cpu_engine_refuses_data_of_another_size() {
     let train = synthetic_digits(7, 20, 14);
-    let e = CpuTrainer::new(&VaeConfig::default(), &train)
+    let e = CpuTrainer::new(&VaeConfig::default(), &train, &train)
         .err()
         .expect("784 vs 196 accepted");
     assert!(e.to_string().contains("196 pixels"), "{e}");

@@ -111,7 +111,7 @@ mod bench {
         let cfg = VaeConfig::default();
         let mut g = Trainer::new(gpu, &cfg, train, test)?;
         g.set_readback_every(100);
-        let mut c = vae_webgpu::cpu::CpuTrainer::new(&cfg, train)?;
+        let mut c = vae_webgpu::cpu::CpuTrainer::new(&cfg, train, test)?;
         g.submit_train(5)?;
         pollster::block_on(g.flush())?;
         for _ in 0..5 {

@@ -642,7 +642,7 @@ pub async fn cpu_engine_matches_gpu_engine(
         super::synthetic_digits(8, 40, 14),
     );
     let mut g = vae_webgpu::train::Trainer::new(gpu, &cfg, &train, &test).unwrap();
-    let mut c = vae_webgpu::cpu::CpuTrainer::new(&cfg, &train).unwrap();
+    let mut c = vae_webgpu::cpu::CpuTrainer::new(&cfg, &train, &test).unwrap();
     assert_eq!(c.steps_per_epoch(), g.steps_per_epoch());
     let mut records = Vec::new();
     while records.len() < steps as usize {
@@ -692,6 +692,36 @@ pub async fn cpu_engine_matches_gpu_engine(
         diff <= 1e-3 * scale.max(1.0),
         "parameters: {diff} against {scale}"
     );
+    // The test loss (ε from the same counter words), twice: the counter moves on alike.
+    for _ in 0..2 {
+        let ge = g.evaluate().await.unwrap();
+        let (bce, kl, count) = c.evaluate();
+        assert_eq!(count, ge.count);
+        assert!(
+            rel(bce, ge.recon) < 1e-3,
+            "test BCE CPU {bce} GPU {}",
+            ge.recon
+        );
+        assert!(rel(kl, ge.kl) < 1e-3, "test KL CPU {kl} GPU {}", ge.kl);
+    }
+    // Encode and decode: the GPU on 16 rows, the CPU on more than a batch (chunked).
+    let rows = cfg.batch_size + 3;
+    let pixels: Vec<f32> = (0..rows * cfg.input)
+        .map(|i| (i * 37 % 101) as f32 / 100.0)
+        .collect();
+    let (gm, gl) = g.encode(&pixels[..16 * cfg.input], 16).await.unwrap();
+    let (cm, cl) = c.encode(&pixels).unwrap();
+    assert_eq!(cm.len(), rows * cfg.latent);
+    assert_close("encode μ", &cm[..gm.len()], &to_f64(&gm), 1e-5, 1e-4);
+    assert_close("encode log σ²", &cl[..gl.len()], &to_f64(&gl), 1e-5, 1e-4);
+    let z: Vec<f32> = (0..rows * cfg.latent)
+        .map(|i| (i % 7) as f32 * 0.3 - 1.0)
+        .collect();
+    let gd = g.decode(&z[..16 * cfg.latent], 16).await.unwrap();
+    let cd = c.decode(&z).unwrap();
+    assert_eq!(cd.len(), rows * cfg.input);
+    assert_close("decode", &cd[..gd.len()], &to_f64(&gd), 1e-5, 1e-4);
+    assert!(c.decode(&z[1..]).is_err() && c.encode(&pixels[1..]).is_err());
     format!(
         "{steps} steps (β {}, variational {}): worst loss difference {worst:.2e} relative; \
          parameters differ by at most {diff:.2e} (largest |p| {scale:.3})",
