@@ -201,7 +201,7 @@ impl CpuTrainer {
     /// μ and log σ² (each rows × latent) of inputs (rows × input pixels in [0, 1]).
     pub fn encode(&mut self, pixels: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
         let (inp, lat) = (self.cfg.input, self.cfg.latent);
-        if pixels.len() % inp != 0 {
+        if !pixels.len().is_multiple_of(inp) {
             return Err(VaeError::config(
                 "pixels",
                 format!("{} values are not rows of {inp}", pixels.len()),
@@ -226,7 +226,7 @@ impl CpuTrainer {
     /// Images (rows × input, sigmoid of the logits) decoded from latent vectors (rows × latent).
     pub fn decode(&mut self, z: &[f32]) -> Result<Vec<f32>> {
         let (inp, lat) = (self.cfg.input, self.cfg.latent);
-        if z.len() % lat != 0 {
+        if !z.len().is_multiple_of(lat) {
             return Err(VaeError::config(
                 "z",
                 format!("{} values are not rows of {lat}", z.len()),
