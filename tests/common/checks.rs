@@ -704,7 +704,9 @@ pub async fn cpu_engine_matches_gpu_engine(
         );
         assert!(rel(kl, ge.kl) < 1e-3, "test KL CPU {kl} GPU {}", ge.kl);
     }
-    // Encode and decode: the GPU on 16 rows, the CPU on more than a batch (chunked).
+    // Encode and decode: the GPU on 16 rows, the CPU on more than a batch (chunked). Trained
+    // parameters and sums of a few hundred f32 terms in two orders: differences of a few 1e-5
+    // (seen 3.8e-5 in Chromium); 2e-4 + 1e-3 relative still catches an indexing bug (O(1)).
     let rows = cfg.batch_size + 3;
     let pixels: Vec<f32> = (0..rows * cfg.input)
         .map(|i| (i * 37 % 101) as f32 / 100.0)
@@ -712,15 +714,15 @@ pub async fn cpu_engine_matches_gpu_engine(
     let (gm, gl) = g.encode(&pixels[..16 * cfg.input], 16).await.unwrap();
     let (cm, cl) = c.encode(&pixels).unwrap();
     assert_eq!(cm.len(), rows * cfg.latent);
-    assert_close("encode μ", &cm[..gm.len()], &to_f64(&gm), 1e-5, 1e-4);
-    assert_close("encode log σ²", &cl[..gl.len()], &to_f64(&gl), 1e-5, 1e-4);
+    assert_close("encode μ", &cm[..gm.len()], &to_f64(&gm), 2e-4, 1e-3);
+    assert_close("encode log σ²", &cl[..gl.len()], &to_f64(&gl), 2e-4, 1e-3);
     let z: Vec<f32> = (0..rows * cfg.latent)
         .map(|i| (i % 7) as f32 * 0.3 - 1.0)
         .collect();
     let gd = g.decode(&z[..16 * cfg.latent], 16).await.unwrap();
     let cd = c.decode(&z).unwrap();
     assert_eq!(cd.len(), rows * cfg.input);
-    assert_close("decode", &cd[..gd.len()], &to_f64(&gd), 1e-5, 1e-4);
+    assert_close("decode", &cd[..gd.len()], &to_f64(&gd), 2e-4, 1e-3);
     assert!(c.decode(&z[1..]).is_err() && c.encode(&pixels[1..]).is_err());
     format!(
         "{steps} steps (β {}, variational {}): worst loss difference {worst:.2e} relative; \
