@@ -4,28 +4,15 @@
 // their loss curves — plus the KL weight β of the running VAE.
 import { t as tr } from "./i18n.js";
 import { stepRecords } from "./plot.js";
+import { sizeCanvas } from "./teach.js";
+import { COLORS } from "./explore.js";
 
 const $ = (id) => document.getElementById(id);
 const MAP_DIGITS = 500; // test digits placed on each map
 const SAMPLES = 24; // decodes of z ~ N(0, I), 8 per row
 const SAMPLE_SEED = 11; // the same z for both models
 const WALK = 8; // interpolation images
-const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 const LINES = { vae: "#1d4ed8", kl: "#b45309", ae: "#111827" };
-
-function sizeCanvas(c, cssH) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = c.clientWidth || 240, h = cssH;
-  if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(h * dpr);
-  }
-  const g = c.getContext("2d");
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, w, h);
-  g.font = "11px system-ui, sans-serif";
-  return [g, w, h];
-}
 
 /** The two latent dimensions along which `mu` (rows × L) varies most, and the mean of μ² over
  * every row and dimension (0 … 1-ish under the prior, far above it once the means drift). */

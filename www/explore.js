@@ -5,7 +5,8 @@
 import { t as tr } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
-const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+/** One colour per digit 0…9, for the latent maps. */
+export const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 const DRAW_SIZE = 280;
 const SAMPLE_COUNT = 12;
 const MAP_POINTS = 2000;

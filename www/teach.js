@@ -31,7 +31,9 @@ function spread(values, lo, hi) {
   return [at(lo), at(hi)];
 }
 
-function sizeCanvas(c, cssH) {
+/** Sizes canvas `c` to its CSS width × `cssH` at the device's pixel ratio; returns a cleared 2D
+ * context in CSS pixels, its width and height (the Teach panels' charts share it). */
+export function sizeCanvas(c, cssH) {
   const dpr = window.devicePixelRatio || 1;
   const w = c.clientWidth || 240, h = cssH;
   if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
