@@ -75,7 +75,7 @@ pub fn form_fields() -> [(&'static str, f64, f64, f64); 6] {
 }
 
 /// The keys the JS config object (`Trainer.create(config)`) takes.
-pub const JS_KEYS: [&str; 9] = [
+pub const JS_KEYS: [&str; 10] = [
     "epochs",
     "batchSize",
     "lr",
@@ -85,6 +85,7 @@ pub const JS_KEYS: [&str; 9] = [
     "seed",
     "klWeight",
     "variational",
+    "engine",
 ];
 
 /// Checks a JS config key: `Ok` for one of [`JS_KEYS`], otherwise an error that names it and,

@@ -52,18 +52,23 @@ impl GemmForm {
 
     /// [`GemmForm::for_adapter`] from the adapter's name, type and driver.
     pub fn for_device(name: &str, device_type: wgpu::DeviceType, driver: &str) -> Self {
-        let name = name.to_ascii_lowercase();
-        let software = device_type == wgpu::DeviceType::Cpu
-            || ["llvmpipe", "lavapipe", "swiftshader", "warp", "software"]
-                .iter()
-                .any(|s| name.contains(s))
-            || driver.to_ascii_lowercase().contains("llvmpipe");
-        if software {
+        if is_software(name, device_type, driver) {
             GemmForm::Direct
         } else {
             GemmForm::Tiled
         }
     }
+}
+
+/// True for an adapter that runs on the CPU (lavapipe/llvmpipe, SwiftShader, WARP): by its
+/// device type, or by name where the browser reports no type.
+pub fn is_software(name: &str, device_type: wgpu::DeviceType, driver: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    device_type == wgpu::DeviceType::Cpu
+        || ["llvmpipe", "lavapipe", "swiftshader", "warp", "software"]
+            .iter()
+            .any(|s| name.contains(s))
+        || driver.to_ascii_lowercase().contains("llvmpipe")
 }
 
 /// Storage buffers bound by the busiest kernel (loss.wgsl: six).
@@ -303,6 +308,11 @@ impl Gpu {
             .into_iter()
             .find(|s| !s.trim().is_empty())
             .map(|s| s.trim().to_string())
+    }
+
+    /// True when the adapter is a software one (see [`is_software`]).
+    pub fn is_software(&self) -> bool {
+        is_software(&self.info.name, self.info.device_type, &self.info.driver)
     }
 
     /// A one-line description of the adapter, e.g. for logs and the page.

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod cpu;
 pub mod draw;
+pub mod engine;
 pub mod error;
 pub mod gpu;
 pub mod kernels;

@@ -114,6 +114,26 @@ impl Stage {
         }
     }
 
+    /// The functions of the CPU engine (`src/cpu/step.rs`) that run this stage.
+    pub fn cpu_kernels(self) -> Vec<String> {
+        let f = |name: &str| format!("cpu/step.rs: {name}");
+        match self {
+            Stage::Gather => vec![f("gather")],
+            Stage::Forward(_) => vec![f("linear_forward (matrixmultiply sgemm)")],
+            Stage::Reparam => vec![f("forward: z = μ + σ·ε")],
+            Stage::Loss => vec![f("forward: BCE + KL")],
+            Stage::Backward(i) => {
+                let mut k = vec![f("linear_backward_params (sgemm)")];
+                if i > 0 {
+                    k.push(f("linear_backward_input (sgemm)"));
+                }
+                k
+            }
+            Stage::ReparamBackward => vec![f("backward: through z")],
+            Stage::Adam => vec![f("adam")],
+        }
+    }
+
     /// A short name: "fc1 forward", "adam", ….
     pub fn name(self) -> String {
         const LAYERS: [&str; 4] = ["fc1", "fc2|fc3", "fc4", "fc5"];
@@ -698,22 +718,7 @@ impl VaeModel {
         cols: usize,
         what: &'static str,
     ) -> Result<()> {
-        if values.len() != rows * cols || rows == 0 || rows > self.capacity as usize {
-            return Err(VaeError::Input {
-                what,
-                message: format!(
-                    "expected rows × {cols} values for 1..={} rows, got {} values",
-                    self.capacity,
-                    values.len()
-                ),
-            });
-        }
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(VaeError::Input {
-                what,
-                message: format!("value {i} is not a finite number"),
-            });
-        }
+        check_rows(values, rows, cols, self.capacity as usize, what)?;
         let mut padded = vec![0.0f32; rows * ld(cols)];
         for r in 0..rows {
             padded[r * ld(cols)..r * ld(cols) + cols]
@@ -773,4 +778,31 @@ impl VaeModel {
 
 fn no_data() -> VaeError {
     VaeError::NoData("load one first".into())
+}
+
+/// Checks that `values` are `rows` (1 ..= `capacity`) rows of `cols` finite numbers: what either
+/// engine takes for one encode or decode pass.
+pub(crate) fn check_rows(
+    values: &[f32],
+    rows: usize,
+    cols: usize,
+    capacity: usize,
+    what: &'static str,
+) -> Result<()> {
+    if values.len() != rows * cols || rows == 0 || rows > capacity {
+        return Err(VaeError::Input {
+            what,
+            message: format!(
+                "expected rows × {cols} values for 1..={capacity} rows, got {} values",
+                values.len()
+            ),
+        });
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(VaeError::Input {
+            what,
+            message: format!("value {i} is not a finite number"),
+        });
+    }
+    Ok(())
 }

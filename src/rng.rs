@@ -99,6 +99,13 @@ impl SplitMix64 {
     }
 }
 
+/// `rows` latent vectors (rows × `latent`) from z ~ N(0, I), seeded: the same `seed` gives the
+/// same z on every engine.
+pub fn prior_z(rows: usize, latent: usize, seed: u64) -> Vec<f32> {
+    let mut g = SplitMix64::new(seed, STREAM_SAMPLE, 0);
+    (0..rows * latent).map(|_| g.next_normal() as f32).collect()
+}
+
 /// The order of the `n` training images in epoch `epoch` (Fisher–Yates, seeded).
 pub fn shuffle(seed: u64, epoch: u64, n: usize) -> Vec<u32> {
     let mut order: Vec<u32> = (0..n as u32).collect();

@@ -1,5 +1,6 @@
 //! What both faces ask of the engine: the page (through `web`) and the CLI call a [`Session`],
-//! never the trainer's insides. A session owns one [`Trainer`] and adds what a face needs on top
+//! never the trainer's insides. A session owns one [`Engine`] — the WGSL trainer or the CPU
+//! one, behind one face — and adds what a face needs on top
 //! of it: datasets from IDX bytes, training calls that keep at most two calls' work in flight
 //! with their losses per sample, every display or inference request chunked to the model's
 //! capacity and checked, latent walks and maps, and checkpoints with one metadata schema
@@ -11,12 +12,14 @@
 use crate::bench::{self, StepProfile};
 use crate::checkpoint::{self, RunMeta};
 use crate::config::VaeConfig;
+use crate::cpu::CpuTrainer;
+use crate::engine::Engine;
 use crate::error::{Result, VaeError};
 use crate::gpu::Gpu;
 use crate::mnist::{self, Dataset};
 use crate::model::StepKind;
 use crate::pca;
-use crate::train::{Position, StepRecord, Trainer, WorkDone};
+use crate::train::{Position, StepRecord, Trainer};
 
 /// Most images (or latent vectors) one request may ask for: chunked to the model's capacity on
 /// the GPU, and bounded so that no request can ask for gigabytes of output.
@@ -83,11 +86,9 @@ pub struct Status {
 }
 
 pub struct Session {
-    trainer: Trainer,
+    engine: Engine,
     /// Side of the square images of the loaded data.
     side: u32,
-    /// The previous training call's work (a call waits for it, not for its own).
-    previous: Option<WorkDone>,
     clock: fn() -> f64,
     /// Clock reading (ms) when the last training records were reported.
     last_time: f64,
@@ -101,15 +102,25 @@ fn too_many(what: &'static str, n: usize) -> VaeError {
 }
 
 impl Session {
-    /// A session over `trainer`; `clock` gives milliseconds (any origin).
+    /// A session over the WGSL `trainer`; `clock` gives milliseconds (any origin).
     pub fn new(trainer: Trainer, clock: fn() -> f64) -> Self {
+        Self::with_engine(Engine::gpu(trainer), clock)
+    }
+
+    /// A session over either engine.
+    pub fn with_engine(engine: Engine, clock: fn() -> f64) -> Self {
         Session {
-            trainer,
+            engine,
             side: 28,
-            previous: None,
             clock,
             last_time: clock(),
         }
+    }
+
+    /// The CPU engine's model from `cfg` with no data.
+    pub fn open_cpu(cfg: &VaeConfig, clock: fn() -> f64) -> Result<Self> {
+        let trainer = CpuTrainer::without_data(cfg)?;
+        Ok(Self::with_engine(Engine::cpu(trainer), clock))
     }
 
     /// Opens the first adapter wgpu finds and builds the model from `cfg` with no data. Waits
@@ -123,17 +134,13 @@ impl Session {
         Ok(Self::new(trainer, clock))
     }
 
-    /// The engine, for the CLI's step loop.
-    pub fn trainer(&self) -> &Trainer {
-        &self.trainer
-    }
-
-    pub fn trainer_mut(&mut self) -> &mut Trainer {
-        &mut self.trainer
+    /// The engine (its kind, position, parameters; the WGSL trainer's device on the GPU).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     pub fn status(&self) -> Status {
-        let t = &self.trainer;
+        let t = &self.engine;
         Status {
             epochs: t.cfg().epochs as u32,
             input: t.cfg().input as u32,
@@ -172,8 +179,7 @@ impl Session {
                 ),
             ));
         }
-        self.previous = None;
-        self.trainer.attach_data(train, test)?;
+        self.engine.attach_data(train, test)?;
         self.side = train.rows;
         Ok(())
     }
@@ -182,21 +188,24 @@ impl Session {
     /// returns the losses read back so far. Waits for the previous call's steps, not its own,
     /// so the GPU stays busy while the caller stays responsive.
     pub async fn train(&mut self, steps: u32) -> Result<TrainReport> {
-        let previous = self.previous.take();
-        self.trainer.submit_train(steps.max(1))?;
-        self.trainer.schedule_readback()?;
-        self.previous = Some(self.trainer.work_done());
-        if let Some(done) = previous {
-            self.trainer.wait(done).await?;
-        }
-        let records = self.trainer.poll()?;
+        let records = self.engine.train(steps).await?;
         Ok(self.report(&records))
+    }
+
+    /// [`Session::train`] with each step's own record (batch sums, as the seed script prints
+    /// them), for faces that print steps (the CLI).
+    pub async fn steps(&mut self, steps: u32) -> Result<Vec<StepRecord>> {
+        self.engine.train(steps).await
+    }
+
+    /// [`Session::flush`] with each step's own record.
+    pub async fn flush_steps(&mut self) -> Result<Vec<StepRecord>> {
+        self.engine.flush().await
     }
 
     /// Waits for every submitted step and returns their losses.
     pub async fn flush(&mut self) -> Result<TrainReport> {
-        self.previous = None;
-        let records = self.trainer.flush().await?;
+        let records = self.engine.flush().await?;
         Ok(self.report(&records))
     }
 
@@ -213,7 +222,7 @@ impl Session {
         }
         let per = |r: &StepRecord, v: f32| f64::from(v) / f64::from(r.rows.max(1));
         let last = train.last();
-        let t = &self.trainer;
+        let t = &self.engine;
         TrainReport {
             position: t.position(),
             steps_per_epoch: t.steps_per_epoch(),
@@ -241,8 +250,7 @@ impl Session {
 
     /// Test-set loss per sample (every test image once; ε drawn as in training).
     pub async fn evaluate(&mut self) -> Result<EvalReport> {
-        self.previous = None;
-        let r = self.trainer.evaluate().await?;
+        let r = self.engine.evaluate().await?;
         let n = r.count.max(1) as f64;
         Ok(EvalReport {
             reconstruction: r.recon / n,
@@ -253,7 +261,7 @@ impl Session {
     }
 
     fn chunk_rows(&self) -> usize {
-        self.trainer.capacity().max(1) as usize
+        self.engine.capacity().max(1) as usize
     }
 
     /// The pixels of test images `ids`, and their reconstructions (ε drawn as in training).
@@ -263,7 +271,7 @@ impl Session {
         }
         let (mut x, mut recon) = (Vec::new(), Vec::new());
         for chunk in ids.chunks(self.chunk_rows()) {
-            let (a, b) = self.trainer.reconstruct(chunk).await?;
+            let (a, b) = self.engine.reconstruct_images(chunk, true).await?;
             x.extend(a);
             recon.extend(b);
         }
@@ -278,7 +286,7 @@ impl Session {
     /// The first `n` test images (fewer if the test set is smaller) followed by their
     /// reconstructions: 2·n images.
     pub async fn reconstruct(&mut self, n: u32) -> Result<Vec<f32>> {
-        let n = n.min(self.trainer.test_len());
+        let n = n.min(self.engine.test_len());
         let ids: Vec<u32> = (0..n).collect();
         let (mut x, recon) = self.test_images(&ids).await?;
         x.extend(recon);
@@ -289,19 +297,20 @@ impl Session {
     /// shuffled order: its images (rows × IN), their μ and log σ² (rows × L each) under the
     /// parameters in place. What "128 inputs, 128 normals" means, live.
     pub async fn current_batch(&mut self) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
-        let t = &self.trainer;
+        let t = &self.engine;
         let n = t.train_len() as usize;
         if n == 0 {
             return Err(VaeError::NoData("load one to see a batch".into()));
         }
-        let (epoch, done) = (t.epoch().max(1), t.step_in_epoch().max(1) as usize);
+        let pos = t.position();
+        let (epoch, done) = (pos.epoch.max(1), pos.step_in_epoch.max(1) as usize);
         let batch = t.cfg().batch_size;
         let order = crate::rng::shuffle(t.cfg().seed, epoch - 1, n);
         let start = ((done - 1) * batch).min((n - 1) / batch * batch);
         let ids = &order[start..(start + batch).min(n)];
         let (mut x, mut mu, mut lv) = (Vec::new(), Vec::new(), Vec::new());
         for chunk in ids.chunks(self.chunk_rows()) {
-            let (a, b, c) = self.trainer.encode_images(chunk, false).await?;
+            let (a, b, c) = self.engine.encode_images(chunk, false).await?;
             x.extend(a);
             mu.extend(b);
             lv.extend(c);
@@ -312,7 +321,7 @@ impl Session {
     /// The last batch of the current epoch (training images, in the epoch's shuffled order) and
     /// its reconstructions by the model in place, as the seed's script shows after each epoch.
     pub async fn last_batch(&mut self) -> Result<(Vec<f32>, Vec<f32>)> {
-        let epoch = self.trainer.epoch();
+        let epoch = self.engine.position().epoch;
         if epoch == 0 {
             return Err(VaeError::NoData("train an epoch first".into()));
         }
@@ -322,7 +331,7 @@ impl Session {
     /// The last batch of epoch `epoch` (1-based; the run's shuffle for that epoch) and its
     /// reconstructions by the model in place (e.g. a loaded model's, whatever its position).
     pub async fn last_batch_of(&mut self, epoch: u64) -> Result<(Vec<f32>, Vec<f32>)> {
-        let t = &self.trainer;
+        let t = &self.engine;
         let n = t.train_len() as usize;
         if n == 0 {
             return Err(VaeError::NoData("no training data".into()));
@@ -335,7 +344,7 @@ impl Session {
         let start = (n - 1) / batch * batch;
         let (mut x, mut recon) = (Vec::new(), Vec::new());
         for chunk in order[start..].chunks(self.chunk_rows()) {
-            let (a, b) = self.trainer.reconstruct_images(chunk, false).await?;
+            let (a, b) = self.engine.reconstruct_images(chunk, false).await?;
             x.extend(a);
             recon.extend(b);
         }
@@ -344,7 +353,7 @@ impl Session {
 
     /// μ and log σ² (each rows × latent) of one or more inputs (rows × input pixels).
     pub async fn encode(&mut self, pixels: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
-        let input = self.trainer.cfg().input;
+        let input = self.engine.cfg().input;
         if pixels.is_empty() || !pixels.len().is_multiple_of(input) {
             return Err(VaeError::Input {
                 what: "pixels",
@@ -359,7 +368,7 @@ impl Session {
         }
         let (mut mu, mut log_var) = (Vec::new(), Vec::new());
         for chunk in pixels.chunks(self.chunk_rows() * input) {
-            let (m, l) = self.trainer.encode(chunk, chunk.len() / input).await?;
+            let (m, l) = self.engine.encode(chunk, chunk.len() / input).await?;
             mu.extend(m);
             log_var.extend(l);
         }
@@ -368,7 +377,7 @@ impl Session {
 
     /// Pixels (input each, in [0, 1]) decoded from one or more latent vectors.
     pub async fn decode(&mut self, z: &[f32]) -> Result<Vec<f32>> {
-        let l = self.trainer.cfg().latent;
+        let l = self.engine.cfg().latent;
         if z.is_empty() || !z.len().is_multiple_of(l) {
             return Err(VaeError::Input {
                 what: "z",
@@ -381,9 +390,9 @@ impl Session {
         if z.len() / l > MAX_REQUEST_ROWS {
             return Err(too_many("latent vectors", z.len() / l));
         }
-        let mut out = Vec::with_capacity(z.len() / l * self.trainer.cfg().input);
+        let mut out = Vec::with_capacity(z.len() / l * self.engine.cfg().input);
         for chunk in z.chunks(self.chunk_rows() * l) {
-            out.extend(self.trainer.decode(chunk, chunk.len() / l).await?);
+            out.extend(self.engine.decode(chunk, chunk.len() / l).await?);
         }
         Ok(out)
     }
@@ -396,7 +405,7 @@ impl Session {
         if n as usize > MAX_REQUEST_ROWS {
             return Err(too_many("samples", n as usize));
         }
-        let z = self.trainer.prior_z(n as usize, seed);
+        let z = crate::rng::prior_z(n as usize, self.engine.cfg().latent, seed);
         self.decode(&z).await
     }
 
@@ -407,8 +416,8 @@ impl Session {
         if steps > MAX_REQUEST_ROWS {
             return Err(too_many("walk steps", steps));
         }
-        let (mu, _) = self.trainer.encode_test(&[a, b]).await?;
-        let l = self.trainer.cfg().latent;
+        let (mu, _) = self.engine.encode_test(&[a, b]).await?;
+        let l = self.engine.cfg().latent;
         let mut z = Vec::with_capacity(steps * l);
         for s in 0..steps {
             let t = s as f32 / (steps - 1) as f32;
@@ -420,12 +429,12 @@ impl Session {
     /// μ (n × latent) of the first `n` test images (fewer if the test set is smaller) and their
     /// labels.
     pub async fn latent_means(&mut self, n: u32) -> Result<(Vec<f32>, Vec<u8>)> {
-        let n = n.min(self.trainer.test_len());
-        let labels = self.trainer.test_labels(n as usize)?;
+        let n = n.min(self.engine.test_len());
+        let labels = self.engine.test_labels(n as usize)?;
         let ids: Vec<u32> = (0..n).collect();
-        let mut mu = Vec::with_capacity(n as usize * self.trainer.cfg().latent);
+        let mut mu = Vec::with_capacity(n as usize * self.engine.cfg().latent);
         for chunk in ids.chunks(self.chunk_rows()) {
-            mu.extend(self.trainer.encode_test(chunk).await?.0);
+            mu.extend(self.engine.encode_test(chunk).await?.0);
         }
         Ok((mu, labels))
     }
@@ -435,9 +444,9 @@ impl Session {
     /// set and to [`pca::max_points`] (all 10,000 at latent 20; 190 at latent 1024), so the
     /// PCA stays within [`pca::PCA_BUDGET`].
     pub async fn latent_map(&mut self, n: u32) -> Result<LatentMap> {
-        let most = pca::max_points(self.trainer.cfg().latent);
+        let most = pca::max_points(self.engine.cfg().latent);
         let (mu, labels) = self.latent_means(n.min(most as u32)).await?;
-        let l = self.trainer.cfg().latent;
+        let l = self.engine.cfg().latent;
         let projection = pca::pca2(&mu, labels.len(), l);
         let direct = l == 2;
         let points: Vec<f32> = if direct {
@@ -464,7 +473,7 @@ impl Session {
 
     /// The metadata this session's checkpoints carry.
     pub fn run_meta(&self) -> RunMeta {
-        let t = &self.trainer;
+        let t = &self.engine;
         let pos = t.position();
         RunMeta {
             step: pos.global_step,
@@ -479,16 +488,15 @@ impl Session {
     /// The parameters as safetensors with PyTorch's names and the run's place
     /// ([`checkpoint::keys`]).
     pub async fn export_checkpoint(&mut self) -> Result<Vec<u8>> {
-        let flat = self.trainer.read_params().await?;
-        checkpoint::save(self.trainer.layout(), &flat, &self.run_meta().to_pairs())
+        let flat = self.engine.read_params().await?;
+        checkpoint::save(self.engine.layout(), &flat, &self.run_meta().to_pairs())
     }
 
     /// Loads a checkpoint's weights (ours, or PyTorch's `save_file`); the run's count goes on
     /// and Adam restarts. A checkpoint of other shapes is refused and the model kept.
     pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<()> {
-        let flat = checkpoint::load(self.trainer.layout(), bytes)?;
-        self.previous = None;
-        self.trainer.load_params(&flat)
+        let flat = checkpoint::load(self.engine.layout(), bytes)?;
+        self.engine.load_params(&flat)
     }
 
     /// Where a checkpoint's run stood, resolved against the loaded data: files that do not
@@ -503,10 +511,10 @@ impl Session {
                     .into(),
             ));
         };
-        if !self.trainer.has_data() {
+        if !self.engine.has_data() {
             return Err(VaeError::NoData("load one before resuming a run".into()));
         }
-        let spe = u64::from(self.trainer.steps_per_epoch());
+        let spe = u64::from(self.engine.steps_per_epoch());
         let step_in_epoch = match run.step_in_epoch {
             Some(s) => s,
             None => {
@@ -527,7 +535,7 @@ impl Session {
             epoch: run.epoch,
             step_in_epoch,
         };
-        self.trainer.check_position(pos)?;
+        self.engine.check_position(pos)?;
         Ok(pos)
     }
 
@@ -535,34 +543,37 @@ impl Session {
     /// from its metadata (so the shuffle and the loss plot go on where they were); Adam
     /// restarts. All or nothing: on any error the model and the run are as before.
     pub fn resume(&mut self, bytes: &[u8]) -> Result<Position> {
-        let flat = checkpoint::load(self.trainer.layout(), bytes)?;
+        let flat = checkpoint::load(self.engine.layout(), bytes)?;
         let pos = self.checkpoint_position(bytes)?;
-        self.previous = None;
-        self.trainer.load_params(&flat)?;
-        self.trainer.resume_at(pos)?;
+        self.engine.load_params(&flat)?;
+        self.engine.resume_at(pos)?;
         Ok(pos)
     }
 
     /// Changes the KL weight β from the next step on (Adam's state is kept).
     pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
-        self.trainer.set_kl_weight(kl_weight)
+        self.engine.set_kl_weight(kl_weight)
     }
 
     /// Changes the learning rate from the next step on (Adam's state is kept).
     pub fn set_lr(&mut self, lr: f32) -> Result<()> {
-        self.trainer.set_lr(lr)
+        self.engine.set_lr(lr)
     }
 
     /// Parameters back to the seed's initialisation, and the epoch count to zero.
     pub async fn reset(&mut self) -> Result<()> {
-        self.previous = None;
-        self.trainer.reset().await
+        self.engine.reset().await
     }
 
     /// Times each stage of a training step on a model of its own (this one is untouched).
     pub async fn profile_step(&mut self) -> Result<StepProfile> {
-        self.previous = None;
-        let t = &self.trainer;
+        self.engine.flush().await?;
+        let Some(t) = self.engine.gpu_trainer() else {
+            return Err(VaeError::config(
+                "engine",
+                "timing each block measures the WGSL kernels; the CPU engine runs none",
+            ));
+        };
         bench::profile_step(t.gpu(), t.cfg(), t.gemm_form(), &self.clock).await
     }
 }

@@ -16,15 +16,16 @@ use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
 
+use crate::engine::{self, EngineChoice, EngineKind};
 use crate::error::VaeError;
-use crate::gpu::{Gpu, LostHandle};
+use crate::gpu::{GemmForm, Gpu, LostHandle};
 use crate::session::{Session, Status};
 
 mod canvas;
 mod values;
 
 pub use canvas::{draw_grid, drawing_to_input, live_gpu_buffers, LiveBuffers};
-use values::{config_from_js, count};
+use values::{config_from_js, count, engine_from_js};
 
 /// Steps one `train` call may ask for.
 const MAX_STEPS_PER_CALL: u32 = 1 << 20;
@@ -44,33 +45,46 @@ pub(crate) fn js(e: VaeError) -> JsError {
     JsError::new(&e.to_string())
 }
 
+fn global_field(name: &str) -> JsValue {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
 fn webgpu_present() -> bool {
-    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
-        .unwrap_or(JsValue::UNDEFINED);
+    let navigator = global_field("navigator");
     !navigator.is_undefined()
         && js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu"))
             .is_ok_and(|g| !g.is_undefined() && !g.is_null())
 }
 
-/// WebGPU's adapter and device, or an error that says what is missing.
-async fn open_gpu() -> Result<Gpu, JsError> {
+/// WebGPU's adapter and device, or a sentence that says what is missing: a page opened over
+/// plain HTTP from another machine (browsers offer WebGPU only in secure contexts), a browser
+/// without WebGPU, or no usable adapter.
+async fn open_gpu() -> Result<Gpu, String> {
     if !webgpu_present() {
-        return Err(JsError::new(
+        if global_field("isSecureContext").as_bool() == Some(false) {
+            let origin = global_field("origin").as_string().unwrap_or_default();
+            return Err(format!(
+                "WebGPU is only offered to secure pages, and this page was opened over plain \
+                 HTTP ({origin}). Open it over HTTPS, or as http://localhost (an SSH tunnel \
+                 from this machine to the server)."
+            ));
+        }
+        return Err(
             "WebGPU is not available in this browser (navigator.gpu is missing). Use a recent \
              Chrome or Edge (113+), or Safari 26 / Firefox 141+ with WebGPU on; in Chromium on \
-             Linux start it with --enable-unsafe-webgpu or enable chrome://flags/#enable-unsafe-webgpu.",
-        ));
+             Linux start it with --enable-unsafe-webgpu or enable chrome://flags/#enable-unsafe-webgpu."
+                .into(),
+        );
     }
     Gpu::new().await.map_err(|e| match e {
         VaeError::NoAdapter(m) => {
             web_sys::console::warn_1(&format!("requestAdapter: {m}").into());
-            JsError::new(
-                "WebGPU is present but no GPU adapter is available: the GPU may be blocklisted \
-                 or disabled (see chrome://gpu). On Linux, enable \
-                 chrome://flags/#enable-unsafe-webgpu and relaunch.",
-            )
+            "WebGPU is present but no GPU adapter is available: the GPU may be blocklisted or \
+             disabled (see chrome://gpu). On Linux, enable chrome://flags/#enable-unsafe-webgpu \
+             and relaunch."
+                .into()
         }
-        other => js(other),
+        other => other.to_string(),
     })
 }
 
@@ -79,7 +93,10 @@ async fn open_gpu() -> Result<Gpu, JsError> {
 /// same messages as `Trainer.create`.
 #[wasm_bindgen(js_name = checkGpu)]
 pub async fn check_gpu() -> Result<String, JsError> {
-    Ok(open_gpu().await?.adapter_name())
+    Ok(open_gpu()
+        .await
+        .map_err(|m| JsError::new(&m))?
+        .adapter_name())
 }
 
 // The config and settings objects, typed for TypeScript users (the .d.ts wasm-bindgen writes).
@@ -107,6 +124,10 @@ export interface TrainerConfig {
   klWeight?: number;
   /** false: a plain autoencoder (z = μ, no sampling, no KL term). Default true. */
   variational?: boolean;
+  /** Where to train: "webgpu" (WGSL on the GPU), "cpu" (WebAssembly on this thread), or
+   * "auto" (the default): WebGPU on a hardware adapter, the CPU when WebGPU or an adapter is
+   * missing, or when the adapter is a software one and a short probe finds the CPU faster. */
+  engine?: "auto" | "webgpu" | "cpu";
 }
 
 /** A numeric field's range. */
@@ -127,21 +148,24 @@ export interface Settings {
 }
 "#;
 
-/// Trains the VAE on this page's GPU. Create with `await Trainer.create(config)`. Await each
-/// call before the next (a second call while one is in flight is refused with a message);
-/// getters answer at any time.
+/// Trains the VAE on this page's GPU (or on the CPU engine). Create with
+/// `await Trainer.create(config)`. Await each call before the next (a second call while one is
+/// in flight is refused with a message); getters answer at any time.
 #[wasm_bindgen]
 pub struct Trainer {
     session: RefCell<Option<Session>>,
     status: Cell<Status>,
+    engine: EngineKind,
+    /// Why this engine: asked for, or what `auto` found.
+    engine_reason: String,
     adapter: String,
     adapter_name: String,
     gemm_form: String,
-    lost: LostHandle,
-    /// A handle on the session's device, for `createBeside`.
-    gpu: Gpu,
-    /// The GEMM form the linear kernels run.
-    form: crate::gpu::GemmForm,
+    /// The device's loss handle, a handle on the device (for `createBeside`) and the GEMM form
+    /// the linear kernels run: on the WebGPU engine only.
+    lost: Option<LostHandle>,
+    gpu: Option<Gpu>,
+    form: Option<GemmForm>,
 }
 
 impl Trainer {
@@ -184,8 +208,23 @@ impl Trainer {
     pub async fn create(
         #[wasm_bindgen(unchecked_param_type = "TrainerConfig")] config: JsValue,
     ) -> Result<Trainer, JsError> {
+        let choice = engine_from_js(&config)?;
         let cfg = config_from_js(&config)?;
-        Self::build(open_gpu().await?, &cfg).await
+        let gpu = match choice {
+            EngineChoice::Cpu => return Self::build_cpu(&cfg, "asked for".into()),
+            EngineChoice::Gpu => open_gpu().await.map_err(|m| JsError::new(&m))?,
+            EngineChoice::Auto => match open_gpu().await {
+                Ok(gpu) => gpu,
+                Err(why) => return Self::build_cpu(&cfg, why),
+            },
+        };
+        let (kind, why) = engine::resolve(choice, Some(&gpu), &cfg, &js_sys::Date::now)
+            .await
+            .map_err(js)?;
+        match kind {
+            EngineKind::Gpu => Self::build(gpu, &cfg, why).await,
+            EngineKind::Cpu => Self::build_cpu(&cfg, why),
+        }
     }
 
     /// A second trainer on the same WebGPU device as `other` (e.g. a plain autoencoder trained
@@ -197,16 +236,36 @@ impl Trainer {
         #[wasm_bindgen(unchecked_param_type = "TrainerConfig")] config: JsValue,
     ) -> Result<Trainer, JsError> {
         let cfg = config_from_js(&config)?;
-        if let Some(reason) = other.lost.reason() {
+        let Some(gpu) = &other.gpu else {
+            return Self::build_cpu(&cfg, other.engine_reason.clone());
+        };
+        if let Some(reason) = other.lost.as_ref().and_then(LostHandle::reason) {
             return Err(JsError::new(&format!("the device was lost: {reason}")));
         }
-        Self::build(other.gpu.share(), &cfg).await
+        Self::build(gpu.share(), &cfg, other.engine_reason.clone()).await
     }
 
-    /// True when `other` trains on the same device as this trainer.
+    /// True when `other` trains on the same WebGPU device as this trainer (false on the CPU
+    /// engine).
     #[wasm_bindgen(js_name = sharesDeviceWith)]
     pub fn shares_device_with(&self, other: &Trainer) -> bool {
-        self.gpu.same_device(&other.gpu)
+        match (&self.gpu, &other.gpu) {
+            (Some(a), Some(b)) => a.same_device(b),
+            _ => false,
+        }
+    }
+
+    /// Where this trainer trains: "webgpu" or "cpu".
+    #[wasm_bindgen(getter)]
+    pub fn engine(&self) -> String {
+        self.engine.name().into()
+    }
+
+    /// Why this engine: "asked for", or what `engine: "auto"` found (no WebGPU and why, or a
+    /// software adapter and the probe's figures, or a hardware adapter).
+    #[wasm_bindgen(getter, js_name = engineReason)]
+    pub fn engine_reason(&self) -> String {
+        self.engine_reason.clone()
     }
 
     /// The last batch of an epoch (`epoch`, 1-based; by default the current one) and its
@@ -235,20 +294,41 @@ impl Trainer {
 }
 
 impl Trainer {
-    async fn build(gpu: Gpu, cfg: &crate::VaeConfig) -> Result<Trainer, JsError> {
+    async fn build(gpu: Gpu, cfg: &crate::VaeConfig, why: String) -> Result<Trainer, JsError> {
         let shared = gpu.share();
+        let form = gpu.gemm;
         let s = Session::open(gpu, cfg, js_sys::Date::now)
             .await
             .map_err(js)?;
         let t = Trainer {
-            gpu: shared,
-            adapter: s.trainer().adapter_name(),
-            adapter_name: s.trainer().gpu().device_name().unwrap_or_default(),
-            gemm_form: format!("{:?}", s.trainer().gemm_form()),
-            form: s.trainer().gemm_form(),
+            engine: EngineKind::Gpu,
+            engine_reason: why,
+            adapter: shared.adapter_name(),
+            adapter_name: shared.device_name().unwrap_or_default(),
+            gemm_form: format!("{form:?}"),
+            form: Some(form),
             status: Cell::new(s.status()),
             session: RefCell::new(None),
-            lost: s.trainer().lost_handle(),
+            lost: Some(shared.lost_handle()),
+            gpu: Some(shared),
+        };
+        t.put(s);
+        Ok(t)
+    }
+
+    fn build_cpu(cfg: &crate::VaeConfig, why: String) -> Result<Trainer, JsError> {
+        let s = Session::open_cpu(cfg, js_sys::Date::now).map_err(js)?;
+        let t = Trainer {
+            engine: EngineKind::Cpu,
+            engine_reason: why,
+            adapter: "CPU engine (WebAssembly, one thread)".into(),
+            adapter_name: String::new(),
+            gemm_form: "CPU".into(),
+            form: None,
+            status: Cell::new(s.status()),
+            session: RefCell::new(None),
+            lost: None,
+            gpu: None,
         };
         t.put(s);
         Ok(t)
@@ -269,7 +349,8 @@ impl Trainer {
         self.adapter_name.clone()
     }
 
-    /// Which matrix-multiply form the adapter got: "Direct", "Subgroup" or "Tiled".
+    /// Which matrix-multiply form the adapter got: "Direct", "Subgroup" or "Tiled" ("CPU" on
+    /// the CPU engine).
     #[wasm_bindgen(getter, js_name = gemmForm)]
     pub fn gemm_form(&self) -> String {
         self.gemm_form.clone()
@@ -331,7 +412,7 @@ impl Trainer {
     /// rejects; `resume` the last exported checkpoint on a new `Trainer`.
     #[wasm_bindgen(getter, js_name = deviceLost)]
     pub fn device_lost(&self) -> Option<String> {
-        self.lost.reason()
+        self.lost.as_ref().and_then(LostHandle::reason)
     }
 
     /// The training step whose parameters are the last ones read back finite.
@@ -384,10 +465,10 @@ impl Trainer {
     }
 
     /// The stages of a training step in order, each with the WGSL entry points that run it on
-    /// this adapter (`ms` and `gflops` are NaN: `profileStep` measures them).
+    /// this adapter, or the CPU engine's functions (`ms` and `gflops` are NaN: `profileStep`
+    /// measures them).
     #[wasm_bindgen(js_name = stageKernels)]
     pub fn stage_kernels(&self) -> Vec<StageTiming> {
-        let form = self.form;
         let stages = crate::model::Stage::FORWARD.into_iter();
         stages
             .chain(crate::model::Stage::BACKWARD)
@@ -395,7 +476,10 @@ impl Trainer {
                 name: st.name(),
                 ms: f64::NAN,
                 gflops: f64::NAN,
-                kernels: st.kernels(form),
+                kernels: match self.form {
+                    Some(form) => st.kernels(form),
+                    None => st.cpu_kernels(),
+                },
             })
             .collect()
     }

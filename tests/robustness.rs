@@ -6,7 +6,9 @@
 mod common;
 
 use common::{gpu, synthetic_digits};
-use vae_webgpu::train::Trainer;
+use vae_webgpu::cpu::CpuTrainer;
+use vae_webgpu::engine::Engine;
+use vae_webgpu::train::{StepRecord, Trainer};
 use vae_webgpu::{VaeConfig, VaeError};
 
 fn small() -> VaeConfig {
@@ -19,42 +21,44 @@ fn small() -> VaeConfig {
     }
 }
 
-fn read_state(t: &Trainer) -> [Vec<f32>; 3] {
-    let params = pollster::block_on(t.read_params()).unwrap();
-    let (m, v) = pollster::block_on(t.read_adam_state()).unwrap();
+fn engine_state(e: &Engine) -> [Vec<f32>; 3] {
+    let params = pollster::block_on(e.read_params()).unwrap();
+    let (m, v) = pollster::block_on(e.read_adam_state()).unwrap();
     [params, m, v]
 }
 
-#[test]
-fn divergence_stops_training_and_restores_the_last_good_state() {
-    let Some(gpu) = gpu() else { return };
-    let data = synthetic_digits(4, 640, 14);
-    let test = synthetic_digits(5, 64, 14);
-    let mut t = Trainer::new(gpu, &small(), &data, &test).unwrap();
-    t.submit_train(20).unwrap();
-    let before = pollster::block_on(t.flush()).unwrap();
+fn at(e: &Engine) -> (u64, u64, u32) {
+    let p = e.position();
+    (p.global_step, p.epoch, p.step_in_epoch)
+}
+
+/// Trains `steps` and waits for every record.
+fn train(e: &mut Engine, steps: u32) -> vae_webgpu::Result<Vec<StepRecord>> {
+    pollster::block_on(async {
+        let mut records = e.train(steps).await?;
+        records.extend(e.flush().await?);
+        Ok(records)
+    })
+}
+
+/// The roll-back, on either engine: a diverging rate stops training at the first non-finite
+/// step and puts back the last good state (parameters, m and v bit for bit, and the place in
+/// the run); training then goes on.
+fn divergence_restores_the_last_good_state(mut e: Engine) {
+    let before = train(&mut e, 20).unwrap();
     assert!(before.iter().all(|r| r.recon.is_finite()));
     // Snapshots are at least SNAPSHOT_EVERY (32) steps apart: the last good state is still
     // the initial one...
-    assert_eq!(t.last_good_step(), 0);
-    let good = read_state(&t);
+    assert_eq!(e.last_good_step(), 0);
+    let good = engine_state(&e);
 
     // ...until the learning rate changes with every step read back: the state in place becomes
     // the last good one. lr 10 (the largest accepted) blows the model up within a few steps.
-    t.set_lr(10.0).unwrap();
-    assert_eq!(t.last_good_step(), 20);
-    let mut err = None;
-    for _ in 0..20 {
-        let r = t.submit_train(10).and_then(|_| t.poll());
-        if let Err(e) = r {
-            err = Some(e);
-            break;
-        }
-    }
-    let err = match err {
-        Some(e) => e,
-        None => pollster::block_on(t.flush()).expect_err("lr 10 did not diverge in 200 steps"),
-    };
+    e.set_lr(10.0).unwrap();
+    assert_eq!(e.last_good_step(), 20);
+    let err = (0..20)
+        .find_map(|_| train(&mut e, 10).err())
+        .expect("lr 10 did not diverge in 200 steps");
     let VaeError::NonFinite {
         step,
         restored_step,
@@ -65,7 +69,7 @@ fn divergence_stops_training_and_restores_the_last_good_state() {
     };
     assert!(step > 20, "diverged at {step}");
     assert_eq!(restored_step, 20);
-    assert_eq!((t.global_step(), t.epoch(), t.step_in_epoch()), (20, 1, 20));
+    assert_eq!(at(&e), (20, 1, 20));
     let msg = err.to_string();
     assert!(
         msg.contains(&format!("non-finite at step {step}"))
@@ -73,29 +77,47 @@ fn divergence_stops_training_and_restores_the_last_good_state() {
             && msg.contains("lower the learning rate"),
         "{msg}"
     );
-    eprintln!("{msg}");
+    eprintln!("{}: {msg}", e.kind().name());
 
     // Nothing of the diverged run is left: the records in flight are gone and the parameters
     // and Adam's m and v are bit for bit those of step 20.
-    assert!(pollster::block_on(t.flush()).unwrap().is_empty());
-    assert_eq!(read_state(&t), good, "state after the roll-back");
-    assert_eq!(t.last_good_step(), 20);
+    assert!(pollster::block_on(e.flush()).unwrap().is_empty());
+    assert_eq!(engine_state(&e), good, "state after the roll-back");
+    assert_eq!(e.last_good_step(), 20);
 
     // Training goes on at a sane rate from there.
-    assert!(t.set_lr(f32::NAN).is_err());
-    t.set_lr(1e-3).unwrap();
+    assert!(e.set_lr(f32::NAN).is_err());
+    e.set_lr(1e-3).unwrap();
     let mut after = Vec::new();
-    while t.global_step() < 60 {
-        t.submit_train(10).unwrap();
-        after.extend(pollster::block_on(t.flush()).unwrap());
+    while e.position().global_step < 60 {
+        after.extend(train(&mut e, 10).unwrap());
     }
     assert_eq!(after.first().map(|r| r.global_step), Some(21));
     assert_eq!(after.len(), 40);
     assert!(after
         .iter()
         .all(|r| r.recon.is_finite() && r.kl.is_finite()));
-    // A new snapshot once 32 steps have passed since step 20, made good by a clean readback.
-    assert_eq!(t.last_good_step(), 60);
+    // A new snapshot once 32 steps have passed since step 20 (the GPU engine's is taken with a
+    // readback, here every 10 steps).
+    let newest = e.last_good_step();
+    assert!((52..=60).contains(&newest), "last good step {newest}");
+}
+
+#[test]
+fn divergence_stops_training_and_restores_the_last_good_state() {
+    let Some(gpu) = gpu() else { return };
+    let data = synthetic_digits(4, 640, 14);
+    let test = synthetic_digits(5, 64, 14);
+    let t = Trainer::new(gpu, &small(), &data, &test).unwrap();
+    divergence_restores_the_last_good_state(Engine::gpu(t));
+}
+
+#[test]
+fn the_cpu_engine_rolls_back_alike() {
+    let data = synthetic_digits(4, 640, 14);
+    let test = synthetic_digits(5, 64, 14);
+    let c = CpuTrainer::new(&small(), &data, &test).unwrap();
+    divergence_restores_the_last_good_state(Engine::cpu(c));
 }
 
 #[test]

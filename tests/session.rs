@@ -46,7 +46,7 @@ fn block<T>(f: impl std::future::Future<Output = T>) -> T {
 #[test]
 fn requests_are_chunked_to_the_capacity() {
     let Some(mut s) = session() else { return };
-    let cap = s.trainer().capacity() as usize;
+    let cap = s.engine().capacity() as usize;
     assert_eq!(cap, 70);
     block(s.train(12)).unwrap();
     block(s.flush()).unwrap();
@@ -127,7 +127,7 @@ fn latent_walk_and_map() {
     let Some(mut s) = session() else { return };
     block(s.train(10)).unwrap();
     block(s.flush()).unwrap();
-    let cap = s.trainer().capacity();
+    let cap = s.engine().capacity();
     let walk = block(s.latent_walk(3, 7, cap + 1)).unwrap();
     assert_eq!(walk.len(), (cap as usize + 1) * IN);
     let ends_px = block(s.test_digits(&[3, 7])).unwrap();
@@ -169,7 +169,7 @@ fn checkpoints_round_trip_with_their_run() {
     assert!(block(s.train(13)).unwrap().epoch_finished);
     block(s.train(3)).unwrap();
     block(s.flush()).unwrap();
-    let pos = s.trainer().position();
+    let pos = s.engine().position();
     assert_eq!(
         pos,
         Position {
@@ -184,12 +184,12 @@ fn checkpoints_round_trip_with_their_run() {
         assert!(meta.contains_key(k), "metadata lacks {k}: {meta:?}");
     }
     assert_eq!(meta[keys::STEPS_PER_EPOCH], "10");
-    let params = block(s.trainer().read_params()).unwrap();
+    let params = block(s.engine().read_params()).unwrap();
 
     let Some(mut fresh) = session() else { return };
     assert_eq!(fresh.resume(&bytes).unwrap(), pos);
-    assert_eq!(fresh.trainer().position(), pos);
-    assert_eq!(block(fresh.trainer().read_params()).unwrap(), params);
+    assert_eq!(fresh.engine().position(), pos);
+    assert_eq!(block(fresh.engine().read_params()).unwrap(), params);
     // It goes on from there: the next step is 14, the 4th of epoch 2.
     let r = block(fresh.train(1)).unwrap();
     assert_eq!(
@@ -204,20 +204,20 @@ fn checkpoints_round_trip_with_their_run() {
     // importCheckpoint takes the weights only: the count goes on where it was.
     let Some(mut other) = session() else { return };
     other.import_checkpoint(&bytes).unwrap();
-    assert_eq!(other.trainer().position(), Position::default());
-    assert_eq!(block(other.trainer().read_params()).unwrap(), params);
+    assert_eq!(other.engine().position(), Position::default());
+    assert_eq!(block(other.engine().read_params()).unwrap(), params);
 }
 
 /// Saves `params` with the given metadata pairs (an older writer's keys).
 fn with_meta(s: &Session, params: &[f32], meta: &[(&str, &str)]) -> Vec<u8> {
     let pairs: Vec<(&str, String)> = meta.iter().map(|(k, v)| (*k, v.to_string())).collect();
-    checkpoint::save(s.trainer().layout(), params, &pairs).unwrap()
+    checkpoint::save(s.engine().layout(), params, &pairs).unwrap()
 }
 
 #[test]
 fn older_page_and_cli_checkpoints_resume() {
     let Some(mut s) = session() else { return };
-    let params = block(s.trainer().read_params()).unwrap();
+    let params = block(s.engine().read_params()).unwrap();
     // The page's before the schema.
     let page = with_meta(
         &s,
@@ -271,11 +271,11 @@ fn a_refused_resume_changes_nothing() {
     let Some(mut s) = session() else { return };
     block(s.train(7)).unwrap();
     block(s.flush()).unwrap();
-    let before = block(s.trainer().read_params()).unwrap();
-    let pos = s.trainer().position();
-    let good = s.trainer().last_good_step();
+    let before = block(s.engine().read_params()).unwrap();
+    let pos = s.engine().position();
+    let good = s.engine().last_good_step();
     // Other weights, at a place past the epoch's 10 steps.
-    let other = s.trainer().layout().init(99);
+    let other = s.engine().layout().init(99);
     for meta in [
         vec![("step", "11"), ("epoch", "1"), ("step_in_epoch", "11")],
         vec![("step", "0"), ("epoch", "1"), ("step_in_epoch", "0")],
@@ -291,13 +291,9 @@ fn a_refused_resume_changes_nothing() {
         let bytes = with_meta(&s, &other, &meta);
         let e = s.resume(&bytes).unwrap_err();
         assert!(matches!(e, VaeError::Checkpoint(_)), "{meta:?}: {e}");
-        assert_eq!(
-            block(s.trainer().read_params()).unwrap(),
-            before,
-            "{meta:?}"
-        );
-        assert_eq!(s.trainer().position(), pos);
-        assert_eq!(s.trainer().last_good_step(), good);
+        assert_eq!(block(s.engine().read_params()).unwrap(), before, "{meta:?}");
+        assert_eq!(s.engine().position(), pos);
+        assert_eq!(s.engine().last_good_step(), good);
     }
     // Weights of another shape: refused, model kept.
     let wrong = checkpoint::save(
@@ -312,7 +308,7 @@ fn a_refused_resume_changes_nothing() {
     .unwrap();
     assert!(s.resume(&wrong).is_err());
     assert!(s.import_checkpoint(&wrong).is_err());
-    assert_eq!(block(s.trainer().read_params()).unwrap(), before);
+    assert_eq!(block(s.engine().read_params()).unwrap(), before);
 }
 
 #[test]
@@ -320,7 +316,7 @@ fn resume_and_training_need_data() {
     let Some(gpu) = gpu() else { return };
     let t = Trainer::without_data(gpu, &cfg()).unwrap();
     let mut s = Session::new(t, || 0.0);
-    let params = block(s.trainer().read_params()).unwrap();
+    let params = block(s.engine().read_params()).unwrap();
     let bytes = with_meta(
         &s,
         &params,
@@ -351,7 +347,7 @@ fn resume_and_training_need_data() {
 #[test]
 fn a_checkpoint_past_the_last_step_is_refused() {
     let Some(mut s) = session() else { return };
-    let params = block(s.trainer().read_params()).unwrap();
+    let params = block(s.engine().read_params()).unwrap();
     for step in ["18446744073709551615", "2147483648"] {
         let bytes = with_meta(
             &s,
@@ -364,7 +360,7 @@ fn a_checkpoint_past_the_last_step_is_refused() {
             "{step}: {e}"
         );
     }
-    assert_eq!(s.trainer().position(), Position::default());
+    assert_eq!(s.engine().position(), Position::default());
 }
 
 #[test]
@@ -461,5 +457,10 @@ fn two_trainers_share_one_device_without_touching_each_other() {
     assert_eq!(vae_side, vae_alone, "the VAE beside an AE");
     assert_eq!(ae_side, ae_alone, "the AE beside a VAE");
     assert_ne!(vae_side, ae_side, "the two objectives differ");
-    assert!(!a.trainer().gpu().same_device(&common::gpu().unwrap()));
+    assert!(!a
+        .engine()
+        .gpu_trainer()
+        .unwrap()
+        .gpu()
+        .same_device(&common::gpu().unwrap()));
 }

@@ -50,25 +50,23 @@ fn twenty_five_epochs_keep_gpu_buffers_and_memory_flat() {
     let mut session = Session::new(t, || 0.0);
     let mut samples = Vec::new();
     for epoch in 0..EPOCHS {
-        let t = session.trainer_mut();
-        loop {
-            t.submit_train(4).unwrap();
-            t.poll().unwrap();
-            if t.epoch_finished() {
-                break;
-            }
-        }
-        assert_eq!(t.epoch(), epoch as u64 + 1);
-        let records = pollster::block_on(t.flush()).unwrap();
-        assert!(records.iter().all(|r| r.recon.is_finite()));
         pollster::block_on(async {
-            let eval = t.evaluate().await.unwrap();
-            assert!(eval.per_sample().is_finite());
-            t.reconstruct(&[0, 1, 2, 3, 4, 5, 6, 7]).await.unwrap();
-            t.sample(16, epoch as u64).await.unwrap();
-            let (mu, _) = t.encode(&vec![0.5; 784], 1).await.unwrap();
-            t.decode(&mu, 1).await.unwrap();
-            t.read_params().await.unwrap();
+            loop {
+                session.train(4).await.unwrap();
+                if session.engine().epoch_finished() {
+                    break;
+                }
+            }
+            assert_eq!(session.engine().position().epoch, epoch as u64 + 1);
+            let records = session.flush_steps().await.unwrap();
+            assert!(records.iter().all(|r| r.recon.is_finite()));
+            let eval = session.evaluate().await.unwrap();
+            assert!(eval.loss.is_finite());
+            session.reconstruct(8).await.unwrap();
+            session.sample(16, epoch as u64).await.unwrap();
+            let (mu, _) = session.encode(&vec![0.5; 784]).await.unwrap();
+            session.decode(&mu).await.unwrap();
+            session.engine().read_params().await.unwrap();
         });
         pollster::block_on(async {
             session.latent_map(200).await.unwrap();

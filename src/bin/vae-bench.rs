@@ -114,9 +114,7 @@ mod bench {
         let mut c = vae_webgpu::cpu::CpuTrainer::new(&cfg, train, test)?;
         g.submit_train(5)?;
         pollster::block_on(g.flush())?;
-        for _ in 0..5 {
-            c.step()?;
-        }
+        c.train(5)?;
         let (mut gr, mut cr, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..args.runs {
             let start = Instant::now();
@@ -128,8 +126,9 @@ mod bench {
             pollster::block_on(g.flush())?;
             let gpu_rate = f64::from(args.steps) * 128.0 / start.elapsed().as_secs_f64();
             let start = Instant::now();
-            for _ in 0..args.steps {
-                c.step()?;
+            let mut left = args.steps;
+            while left > 0 {
+                left -= c.train(left)?.len() as u32;
             }
             let cpu_rate = f64::from(args.steps) * 128.0 / start.elapsed().as_secs_f64();
             gr.push(gpu_rate);

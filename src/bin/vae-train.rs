@@ -1,4 +1,5 @@
-//! The native trainer: the PyTorch VAE example's behaviour, with every numeric step on the GPU.
+//! The native trainer: the PyTorch VAE example's behaviour, with every numeric step on the GPU
+//! (or on the CPU engine: `--engine cpu`; `auto` picks the faster one here).
 //!
 //! `cargo run --release --bin vae-train -- --epochs 1 --data data/mnist --out out`
 
@@ -19,6 +20,8 @@ mod cli {
     use std::time::Instant;
 
     use indicatif::{ProgressBar, ProgressStyle};
+    use vae_webgpu::cpu::CpuTrainer;
+    use vae_webgpu::engine::{self, Engine, EngineChoice, EngineKind};
     use vae_webgpu::gpu::Gpu;
     use vae_webgpu::model::StepKind;
     use vae_webgpu::render::{grid, side_by_side};
@@ -30,7 +33,7 @@ mod cli {
     #[command(
         name = "vae-train",
         version,
-        about = "Train the MNIST VAE (784-400-20) on the GPU through wgpu"
+        about = "Train the MNIST VAE (784-400-20) on the GPU through wgpu, or on the CPU"
     )]
     struct Args {
         /// Number of epochs to train.
@@ -67,6 +70,11 @@ mod cli {
         /// epoch and place in the epoch; Adam restarts. Trains on to --epochs.
         #[arg(long)]
         resume: Option<PathBuf>,
+        /// Engine: gpu (WGSL through wgpu), cpu (f32 on this CPU's cores), or auto (the GPU on
+        /// a hardware adapter; the CPU without an adapter, or when a probe finds it faster than
+        /// a software adapter).
+        #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "webgpu", "cpu"])]
+        engine: String,
     }
 
     fn io_err(path: &Path, e: impl std::fmt::Display) -> VaeError {
@@ -132,11 +140,7 @@ mod cli {
             None => None,
         };
         std::fs::create_dir_all(&args.out).map_err(|e| io_err(&args.out, e))?;
-        let gpu = pollster::block_on(Gpu::new())?;
-        eprintln!("adapter: {} — GEMM form {:?}", gpu.adapter_name(), gpu.gemm);
-        let mut trainer = Trainer::new(gpu, &cfg, &train, &test)?;
-        trainer.set_readback_every(args.log_interval);
-        let mut session = Session::new(trainer, now_ms);
+        let mut session = Session::with_engine(open_engine(&args, &cfg, &train, &test)?, now_ms);
         if let (Some(bytes), Some(path)) = (&resume, &args.resume) {
             let pos = session.resume(bytes)?;
             eprintln!(
@@ -145,7 +149,7 @@ mod cli {
                 pos.global_step,
                 pos.epoch,
                 pos.step_in_epoch,
-                session.trainer().steps_per_epoch()
+                session.engine().steps_per_epoch()
             );
         }
         let side = train.rows as usize;
@@ -156,19 +160,18 @@ mod cli {
         .map_err(|e| VaeError::Internal(e.to_string()))?
         .progress_chars("=> ");
         let first = {
-            let t = session.trainer();
-            if t.epoch() == 0 || t.epoch_finished() {
-                t.epoch() + 1
+            let (t, at) = (session.engine(), session.engine().position());
+            if at.epoch == 0 || t.epoch_finished() {
+                at.epoch + 1
             } else {
-                t.epoch()
+                at.epoch
             }
         };
         for epoch in first..=cfg.epochs as u64 {
-            let trainer = session.trainer_mut();
-            if trainer.global_step() >= max_steps {
+            if session.engine().position().global_step >= max_steps {
                 break;
             }
-            let steps_per_epoch = trainer.steps_per_epoch();
+            let steps_per_epoch = session.engine().steps_per_epoch();
             let bar = ProgressBar::new(u64::from(steps_per_epoch))
                 .with_style(style.clone())
                 .with_prefix(epoch.to_string());
@@ -192,17 +195,17 @@ mod cli {
                 }
             };
             loop {
-                let left = max_steps - trainer.global_step();
+                let left = max_steps - session.engine().position().global_step;
                 if left == 0 {
                     break;
                 }
-                trainer.submit_train(left.min(16) as u32)?;
-                report(trainer.poll()?, &bar);
-                if trainer.epoch_finished() {
+                let chunk = left.min(u64::from(args.log_interval.clamp(1, 64))) as u32;
+                report(pollster::block_on(session.steps(chunk))?, &bar);
+                if session.engine().epoch_finished() {
                     break;
                 }
             }
-            report(pollster::block_on(trainer.flush())?, &bar);
+            report(pollster::block_on(session.flush_steps())?, &bar);
             let secs = started.elapsed().as_secs_f64();
             bar.finish_and_clear();
             let eval = pollster::block_on(session.evaluate())?;
@@ -234,6 +237,48 @@ mod cli {
             std::fs::write(&ck, bytes).map_err(|e| io_err(&ck, e))?;
         }
         Ok(())
+    }
+
+    /// The engine `--engine` names (auto: see [`engine::resolve`]), with the model and data.
+    fn open_engine(
+        args: &Args,
+        cfg: &VaeConfig,
+        train: &mnist::Dataset,
+        test: &mnist::Dataset,
+    ) -> Result<Engine, VaeError> {
+        let choice = EngineChoice::parse(&args.engine)?;
+        let gpu = match choice {
+            EngineChoice::Cpu => None,
+            EngineChoice::Gpu => Some(pollster::block_on(Gpu::new())?),
+            EngineChoice::Auto => match pollster::block_on(Gpu::new()) {
+                Ok(g) => Some(g),
+                Err(VaeError::NoAdapter(why)) => {
+                    eprintln!("no GPU adapter ({why})");
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let (kind, why) = pollster::block_on(engine::resolve(choice, gpu.as_ref(), cfg, &now_ms))?;
+        match (kind, gpu) {
+            (EngineKind::Gpu, Some(gpu)) => {
+                eprintln!(
+                    "engine: webgpu ({why}) — adapter {}, GEMM form {:?}",
+                    gpu.adapter_name(),
+                    gpu.gemm
+                );
+                let mut trainer = Trainer::new(gpu, cfg, train, test)?;
+                trainer.set_readback_every(args.log_interval);
+                Ok(Engine::gpu(trainer))
+            }
+            _ => {
+                eprintln!(
+                    "engine: cpu ({why}) — {} threads",
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                );
+                Ok(Engine::cpu(CpuTrainer::new(cfg, train, test)?))
+            }
+        }
     }
 
     pub fn main() -> ExitCode {

@@ -5,7 +5,6 @@
 use crate::error::{Result, VaeError};
 use crate::model::{StepKind, StepSpec};
 use crate::render::sigmoid;
-use crate::rng::{SplitMix64, STREAM_SAMPLE};
 
 use super::{SlotMeta, Trainer};
 
@@ -136,10 +135,7 @@ impl Trainer {
 
     /// `rows` latent vectors from z ~ N(0, I), seeded (the same `seed` gives the same z).
     pub fn prior_z(&self, rows: usize, seed: u64) -> Vec<f32> {
-        let mut g = SplitMix64::new(seed, STREAM_SAMPLE, 0);
-        (0..rows * self.model.cfg.latent)
-            .map(|_| g.next_normal() as f32)
-            .collect()
+        crate::rng::prior_z(rows, self.model.cfg.latent, seed)
     }
 
     /// `rows` (at most [`Trainer::capacity`]) images decoded from z ~ N(0, I), seeded.

@@ -80,6 +80,36 @@ pub struct Position {
     pub step_in_epoch: u32,
 }
 
+impl Position {
+    /// Checks that a run can stand here with `steps_per_epoch` steps per epoch (a checkpoint's
+    /// position against the loaded data).
+    pub fn check(self, steps_per_epoch: u32) -> Result<()> {
+        let Position {
+            global_step,
+            epoch,
+            step_in_epoch,
+        } = self;
+        let bad = |why: String| Err(VaeError::Checkpoint(why));
+        if step_in_epoch > steps_per_epoch || (epoch == 0 && step_in_epoch > 0) {
+            return bad(format!(
+                "step {step_in_epoch} of epoch {epoch} does not exist with {steps_per_epoch} \
+                 steps per epoch"
+            ));
+        }
+        if global_step > MAX_STEP {
+            return bad(format!(
+                "step {global_step} is past the last step a run can reach ({MAX_STEP})"
+            ));
+        }
+        if global_step < u64::from(step_in_epoch) || (epoch > 0 && global_step == 0) {
+            return bad(format!(
+                "step {global_step} in all cannot be step {step_in_epoch} of epoch {epoch}"
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Resolves when the GPU has finished every command submitted before it was made
 /// ([`Trainer::work_done`]).
 pub struct WorkDone(futures_channel::oneshot::Receiver<()>);
@@ -463,29 +493,7 @@ impl Trainer {
         if !self.has_data() {
             return Err(VaeError::NoData("load one before resuming".into()));
         }
-        let Position {
-            global_step,
-            epoch,
-            step_in_epoch,
-        } = pos;
-        let bad = |why: String| Err(VaeError::Checkpoint(why));
-        if step_in_epoch > self.steps_per_epoch || (epoch == 0 && step_in_epoch > 0) {
-            return bad(format!(
-                "step {step_in_epoch} of epoch {epoch} does not exist with {} steps per epoch",
-                self.steps_per_epoch
-            ));
-        }
-        if global_step > MAX_STEP {
-            return bad(format!(
-                "step {global_step} is past the last step a run can reach ({MAX_STEP})"
-            ));
-        }
-        if global_step < u64::from(step_in_epoch) || (epoch > 0 && global_step == 0) {
-            return bad(format!(
-                "step {global_step} in all cannot be step {step_in_epoch} of epoch {epoch}"
-            ));
-        }
-        Ok(())
+        pos.check(self.steps_per_epoch)
     }
 
     /// Continues the numbering of an earlier run (e.g. a checkpoint's, on a new device): the

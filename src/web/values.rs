@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js;
 use crate::config::VaeConfig;
+use crate::engine::EngineChoice;
 use crate::session;
 
 /// Field `name` of a JS object, read by `as` (e.g. `JsValue::as_f64`): `None` when the object
@@ -45,6 +46,14 @@ fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, JsError> {
         Some(x) => Err(JsError::new(&format!(
             "config.{name} must be a whole number ≥ 0, got {x}"
         ))),
+    }
+}
+
+/// The engine `config.engine` asks for: "auto" (the default), "webgpu" or "cpu".
+pub(super) fn engine_from_js(obj: &JsValue) -> Result<EngineChoice, JsError> {
+    match read(obj, "engine", "a string", JsValue::as_string)? {
+        None => Ok(EngineChoice::Auto),
+        Some(name) => EngineChoice::parse(&name).map_err(js),
     }
 }
 

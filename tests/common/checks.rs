@@ -628,102 +628,137 @@ pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
     }
 }
 
-/// The CPU engine (src/cpu.rs) against the WGSL engine on `gpu`: from one seed, `steps` steps of
-/// `cfg` on 150 generated 14×14 digits (epochs of several steps, the last one short) give the
-/// same losses every step (1e-3 relative) and the same parameters after (1e-3 of the largest).
-/// Returns a line of what it measured.
+/// The two engines behind one [`Session`] each, from one seed on the same data: every step's
+/// losses and the parameters after them, the test loss (twice: the ε counter moves on alike),
+/// reconstructions and encodes of test images, encodes and decodes of given values (more than a
+/// pass: chunked), samples, the latent map, the current and last batch, and a checkpoint
+/// exported by the CPU engine and resumed by the GPU engine (both then train on alike).
+///
+/// Tolerances: losses 1e-3 relative (seen ≤ 7e-6); parameters 1e-3 of the largest; outputs of
+/// trained parameters summed in two orders 2e-4 + 1e-3 relative (seen 3.8e-5 in Chromium) —
+/// an indexing bug gives O(1).
+async fn params(s: &vae_webgpu::session::Session) -> Vec<f32> {
+    s.engine().read_params().await.unwrap()
+}
+
 pub async fn cpu_engine_matches_gpu_engine(
     gpu: Gpu,
     cfg: vae_webgpu::VaeConfig,
     steps: u32,
 ) -> String {
+    use vae_webgpu::engine::{Engine, EngineKind};
+    use vae_webgpu::session::Session;
     let (train, test) = (
         super::synthetic_digits(7, 150, 14),
         super::synthetic_digits(8, 40, 14),
     );
-    let mut g = vae_webgpu::train::Trainer::new(gpu, &cfg, &train, &test).unwrap();
-    let mut c = vae_webgpu::cpu::CpuTrainer::new(&cfg, &train, &test).unwrap();
-    assert_eq!(c.steps_per_epoch(), g.steps_per_epoch());
-    let mut records = Vec::new();
-    while records.len() < steps as usize {
-        g.submit_train(steps - records.len() as u32).unwrap();
-        records.extend(g.flush().await.unwrap());
+    let trainer = vae_webgpu::train::Trainer::without_data(gpu, &cfg).unwrap();
+    let mut g = Session::with_engine(Engine::gpu(trainer), || 0.0);
+    let mut c = Session::open_cpu(&cfg, || 0.0).unwrap();
+    assert_eq!(
+        (g.engine().kind(), c.engine().kind()),
+        (EngineKind::Gpu, EngineKind::Cpu)
+    );
+    for s in [&mut g, &mut c] {
+        s.attach(&train, &test).unwrap();
     }
+    assert_eq!(c.status(), g.status());
     let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-6);
     let mut worst = 0.0f64;
-    for r in &records {
-        let s = c.step().unwrap();
-        let at = (
-            s.position.epoch,
-            s.position.step_in_epoch,
-            s.position.global_step,
-        );
-        assert_eq!(at, (r.epoch, r.step, r.global_step));
-        assert_eq!(s.rows, r.rows);
-        let (er, ek) = (
-            rel(s.reconstruction, f64::from(r.recon)),
-            rel(s.kl, f64::from(r.kl)),
-        );
-        worst = worst.max(er).max(ek);
-        assert!(
-            er < 1e-3,
-            "step {}: reconstruction CPU {} GPU {}",
-            r.global_step,
-            s.reconstruction,
-            r.recon
-        );
-        assert!(
-            ek < 1e-3,
-            "step {}: KL CPU {} GPU {}",
-            r.global_step,
-            s.kl,
-            r.kl
-        );
-    }
-    let gp = g.read_params().await.unwrap();
-    let cp = c.params();
+    let mut compare_steps = async |g: &mut Session, c: &mut Session, steps: u32| {
+        let mut records = Vec::new();
+        while records.len() < steps as usize {
+            records.extend(g.steps(steps - records.len() as u32).await.unwrap());
+            records.extend(g.flush_steps().await.unwrap());
+        }
+        for r in &records {
+            let s = c.steps(1).await.unwrap()[0];
+            let at = |r: &vae_webgpu::train::StepRecord| (r.epoch, r.step, r.global_step, r.rows);
+            assert_eq!(at(&s), at(r));
+            for (what, cv, gv) in [("reconstruction", s.recon, r.recon), ("KL", s.kl, r.kl)] {
+                let e = rel(f64::from(cv), f64::from(gv));
+                worst = worst.max(e);
+                assert!(e < 1e-3, "step {}: {what} CPU {cv} GPU {gv}", r.global_step);
+            }
+        }
+        assert_eq!(c.status(), g.status());
+    };
+    compare_steps(&mut g, &mut c, steps).await;
+    let (gp, cp) = (params(&g).await, params(&c).await);
     assert_eq!(gp.len(), cp.len());
     let scale = gp.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let diff = gp
         .iter()
-        .zip(cp)
+        .zip(&cp)
         .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
     assert!(
         diff <= 1e-3 * scale.max(1.0),
         "parameters: {diff} against {scale}"
     );
-    // The test loss (ε from the same counter words), twice: the counter moves on alike.
     for _ in 0..2 {
-        let ge = g.evaluate().await.unwrap();
-        let (bce, kl, count) = c.evaluate();
-        assert_eq!(count, ge.count);
+        let (ge, ce) = (g.evaluate().await.unwrap(), c.evaluate().await.unwrap());
+        assert_eq!(ce.count, ge.count);
         assert!(
-            rel(bce, ge.recon) < 1e-3,
-            "test BCE CPU {bce} GPU {}",
-            ge.recon
+            rel(ce.reconstruction, ge.reconstruction) < 1e-3,
+            "test BCE {ce:?} {ge:?}"
         );
-        assert!(rel(kl, ge.kl) < 1e-3, "test KL CPU {kl} GPU {}", ge.kl);
+        assert!(rel(ce.kl, ge.kl) < 1e-3, "test KL {ce:?} {ge:?}");
     }
-    // Encode and decode: the GPU on 16 rows, the CPU on more than a batch (chunked). Trained
-    // parameters and sums of a few hundred f32 terms in two orders: differences of a few 1e-5
-    // (seen 3.8e-5 in Chromium); 2e-4 + 1e-3 relative still catches an indexing bug (O(1)).
+    let close = |what: &str, cv: &[f32], gv: &[f32]| {
+        assert_eq!(cv.len(), gv.len(), "{what}");
+        assert_close(what, cv, &to_f64(gv), 2e-4, 1e-3);
+    };
+    // Display passes: 35 test images (ε from the same counter words), more than a pass.
     let rows = cfg.batch_size + 3;
+    let (gr, cr) = (
+        g.reconstruct(35).await.unwrap(),
+        c.reconstruct(35).await.unwrap(),
+    );
+    close("test reconstructions", &cr, &gr);
+    let (gm, cm) = (
+        g.latent_map(40).await.unwrap(),
+        c.latent_map(40).await.unwrap(),
+    );
+    close("latent map", &cm.points, &gm.points);
+    assert_eq!(cm.labels, gm.labels);
+    let (gb, cb) = (
+        g.current_batch().await.unwrap(),
+        c.current_batch().await.unwrap(),
+    );
+    close("current batch pixels", &cb.0, &gb.0);
+    close("current batch μ", &cb.1, &gb.1);
+    let (gl, cl) = (g.last_batch().await.unwrap(), c.last_batch().await.unwrap());
+    close("last batch pixels", &cl.0, &gl.0);
+    close("last batch reconstructions", &cl.1, &gl.1);
     let pixels: Vec<f32> = (0..rows * cfg.input)
         .map(|i| (i * 37 % 101) as f32 / 100.0)
         .collect();
-    let (gm, gl) = g.encode(&pixels[..16 * cfg.input], 16).await.unwrap();
-    let (cm, cl) = c.encode(&pixels).unwrap();
-    assert_eq!(cm.len(), rows * cfg.latent);
-    assert_close("encode μ", &cm[..gm.len()], &to_f64(&gm), 2e-4, 1e-3);
-    assert_close("encode log σ²", &cl[..gl.len()], &to_f64(&gl), 2e-4, 1e-3);
+    let (ge, ce) = (
+        g.encode(&pixels).await.unwrap(),
+        c.encode(&pixels).await.unwrap(),
+    );
+    assert_eq!(ce.0.len(), rows * cfg.latent);
+    close("encode μ", &ce.0, &ge.0);
+    close("encode log σ²", &ce.1, &ge.1);
     let z: Vec<f32> = (0..rows * cfg.latent)
         .map(|i| (i % 7) as f32 * 0.3 - 1.0)
         .collect();
-    let gd = g.decode(&z[..16 * cfg.latent], 16).await.unwrap();
-    let cd = c.decode(&z).unwrap();
+    let (gd, cd) = (g.decode(&z).await.unwrap(), c.decode(&z).await.unwrap());
     assert_eq!(cd.len(), rows * cfg.input);
-    assert_close("decode", &cd[..gd.len()], &to_f64(&gd), 2e-4, 1e-3);
-    assert!(c.decode(&z[1..]).is_err() && c.encode(&pixels[1..]).is_err());
+    close("decode", &cd, &gd);
+    let (gs, cs) = (
+        g.sample(10, 3).await.unwrap(),
+        c.sample(10, 3).await.unwrap(),
+    );
+    close("samples", &cs, &gs);
+    assert!(c.decode(&z[1..]).await.is_err() && c.encode(&pixels[1..]).await.is_err());
+    // The CPU engine's checkpoint resumes on the GPU engine: same place, same weights, and the
+    // two go on alike (Adam restarted on both).
+    let bytes = c.export_checkpoint().await.unwrap();
+    let at = g.resume(&bytes).unwrap();
+    assert_eq!(c.resume(&bytes).unwrap(), at);
+    assert_eq!(params(&g).await, params(&c).await);
+    compare_steps(&mut g, &mut c, 3).await;
     format!(
         "{steps} steps (β {}, variational {}): worst loss difference {worst:.2e} relative; \
          parameters differ by at most {diff:.2e} (largest |p| {scale:.3})",

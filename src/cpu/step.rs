@@ -1,0 +1,284 @@
+//! The CPU engine's arithmetic: one batch's forward pass, loss, backward pass and Adam, in `f32`
+//! over the flat parameter layout, as the WGSL kernels compute them (gather → fc1 → fc2|fc3 →
+//! z = μ + σ·ε with the same Philox ε → fc4 → fc5 → BCE(sum) + β·KL → backward → Adam).
+//!
+//! Matrix products go to `matrixmultiply`'s `sgemm` (strided operands, so weights are used in
+//! place with their padded rows and transposes cost nothing; the host's SIMD — AVX2/FMA, NEON,
+//! wasm SIMD128 when built with it — is picked by the crate, and natively its `threading`
+//! feature splits a product over cores). Everything else is a plain loop over the batch.
+
+use crate::layout::LayerView;
+use crate::rng::{normal_eps, seed_key};
+
+use super::CpuTrainer;
+
+/// Activations and their gradients for one batch, dense row-major (no padding).
+pub(super) struct Scratch {
+    pub(super) x: Vec<f32>,
+    pub(super) h1: Vec<f32>,
+    pub(super) mulv: Vec<f32>,
+    pub(super) eps: Vec<f32>,
+    pub(super) z: Vec<f32>,
+    pub(super) h4: Vec<f32>,
+    pub(super) logits: Vec<f32>,
+    pub(super) dlogits: Vec<f32>,
+    pub(super) dh4: Vec<f32>,
+    pub(super) dz: Vec<f32>,
+    pub(super) dmulv: Vec<f32>,
+    pub(super) dh1: Vec<f32>,
+}
+
+impl Scratch {
+    pub(super) fn new(rows: usize, input: usize, hidden: usize, latent: usize) -> Self {
+        let z = |cols: usize| vec![0.0f32; rows * cols];
+        Scratch {
+            x: z(input),
+            h1: z(hidden),
+            mulv: z(2 * latent),
+            eps: z(latent),
+            z: z(latent),
+            h4: z(hidden),
+            logits: z(input),
+            dlogits: z(input),
+            dh4: z(hidden),
+            dz: z(latent),
+            dmulv: z(2 * latent),
+            dh1: z(hidden),
+        }
+    }
+}
+
+impl CpuTrainer {
+    /// The forward pass on the gathered `rows` with ε from Philox counter word `rng_step`, the
+    /// loss and its gradient wrt the logits; returns (Σ BCE, Σ KL).
+    pub(super) fn forward(&mut self, rows: usize, rng_step: u32) -> (f64, f64) {
+        let (inp, lat) = (self.cfg.input, self.cfg.latent);
+        let [fc1, fc23, fc4, fc5] = self.layout.layers();
+        let a = &mut self.act;
+        let p = &self.state.params;
+        linear_forward(p, &fc1, &a.x, &mut a.h1, rows, true);
+        linear_forward(p, &fc23, &a.h1, &mut a.mulv, rows, false);
+        // z = μ + exp(½ log σ²)·ε (ε = 0 for a plain autoencoder).
+        let key = seed_key(self.cfg.seed);
+        for r in 0..rows {
+            for j in 0..lat {
+                let i = r * lat + j;
+                let e = if self.cfg.variational {
+                    normal_eps(key, rng_step, i as u32)
+                } else {
+                    0.0
+                };
+                a.eps[i] = e;
+                let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+                a.z[i] = mu + (0.5 * lv).exp() * e;
+            }
+        }
+        linear_forward(p, &fc4, &a.z, &mut a.h4, rows, true);
+        linear_forward(p, &fc5, &a.h4, &mut a.logits, rows, false);
+        // BCE(sum) with logits and its gradient; KL = −½ Σ (1 + log σ² − μ² − σ²).
+        let mut bce = 0.0f64;
+        for i in 0..rows * inp {
+            let (l, t) = (a.logits[i], a.x[i]);
+            bce += f64::from(l.max(0.0) - l * t + (-l.abs()).exp().ln_1p());
+            a.dlogits[i] = sigmoid(l) - t;
+        }
+        let mut kl = 0.0f64;
+        for r in 0..rows {
+            for j in 0..lat {
+                let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+                kl += f64::from(-0.5 * (1.0 + lv - mu * mu - lv.exp()));
+            }
+        }
+        (bce, kl)
+    }
+
+    /// The backward pass after [`forward`](Self::forward) on `rows`: every gradient into
+    /// `self.grads` (the flat layout).
+    pub(super) fn backward(&mut self, rows: usize) {
+        let lat = self.cfg.latent;
+        let [fc1, fc23, fc4, fc5] = self.layout.layers();
+        let a = &mut self.act;
+        let (p, g) = (&self.state.params, &mut self.grads);
+        linear_backward_params(g, &fc5, &a.dlogits, &a.h4, rows);
+        linear_backward_input(p, &fc5, &a.dlogits, &mut a.dh4, rows, Some(&a.h4));
+        linear_backward_params(g, &fc4, &a.dh4, &a.z, rows);
+        linear_backward_input(p, &fc4, &a.dh4, &mut a.dz, rows, None);
+        // Through z to [μ | log σ²], with the KL term's own gradient (β; 0 for an autoencoder).
+        let beta = if self.cfg.variational {
+            self.cfg.kl_weight
+        } else {
+            0.0
+        };
+        for r in 0..rows {
+            for j in 0..lat {
+                let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+                let (gz, e) = (a.dz[r * lat + j], a.eps[r * lat + j]);
+                let sigma = (0.5 * lv).exp();
+                a.dmulv[r * 2 * lat + j] = gz + beta * mu;
+                a.dmulv[r * 2 * lat + lat + j] =
+                    gz * e * 0.5 * sigma + beta * 0.5 * (sigma * sigma - 1.0);
+            }
+        }
+        linear_backward_params(g, &fc23, &a.dmulv, &a.h1, rows);
+        linear_backward_input(p, &fc23, &a.dmulv, &mut a.dh1, rows, Some(&a.h1));
+        linear_backward_params(g, &fc1, &a.dh1, &a.x, rows);
+    }
+
+    /// `torch.optim.Adam` over the whole flat buffer (padding has zero gradient and stays 0).
+    /// Returns false when a parameter became non-finite.
+    pub(super) fn adam(&mut self) -> bool {
+        let c = &self.cfg;
+        let st = &mut self.state;
+        let t = st.adam_t as i32;
+        let bc1 = 1.0 - c.beta1.powi(t);
+        let bc2_sqrt = (1.0 - c.beta2.powi(t)).sqrt();
+        let step_size = c.lr / bc1;
+        let mut finite = true;
+        let it = st.params.iter_mut().zip(&mut st.m).zip(&mut st.v);
+        for (((p, m), v), &g) in it.zip(&self.grads) {
+            *m += (g - *m) * (1.0 - c.beta1);
+            *v = *v * c.beta2 + (1.0 - c.beta2) * g * g;
+            let denom = v.sqrt() / bc2_sqrt + c.eps;
+            *p -= step_size * *m / denom;
+            finite &= p.is_finite();
+        }
+        finite
+    }
+}
+
+/// x (rows × input) = images[ids] / 255.
+pub(super) fn gather(x: &mut [f32], images: &[u8], ids: &[u32], input: usize) {
+    for (r, &id) in ids.iter().enumerate() {
+        let img = &images[id as usize * input..(id as usize + 1) * input];
+        for (o, &b) in x[r * input..(r + 1) * input].iter_mut().zip(img) {
+            *o = f32::from(b) / 255.0;
+        }
+    }
+}
+
+/// The logistic function, without overflow for large |l| (as loss.wgsl's).
+pub(super) fn sigmoid(l: f32) -> f32 {
+    let e = (-l.abs()).exp();
+    if l >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    }
+}
+
+/// Row stride of layer `l`'s weight in the flat buffer.
+fn weight_stride(l: &LayerView) -> usize {
+    crate::layout::ld(l.in_features)
+}
+
+/// y (rows × out) = x (rows × in) · Wᵀ + b, then ReLU if `relu`.
+pub(super) fn linear_forward(
+    p: &[f32],
+    l: &LayerView,
+    x: &[f32],
+    y: &mut [f32],
+    rows: usize,
+    relu: bool,
+) {
+    let (k, n) = (l.in_features, l.out_features);
+    let w = &p[l.weight_offset..];
+    let b = &p[l.bias_offset..l.bias_offset + n];
+    for r in 0..rows {
+        y[r * n..(r + 1) * n].copy_from_slice(b);
+    }
+    // SAFETY: A is rows×k (stride k, 1) inside x; B = Wᵀ is k×n read as W[o·ld + i] (strides 1,
+    // ld) inside the flat buffer; C is rows×n (stride n, 1) inside y. All in bounds by layout.
+    unsafe {
+        matrixmultiply::sgemm(
+            rows,
+            k,
+            n,
+            1.0,
+            x.as_ptr(),
+            k as isize,
+            1,
+            w.as_ptr(),
+            1,
+            weight_stride(l) as isize,
+            1.0,
+            y.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+    if relu {
+        for v in &mut y[..rows * n] {
+            *v = v.max(0.0);
+        }
+    }
+}
+
+/// dW (out × in, padded rows) = dYᵀ · X and db = Σ_rows dY, into the flat gradient buffer.
+fn linear_backward_params(g: &mut [f32], l: &LayerView, dy: &[f32], x: &[f32], rows: usize) {
+    let (k, n) = (l.in_features, l.out_features);
+    // SAFETY: A = dYᵀ is n×rows read as dY[r·n + o] (strides 1, n); B = X is rows×k (k, 1);
+    // C = dW is n×k at the weight's offset with row stride ld(k). β = 0 overwrites it.
+    unsafe {
+        matrixmultiply::sgemm(
+            n,
+            rows,
+            k,
+            1.0,
+            dy.as_ptr(),
+            1,
+            n as isize,
+            x.as_ptr(),
+            k as isize,
+            1,
+            0.0,
+            g[l.weight_offset..].as_mut_ptr(),
+            weight_stride(l) as isize,
+            1,
+        );
+    }
+    let db = &mut g[l.bias_offset..l.bias_offset + n];
+    db.fill(0.0);
+    for r in 0..rows {
+        for (d, v) in db.iter_mut().zip(&dy[r * n..(r + 1) * n]) {
+            *d += v;
+        }
+    }
+}
+
+/// dX (rows × in) = dY · W, masked by ReLU'(activation) when the input was a ReLU output.
+fn linear_backward_input(
+    p: &[f32],
+    l: &LayerView,
+    dy: &[f32],
+    dx: &mut [f32],
+    rows: usize,
+    relu_of: Option<&[f32]>,
+) {
+    let (k, n) = (l.in_features, l.out_features);
+    // SAFETY: A = dY is rows×n (n, 1); B = W is n×k (ld, 1) in the flat buffer; C = dX rows×k.
+    unsafe {
+        matrixmultiply::sgemm(
+            rows,
+            n,
+            k,
+            1.0,
+            dy.as_ptr(),
+            n as isize,
+            1,
+            p[l.weight_offset..].as_ptr(),
+            weight_stride(l) as isize,
+            1,
+            0.0,
+            dx.as_mut_ptr(),
+            k as isize,
+            1,
+        );
+    }
+    if let Some(act) = relu_of {
+        for (d, &a) in dx[..rows * k].iter_mut().zip(&act[..rows * k]) {
+            if a <= 0.0 {
+                *d = 0.0;
+            }
+        }
+    }
+}

@@ -1,0 +1,403 @@
+//! One face over the two engines: the WGSL engine ([`Trainer`], on a WebGPU/Vulkan/Metal
+//! device) and the CPU engine ([`CpuTrainer`], on the host). Both run the same run — init,
+//! shuffle, ε, loss, Adam, step numbering, flat layout — so the [`crate::session::Session`]
+//! above them, and every face above it, cannot tell them apart except by [`Engine::kind`].
+//!
+//! Which engine to use is the caller's choice ([`EngineChoice`]); `Auto` is resolved by the
+//! face that opens devices (the page: no WebGPU adapter, or a software adapter the CPU engine
+//! outruns; the CLI likewise).
+
+use crate::config::VaeConfig;
+use crate::cpu::CpuTrainer;
+use crate::error::{Result, VaeError};
+use crate::gpu::Gpu;
+use crate::layout::ParamLayout;
+use crate::mnist::Dataset;
+use crate::rng::{SplitMix64, STREAM_DATA};
+use crate::train::{EvalResult, Position, StepRecord, Trainer, WorkDone};
+
+/// The engine a model trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// WGSL compute shaders through wgpu (WebGPU in a browser).
+    Gpu,
+    /// `f32` on the host's CPU.
+    Cpu,
+}
+
+impl EngineKind {
+    /// The name faces show and take: "webgpu" or "cpu".
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Gpu => "webgpu",
+            EngineKind::Cpu => "cpu",
+        }
+    }
+}
+
+/// What a caller asks for: one engine, or the faster one here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EngineChoice {
+    /// The GPU engine on a hardware adapter; the CPU engine when there is no adapter, or when
+    /// the adapter is a software one (SwiftShader, lavapipe, WARP) and a probe finds the CPU
+    /// faster.
+    #[default]
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+/// The names [`EngineChoice::parse`] takes.
+pub const ENGINE_NAMES: [&str; 3] = ["auto", "webgpu", "cpu"];
+
+impl EngineChoice {
+    /// "auto", "webgpu" (or "gpu") or "cpu".
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "auto" => Ok(EngineChoice::Auto),
+            "webgpu" | "gpu" => Ok(EngineChoice::Gpu),
+            "cpu" => Ok(EngineChoice::Cpu),
+            other => Err(VaeError::config(
+                "engine",
+                format!(
+                    "\"{other}\" is not an engine; use one of {}",
+                    ENGINE_NAMES.join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+/// A model and its run on one of the two engines.
+pub enum Engine {
+    /// The WGSL engine, and the signal for the previous training call's work (a call waits for
+    /// it, not for its own, so the GPU stays busy while the caller stays responsive).
+    Gpu(Box<Trainer>, Option<WorkDone>),
+    Cpu(Box<CpuTrainer>),
+}
+
+/// `$e` on whichever trainer `$self` holds, bound to `$t`.
+macro_rules! each {
+    ($self:expr, $t:ident => $e:expr) => {
+        match $self {
+            Engine::Gpu($t, _) => $e,
+            Engine::Cpu($t) => $e,
+        }
+    };
+}
+
+impl Engine {
+    pub fn gpu(trainer: Trainer) -> Self {
+        Engine::Gpu(Box::new(trainer), None)
+    }
+
+    pub fn cpu(trainer: CpuTrainer) -> Self {
+        Engine::Cpu(Box::new(trainer))
+    }
+
+    pub fn kind(&self) -> EngineKind {
+        match self {
+            Engine::Gpu(..) => EngineKind::Gpu,
+            Engine::Cpu(_) => EngineKind::Cpu,
+        }
+    }
+
+    /// The WGSL trainer (its device, adapter and kernels), when this is the GPU engine.
+    pub fn gpu_trainer(&self) -> Option<&Trainer> {
+        match self {
+            Engine::Gpu(t, _) => Some(t),
+            Engine::Cpu(_) => None,
+        }
+    }
+
+    /// The CPU trainer, when this is the CPU engine.
+    pub fn cpu_trainer(&self) -> Option<&CpuTrainer> {
+        match self {
+            Engine::Gpu(..) => None,
+            Engine::Cpu(c) => Some(c),
+        }
+    }
+
+    /// Forgets the previous call's signal (a call that changes the state waits for nothing).
+    fn settle(&mut self) {
+        if let Engine::Gpu(_, previous) = self {
+            *previous = None;
+        }
+    }
+
+    pub fn cfg(&self) -> &VaeConfig {
+        each!(self, t => t.cfg())
+    }
+
+    pub fn layout(&self) -> &ParamLayout {
+        each!(self, t => t.layout())
+    }
+
+    /// Rows one pass takes at most (display and inference requests are chunked to it).
+    pub fn capacity(&self) -> u32 {
+        each!(self, t => t.capacity())
+    }
+
+    pub fn position(&self) -> Position {
+        each!(self, t => t.position())
+    }
+
+    pub fn steps_per_epoch(&self) -> u32 {
+        each!(self, t => t.steps_per_epoch())
+    }
+
+    pub fn epoch_finished(&self) -> bool {
+        each!(self, t => t.epoch_finished())
+    }
+
+    pub fn has_data(&self) -> bool {
+        each!(self, t => t.has_data())
+    }
+
+    pub fn train_len(&self) -> u32 {
+        each!(self, t => t.train_len())
+    }
+
+    pub fn test_len(&self) -> u32 {
+        each!(self, t => t.test_len())
+    }
+
+    pub fn last_good_step(&self) -> u64 {
+        each!(self, t => t.last_good_step())
+    }
+
+    pub fn test_labels(&self, n: usize) -> Result<Vec<u8>> {
+        each!(self, t => t.test_labels(n))
+    }
+
+    /// Takes `train` and `test`; the parameters are kept, the epoch count restarts.
+    pub fn attach_data(&mut self, train: &Dataset, test: &Dataset) -> Result<()> {
+        self.settle();
+        match self {
+            Engine::Gpu(t, _) => t.attach_data(train, test),
+            Engine::Cpu(c) => c.attach_data(train.clone(), test.clone()),
+        }
+    }
+
+    /// Runs (CPU) or submits (GPU) up to `steps` training steps, stopping at the end of an
+    /// epoch, and returns the steps whose losses are in: on the CPU all of them, on the GPU
+    /// those read back so far (this call's come with the next call or a flush).
+    pub async fn train(&mut self, steps: u32) -> Result<Vec<StepRecord>> {
+        match self {
+            Engine::Gpu(t, previous) => {
+                let before = previous.take();
+                t.submit_train(steps.max(1))?;
+                t.schedule_readback()?;
+                *previous = Some(t.work_done());
+                if let Some(done) = before {
+                    t.wait(done).await?;
+                }
+                t.poll()
+            }
+            Engine::Cpu(c) => c.train(steps),
+        }
+    }
+
+    /// Waits for every submitted step and returns the losses not yet reported.
+    pub async fn flush(&mut self) -> Result<Vec<StepRecord>> {
+        self.settle();
+        match self {
+            Engine::Gpu(t, _) => t.flush().await,
+            Engine::Cpu(_) => Ok(Vec::new()),
+        }
+    }
+
+    pub async fn evaluate(&mut self) -> Result<EvalResult> {
+        self.settle();
+        match self {
+            Engine::Gpu(t, _) => t.evaluate().await,
+            Engine::Cpu(c) => c.evaluate(),
+        }
+    }
+
+    /// Images `ids` (test images, or training images with `test` false) and their
+    /// reconstructions; at most [`Engine::capacity`] ids.
+    pub async fn reconstruct_images(
+        &mut self,
+        ids: &[u32],
+        test: bool,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        match self {
+            Engine::Gpu(t, _) => t.reconstruct_images(ids, test).await,
+            Engine::Cpu(c) => c.reconstruct_images(ids, test),
+        }
+    }
+
+    /// Images `ids`, their μ and log σ²; at most [`Engine::capacity`] ids.
+    pub async fn encode_images(
+        &mut self,
+        ids: &[u32],
+        test: bool,
+    ) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
+        match self {
+            Engine::Gpu(t, _) => t.encode_images(ids, test).await,
+            Engine::Cpu(c) => c.encode_images(ids, test),
+        }
+    }
+
+    /// μ and log σ² of test images `ids`; at most [`Engine::capacity`] ids.
+    pub async fn encode_test(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        match self {
+            Engine::Gpu(t, _) => t.encode_test(ids).await,
+            Engine::Cpu(c) => c.encode_test(ids),
+        }
+    }
+
+    /// μ and log σ² of `rows` inputs (at most [`Engine::capacity`]).
+    pub async fn encode(&mut self, pixels: &[f32], rows: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+        match self {
+            Engine::Gpu(t, _) => t.encode(pixels, rows).await,
+            Engine::Cpu(c) => c.encode(pixels, rows),
+        }
+    }
+
+    /// Pixels decoded from `rows` latent vectors (at most [`Engine::capacity`]).
+    pub async fn decode(&mut self, z: &[f32], rows: usize) -> Result<Vec<f32>> {
+        match self {
+            Engine::Gpu(t, _) => t.decode(z, rows).await,
+            Engine::Cpu(c) => c.decode(z, rows),
+        }
+    }
+
+    /// The flat parameters (layout order).
+    pub async fn read_params(&self) -> Result<Vec<f32>> {
+        match self {
+            Engine::Gpu(t, _) => t.read_params().await,
+            Engine::Cpu(c) => Ok(c.params().to_vec()),
+        }
+    }
+
+    /// Adam's first and second moments (flat, layout order).
+    pub async fn read_adam_state(&self) -> Result<(Vec<f32>, Vec<f32>)> {
+        match self {
+            Engine::Gpu(t, _) => t.read_adam_state().await,
+            Engine::Cpu(c) => {
+                let (m, v) = c.adam_state();
+                Ok((m.to_vec(), v.to_vec()))
+            }
+        }
+    }
+
+    /// Replaces the parameters; Adam restarts, the step count goes on.
+    pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
+        self.settle();
+        each!(self, t => t.load_params(flat))
+    }
+
+    pub fn check_position(&self, pos: Position) -> Result<()> {
+        each!(self, t => t.check_position(pos))
+    }
+
+    pub fn resume_at(&mut self, pos: Position) -> Result<()> {
+        self.settle();
+        each!(self, t => t.resume_at(pos))
+    }
+
+    pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
+        each!(self, t => t.set_kl_weight(kl_weight))
+    }
+
+    pub fn set_lr(&mut self, lr: f32) -> Result<()> {
+        each!(self, t => t.set_lr(lr))
+    }
+
+    /// Parameters back to the seed's initialisation, Adam and the epoch count to zero.
+    pub async fn reset(&mut self) -> Result<()> {
+        self.settle();
+        match self {
+            Engine::Gpu(t, _) => t.reset().await,
+            Engine::Cpu(c) => c.reset(),
+        }
+    }
+}
+
+/// Training samples per second of each engine over a few steps of one model (a probe).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Probe {
+    pub gpu: f64,
+    pub cpu: f64,
+}
+
+/// Steps each engine trains in [`probe`] after one untimed step.
+pub const PROBE_STEPS: u32 = 2;
+
+/// Times [`PROBE_STEPS`] training steps of `cfg`'s model on each engine (on `gpu`'s device,
+/// and on this CPU), on random images, after one untimed step each (the GPU's pipelines are
+/// built and warm). `clock` gives milliseconds. Nothing of the probe is kept.
+pub async fn probe(gpu: &Gpu, cfg: &VaeConfig, clock: &dyn Fn() -> f64) -> Result<Probe> {
+    let batch = cfg.batch_size;
+    let data = |seed: u64, n: usize| {
+        let mut g = SplitMix64::new(seed, STREAM_DATA, 9);
+        Dataset {
+            images: (0..n * cfg.input).map(|_| g.below(256) as u8).collect(),
+            labels: vec![0; n],
+            rows: 1,
+            cols: cfg.input as u32,
+        }
+    };
+    let n = batch * (PROBE_STEPS as usize + 1);
+    let (train, test) = (data(1, n), data(2, batch));
+    let rate = |ms: f64| (f64::from(PROBE_STEPS) * batch as f64) / (ms.max(1e-3) / 1e3);
+
+    let mut g = Trainer::new(gpu.share(), cfg, &train, &test)?;
+    g.submit_train(1)?;
+    g.flush().await?;
+    let start = clock();
+    g.submit_train(PROBE_STEPS)?;
+    g.flush().await?;
+    let gpu_rate = rate(clock() - start);
+    drop(g);
+
+    let mut c = CpuTrainer::new(cfg, &train, &test)?;
+    c.train(1)?;
+    let start = clock();
+    c.train(PROBE_STEPS)?;
+    let cpu_rate = rate(clock() - start);
+    Ok(Probe {
+        gpu: gpu_rate,
+        cpu: cpu_rate,
+    })
+}
+
+/// The engine `choice` resolves to on `gpu` (none: no usable adapter): the GPU on a hardware
+/// adapter, the CPU without one, and on a software adapter whichever [`probe`] finds faster.
+/// Returns the kind and a sentence saying why.
+pub async fn resolve(
+    choice: EngineChoice,
+    gpu: Option<&Gpu>,
+    cfg: &VaeConfig,
+    clock: &dyn Fn() -> f64,
+) -> Result<(EngineKind, String)> {
+    match (choice, gpu) {
+        (EngineChoice::Cpu, _) => Ok((EngineKind::Cpu, "asked for".into())),
+        (EngineChoice::Gpu, Some(_)) => Ok((EngineKind::Gpu, "asked for".into())),
+        (EngineChoice::Gpu, None) => Err(VaeError::NoAdapter(
+            "the WebGPU engine was asked for and no GPU adapter is available".into(),
+        )),
+        (EngineChoice::Auto, None) => Ok((EngineKind::Cpu, "no GPU adapter".into())),
+        (EngineChoice::Auto, Some(g)) if !g.is_software() => {
+            Ok((EngineKind::Gpu, "a hardware GPU adapter".into()))
+        }
+        (EngineChoice::Auto, Some(g)) => {
+            let p = probe(g, cfg, clock).await?;
+            let kind = if p.cpu > p.gpu {
+                EngineKind::Cpu
+            } else {
+                EngineKind::Gpu
+            };
+            Ok((
+                kind,
+                format!(
+                    "the adapter is a software one; a probe trained {:.0} samples/s on the CPU, \
+                     {:.0} on the adapter",
+                    p.cpu, p.gpu
+                ),
+            ))
+        }
+    }
+}
