@@ -19,7 +19,8 @@ import { t as tr, chooseLang, setLang, currentLang, onLangChange } from "./i18n.
 const $ = (id) => document.getElementById(id);
 
 const ui = {
-  state: "starting", // starting | nogpu | ready | training | paused | done | lost
+  state: "starting", // starting | ready | training | paused | done | lost
+  gpuProblem: null, // why WebGPU is unusable here: { kind: "insecure" | "absent" | "adapter", detail }
   wasm: null,
   settings: null,
   trainer: null,
@@ -49,7 +50,7 @@ function message(text, kind = "info") {
 function setButtons() {
   const s = ui.state;
   const haveModel = !!ui.trainer && !!ui.data && s !== "lost";
-  $("train").disabled = !(haveModel || ui.data) || ["training", "nogpu", "starting", "lost"].includes(s);
+  $("train").disabled = !(haveModel || ui.data) || ["training", "starting", "lost"].includes(s);
   $("train").dataset.i18n = ui.pretrained ? "btn.trainOwn" : "btn.train";
   $("train").textContent = tr($("train").dataset.i18n);
   $("resume").disabled = s !== "paused";
@@ -58,7 +59,8 @@ function setButtons() {
   $("download").disabled = !haveModel || s === "starting";
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
-  $("compare-start").disabled = !ui.data || !ui.trainer || ["training", "nogpu", "starting", "lost"].includes(s);
+  $("compare-start").disabled = !ui.data || !ui.trainer || ["training", "starting", "lost"].includes(s);
+  $("engine").disabled = ["training", "starting", "lost"].includes(s);
   $("compare-stop").disabled = s === "training";
   setFormDisabled(s === "training" || s === "lost");
 }
@@ -184,10 +186,19 @@ function release(t) {
   }
 }
 
+/** The engine pill: the WebGPU adapter and GEMM form, or the CPU engine (and why, on hover). */
+async function showEngine(t) {
+  const gpu = t.engine === "webgpu" ? await adapterLabel(t) : null;
+  ui.pill = () => (gpu ? tr("engine.gpuPill", gpu, t.gemmForm) : tr("engine.cpuPill"));
+  $("adapter").textContent = ui.pill();
+  $("adapter").title = gpu ? t.adapter : `${t.adapter}: ${t.engineReason}`;
+  $("adapter").dataset.engine = t.engine;
+}
+
 /** A new trainer for `config` with the page's data (and a checkpoint's run, if given). The old
  * trainer is freed only once the new one stands: if building fails, the model in hand stays. */
 async function buildTrainer(config, resumeFrom = null) {
-  const t = await ui.wasm.Trainer.create(config);
+  const t = await ui.wasm.Trainer.create({ ...config, engine: $("engine").value });
   try {
     t.loadDataset(...ui.data.files);
     if (resumeFrom) t.resume(resumeFrom);
@@ -203,8 +214,7 @@ async function buildTrainer(config, resumeFrom = null) {
   // The plot forgets the old model's points at once (the shipped model's history too).
   if (!resumeFrom) ui.plot.clear();
   ui.trainerConfig = JSON.stringify(config);
-  $("adapter").textContent = `${await adapterLabel(t)} · ${t.gemmForm} GEMM`;
-  $("adapter").title = t.adapter;
+  await showEngine(t);
   scheduler.restart();
   await drawImages();
   updateProgress(null);
@@ -398,17 +408,45 @@ function showDataLabel() {
   $("data-status").textContent = ui.data.label();
 }
 
-function showNoGpu(detail) {
-  ui.state = "nogpu";
+/** Says why the model trains on the CPU engine when WebGPU is unusable here (the page goes on
+ * without it), and takes WebGPU off the engine choices. */
+function showNoGpu() {
+  const p = ui.gpuProblem;
+  if (!p) return;
   $("nogpu").hidden = false;
-  $("app").hidden = true;
-  if (detail) $("nogpu-detail").textContent = detail;
-  $("adapter").textContent = tr("adapter.none");
-  $("adapter").classList.add("bad");
+  $("nogpu").dataset.kind = p.kind;
+  const texts = { insecure: () => tr("nogpu.insecure", location.origin), absent: () => tr("nogpu.detail"), adapter: () => tr("nogpu.adapter", p.detail) };
+  $("nogpu-detail").textContent = texts[p.kind]();
+  $("nogpu").querySelector("ul").hidden = p.kind === "insecure";
+  const webgpu = $("engine").querySelector('option[value="webgpu"]');
+  webgpu.disabled = true;
+  if ($("engine").value === "webgpu") $("engine").value = "auto";
+}
+
+/** Moves the model in hand to the engine now chosen: its checkpoint (weights and place in the
+ * run) resumes on a new trainer; the plot and the history stay. */
+async function onEngineChange() {
+  const url = new URL(location.href);
+  url.searchParams.set("engine", $("engine").value);
+  history.replaceState(null, "", url);
+  if (!ui.trainer || !ui.data) return; // the next model is built on it
+  await guarded(tr("fail.switch"), async () => {
+    message(() => tr("msg.switching", $("engine").value));
+    const config = JSON.parse(ui.trainerConfig);
+    const pretrained = ui.pretrained;
+    await exclusive(async () => buildTrainer(config, await ui.trainer.exportCheckpoint()));
+    ui.pretrained = pretrained;
+    await ui.explore.refresh();
+    await ui.explore.refreshMap();
+    ui.structure.draw();
+    const [engine, step] = [ui.trainer.engine, ui.trainer.globalStep];
+    message(() => tr("msg.switched", engine, step), "ok");
+  });
   setButtons();
 }
 
 function wire() {
+  $("engine").addEventListener("change", onEngineChange);
   $("train").addEventListener("click", onTrain);
   $("pause").addEventListener("click", onPause);
   $("resume").addEventListener("click", onResume);
@@ -483,6 +521,8 @@ async function main() {
     if (ui.compare) ui.compare.draw();
     if (ui.trainer && ui.structure) ui.structure.draw();
     if (ui.history) ui.history.render();
+    if (ui.pill) $("adapter").textContent = ui.pill();
+    showNoGpu();
   });
   ui.plot.draw();
   setButtons();
@@ -499,19 +539,22 @@ async function main() {
   ui.settings = boot.settings;
   window.vaePage.wasmMemory = boot.memory; // its size is watched by the soak test
   buildForm(ui.settings);
-  if (!navigator.gpu) {
-    showNoGpu();
-    return;
-  }
+  const asked = new URLSearchParams(location.search).get("engine");
+  if (["auto", "webgpu", "cpu"].includes(asked)) $("engine").value = asked;
   // Ask for the GPU before downloading anything: a device only, no model. (A throwaway
   // trainer here, freed while SwiftShader still compiled its pipelines, left Chromium's GPU
-  // process hung now and then when the real trainer asked for a second device.)
-  try {
-    await ui.wasm.checkGpu();
-  } catch (e) {
-    showNoGpu(e && e.message ? e.message : String(e));
-    return;
+  // process hung now and then when the real trainer asked for a second device.) Without
+  // WebGPU the page goes on with the CPU engine and says why.
+  if (!navigator.gpu) {
+    ui.gpuProblem = { kind: window.isSecureContext === false ? "insecure" : "absent" };
+  } else if ($("engine").value !== "cpu") {
+    try {
+      await ui.wasm.checkGpu();
+    } catch (e) {
+      ui.gpuProblem = { kind: "adapter", detail: e && e.message ? e.message : String(e) };
+    }
   }
+  showNoGpu();
   try {
     ui.data = await loadMnist(ui.settings, (f) => setBar("data", 100 * f));
     showDataLabel();

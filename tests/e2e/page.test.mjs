@@ -1,6 +1,6 @@
 // End to end: the built page (dist/, from `trunk build --release`) in headless Chromium with
 // WebGPU (SwiftShader): MNIST loads, training runs, canvases fill, the loss plot gets points, Pause
-// stops progress, a downloaded checkpoint loads back; without WebGPU the page says so.
+// stops progress, a downloaded checkpoint loads back (the page without WebGPU: engine.test.mjs).
 // Screenshots go to target/e2e/. Run: node --test tests/e2e/
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -80,18 +80,6 @@ test("the page trains, draws, pauses and round-trips a checkpoint", { timeout: 6
   assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]), `plotted steps go forward after a checkpoint load: ${xs}`);
   await page.screenshot({ path: `${SHOTS}/paused-1280x800.png` });
   assert.deepEqual(errors, []);
-  await closeBrowser(browser);
-});
-
-test("without WebGPU the page explains what is missing", { timeout: 120_000 }, async () => {
-  const browser = await launch(false);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(server.url);
-  await page.waitForSelector("#nogpu:not([hidden])", { timeout: 60_000 });
-  assert.match(await page.textContent("#nogpu"), /WebGPU is not available/);
-  assert.match(await page.textContent("#nogpu"), /enable-unsafe-webgpu/);
-  assert.equal(await page.isDisabled("#train"), true);
-  await page.screenshot({ path: `${SHOTS}/no-webgpu-1280x800.png` });
   await closeBrowser(browser);
 });
 

@@ -62,11 +62,11 @@ export async function serve(root, prefix = "/") {
   return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** Chromium (Debian's) with or without WebGPU; never a downloaded browser. */
-export async function launch(webgpu = true) {
+/** Chromium (Debian's) with or without WebGPU, with `extra` flags; never a downloaded browser. */
+export async function launch(webgpu = true, extra = []) {
   const { chromium } = await import("playwright-core");
   const args = ["--no-sandbox", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic"];
+    "--disable-component-update", "--disable-sync", "--disable-quic", ...extra];
   if (webgpu) args.push("--enable-unsafe-webgpu");
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args });
   browsers.add(browser);
@@ -78,7 +78,8 @@ export async function launch(webgpu = true) {
  * Opens the page at `url` and waits until it says "Ready" (in either language). Page errors, Content-Security-Policy
  * violations and requests to any other origin are collected in `errors` (every test expects it
  * empty); `consoleErrors` every console error. `init` (optional) runs in the page before its
- * own scripts.
+ * own scripts. The page trains on WebGPU unless the url names an engine (?engine=auto|cpu): its
+ * own default, auto, may pick the CPU engine on SwiftShader, and most tests are about the GPU.
  */
 export async function openReady(browser, url, options = {}, init = null) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options });
@@ -106,7 +107,9 @@ export async function openReady(browser, url, options = {}, init = null) {
       console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`));
   });
   if (init) await page.addInitScript(init);
-  await page.goto(url);
+  const u = new URL(url);
+  if (!u.searchParams.has("engine")) u.searchParams.set("engine", "webgpu");
+  await page.goto(u.href);
   // "Ready" in English, "準備完了" in Japanese.
   await page.waitForFunction(() => /^(Ready|準備完了)/.test(document.getElementById("message").textContent), null, { timeout: 180_000 });
   return { page, errors, consoleErrors };

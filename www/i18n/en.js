@@ -11,8 +11,16 @@ export default {
   "adapter.notLoaded": "not loaded",
   "adapter.title": "WebGPU adapter",
 
-  "nogpu.title": "WebGPU is not available in this browser",
-  "nogpu.detail": "The trainer runs on your GPU through WebGPU, which this browser does not offer.",
+  "engine.label": "Engine",
+  "engine.auto": "Auto",
+  "engine.cpu": "CPU",
+  "engine.cpuPill": "CPU engine · WebAssembly",
+  "engine.gpuPill": (adapter, form) => `${adapter} · ${form} GEMM`,
+
+  "nogpu.title": "Training on the CPU: WebGPU is not available here",
+  "nogpu.detail": "This browser does not offer WebGPU, so the VAE trains on the CPU engine (WebAssembly): the same model and the same numbers, only slower. To train on the GPU:",
+  "nogpu.insecure": (origin) => `This page was opened over plain HTTP (${origin}), and browsers offer WebGPU to secure pages only, so the VAE trains on the CPU engine (WebAssembly): the same model and the same numbers, only slower. Open the page over HTTPS, or as http://localhost through an SSH tunnel, to train on the GPU.`,
+  "nogpu.adapter": (detail) => `WebGPU is present but gave no GPU adapter (${detail}), so the VAE trains on the CPU engine (WebAssembly): the same model and the same numbers, only slower.`,
   "nogpu.chrome": "<b>Chrome or Edge 113+</b> on Windows, macOS and ChromeOS: WebGPU is on by default.",
   "nogpu.linux": "<b>Chrome on Linux or Android</b>: open <code>chrome://flags/#enable-unsafe-webgpu</code>, enable it, and relaunch.",
   "nogpu.safari": "<b>Safari 26</b> and <b>Firefox 141+</b> (Windows): WebGPU is on by default; older versions have it behind a setting.",
@@ -116,6 +124,9 @@ export default {
 
   "msg.building": "Building the model on the GPU…",
   "msg.ready": "Ready. Press Train to watch the VAE learn.",
+  "msg.switching": (name) => `Moving the model to the ${name} engine…`,
+  "msg.switched": (name, step) => `Ready. The model (step ${step}) now runs on the ${name} engine.`,
+  "fail.switch": "Could not switch engines",
   "msg.pretrained": (epochs, loss) => `Ready. Shown: a model trained for ${epochs} epochs (test loss ${loss} per sample) — explore it below, or press Train your own to watch one learn from scratch.`,
   "msg.training": "Training…",
   "msg.pausing": "Pausing…",

@@ -10,8 +10,16 @@ export default {
   "adapter.notLoaded": "読み込み失敗",
   "adapter.title": "WebGPU アダプタ",
 
-  "nogpu.title": "このブラウザでは WebGPU が使えません",
-  "nogpu.detail": "このトレーナーは WebGPU を通して GPU で動きますが、このブラウザは WebGPU を提供していません。",
+  "engine.label": "エンジン",
+  "engine.auto": "自動",
+  "engine.cpu": "CPU",
+  "engine.cpuPill": "CPU エンジン · WebAssembly",
+  "engine.gpuPill": (adapter, form) => `${adapter} · ${form} GEMM`,
+
+  "nogpu.title": "CPU で学習します：ここでは WebGPU が使えません",
+  "nogpu.detail": "このブラウザは WebGPU を提供していないため、VAE は CPU エンジン（WebAssembly）で学習します。モデルも計算結果も同じで、遅いだけです。GPU で学習するには：",
+  "nogpu.insecure": (origin) => `このページは暗号化されていない HTTP（${origin}）で開かれています。ブラウザは安全なページにしか WebGPU を提供しないため、VAE は CPU エンジン（WebAssembly）で学習します。モデルも計算結果も同じで、遅いだけです。GPU で学習するには、HTTPS で開くか、SSH トンネルを通して http://localhost として開いてください。`,
+  "nogpu.adapter": (detail) => `WebGPU はありますが GPU アダプタが得られませんでした（${detail}）。そのため VAE は CPU エンジン（WebAssembly）で学習します。モデルも計算結果も同じで、遅いだけです。`,
   "nogpu.chrome": "<b>Chrome / Edge 113 以降</b>（Windows、macOS、ChromeOS）：WebGPU は最初から有効です。",
   "nogpu.linux": "<b>Linux / Android の Chrome</b>：<code>chrome://flags/#enable-unsafe-webgpu</code> を開いて有効にし、再起動してください。",
   "nogpu.safari": "<b>Safari 26</b> と <b>Firefox 141 以降</b>（Windows）：WebGPU は最初から有効です。古い版では設定で有効にできます。",
@@ -114,6 +122,9 @@ export default {
   "footer": "モデル：PyTorch の VAE の例（784-400-20、BCE + KL、Adam）。データ：このページと一緒に配信される MNIST。データがあなたのマシンの外に出ることはありません。",
 
   "msg.building": "GPU 上にモデルを作成中…",
+  "msg.switching": (name) => `モデルを ${name} エンジンへ移しています…`,
+  "msg.switched": (name, step) => `準備完了。モデル（ステップ ${step}）は ${name} エンジンで動いています。`,
+  "fail.switch": "エンジンを切り替えられませんでした",
   "msg.ready": "準備完了。「学習」を押すと VAE が学ぶ様子を見られます。",
   "msg.pretrained": (epochs, loss) => `準備完了。表示中は ${epochs} エポック学習済みのモデルです（テスト損失はサンプルあたり ${loss}）。下で探索するか、「自分で学習させる」でゼロから学ぶ様子を見てください。`,
   "msg.training": "学習中…",

@@ -1,0 +1,140 @@
+// The engines on the page: without WebGPU (a browser without it, or a page opened over plain
+// HTTP from another host) the whole page — the shipped model, Explore, training — runs on the
+// CPU engine and says why; with WebGPU the engine can be switched both ways and the model in
+// hand goes along (same weights, same place in the run). Screenshots go to target/e2e/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { serve, launch, openReady, closeBrowser } from "./serve.mjs";
+
+const SHOTS = "target/e2e";
+mkdirSync(SHOTS, { recursive: true });
+let server;
+before(async () => { server = await serve("dist"); });
+after(async () => { await server.close(); });
+
+const message = (page) => page.textContent("#message");
+
+/** Trains until the step count has grown by `n`, then pauses; returns the step reached. */
+async function trainSteps(page, n) {
+  const from = await page.evaluate(() => window.vaePage.trainer.globalStep);
+  await page.click(await page.isEnabled("#resume") ? "#resume" : "#train");
+  await page.waitForFunction((s) => window.vaePage.trainer.globalStep >= s, from + n, { timeout: 180_000 });
+  await page.click("#pause");
+  await page.waitForFunction(() => /^(Paused|一時停止)/.test(document.getElementById("message").textContent), null, { timeout: 60_000 });
+  return page.evaluate(() => window.vaePage.trainer.globalStep);
+}
+
+/** The whole page on the CPU engine: the shipped model shown and explorable, training runs and
+ * the plot gets points, and the notice says `why`. */
+async function checkCpuPage(page, why, shot) {
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "cpu");
+  assert.equal(await page.isVisible("#nogpu"), true, "the notice is shown");
+  assert.match(await page.textContent("#nogpu"), why);
+  assert.match(await page.textContent("#adapter"), /CPU engine/);
+  assert.equal(await page.$eval('#engine option[value="webgpu"]', (o) => o.disabled), true);
+  // The shipped model, explorable at once.
+  assert.ok(await page.evaluate(() => !!window.vaePage.pretrained), "the shipped model is shown");
+  assert.match(await message(page), /trained for \d+ epochs/);
+  const z = await page.evaluate(async () => {
+    const t = window.vaePage.trainer;
+    const px = await t.decode(new Float32Array(t.latent));
+    return px.length;
+  });
+  assert.equal(z, 784);
+  // Training runs, with losses on the plot.
+  const step = await trainSteps(page, 4);
+  assert.ok(step >= 4, `step ${step}`);
+  const points = await page.evaluate(() => window.vaePage.plot.steps.length);
+  assert.ok(points >= 4, `${points} loss points`);
+  const loss = await page.evaluate(() => window.vaePage.plot.steps.at(-1)[1]);
+  assert.ok(Number.isFinite(loss) && loss > 50 && loss < 600, `reconstruction ${loss}`);
+  await page.screenshot({ path: `${SHOTS}/${shot}` });
+}
+
+test("in a browser without WebGPU the whole page runs on the CPU engine and says why", { timeout: 600_000 }, async () => {
+  // An older browser, or Firefox on Linux: no navigator.gpu at all.
+  const browser = await launch(false);
+  const noWebgpu = () => { delete Navigator.prototype.gpu; };
+  const { page, errors } = await openReady(browser, `${server.url}?lang=en&engine=auto`, {}, noWebgpu);
+  assert.equal(await page.evaluate(() => "gpu" in navigator), false);
+  await checkCpuPage(page, /does not offer WebGPU/, "cpu-no-webgpu-1280x800.png");
+  assert.match(await page.textContent("#nogpu"), /enable-unsafe-webgpu/);
+  // An explicit ?engine=webgpu cannot be had here: the page falls back to auto (the CPU).
+  await page.goto(`${server.url}?lang=ja&engine=webgpu`);
+  await page.waitForFunction(() => /^準備完了/.test(document.getElementById("message").textContent), null, { timeout: 180_000 });
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "cpu");
+  assert.match(await page.textContent("#nogpu"), /WebGPU を提供していない/);
+  await page.setViewportSize({ width: 800, height: 600 });
+  await page.screenshot({ path: `${SHOTS}/cpu-no-webgpu-ja-800x600.png` });
+  assert.deepEqual(errors, []);
+  await closeBrowser(browser);
+});
+
+test("with WebGPU present but no adapter the page runs on the CPU engine and says so", { timeout: 600_000 }, async () => {
+  // Chromium on Linux without --enable-unsafe-webgpu: navigator.gpu, but no adapter.
+  const browser = await launch(false);
+  const { page, errors } = await openReady(browser, `${server.url}?lang=en&engine=auto`);
+  assert.equal(await page.evaluate(() => "gpu" in navigator), true);
+  await checkCpuPage(page, /WebGPU is present but gave no GPU adapter/, "cpu-no-adapter-1280x800.png");
+  assert.deepEqual(errors, []);
+  await closeBrowser(browser);
+});
+
+test("over plain HTTP from another host the page says WebGPU needs a secure page", { timeout: 600_000 }, async () => {
+  // vae.test resolves to this machine; as a plain-HTTP origin that is not localhost it is not a
+  // secure context, so Chromium withholds WebGPU even with the flag on.
+  const browser = await launch(true, ["--host-resolver-rules=MAP vae.test 127.0.0.1"]);
+  const port = new URL(server.url).port;
+  const { page, errors } = await openReady(browser, `http://vae.test:${port}/?lang=en&engine=auto`);
+  assert.equal(await page.evaluate(() => window.isSecureContext), false);
+  await checkCpuPage(page, /plain HTTP \(http:\/\/vae\.test:\d+\).*HTTPS.*localhost/, "cpu-insecure-1280x800.png");
+  assert.equal(await page.isVisible("#nogpu ul"), false, "no browser advice: the browser is not the problem");
+  assert.deepEqual(errors, []);
+  await closeBrowser(browser);
+});
+
+test("the engine switches both ways and the model goes along", { timeout: 600_000 }, async () => {
+  const browser = await launch(true);
+  const { page, errors } = await openReady(browser, `${server.url}?lang=en&engine=webgpu`);
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "webgpu");
+  assert.equal(await page.isVisible("#nogpu"), false);
+  // The checkpoint summarised: its header (parsed: the metadata's key order is not fixed) and
+  // a hash of the tensors' bytes.
+  const exported = () => page.evaluate(async () => {
+    const b = await window.vaePage.trainer.exportCheckpoint();
+    const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+    let h = 2166136261;
+    for (const v of b.subarray(8 + n)) h = Math.imul(h ^ v, 16777619) >>> 0;
+    return { header: JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))), tensors: b.length - 8 - n, hash: h };
+  });
+  const shipped = await exported();
+  // The shipped model moves to the CPU engine unchanged, with its place in the run.
+  await page.selectOption("#engine", "cpu");
+  await page.waitForFunction(() => /^Ready\. The model/.test(document.getElementById("message").textContent), null, { timeout: 180_000 });
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "cpu");
+  assert.match(page.url(), /engine=cpu/);
+  assert.deepEqual(await exported(), shipped, "the checkpoint is the same on the CPU engine");
+  assert.ok(await page.evaluate(() => !!window.vaePage.pretrained), "still the shipped model");
+  // Train on the CPU, then back to WebGPU: the run goes on where it was.
+  const step = await trainSteps(page, 3);
+  const onCpu = await exported();
+  await page.selectOption("#engine", "webgpu");
+  await page.waitForFunction(() => /^Ready\. The model/.test(document.getElementById("message").textContent), null, { timeout: 180_000 });
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "webgpu");
+  assert.equal(await page.evaluate(() => window.vaePage.trainer.globalStep), step);
+  assert.deepEqual(await exported(), onCpu, "the checkpoint is the same back on WebGPU");
+  const after = await trainSteps(page, 2);
+  assert.ok(after >= step + 2);
+  const xs = await page.evaluate(() => window.vaePage.plot.steps.map((p) => p[0]));
+  assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]), `plotted steps go forward across the switches: ${xs}`);
+  // Auto on this software adapter: a probe decides, and says so.
+  await page.selectOption("#engine", "auto");
+  await page.waitForFunction(() => /^Ready\. The model/.test(document.getElementById("message").textContent), null, { timeout: 180_000 });
+  const reason = await page.evaluate(() => window.vaePage.trainer.engineReason);
+  console.log(`auto chose ${await page.evaluate(() => window.vaePage.trainer.engine)}: ${reason}`);
+  assert.match(reason, /software one; a probe trained \d+ samples\/s on the CPU, \d+ on the adapter/);
+  await page.screenshot({ path: `${SHOTS}/engine-switched-1280x800.png` });
+  assert.deepEqual(errors, []);
+  await closeBrowser(browser);
+});
