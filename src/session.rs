@@ -568,12 +568,9 @@ impl Session {
     /// Times each stage of a training step on a model of its own (this one is untouched).
     pub async fn profile_step(&mut self) -> Result<StepProfile> {
         self.engine.flush().await?;
-        let Some(t) = self.engine.gpu_trainer() else {
-            return Err(VaeError::config(
-                "engine",
-                "timing each block measures the WGSL kernels; the CPU engine runs none",
-            ));
-        };
-        bench::profile_step(t.gpu(), t.cfg(), t.gemm_form(), &self.clock).await
+        match self.engine.gpu_trainer() {
+            Some(t) => bench::profile_step(t.gpu(), t.cfg(), t.gemm_form(), &self.clock).await,
+            None => crate::cpu::profile_step(self.engine.cfg(), &self.clock),
+        }
     }
 }

@@ -321,7 +321,7 @@ impl Trainer {
         let t = Trainer {
             engine: EngineKind::Cpu,
             engine_reason: why,
-            adapter: "CPU engine (WebAssembly, one thread)".into(),
+            adapter: format!("CPU engine ({}, one thread)", crate::cpu::peak::features()),
             adapter_name: String::new(),
             gemm_form: "CPU".into(),
             form: None,

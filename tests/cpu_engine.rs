@@ -61,3 +61,31 @@ fn cpu_engine_refuses_data_of_another_size() {
         .expect("784 vs 196 accepted");
     assert!(e.to_string().contains("196 pixels"), "{e}");
 }
+
+#[test]
+fn the_cpu_profile_times_every_stage_against_the_cpus_peak() {
+    let cfg = VaeConfig {
+        batch_size: 64,
+        ..VaeConfig::default()
+    };
+    let start = std::time::Instant::now();
+    let now = move || start.elapsed().as_secs_f64() * 1e3;
+    let p = vae_webgpu::cpu::profile_step(&cfg, &now).unwrap();
+    assert_eq!(p.batch, 64);
+    assert_eq!(p.stages.len(), 13);
+    for s in &p.stages {
+        assert!(s.ms.is_finite() && s.ms > 0.0, "{}: {} ms", s.name, s.ms);
+        assert!(s.kernels[0].starts_with("cpu/step.rs: "), "{:?}", s.kernels);
+    }
+    let staged: f64 = p.stages.iter().map(|s| s.ms).sum();
+    let gflops = p.step_flop / p.step_ms / 1e6;
+    eprintln!(
+        "CPU step {:.2} ms (stages {staged:.2} ms), {gflops:.1} GFLOP/s of a {:.1} GFLOP/s peak",
+        p.step_ms, p.peak_gflops
+    );
+    // Figures, not timings, are checked (the machine is shared): every stage and the peak
+    // measured, and the step's FLOP the model's (forward and backward products).
+    assert!(p.peak_gflops.is_finite() && p.peak_gflops > 0.0);
+    let want = vae_webgpu::bench::flop_per_sample(&cfg) * 64.0;
+    assert!((p.step_flop - want).abs() < 1e-6 * want);
+}

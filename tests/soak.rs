@@ -52,7 +52,8 @@ fn twenty_five_epochs_keep_gpu_buffers_and_memory_flat() {
     for epoch in 0..EPOCHS {
         pollster::block_on(async {
             loop {
-                session.train(4).await.unwrap();
+                // The cadence of the CLI's readbacks: a call of 100 steps, read back after.
+                session.train(100).await.unwrap();
                 if session.engine().epoch_finished() {
                     break;
                 }

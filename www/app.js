@@ -498,6 +498,7 @@ window.vaePage = {
   get lastRefresh() { return ui.lastRefresh; },
   get pretrained() { return ui.pretrained; },
   wasmMemory: null,
+  wasmBuild: null, // "relaxed-simd" or "simd128": which build of the module loaded (boot.js)
 };
 
 async function main() {
@@ -538,6 +539,7 @@ async function main() {
   ui.wasm = boot.wasm;
   ui.settings = boot.settings;
   window.vaePage.wasmMemory = boot.memory; // its size is watched by the soak test
+  window.vaePage.wasmBuild = boot.build;
   buildForm(ui.settings);
   const asked = new URLSearchParams(location.search).get("engine");
   if (["auto", "webgpu", "cpu"].includes(asked)) $("engine").value = asked;

@@ -1,9 +1,38 @@
 // Loads the wasm module. A file of its own, not Trunk's inline loader, so the
 // Content-Security-Policy can forbid inline script: Trunk.toml turns script injection and file
 // hashes off, so the module keeps the package's name: vae-webgpu.js and vae-webgpu_bg.wasm.
+//
+// Two builds of the module share that JS glue (scripts/trunk-post-build.sh): SIMD128, and
+// relaxed SIMD (fused multiply-adds in the CPU engine's matrix products). The relaxed one loads
+// where this browser validates relaxed-SIMD code; if it is missing or fails, the SIMD128 one.
 import init, * as bindings from "./vae-webgpu.js";
 
-/** Resolves to `{ wasm, memory, settings }` (the bindings, the module's memory and the engine's
- * defaults, limits and layouts: one source for the form and the plot), or rejects with the
- * load error. */
-export const ready = init().then((w) => ({ wasm: bindings, memory: w.memory, settings: bindings.settings() }));
+// The smallest module using a relaxed-SIMD instruction (i8x16.relaxed_swizzle), as
+// wasm-feature-detect tests it.
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11]);
+
+/** Whether this browser runs relaxed SIMD (?simd=plain asks for the SIMD128 build anyway). */
+export function relaxedSimd() {
+  if (new URLSearchParams(location.search).get("simd") === "plain") return false;
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+async function load() {
+  if (relaxedSimd()) {
+    try {
+      return { w: await init({ module_or_path: new URL("vae-webgpu_bg.relaxed.wasm", import.meta.url) }), build: "relaxed-simd" };
+    } catch (e) {
+      console.info(`relaxed-SIMD module not loaded (${e && e.message ? e.message : e}); using SIMD128`);
+    }
+  }
+  return { w: await init(), build: "simd128" };
+}
+
+/** Resolves to `{ wasm, memory, settings, build }` (the bindings, the module's memory, the
+ * engine's defaults, limits and layouts — one source for the form and the plot — and which build
+ * loaded: "relaxed-simd" or "simd128"), or rejects with the load error. */
+export const ready = load().then(({ w, build }) => ({ wasm: bindings, memory: w.memory, settings: bindings.settings(), build }));

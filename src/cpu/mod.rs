@@ -10,7 +10,11 @@
 //! ~80 ms).
 
 mod display;
+pub mod peak;
+mod profile;
 mod step;
+
+pub use profile::profile_step;
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};

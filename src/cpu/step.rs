@@ -8,6 +8,7 @@
 //! feature splits a product over cores). Everything else is a plain loop over the batch.
 
 use crate::layout::LayerView;
+use crate::model::Stage;
 use crate::rng::{normal_eps, seed_key};
 
 use super::CpuTrainer;
@@ -52,76 +53,104 @@ impl CpuTrainer {
     /// The forward pass on the gathered `rows` with ε from Philox counter word `rng_step`, the
     /// loss and its gradient wrt the logits; returns (Σ BCE, Σ KL).
     pub(super) fn forward(&mut self, rows: usize, rng_step: u32) -> (f64, f64) {
-        let (inp, lat) = (self.cfg.input, self.cfg.latent);
-        let [fc1, fc23, fc4, fc5] = self.layout.layers();
-        let a = &mut self.act;
-        let p = &self.state.params;
-        linear_forward(p, &fc1, &a.x, &mut a.h1, rows, true);
-        linear_forward(p, &fc23, &a.h1, &mut a.mulv, rows, false);
-        // z = μ + exp(½ log σ²)·ε (ε = 0 for a plain autoencoder).
-        let key = seed_key(self.cfg.seed);
-        for r in 0..rows {
-            for j in 0..lat {
-                let i = r * lat + j;
-                let e = if self.cfg.variational {
-                    normal_eps(key, rng_step, i as u32)
-                } else {
-                    0.0
-                };
-                a.eps[i] = e;
-                let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
-                a.z[i] = mu + (0.5 * lv).exp() * e;
-            }
+        let mut loss = (0.0, 0.0);
+        for stage in &Stage::FORWARD[1..] {
+            loss = self.stage(*stage, rows, rng_step);
         }
-        linear_forward(p, &fc4, &a.z, &mut a.h4, rows, true);
-        linear_forward(p, &fc5, &a.h4, &mut a.logits, rows, false);
-        // BCE(sum) with logits and its gradient; KL = −½ Σ (1 + log σ² − μ² − σ²).
-        let mut bce = 0.0f64;
-        for i in 0..rows * inp {
-            let (l, t) = (a.logits[i], a.x[i]);
-            bce += f64::from(l.max(0.0) - l * t + (-l.abs()).exp().ln_1p());
-            a.dlogits[i] = sigmoid(l) - t;
-        }
-        let mut kl = 0.0f64;
-        for r in 0..rows {
-            for j in 0..lat {
-                let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
-                kl += f64::from(-0.5 * (1.0 + lv - mu * mu - lv.exp()));
-            }
-        }
-        (bce, kl)
+        loss
     }
 
     /// The backward pass after [`forward`](Self::forward) on `rows`: every gradient into
     /// `self.grads` (the flat layout).
     pub(super) fn backward(&mut self, rows: usize) {
-        let lat = self.cfg.latent;
-        let [fc1, fc23, fc4, fc5] = self.layout.layers();
+        for stage in &Stage::BACKWARD[..Stage::BACKWARD.len() - 1] {
+            self.stage(*stage, rows, 0);
+        }
+    }
+
+    /// One stage of a step on `rows` gathered rows, reading what the stages before it left
+    /// (the order of [`Stage::FORWARD`] then [`Stage::BACKWARD`]); the loss stage returns
+    /// (Σ BCE, Σ KL), the others zeros. Gather and Adam are [`gather`] and [`Self::adam`].
+    pub(super) fn stage(&mut self, stage: Stage, rows: usize, rng_step: u32) -> (f64, f64) {
+        let (inp, lat) = (self.cfg.input, self.cfg.latent);
+        let layers = self.layout.layers();
         let a = &mut self.act;
         let (p, g) = (&self.state.params, &mut self.grads);
-        linear_backward_params(g, &fc5, &a.dlogits, &a.h4, rows);
-        linear_backward_input(p, &fc5, &a.dlogits, &mut a.dh4, rows, Some(&a.h4));
-        linear_backward_params(g, &fc4, &a.dh4, &a.z, rows);
-        linear_backward_input(p, &fc4, &a.dh4, &mut a.dz, rows, None);
-        // Through z to [μ | log σ²], with the KL term's own gradient (β; 0 for an autoencoder).
-        let beta = if self.cfg.variational {
-            self.cfg.kl_weight
-        } else {
-            0.0
-        };
-        for r in 0..rows {
-            for j in 0..lat {
-                let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
-                let (gz, e) = (a.dz[r * lat + j], a.eps[r * lat + j]);
-                let sigma = (0.5 * lv).exp();
-                a.dmulv[r * 2 * lat + j] = gz + beta * mu;
-                a.dmulv[r * 2 * lat + lat + j] =
-                    gz * e * 0.5 * sigma + beta * 0.5 * (sigma * sigma - 1.0);
+        // Each layer's input and output: x → h1 → [μ | log σ²] → z → h4 → logits.
+        match stage {
+            Stage::Gather | Stage::Adam => {}
+            Stage::Forward(0) => linear_forward(p, &layers[0], &a.x, &mut a.h1, rows, true),
+            Stage::Forward(1) => linear_forward(p, &layers[1], &a.h1, &mut a.mulv, rows, false),
+            Stage::Forward(2) => linear_forward(p, &layers[2], &a.z, &mut a.h4, rows, true),
+            Stage::Forward(_) => linear_forward(p, &layers[3], &a.h4, &mut a.logits, rows, false),
+            Stage::Reparam => {
+                // z = μ + exp(½ log σ²)·ε (ε = 0 for a plain autoencoder).
+                let key = seed_key(self.cfg.seed);
+                for r in 0..rows {
+                    for j in 0..lat {
+                        let i = r * lat + j;
+                        let e = if self.cfg.variational {
+                            normal_eps(key, rng_step, i as u32)
+                        } else {
+                            0.0
+                        };
+                        a.eps[i] = e;
+                        let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+                        a.z[i] = mu + (0.5 * lv).exp() * e;
+                    }
+                }
+            }
+            Stage::Loss => {
+                // BCE(sum) with logits and its gradient; KL = −½ Σ (1 + log σ² − μ² − σ²).
+                let mut bce = 0.0f64;
+                for i in 0..rows * inp {
+                    let (l, t) = (a.logits[i], a.x[i]);
+                    bce += f64::from(l.max(0.0) - l * t + (-l.abs()).exp().ln_1p());
+                    a.dlogits[i] = sigmoid(l) - t;
+                }
+                let mut kl = 0.0f64;
+                for r in 0..rows {
+                    for j in 0..lat {
+                        let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+                        kl += f64::from(-0.5 * (1.0 + lv - mu * mu - lv.exp()));
+                    }
+                }
+                return (bce, kl);
+            }
+            Stage::Backward(3) => {
+                linear_backward_params(g, &layers[3], &a.dlogits, &a.h4, rows);
+                linear_backward_input(p, &layers[3], &a.dlogits, &mut a.dh4, rows, Some(&a.h4));
+            }
+            Stage::Backward(2) => {
+                linear_backward_params(g, &layers[2], &a.dh4, &a.z, rows);
+                linear_backward_input(p, &layers[2], &a.dh4, &mut a.dz, rows, None);
+            }
+            Stage::Backward(1) => {
+                linear_backward_params(g, &layers[1], &a.dmulv, &a.h1, rows);
+                linear_backward_input(p, &layers[1], &a.dmulv, &mut a.dh1, rows, Some(&a.h1));
+            }
+            Stage::Backward(_) => linear_backward_params(g, &layers[0], &a.dh1, &a.x, rows),
+            Stage::ReparamBackward => {
+                // Through z to [μ | log σ²], with the KL term's own gradient (β; 0 for an
+                // autoencoder).
+                let beta = if self.cfg.variational {
+                    self.cfg.kl_weight
+                } else {
+                    0.0
+                };
+                for r in 0..rows {
+                    for j in 0..lat {
+                        let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+                        let (gz, e) = (a.dz[r * lat + j], a.eps[r * lat + j]);
+                        let sigma = (0.5 * lv).exp();
+                        a.dmulv[r * 2 * lat + j] = gz + beta * mu;
+                        a.dmulv[r * 2 * lat + lat + j] =
+                            gz * e * 0.5 * sigma + beta * 0.5 * (sigma * sigma - 1.0);
+                    }
+                }
             }
         }
-        linear_backward_params(g, &fc23, &a.dmulv, &a.h1, rows);
-        linear_backward_input(p, &fc23, &a.dmulv, &mut a.dh1, rows, Some(&a.h1));
-        linear_backward_params(g, &fc1, &a.dh1, &a.x, rows);
+        (0.0, 0.0)
     }
 
     /// `torch.optim.Adam` over the whole flat buffer (padding has zero gradient and stays 0).

@@ -32,6 +32,9 @@ async function checkCpuPage(page, why, shot) {
   assert.equal(await page.isVisible("#nogpu"), true, "the notice is shown");
   assert.match(await page.textContent("#nogpu"), why);
   assert.match(await page.textContent("#adapter"), /CPU engine/);
+  // This Chromium runs relaxed SIMD: the relaxed build loaded, and the trainer says so.
+  assert.equal(await page.evaluate(() => window.vaePage.wasmBuild), "relaxed-simd");
+  assert.match(await page.evaluate(() => window.vaePage.trainer.adapter), /relaxed SIMD/);
   assert.equal(await page.$eval('#engine option[value="webgpu"]', (o) => o.disabled), true);
   // The shipped model, explorable at once.
   assert.ok(await page.evaluate(() => !!window.vaePage.pretrained), "the shipped model is shown");
@@ -49,6 +52,10 @@ async function checkCpuPage(page, why, shot) {
   assert.ok(points >= 4, `${points} loss points`);
   const loss = await page.evaluate(() => window.vaePage.plot.steps.at(-1)[1]);
   assert.ok(Number.isFinite(loss) && loss > 50 && loss < 600, `reconstruction ${loss}`);
+  // The structure panel names the CPU engine's functions and times them.
+  assert.match(await page.textContent("#structure"), /cpu\/step\.rs: linear_forward/);
+  await page.click("#profile");
+  await page.waitForFunction(() => /a whole training step: [\d.]+ ms/.test(document.getElementById("structure").textContent), null, { timeout: 120_000 });
   await page.screenshot({ path: `${SHOTS}/${shot}` });
 }
 
