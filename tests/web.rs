@@ -99,8 +99,11 @@ async fn browser_training_lowers_the_loss() {
     assert_eq!(eval.count, 64);
 }
 
+/// A config object from number fields, on the WebGPU engine (the default, "auto", may pick the
+/// CPU engine on SwiftShader; these tests are about the WebGPU engine unless they say).
 fn config(pairs: &[(&str, f64)]) -> JsValue {
     let o = js_sys::Object::new();
+    js_sys::Reflect::set(&o, &"engine".into(), &"webgpu".into()).unwrap();
     for (k, v) in pairs {
         js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(*v)).unwrap();
     }
@@ -546,4 +549,120 @@ async fn browser_cpu_engine_matches_the_webgpu_engine() {
         ..cfg
     };
     checks::cpu_engine_matches_gpu_engine(gpu().await, ae, 8).await;
+}
+
+#[wasm_bindgen_test]
+async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
+    let cpu = config(&[
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 4.0),
+        ("batchSize", 16.0),
+    ]);
+    js_sys::Reflect::set(&cpu, &"engine".into(), &"cpu".into()).unwrap();
+    let t = Trainer::create(cpu.clone())
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    assert_eq!(
+        (t.engine(), t.engine_reason()),
+        ("cpu".into(), "asked for".into())
+    );
+    assert!(
+        t.adapter().starts_with("CPU engine (wasm SIMD128"),
+        "{}",
+        t.adapter()
+    );
+    assert_eq!(t.gemm_form(), "CPU");
+    assert!(t.device_lost().is_none());
+    let (ti, tl) = idx_files(1, 160);
+    let (xi, xl) = idx_files(2, 40);
+    t.load_dataset(&ti, &tl, &xi, &xl).unwrap();
+    // Training, losses, evaluation, display passes, checkpoints, profile: the same API.
+    let s = t.train(12.0).await.map_err(JsValue::from).unwrap();
+    assert_eq!(
+        s.global_step, 10,
+        "an epoch of 160/16 steps, stopped at its end"
+    );
+    assert!(s.reconstruction.is_finite() && s.kl.is_finite());
+    assert!(t
+        .evaluate()
+        .await
+        .map_err(JsValue::from)
+        .unwrap()
+        .loss
+        .is_finite());
+    assert_eq!(
+        t.sample(5.0, 1.0)
+            .await
+            .map_err(JsValue::from)
+            .unwrap()
+            .len(),
+        5 * 196
+    );
+    assert_eq!(
+        t.reconstruct(3.0)
+            .await
+            .map_err(JsValue::from)
+            .unwrap()
+            .len(),
+        6 * 196
+    );
+    let bytes = t.export_checkpoint().await.map_err(JsValue::from).unwrap();
+    let p = t.profile_step().await.map_err(JsValue::from).unwrap();
+    assert!(p.step_ms > 0.0 && p.peak_gflops > 0.0);
+    assert!(t.stage_kernels()[1].kernels[0].starts_with("cpu/step.rs"));
+    // Its checkpoint resumes on the WebGPU engine, at the same step, with the same weights.
+    let g = Trainer::create(config(&[
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 4.0),
+        ("batchSize", 16.0),
+    ]))
+    .await
+    .map_err(JsValue::from)
+    .unwrap();
+    assert_eq!(g.engine(), "webgpu");
+    g.load_dataset(&ti, &tl, &xi, &xl).unwrap();
+    g.resume(&bytes).unwrap();
+    assert_eq!(g.global_step(), 10);
+    let back = g.export_checkpoint().await.map_err(JsValue::from).unwrap();
+    let tensors = |b: &[u8]| {
+        let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+        b[8 + n..].to_vec()
+    };
+    assert_eq!(tensors(&back), tensors(&bytes));
+    // A plain autoencoder beside a CPU-engine trainer is on the CPU too.
+    let ae = Trainer::create_beside(&t, cpu)
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    assert_eq!(ae.engine(), "cpu");
+    assert!(!ae.shares_device_with(&t));
+    // auto on this software adapter probes both engines and says what it found.
+    let auto = config(&[
+        ("input", 196.0),
+        ("hidden", 32.0),
+        ("latent", 4.0),
+        ("batchSize", 16.0),
+    ]);
+    js_sys::Reflect::set(&auto, &"engine".into(), &"auto".into()).unwrap();
+    let a = Trainer::create(auto).await.map_err(JsValue::from).unwrap();
+    web_sys::console::log_1(&format!("auto: {} ({})", a.engine(), a.engine_reason()).into());
+    assert!(
+        a.engine_reason().contains("software one; a probe trained"),
+        "{}",
+        a.engine_reason()
+    );
+    // An engine that does not exist is refused by name.
+    let bad = config(&[]);
+    js_sys::Reflect::set(&bad, &"engine".into(), &"tpu".into()).unwrap();
+    let e = Trainer::create(bad)
+        .await
+        .err()
+        .expect("engine tpu accepted");
+    assert_eq!(
+        err_text(e),
+        "invalid config: engine: \"tpu\" is not an engine; use one of auto, webgpu, cpu"
+    );
 }

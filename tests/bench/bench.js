@@ -1,16 +1,19 @@
 // The in-browser training benchmark: the same VAE (784-400-20, ReLU, sigmoid output, BCE(sum) +
 // KL, Adam 1e-3 with PyTorch's betas and eps, batch 128, nn.Linear's init) trained on the same
-// MNIST images by vae-webgpu and by TensorFlow.js on each of its backends, in this browser.
-// Each contender: warm-up steps, then RUNS timed runs of STEPS steps (GPU-resident data, one
-// sync at the end of a run), then the mean loss per sample over LOSS_STEPS steps from a fresh
-// model. Query: ?runs=5&steps=20&lossSteps=30&only=vae,wasm,webgl,webgpu. Results: window.bench.
+// MNIST images by vae-webgpu (its WebGPU and its CPU engine), by TensorFlow.js on each of its
+// backends and by jax-js (wasm and webgpu), in this browser. Each contender: warm-up steps, then
+// RUNS timed runs of STEPS steps (device-resident data, one sync at the end of a run), then the
+// loss per sample of LOSS_STEPS steps from a fresh model.
+// Query: ?runs=5&steps=20&lossSteps=30&only=vae,vae-cpu,wasm,webgl,webgpu,jax-wasm,jax-webgpu.
+// Results: window.bench.
 import init, { Trainer } from "./vae-webgpu.js";
+import { relaxedSimd } from "./boot.js";
 
 const q = new URLSearchParams(location.search);
 const RUNS = Number(q.get("runs") || 5);
 const STEPS = Number(q.get("steps") || 20);
 const LOSS_STEPS = Number(q.get("lossSteps") || 30);
-const ONLY = (q.get("only") || "vae,wasm,webgl,webgpu").split(",");
+const ONLY = (q.get("only") || "vae,vae-cpu,wasm,webgl,webgpu,jax-wasm,jax-webgpu").split(",");
 const BATCH = 128;
 const N = 128 * 100; // training images used (100 batches)
 const logEl = document.getElementById("log");
@@ -38,12 +41,23 @@ async function mnist() {
   return { idx, pixels };
 }
 
+/** Loads vae-webgpu's module as the page does (the relaxed-SIMD build where the browser has it;
+ * ?simd=plain for the SIMD128 one); returns which. */
+async function loadVae() {
+  if (relaxedSimd()) {
+    await init({ module_or_path: new URL("vae-webgpu_bg.relaxed.wasm", location.href) });
+    return "relaxed-simd";
+  }
+  await init();
+  return "simd128";
+}
+
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
 
-async function benchVae(data) {
-  await init();
-  const t = await Trainer.create({ batchSize: BATCH, seed: 1, epochs: 1000 });
+/** vae-webgpu on `engine` ("webgpu" or "cpu"). */
+async function benchVae(data, engine) {
+  const t = await Trainer.create({ batchSize: BATCH, seed: 1, epochs: 1000, engine });
   t.loadDataset(...data.idx);
   const steps = async (n) => {
     const records = [];
@@ -65,7 +79,7 @@ async function benchVae(data) {
   const profile = { batch: p.batch, peakGflops: p.peakGflops, stepMs: p.stepMs, stepGflops: p.stepGflops, stages: p.stages.map((s) => ({ name: s.name, ms: s.ms, gflops: s.gflops })) };
   p.free();
   t.free();
-  const fresh = await Trainer.create({ batchSize: BATCH, seed: 2, epochs: 1000 });
+  const fresh = await Trainer.create({ batchSize: BATCH, seed: 2, epochs: 1000, engine });
   fresh.loadDataset(...data.idx);
   const records = [];
   while (fresh.globalStep < LOSS_STEPS) records.push(...(await fresh.train(8)).records);
@@ -73,7 +87,79 @@ async function benchVae(data) {
   const losses = [];
   for (let i = 0; i + 3 < records.length; i += 4) if (records[i] <= LOSS_STEPS) losses.push(records[i + 2] + records[i + 3]);
   fresh.free();
-  return { name: "vae-webgpu", backend: `WebGPU (${adapter}, ${form} GEMM)`, samplesPerSec: summary(rates), losses, profile };
+  const backend = engine === "cpu" ? `CPU engine (${adapter}, ${window.wasmBuild} build)` : `WebGPU (${adapter}, ${form} GEMM)`;
+  return { name: "vae-webgpu", backend, samplesPerSec: summary(rates), losses, profile };
+}
+
+// jax-js, written as its README does: a loss function of a parameter tree, valueAndGrad and jit
+// (one compiled training step: forward, backward and Adam — by hand, as the registry has no
+// optax for it); arrays are reference-counted (`.ref` for every use but the last).
+async function benchJax(device, data) {
+  const jax = await import("./jax/index.js");
+  const { numpy: np, nn, random, tree, jit, valueAndGrad } = jax;
+  const devices = await jax.init();
+  if (!devices.includes(device)) throw new Error(`jax-js device ${device} is not available here (${devices.join(", ")})`);
+  jax.defaultDevice(device);
+  const uniform = (n, bound) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = (Math.random() * 2 - 1) * bound; return a; };
+  const linear = (i, o) => { const b = 1 / Math.sqrt(i); return { w: np.array(uniform(i * o, b)).reshape([i, o]), b: np.array(uniform(o, b)) }; };
+  const model = () => ({ fc1: linear(784, 400), fc21: linear(400, 20), fc22: linear(400, 20), fc3: linear(20, 400), fc4: linear(400, 784) });
+  const fwd = (l, x) => np.matmul(x, l.w).add(l.b);
+  const lossOf = (p, x, eps) => {
+    const h = nn.relu(fwd(p.fc1, x.ref));
+    const mu = fwd(p.fc21, h.ref), logVar = fwd(p.fc22, h);
+    const z = mu.ref.add(eps.mul(np.exp(logVar.ref.mul(0.5))));
+    const logits = fwd(p.fc4, nn.relu(fwd(p.fc3, z)));
+    // BCE(sum) with logits: max(l, 0) − l·x + log(1 + e^−|l|); KL = −½ Σ(1 + log σ² − μ² − σ²).
+    const bce = np.maximum(logits.ref, 0).sub(logits.ref.mul(x)).add(np.log1p(np.exp(np.abs(logits).neg()))).sum();
+    const kl = logVar.ref.add(1).sub(mu.ref.mul(mu)).sub(np.exp(logVar)).sum().mul(-0.5);
+    return bce.add(kl);
+  };
+  const [b1, b2, eps8] = [0.9, 0.999, 1e-8];
+  // One step: loss and gradients, then torch.optim.Adam on every leaf.
+  const step = jit((p, m, v, x, eps, stepSize, bc2Sqrt) => {
+    const [loss, g] = valueAndGrad(lossOf)(tree.ref(p), x, eps);
+    const m2 = tree.map((mi, gi) => mi.mul(b1).add(gi.mul(1 - b1)), m, tree.ref(g));
+    const v2 = tree.map((vi, gi) => vi.mul(b2).add(gi.ref.mul(gi).mul(1 - b2)), v, g);
+    const p2 = tree.map((pi, mi, vi) => pi.sub(mi.mul(stepSize.ref).div(np.sqrt(vi).div(bc2Sqrt.ref).add(eps8))), p, tree.ref(m2), tree.ref(v2));
+    stepSize.dispose();
+    bc2Sqrt.dispose();
+    return [loss, p2, m2, v2];
+  });
+  const batches = [];
+  for (let k = 0; k < N / BATCH; k++) batches.push(np.array(data.pixels.subarray(k * BATCH * 784, (k + 1) * BATCH * 784)).reshape([BATCH, 784]));
+  let key = random.key(1);
+  const train = (state, from, n) => {
+    const losses = [];
+    for (let s = 0; s < n; s++) {
+      const t = state.t + 1;
+      const [next, sub] = random.split(key, 2);
+      key = next;
+      const eps = random.normal(sub, [BATCH, 20]);
+      const x = batches[(from + s) % batches.length].ref;
+      const [loss, p, m, v] = step(state.p, state.m, state.v, x, eps, np.array([1e-3 / (1 - b1 ** t)]), np.array([Math.sqrt(1 - b2 ** t)]));
+      Object.assign(state, { p, m, v, t });
+      losses.push(loss);
+    }
+    return losses;
+  };
+  const fresh = () => { const p = model(); return { p, m: tree.map((a) => np.zerosLike(a), tree.ref(p)), v: tree.map((a) => np.zerosLike(a), tree.ref(p)), t: 0 }; };
+  // data() takes the array (it is freed after); the other losses are dropped unread.
+  const sync = async (losses) => { const last = await losses.at(-1).data(); for (const l of losses.slice(0, -1)) l.dispose(); return last; };
+  let state = fresh();
+  await sync(train(state, 0, 3));
+  const rates = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now();
+    await sync(train(state, 3 + r * STEPS, STEPS));
+    rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
+  }
+  tree.dispose([state.p, state.m, state.v]);
+  state = fresh();
+  const losses = [];
+  for (const l of train(state, 0, LOSS_STEPS)) losses.push((await l.data())[0] / BATCH);
+  tree.dispose([state.p, state.m, state.v]);
+  for (const b of batches) b.dispose();
+  return { name: "jax-js", backend: `${device} (jax-js ${JAX_VERSION}, ${self.crossOriginIsolated ? "cross-origin isolated: threads" : "one thread"})`, samplesPerSec: summary(rates), losses };
 }
 
 // TensorFlow.js, written as its guides do: variables, tf.train.adam, optimizer.minimize.
@@ -130,14 +216,19 @@ async function benchTf(backend, data) {
   return { name: "TF.js", backend: `${backend} (TF.js ${tf.version.tfjs})`, samplesPerSec: summary(rates), losses };
 }
 
-window.bench = { done: false, results: [], errors: [], config: { runs: RUNS, steps: STEPS, lossSteps: LOSS_STEPS, batch: BATCH } };
+const JAX_VERSION = q.get("jax") || "?";
+window.bench = { done: false, isolated: self.crossOriginIsolated, results: [], errors: [], config: { runs: RUNS, steps: STEPS, lossSteps: LOSS_STEPS, batch: BATCH } };
 try {
   tf.wasm.setWasmPaths(new URL("tf/", location.href).href);
+  window.wasmBuild = await loadVae();
   const data = await mnist();
   for (const who of ONLY) {
     try {
       log(`${who}: running…`);
-      const r = who === "vae" ? await benchVae(data) : await benchTf(who, data);
+      const r = who === "vae" ? await benchVae(data, "webgpu")
+        : who === "vae-cpu" ? await benchVae(data, "cpu")
+        : who.startsWith("jax-") ? await benchJax(who.slice(4), data)
+        : await benchTf(who, data);
       window.bench.results.push(r);
       log(`${r.name} ${r.backend}: ${r.samplesPerSec.median.toFixed(0)} samples/s [${r.samplesPerSec.min.toFixed(0)}–${r.samplesPerSec.max.toFixed(0)}]`);
     } catch (e) {

@@ -1,23 +1,29 @@
 // Drives tests/bench/bench.html in headless Chromium (WebGPU on whatever adapter it has) and
-// prints vae-webgpu's training speed against TensorFlow.js's wasm, webgl and webgpu backends:
-// median samples/s [min–max] of the runs, the ratio to vae-webgpu, and the mean loss per sample
-// over the last 10 of the loss steps. Results go to target/bench/browser.json.
-// Needs dist/ (trunk build --release); TF.js comes from the npm registry into target/bench/node.
-// Run: node tests/bench/run.mjs [--runs 5] [--steps 20] [--loss-steps 30] [--only vae,wasm,webgl,webgpu]
+// prints vae-webgpu's training speed (its WebGPU and CPU engines) against TensorFlow.js's wasm,
+// webgl and webgpu backends and jax-js's wasm and webgpu devices: median samples/s [min–max] of
+// the runs, the ratio of vae-webgpu's fastest engine to each, and the mean loss per sample over
+// the last 10 of the loss steps. The page is served cross-origin isolated (COOP/COEP), so the
+// peers' wasm backends may use threads. Results go to target/bench/browser.json.
+// Needs dist/ (trunk build --release); TF.js and jax-js come from the npm registry into
+// target/bench/node.
+// Run: node tests/bench/run.mjs [--runs 5] [--steps 20] [--loss-steps 30] [--only vae,vae-cpu,…]
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { serve, launch } from "../e2e/serve.mjs";
 
 const TFJS = "4.22.0";
+const JAX = "0.1.25";
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith("--") ? [...a, [v.slice(2), all[i + 1]]] : a), []));
-const query = new URLSearchParams({ runs: args.runs || "5", steps: args.steps || "20", lossSteps: args["loss-steps"] || "30", only: args.only || "vae,wasm,webgl,webgpu" });
+const query = new URLSearchParams({ runs: args.runs || "5", steps: args.steps || "20", lossSteps: args["loss-steps"] || "30", only: args.only || "vae,vae-cpu,wasm,webgl,webgpu,jax-wasm,jax-webgpu", jax: JAX });
 
 const NODE = "target/bench/node";
 const TF = `${NODE}/node_modules/@tensorflow`;
-if (!existsSync(`${TF}/tfjs/package.json`) || !existsSync(`${TF}/tfjs-backend-webgpu/package.json`)) {
+const JAXDIR = `${NODE}/node_modules/@jax-js/jax`;
+// One install for all (a --no-save install removes what an earlier one put there).
+if (![`${TF}/tfjs`, `${TF}/tfjs-backend-webgpu`, `${TF}/tfjs-backend-wasm`, JAXDIR].every((d) => existsSync(`${d}/package.json`))) {
   mkdirSync(NODE, { recursive: true });
-  console.log(`installing TensorFlow.js ${TFJS} (tfjs, backend-wasm, backend-webgpu) into ${NODE}`);
-  execFileSync("npm", ["install", "--prefix", NODE, "--no-save", "--no-audit", "--no-fund", `@tensorflow/tfjs@${TFJS}`, `@tensorflow/tfjs-backend-wasm@${TFJS}`, `@tensorflow/tfjs-backend-webgpu@${TFJS}`], { stdio: "inherit" });
+  console.log(`installing TensorFlow.js ${TFJS} (tfjs, backend-wasm, backend-webgpu) and jax-js ${JAX} into ${NODE}`);
+  execFileSync("npm", ["install", "--prefix", NODE, "--no-save", "--no-audit", "--no-fund", `@tensorflow/tfjs@${TFJS}`, `@tensorflow/tfjs-backend-wasm@${TFJS}`, `@tensorflow/tfjs-backend-webgpu@${TFJS}`, `@jax-js/jax@${JAX}`], { stdio: "inherit" });
 }
 if (!existsSync("dist/vae-webgpu.js")) throw new Error("dist/ is missing: run trunk build --release first");
 
@@ -34,7 +40,9 @@ for (const f of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-
   cpSync(`${TF}/tfjs-backend-wasm/dist/${f}`, `${SITE}/tf/${f}`);
 }
 
-const server = await serve(SITE);
+cpSync(`${JAXDIR}/dist`, `${SITE}/jax`, { recursive: true });
+
+const server = await serve(SITE, "/", { isolate: true });
 const browser = await launch(true);
 try {
   const page = await browser.newPage();
@@ -44,20 +52,21 @@ try {
   await page.waitForFunction(() => window.bench && window.bench.done, null, { timeout: 3_600_000, polling: 1000 });
   const bench = await page.evaluate(() => window.bench);
   const ua = await page.evaluate(() => navigator.userAgent);
-  const ours = bench.results.find((r) => r.name === "vae-webgpu");
+  const ours = bench.results.filter((r) => r.name === "vae-webgpu").sort((a, b) => b.samplesPerSec.median - a.samplesPerSec.median)[0];
   const tail = (r) => { const l = r.losses.slice(-10); return l.reduce((a, b) => a + b, 0) / l.length; };
   console.log(`\nbatch ${bench.config.batch}; ${bench.config.runs} runs of ${bench.config.steps} steps; loss: mean of steps ${bench.config.lossSteps - 9}–${bench.config.lossSteps} from a fresh model`);
-  console.log("| trainer | backend | samples/s median | min | max | useful GFLOP/s | vae-webgpu ÷ this | loss/sample |");
+  console.log(`cross-origin isolated: ${bench.isolated}; vae-webgpu's fastest here: ${ours ? ours.backend : "–"}`);
+  console.log("| trainer | backend | samples/s median | min | max | useful GFLOP/s | vae-webgpu (fastest) ÷ this | loss/sample |");
   console.log("|---|---|---|---|---|---|---|---|");
   for (const r of bench.results) {
     const s = r.samplesPerSec;
     const ratio = ours ? (ours.samplesPerSec.median / s.median).toFixed(2) : "–";
     console.log(`| ${r.name} | ${r.backend} | ${s.median.toFixed(0)} | ${s.min.toFixed(0)} | ${s.max.toFixed(0)} | ${((s.median * 3.28e6) / 1e9).toFixed(2)} | ${ratio} | ${tail(r).toFixed(1)} |`);
   }
-  const p = ours && ours.profile;
-  if (p) {
+  for (const r of bench.results.filter((r) => r.profile)) {
+    const p = r.profile;
     const pct = (g) => `${((100 * g) / p.peakGflops).toFixed(1)}%`;
-    console.log(`\nvae-webgpu step by stage (batch ${p.batch}); the adapter's multiply-add peak: ${p.peakGflops.toFixed(2)} GFLOP/s`);
+    console.log(`\nvae-webgpu ${r.backend}: step by stage (batch ${p.batch}); the multiply-add peak: ${p.peakGflops.toFixed(2)} GFLOP/s`);
     console.log("| stage | ms per step | share | GFLOP/s | % of peak |");
     console.log("|---|---|---|---|---|");
     const total = p.stages.reduce((a, s) => a + s.ms, 0);
@@ -65,7 +74,8 @@ try {
       console.log(`| ${s.name} | ${s.ms.toFixed(2)} | ${((100 * s.ms) / total).toFixed(1)}% | ${s.gflops ? s.gflops.toFixed(2) : "–"} | ${s.gflops ? pct(s.gflops) : "–"} |`);
     }
     console.log(`| whole step (one submit) | ${p.stepMs.toFixed(2)} | | ${p.stepGflops.toFixed(2)} | ${pct(p.stepGflops)} |`);
-    if (ours) console.log(`| training loop (samples/s median) | ${((1000 * p.batch) / ours.samplesPerSec.median).toFixed(2)} | | ${((ours.samplesPerSec.median * 3.28e6) / 1e9).toFixed(2)} | ${pct((ours.samplesPerSec.median * 3.28e6) / 1e9)} |`);
+    const m = r.samplesPerSec.median;
+    console.log(`| training loop (samples/s median) | ${((1000 * p.batch) / m).toFixed(2)} | | ${((m * 3.28e6) / 1e9).toFixed(2)} | ${pct((m * 3.28e6) / 1e9)} |`);
   }
   for (const e of bench.errors) console.log(`error: ${e}`);
   mkdirSync("target/bench", { recursive: true });

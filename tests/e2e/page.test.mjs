@@ -134,9 +134,9 @@ test("trainers created and freed back to back leave the GPU usable", { timeout: 
     const ms = await within(60_000, `round ${round}: create, free, create`, page.evaluate(async () => {
       const t0 = performance.now();
       const { Trainer } = window.vaePage.wasm;
-      const a = await Trainer.create({ hidden: 16, latent: 2, batchSize: 8 });
+      const a = await Trainer.create({ hidden: 16, latent: 2, batchSize: 8, engine: "webgpu" });
       a.free();
-      const b = await Trainer.create({ hidden: 16, latent: 2, batchSize: 8 });
+      const b = await Trainer.create({ hidden: 16, latent: 2, batchSize: 8, engine: "webgpu" });
       const side = b.imageSide;
       b.free();
       if (side !== 28) throw new Error(`image side ${side}`);

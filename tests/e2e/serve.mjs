@@ -39,8 +39,10 @@ const TYPES = {
 };
 
 /** Serves `root` on 127.0.0.1 at a free port, under `prefix` (e.g. "/some/path/"; nothing is
- * served outside it); resolves to { url, close } with url ending in the prefix. */
-export async function serve(root, prefix = "/") {
+ * served outside it); resolves to { url, close } with url ending in the prefix. `isolate`:
+ * cross-origin isolation headers (COOP/COEP), so the page may use SharedArrayBuffer. */
+export async function serve(root, prefix = "/", { isolate = false } = {}) {
+  const isolation = isolate ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};
   const server = createServer(async (req, res) => {
     try {
       const full = decodeURIComponent(new URL(req.url, "http://x").pathname);
@@ -50,7 +52,7 @@ export async function serve(root, prefix = "/") {
       if (!file.startsWith(normalize(root))) throw new Error("outside root");
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream", "content-length": body.length });
+      res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream", "content-length": body.length, ...isolation });
       res.end(body);
     } catch {
       res.writeHead(404, { "content-type": "text/plain" });
