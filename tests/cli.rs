@@ -334,3 +334,83 @@ fn safetensors_names_and_shapes(header: &str) -> Vec<(String, Vec<usize>)> {
     out.sort_by_key(|(n, _)| order(n));
     out
 }
+
+/// The first number after `key` on each line that has it.
+fn numbers_after(text: &str, key: &str) -> Vec<f64> {
+    text.lines()
+        .filter_map(|l| l.split(key).nth(1))
+        .filter_map(|rest| rest.split([',', ' ']).find(|w| !w.is_empty()))
+        .filter_map(|w| w.parse().ok())
+        .collect()
+}
+
+#[test]
+fn the_engine_flag_picks_the_engine_and_both_give_the_same_run() {
+    let dir = scratch("engines");
+    write_set(
+        &dir,
+        TRAIN_IMAGES,
+        TRAIN_LABELS,
+        &common::synthetic_digits(1, 160, 28),
+        true,
+    );
+    write_set(
+        &dir,
+        TEST_IMAGES,
+        TEST_LABELS,
+        &common::synthetic_digits(2, 40, 28),
+        false,
+    );
+    let run = |engine: &str| {
+        let out = dir.join(format!("out-{engine}"));
+        let o = vae_train(&[
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "32",
+            "--hidden",
+            "64",
+            "--log-interval",
+            "1",
+            "--engine",
+            engine,
+        ]);
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        (String::from_utf8_lossy(&o.stdout).into_owned(), stderr(&o))
+    };
+    let (cpu, cpu_err) = run("cpu");
+    assert!(cpu_err.contains("engine: cpu (asked for)"), "{cpu_err}");
+    let recon = numbers_after(&cpu, "Reconst Loss: ");
+    assert_eq!(recon.len(), 5, "a line per step: {cpu}");
+    assert!(recon.iter().all(|v| v.is_finite() && *v > 0.0));
+    // auto says what it chose and why.
+    let (_, auto_err) = run("auto");
+    assert!(auto_err.contains("engine: "), "{auto_err}");
+    if common::gpu().is_some() {
+        let (gpu, gpu_err) = run("gpu");
+        assert!(gpu_err.contains("engine: webgpu (asked for)"), "{gpu_err}");
+        // The same seed, the same run: every step's batch sums and the test loss agree.
+        let (a, b) = (
+            numbers_after(&gpu, "Reconst Loss: "),
+            numbers_after(&gpu, "KL Div: "),
+        );
+        let (c, d) = (recon, numbers_after(&cpu, "KL Div: "));
+        for (x, y) in a.iter().chain(&b).zip(c.iter().chain(&d)) {
+            assert!((x - y).abs() <= 1e-3 * y.abs(), "GPU {x} CPU {y}");
+        }
+        let (tg, tc) = (
+            numbers_after(&gpu, "Test set loss: "),
+            numbers_after(&cpu, "Test set loss: "),
+        );
+        assert_eq!(tg.len(), 1);
+        assert!(
+            (tg[0] - tc[0]).abs() <= 1e-3 * tc[0],
+            "test loss GPU {tg:?} CPU {tc:?}"
+        );
+    }
+    assert_fails_with(&vae_train(&["--engine", "tpu"]), 2, "invalid value 'tpu'");
+}

@@ -13,7 +13,10 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   const defaults: number = s.defaults.batchSize + s.limits.latent.max + s.maxRequestRows;
   const fields: string[] = [...s.recordFields, ...s.idxFiles, ...s.checkpointKeys];
   const adapter: string = await checkGpu();
-  const config: TrainerConfig = { epochs: 2, batchSize: 64, lr: 1e-3, hidden: 64, latent: 2, input: 784, seed: 1, klWeight: 0.5, variational: true };
+  const config: TrainerConfig = { epochs: 2, batchSize: 64, lr: 1e-3, hidden: 64, latent: 2, input: 784, seed: 1, klWeight: 0.5, variational: true, engine: "auto" };
+  const onCpu: Trainer = await Trainer.create({ engine: "cpu" });
+  const engines: string = `${onCpu.engine} ${onCpu.engineReason}`;
+  onCpu.free();
   const t: Trainer = await Trainer.create(config);
   const ae: Trainer = await Trainer.createBeside(t, { ...config, variational: false });
   const shared: boolean = t.sharesDeviceWith(ae);
@@ -51,7 +54,7 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
     digits.length, profile.stepMs, kernels[0].kernels.length, t.klWeight, t.learningRate, t.epoch, t.epochs, t.globalStep,
     t.stepsPerEpoch, t.testCount, t.lastGoodStep, t.input, t.hidden, t.latent, live.count, defaults, fields.length,
   ];
-  const text: string = `${adapter} ${t.adapter} ${t.adapterName} ${t.gemmForm} ${t.variational} ${shared} ${lost}`;
+  const text: string = `${adapter} ${t.adapter} ${t.adapterName} ${t.gemmForm} ${t.variational} ${shared} ${lost} ${engines}`;
   ae.free();
   t.free();
   return numbers.length + text.length;
@@ -64,6 +67,8 @@ export async function wrongCalls(t: Trainer, canvas: HTMLCanvasElement): Promise
   await Trainer.create({ klWeight: "1" });
   // @ts-expect-error: variational is a boolean
   await Trainer.create({ variational: 1 });
+  // @ts-expect-error: there is no "tpu" engine
+  await Trainer.create({ engine: "tpu" });
   // @ts-expect-error: train takes a step count
   await t.train("8");
   // @ts-expect-error: drawGrid needs a canvas
