@@ -332,10 +332,7 @@ impl CpuTrainer {
 
     /// Checks that the run can stand at `pos` with the loaded data (a checkpoint's position).
     pub fn check_position(&self, pos: Position) -> Result<()> {
-        if !self.has_data() {
-            return Err(VaeError::NoData("load one before resuming".into()));
-        }
-        pos.check(self.steps_per_epoch)
+        pos.check(self.has_data().then_some(self.steps_per_epoch))
     }
 
     /// Continues the numbering of an earlier run: the next step is `global_step + 1`, at

@@ -200,6 +200,74 @@ fn weight_stride(l: &LayerView) -> usize {
     crate::layout::ld(l.in_features)
 }
 
+/// A strided matrix view: `len` rows × `cols`, element (i, j) at `i·row + j·col`.
+#[derive(Clone, Copy)]
+struct Strides {
+    row: usize,
+    col: usize,
+}
+
+impl Strides {
+    /// The index one past the last element of a `rows` × `cols` matrix.
+    fn extent(self, rows: usize, cols: usize) -> usize {
+        if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * self.row + (cols - 1) * self.col + 1
+        }
+    }
+}
+
+/// C (m × n) = A (m × k) · B (k × n) + β·C, each a strided view into its slice; every view is
+/// checked to lie inside its slice before `matrixmultiply::sgemm` reads or writes it.
+#[allow(clippy::too_many_arguments)]
+fn gemm(
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    sa: Strides,
+    b: &[f32],
+    sb: Strides,
+    beta: f32,
+    c: &mut [f32],
+    sc: Strides,
+) {
+    assert!(
+        sa.extent(m, k) <= a.len() && sb.extent(k, n) <= b.len() && sc.extent(m, n) <= c.len(),
+        "a matrix view runs past its buffer"
+    );
+    let i = |v: usize| v as isize;
+    // SAFETY: the three views lie inside their slices (checked above); C does not alias A or B
+    // (a &mut slice beside two shared ones).
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            i(sa.row),
+            i(sa.col),
+            b.as_ptr(),
+            i(sb.row),
+            i(sb.col),
+            beta,
+            c.as_mut_ptr(),
+            i(sc.row),
+            i(sc.col),
+        );
+    }
+}
+
+/// Row-major with `cols` columns.
+fn dense(cols: usize) -> Strides {
+    Strides { row: cols, col: 1 }
+}
+
+/// The transpose of a row-major matrix with `cols` columns.
+fn transposed(cols: usize) -> Strides {
+    Strides { row: 1, col: cols }
+}
+
 /// y (rows × out) = x (rows × in) · Wᵀ + b, then ReLU if `relu`.
 pub(super) fn linear_forward(
     p: &[f32],
@@ -210,31 +278,22 @@ pub(super) fn linear_forward(
     relu: bool,
 ) {
     let (k, n) = (l.in_features, l.out_features);
-    let w = &p[l.weight_offset..];
     let b = &p[l.bias_offset..l.bias_offset + n];
     for r in 0..rows {
         y[r * n..(r + 1) * n].copy_from_slice(b);
     }
-    // SAFETY: A is rows×k (stride k, 1) inside x; B = Wᵀ is k×n read as W[o·ld + i] (strides 1,
-    // ld) inside the flat buffer; C is rows×n (stride n, 1) inside y. All in bounds by layout.
-    unsafe {
-        matrixmultiply::sgemm(
-            rows,
-            k,
-            n,
-            1.0,
-            x.as_ptr(),
-            k as isize,
-            1,
-            w.as_ptr(),
-            1,
-            weight_stride(l) as isize,
-            1.0,
-            y.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
+    // Wᵀ (k × n) read in place from W's padded rows.
+    let w = &p[l.weight_offset..];
+    gemm(
+        (rows, k, n),
+        x,
+        dense(k),
+        w,
+        transposed(weight_stride(l)),
+        1.0,
+        y,
+        dense(n),
+    );
     if relu {
         for v in &mut y[..rows * n] {
             *v = v.max(0.0);
@@ -245,26 +304,17 @@ pub(super) fn linear_forward(
 /// dW (out × in, padded rows) = dYᵀ · X and db = Σ_rows dY, into the flat gradient buffer.
 fn linear_backward_params(g: &mut [f32], l: &LayerView, dy: &[f32], x: &[f32], rows: usize) {
     let (k, n) = (l.in_features, l.out_features);
-    // SAFETY: A = dYᵀ is n×rows read as dY[r·n + o] (strides 1, n); B = X is rows×k (k, 1);
-    // C = dW is n×k at the weight's offset with row stride ld(k). β = 0 overwrites it.
-    unsafe {
-        matrixmultiply::sgemm(
-            n,
-            rows,
-            k,
-            1.0,
-            dy.as_ptr(),
-            1,
-            n as isize,
-            x.as_ptr(),
-            k as isize,
-            1,
-            0.0,
-            g[l.weight_offset..].as_mut_ptr(),
-            weight_stride(l) as isize,
-            1,
-        );
-    }
+    let dw = &mut g[l.weight_offset..];
+    gemm(
+        (n, rows, k),
+        dy,
+        transposed(n),
+        x,
+        dense(k),
+        0.0,
+        dw,
+        dense(weight_stride(l)),
+    );
     let db = &mut g[l.bias_offset..l.bias_offset + n];
     db.fill(0.0);
     for r in 0..rows {
@@ -284,25 +334,17 @@ fn linear_backward_input(
     relu_of: Option<&[f32]>,
 ) {
     let (k, n) = (l.in_features, l.out_features);
-    // SAFETY: A = dY is rows×n (n, 1); B = W is n×k (ld, 1) in the flat buffer; C = dX rows×k.
-    unsafe {
-        matrixmultiply::sgemm(
-            rows,
-            n,
-            k,
-            1.0,
-            dy.as_ptr(),
-            n as isize,
-            1,
-            p[l.weight_offset..].as_ptr(),
-            weight_stride(l) as isize,
-            1,
-            0.0,
-            dx.as_mut_ptr(),
-            k as isize,
-            1,
-        );
-    }
+    let w = &p[l.weight_offset..];
+    gemm(
+        (rows, n, k),
+        dy,
+        dense(n),
+        w,
+        dense(weight_stride(l)),
+        0.0,
+        dx,
+        dense(k),
+    );
     if let Some(act) = relu_of {
         for (d, &a) in dx[..rows * k].iter_mut().zip(&act[..rows * k]) {
             if a <= 0.0 {

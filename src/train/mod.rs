@@ -82,8 +82,11 @@ pub struct Position {
 
 impl Position {
     /// Checks that a run can stand here with `steps_per_epoch` steps per epoch (a checkpoint's
-    /// position against the loaded data).
-    pub fn check(self, steps_per_epoch: u32) -> Result<()> {
+    /// position against the loaded data; none: no data loaded).
+    pub fn check(self, steps_per_epoch: Option<u32>) -> Result<()> {
+        let Some(steps_per_epoch) = steps_per_epoch else {
+            return Err(VaeError::NoData("load one before resuming".into()));
+        };
         let Position {
             global_step,
             epoch,
@@ -490,10 +493,7 @@ impl Trainer {
 
     /// Checks that the run can stand at `pos` with the loaded data (a checkpoint's position).
     pub fn check_position(&self, pos: Position) -> Result<()> {
-        if !self.has_data() {
-            return Err(VaeError::NoData("load one before resuming".into()));
-        }
-        pos.check(self.steps_per_epoch)
+        pos.check(self.has_data().then_some(self.steps_per_epoch))
     }
 
     /// Continues the numbering of an earlier run (e.g. a checkpoint's, on a new device): the
