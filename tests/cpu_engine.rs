@@ -89,3 +89,106 @@ fn the_cpu_profile_times_every_stage_against_the_cpus_peak() {
     let want = vae_webgpu::bench::flop_per_sample(&cfg) * 64.0;
     assert!((p.step_flop - want).abs() < 1e-6 * want);
 }
+
+/// Step 1 on the CPU engine against `reference::vae_forward_backward_with` in f64 (the same
+/// batch, the same ε): the losses, every gradient tensor, and Adam's first update — as
+/// tests/vae_step.rs checks the WGSL engine.
+fn step0_matches_the_reference(cfg: VaeConfig, n: usize, side: usize) {
+    use common::{assert_close, to_f64};
+    use vae_webgpu::reference::{adam_step, gather_batch, vae_forward_backward_with};
+    use vae_webgpu::reference::{Objective, RefParams};
+    use vae_webgpu::rng::{normal_eps, seed_key, shuffle};
+    let (train, test) = (synthetic_digits(3, n, side), synthetic_digits(4, 20, side));
+    let mut c = CpuTrainer::new(&cfg, &train, &test).unwrap();
+    let layout = vae_webgpu::layout::ParamLayout::from_config(&cfg);
+    let p0 = c.params().to_vec();
+    let r = c.train(1).unwrap()[0];
+    let rows = r.rows as usize;
+    let ids = &shuffle(cfg.seed, 0, n)[..rows];
+    let mut x = vec![0.0; rows * cfg.input];
+    gather_batch(&mut x, &train.images, ids, cfg.input);
+    let key = seed_key(cfg.seed);
+    let eps: Vec<f64> = (0..rows * cfg.latent)
+        .map(|i| {
+            if cfg.variational {
+                f64::from(normal_eps(key, 1, i as u32))
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let beta = if cfg.variational { cfg.kl_weight } else { 0.0 };
+    let objective = Objective {
+        kl_weight: f64::from(beta),
+    };
+    let p = RefParams::from_flat(&layout, &p0);
+    let (bce, kl, g) = vae_forward_backward_with(&p, &x, &eps, rows, objective);
+    let tag = format!(
+        "{}-{}-{} B={rows} β={beta}",
+        cfg.input, cfg.hidden, cfg.latent
+    );
+    assert_close(&format!("Σ BCE {tag}"), &[r.recon], &[bce], 0.0, 2e-5);
+    assert_close(&format!("KL {tag}"), &[r.kl], &[kl], 1e-3, 1e-4);
+    for (name, want) in &g.tensors {
+        let got = layout.read(c.grads(), layout.get(name).unwrap());
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert_close(
+            &format!("grad {name} {tag}"),
+            &got,
+            want,
+            2e-5 * scale,
+            1e-3,
+        );
+    }
+    let mut want = to_f64(&p0);
+    let (mut m, mut v) = (vec![0.0; want.len()], vec![0.0; want.len()]);
+    let lr = f64::from(cfg.lr);
+    adam_step(
+        &mut want,
+        &to_f64(c.grads()),
+        &mut m,
+        &mut v,
+        lr,
+        0.9,
+        0.999,
+        1e-8,
+        1,
+    );
+    assert_close(
+        &format!("params after Adam step 1 {tag}"),
+        c.params(),
+        &want,
+        1e-6,
+        1e-5,
+    );
+}
+
+#[test]
+fn cpu_step0_loss_and_every_gradient_match_the_reference() {
+    // The seed's VAE at its real sizes, batch 128.
+    step0_matches_the_reference(VaeConfig::default(), 256, 28);
+    // β = 4 and a plain autoencoder, on widths that are not multiples of 4 (padded rows).
+    let small = VaeConfig {
+        input: 196,
+        hidden: 30,
+        latent: 5,
+        batch_size: 32,
+        ..VaeConfig::default()
+    };
+    step0_matches_the_reference(
+        VaeConfig {
+            kl_weight: 4.0,
+            ..small.clone()
+        },
+        100,
+        14,
+    );
+    step0_matches_the_reference(
+        VaeConfig {
+            variational: false,
+            ..small
+        },
+        100,
+        14,
+    );
+}

@@ -177,6 +177,11 @@ impl CpuTrainer {
         &self.state.params
     }
 
+    /// The gradients of the newest training step (flat, layout order; padding 0).
+    pub fn grads(&self) -> &[f32] {
+        &self.grads
+    }
+
     /// Adam's first and second moments (flat, layout order).
     pub fn adam_state(&self) -> (&[f32], &[f32]) {
         (&self.state.m, &self.state.v)
