@@ -435,7 +435,8 @@ mod bench {
             gr.median * f
         );
         println!(
-            "| CPU (src/cpu.rs) | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} [{:.2}–{:.2}] |",
+            "| CPU (src/cpu/, {}) | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} [{:.2}–{:.2}] |",
+            vae_webgpu::cpu::peak::features(),
             cr.median,
             cr.min,
             cr.max,
@@ -443,6 +444,37 @@ mod bench {
             ratio.median,
             ratio.min,
             ratio.max
+        );
+        println!();
+        // The CPU engine's step by stage against this CPU's multiply-add peak.
+        let clock = Instant::now();
+        let now = move || clock.elapsed().as_secs_f64() * 1e3;
+        let p = vae_webgpu::cpu::profile_step(&VaeConfig::default(), &now)?;
+        println!(
+            "The CPU engine's step by stage (batch {}), against a multiply-add peak of {:.1} \
+             GFLOP/s ({} on {} threads):",
+            p.batch,
+            p.peak_gflops,
+            vae_webgpu::cpu::peak::features(),
+            vae_webgpu::cpu::peak::engine_threads()
+        );
+        println!();
+        println!("| stage | ms per step | GFLOP/s | % of peak |");
+        println!("|---|---|---|---|");
+        for st in &p.stages {
+            let g = st.gflops();
+            let (gf, pc) = if st.flop > 0.0 {
+                (format!("{g:.1}"), format!("{:.1}%", 100.0 * g / p.peak_gflops))
+            } else {
+                ("–".into(), "–".into())
+            };
+            println!("| {} | {:.3} | {gf} | {pc} |", st.name, st.ms);
+        }
+        let g = p.step_flop / p.step_ms / 1e6;
+        println!(
+            "| whole step | {:.3} | {g:.1} | {:.1}% |",
+            p.step_ms,
+            100.0 * g / p.peak_gflops
         );
         println!();
         Ok(())
