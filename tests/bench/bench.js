@@ -1,9 +1,10 @@
 // The in-browser training benchmark: the same VAE (784-400-20, ReLU, sigmoid output, BCE(sum) +
 // KL, Adam 1e-3 with PyTorch's betas and eps, batch 128, nn.Linear's init) trained on the same
 // MNIST images by vae-webgpu (its WebGPU and its CPU engine), by TensorFlow.js on each of its
-// backends and by jax-js (wasm and webgpu), in this browser. Each contender: warm-up steps, then
-// RUNS timed runs of STEPS steps (device-resident data, one sync at the end of a run), then the
-// loss per sample of LOSS_STEPS steps from a fresh model.
+// backends and by jax-js (wasm and webgpu), in this browser. Each contender: warm-up steps; then
+// RUNS rounds, each timing one run of STEPS steps (after one untimed step; device-resident data,
+// one sync at the end of a run) of every contender in turn; then the loss per sample of
+// LOSS_STEPS steps from a fresh model.
 // Query: ?runs=5&steps=20&lossSteps=30&only=vae,vae-cpu,wasm,webgl,webgpu,jax-wasm,jax-webgpu.
 // Results: window.bench.
 import init, { Trainer } from "./vae-webgpu.js";
@@ -67,28 +68,30 @@ async function benchVae(data, engine) {
     return records;
   };
   await steps(4);
-  const rates = [];
-  for (let r = 0; r < RUNS; r++) {
+  const round = async () => {
+    await steps(1);
     const t0 = performance.now();
     await steps(STEPS);
-    rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
-  }
-  const adapter = t.adapter, form = t.gemmForm;
-  // Each stage of a step on its own, and the adapter's multiply-add peak (a model of its own).
-  const p = await t.profileStep();
-  const profile = { batch: p.batch, peakGflops: p.peakGflops, stepMs: p.stepMs, stepGflops: p.stepGflops, stages: p.stages.map((s) => ({ name: s.name, ms: s.ms, gflops: s.gflops })) };
-  p.free();
-  t.free();
-  const fresh = await Trainer.create({ batchSize: BATCH, seed: 2, epochs: 1000, engine });
-  fresh.loadDataset(...data.idx);
-  const records = [];
-  while (fresh.globalStep < LOSS_STEPS) records.push(...(await fresh.train(8)).records);
-  records.push(...(await fresh.flush()).records);
-  const losses = [];
-  for (let i = 0; i + 3 < records.length; i += 4) if (records[i] <= LOSS_STEPS) losses.push(records[i + 2] + records[i + 3]);
-  fresh.free();
-  const backend = engine === "cpu" ? `CPU engine (${adapter}, ${window.wasmBuild} build)` : `WebGPU (${adapter}, ${form} GEMM)`;
-  return { name: "vae-webgpu", backend, samplesPerSec: summary(rates), losses, profile };
+    return (STEPS * BATCH) / ((performance.now() - t0) / 1000);
+  };
+  const finish = async () => {
+    // Each stage of a step on its own, and the multiply-add peak (a model of its own).
+    const p = await t.profileStep();
+    const profile = { batch: p.batch, peakGflops: p.peakGflops, stepMs: p.stepMs, stepGflops: p.stepGflops, stages: p.stages.map((s) => ({ name: s.name, ms: s.ms, gflops: s.gflops })) };
+    p.free();
+    t.free();
+    const fresh = await Trainer.create({ batchSize: BATCH, seed: 2, epochs: 1000, engine });
+    fresh.loadDataset(...data.idx);
+    const records = [];
+    while (fresh.globalStep < LOSS_STEPS) records.push(...(await fresh.train(8)).records);
+    records.push(...(await fresh.flush()).records);
+    const losses = [];
+    for (let i = 0; i + 3 < records.length; i += 4) if (records[i] <= LOSS_STEPS) losses.push(records[i + 2] + records[i + 3]);
+    fresh.free();
+    return { losses, profile };
+  };
+  const backend = engine === "cpu" ? `CPU engine (${t.adapter}, ${window.wasmBuild} build)` : `WebGPU (${t.adapter}, ${t.gemmForm} GEMM)`;
+  return { name: "vae-webgpu", backend, round, finish };
 }
 
 // jax-js, written as its README does: a loss function of a parameter tree, valueAndGrad and jit
@@ -147,19 +150,26 @@ async function benchJax(device, data) {
   const sync = async (losses) => { const last = await losses.at(-1).data(); for (const l of losses.slice(0, -1)) l.dispose(); return last; };
   let state = fresh();
   await sync(train(state, 0, 3));
-  const rates = [];
-  for (let r = 0; r < RUNS; r++) {
+  let at = 3;
+  const round = async () => {
+    jax.defaultDevice(device);
+    await sync(train(state, at++, 1));
     const t0 = performance.now();
-    await sync(train(state, 3 + r * STEPS, STEPS));
-    rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
-  }
-  tree.dispose([state.p, state.m, state.v]);
-  state = fresh();
-  const losses = [];
-  for (const l of train(state, 0, LOSS_STEPS)) losses.push((await l.data())[0] / BATCH);
-  tree.dispose([state.p, state.m, state.v]);
-  for (const b of batches) b.dispose();
-  return { name: "jax-js", backend: `${device} (jax-js ${JAX_VERSION}, ${self.crossOriginIsolated ? "cross-origin isolated: threads" : "one thread"})`, samplesPerSec: summary(rates), losses };
+    await sync(train(state, at, STEPS));
+    at += STEPS;
+    return (STEPS * BATCH) / ((performance.now() - t0) / 1000);
+  };
+  const finish = async () => {
+    jax.defaultDevice(device);
+    tree.dispose([state.p, state.m, state.v]);
+    state = fresh();
+    const losses = [];
+    for (const l of train(state, 0, LOSS_STEPS)) losses.push((await l.data())[0] / BATCH);
+    tree.dispose([state.p, state.m, state.v]);
+    for (const b of batches) b.dispose();
+    return { losses };
+  };
+  return { name: "jax-js", backend: `${device} (jax-js ${JAX_VERSION}, ${self.crossOriginIsolated ? "cross-origin isolated: threads" : "one thread"})`, round, finish };
 }
 
 // TensorFlow.js, written as its guides do: variables, tf.train.adam, optimizer.minimize.
@@ -193,27 +203,37 @@ async function benchTf(backend, data) {
   };
   const dispose = (m, opt) => { for (const l of Object.values(m)) { l.w.dispose(); l.b.dispose(); } opt.dispose(); };
   let m = model(), opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
-  const warm = run(m, opt, 0, 2);
-  await warm.at(-1).data();
-  tf.dispose(warm);
-  const rates = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = performance.now();
-    const costs = run(m, opt, 2 + r * STEPS, STEPS);
+  const steps = async (n) => {
+    const costs = run(m, opt, at, n);
+    at += n;
     await costs.at(-1).data(); // one sync: every step before it is done
-    rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
     tf.dispose(costs);
-  }
-  dispose(m, opt);
-  m = model();
-  opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
-  const costs = run(m, opt, 0, LOSS_STEPS);
-  const losses = [];
-  for (const c of costs) losses.push((await c.data())[0] / BATCH);
-  tf.dispose(costs);
-  dispose(m, opt);
-  X.dispose();
-  return { name: "TF.js", backend: `${backend} (TF.js ${tf.version.tfjs})`, samplesPerSec: summary(rates), losses };
+  };
+  let at = 0;
+  await steps(2);
+  // TF.js has one backend at a time: each round switches to this one (moving the model's
+  // tensors if another round moved them), then takes an untimed step before the timed ones.
+  const round = async () => {
+    await tf.setBackend(backend);
+    await steps(1);
+    const t0 = performance.now();
+    await steps(STEPS);
+    return (STEPS * BATCH) / ((performance.now() - t0) / 1000);
+  };
+  const finish = async () => {
+    await tf.setBackend(backend);
+    dispose(m, opt);
+    m = model();
+    opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+    const costs = run(m, opt, 0, LOSS_STEPS);
+    const losses = [];
+    for (const c of costs) losses.push((await c.data())[0] / BATCH);
+    tf.dispose(costs);
+    dispose(m, opt);
+    X.dispose();
+    return { losses };
+  };
+  return { name: "TF.js", backend: `${backend} (TF.js ${tf.version.tfjs})`, round, finish };
 }
 
 const JAX_VERSION = q.get("jax") || "?";
@@ -222,19 +242,38 @@ try {
   tf.wasm.setWasmPaths(new URL("tf/", location.href).href);
   window.wasmBuild = await loadVae();
   const data = await mnist();
+  // Every contender is set up (and warmed up) first; then RUNS rounds, each timing one run of
+  // every contender in turn, so a slow spell of a shared machine falls on all of them alike.
+  const contenders = [];
   for (const who of ONLY) {
     try {
-      log(`${who}: running…`);
-      const r = who === "vae" ? await benchVae(data, "webgpu")
+      log(`${who}: setting up…`);
+      const c = who === "vae" ? await benchVae(data, "webgpu")
         : who === "vae-cpu" ? await benchVae(data, "cpu")
         : who.startsWith("jax-") ? await benchJax(who.slice(4), data)
         : await benchTf(who, data);
-      window.bench.results.push(r);
-      log(`${r.name} ${r.backend}: ${r.samplesPerSec.median.toFixed(0)} samples/s [${r.samplesPerSec.min.toFixed(0)}–${r.samplesPerSec.max.toFixed(0)}]`);
+      contenders.push({ who, ...c, rates: [] });
     } catch (e) {
       window.bench.errors.push(`${who}: ${e && e.message ? e.message : e}`);
       log(`${who}: ${e}`);
     }
+  }
+  for (let r = 0; r < RUNS; r++) {
+    for (const c of contenders) {
+      try {
+        if (!c.failed) c.rates.push(await c.round());
+      } catch (e) {
+        c.failed = true;
+        window.bench.errors.push(`${c.who}: ${e && e.message ? e.message : e}`);
+      }
+    }
+    log(`round ${r + 1}: ${contenders.map((c) => `${c.who} ${(c.rates[r] || 0).toFixed(0)}`).join(", ")}`);
+  }
+  for (const c of contenders.filter((c) => !c.failed)) {
+    const { losses, profile } = await c.finish();
+    const result = { name: c.name, backend: c.backend, samplesPerSec: summary(c.rates), losses, profile };
+    window.bench.results.push(result);
+    log(`${c.name} ${c.backend}: ${result.samplesPerSec.median.toFixed(0)} samples/s [${result.samplesPerSec.min.toFixed(0)}–${result.samplesPerSec.max.toFixed(0)}]`);
   }
 } catch (e) {
   window.bench.errors.push(String(e));

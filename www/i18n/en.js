@@ -4,7 +4,7 @@ export default {
   "lang.name": "English",
   "page.title": "vae-webgpu — watch a VAE learn MNIST on your GPU",
   "page.description": "A variational autoencoder that trains on MNIST in your browser, on your GPU (WebGPU): watch it learn, then explore its latent space.",
-  "tagline": "A variational autoencoder learning MNIST on your GPU, live — every step a WebGPU compute shader.",
+  "tagline": "A variational autoencoder learning MNIST live in your browser — every step a WebGPU compute shader on your GPU, or the same step on the CPU engine.",
   "lang.label": "Language",
   "adapter.checking": "checking WebGPU…",
   "adapter.none": "no WebGPU",

@@ -3,7 +3,7 @@ export default {
   "lang.name": "日本語",
   "page.title": "vae-webgpu — あなたの GPU で VAE が MNIST を学ぶ様子を見る",
   "page.description": "変分オートエンコーダ（VAE）をブラウザの中、あなたの GPU（WebGPU）で MNIST に学習させ、学ぶ様子を見て、潜在空間を探索できます。",
-  "tagline": "変分オートエンコーダが MNIST をあなたの GPU でリアルタイムに学習します。計算はすべて WebGPU のコンピュートシェーダです。",
+  "tagline": "変分オートエンコーダが MNIST をブラウザの中でリアルタイムに学習します。計算はすべて GPU 上の WebGPU コンピュートシェーダ、または CPU エンジンで同じ計算を行います。",
   "lang.label": "言語",
   "adapter.checking": "WebGPU を確認中…",
   "adapter.none": "WebGPU なし",
