@@ -33,9 +33,11 @@ pub struct TrainReport {
     pub position: Position,
     pub steps_per_epoch: u32,
     pub epoch_finished: bool,
-    /// Reconstruction loss (Σ BCE) per sample of the newest step read back; NaN if none.
+    /// Reconstruction loss (Σ BCE) per sample of the newest step read back (in this call or an
+    /// earlier one: the CPU engine's flush has nothing new, the WGSL engine's first call may
+    /// have nothing yet); NaN before any.
     pub reconstruction: f64,
-    /// KL per sample of the newest step read back; NaN if none.
+    /// KL per sample of the newest step read back; NaN before any.
     pub kl: f64,
     /// Training samples per second over the steps read back in this call (0 if none).
     pub samples_per_sec: f64,
@@ -92,6 +94,8 @@ pub struct Session {
     clock: fn() -> f64,
     /// Clock reading (ms) when the last training records were reported.
     last_time: f64,
+    /// (reconstruction, KL) per sample of the newest training step read back.
+    newest: Option<(f64, f64)>,
 }
 
 fn too_many(what: &'static str, n: usize) -> VaeError {
@@ -114,6 +118,7 @@ impl Session {
             side: 28,
             clock,
             last_time: clock(),
+            newest: None,
         }
     }
 
@@ -221,14 +226,17 @@ impl Session {
             self.last_time = now;
         }
         let per = |r: &StepRecord, v: f32| f64::from(v) / f64::from(r.rows.max(1));
-        let last = train.last();
+        if let Some(r) = train.last() {
+            self.newest = Some((per(r, r.recon), per(r, r.kl)));
+        }
+        let (reconstruction, kl) = self.newest.unwrap_or((f64::NAN, f64::NAN));
         let t = &self.engine;
         TrainReport {
             position: t.position(),
             steps_per_epoch: t.steps_per_epoch(),
             epoch_finished: t.epoch_finished(),
-            reconstruction: last.map_or(f64::NAN, |r| per(r, r.recon)),
-            kl: last.map_or(f64::NAN, |r| per(r, r.kl)),
+            reconstruction,
+            kl,
             samples_per_sec: if train.is_empty() {
                 0.0
             } else {
@@ -496,7 +504,9 @@ impl Session {
     /// and Adam restarts. A checkpoint of other shapes is refused and the model kept.
     pub fn import_checkpoint(&mut self, bytes: &[u8]) -> Result<()> {
         let flat = checkpoint::load(self.engine.layout(), bytes)?;
-        self.engine.load_params(&flat)
+        self.engine.load_params(&flat)?;
+        self.newest = None;
+        Ok(())
     }
 
     /// Where a checkpoint's run stood, resolved against the loaded data: files that do not
@@ -547,6 +557,7 @@ impl Session {
         let pos = self.checkpoint_position(bytes)?;
         self.engine.load_params(&flat)?;
         self.engine.resume_at(pos)?;
+        self.newest = None;
         Ok(pos)
     }
 
@@ -562,6 +573,7 @@ impl Session {
 
     /// Parameters back to the seed's initialisation, and the epoch count to zero.
     pub async fn reset(&mut self) -> Result<()> {
+        self.newest = None;
         self.engine.reset().await
     }
 

@@ -192,3 +192,32 @@ fn cpu_step0_loss_and_every_gradient_match_the_reference() {
         14,
     );
 }
+
+#[test]
+fn a_flush_after_training_reports_the_newest_losses_on_either_engine() {
+    // The CPU engine's train() returns every step at once, so its flush has nothing new; the
+    // report still carries the newest step's losses, as the WGSL engine's does (an app that
+    // reads `flush()`'s loss must not get NaN on one engine).
+    let cfg = VaeConfig {
+        batch_size: 16,
+        ..small()
+    };
+    let (train, test) = (synthetic_digits(1, 64, 14), synthetic_digits(2, 16, 14));
+    let mut s = vae_webgpu::session::Session::open_cpu(&cfg, || 0.0).unwrap();
+    s.attach(&train, &test).unwrap();
+    let first = pollster::block_on(s.flush()).unwrap();
+    assert!(first.reconstruction.is_nan(), "no step yet");
+    let trained = pollster::block_on(s.train(3)).unwrap();
+    assert_eq!(trained.records.len(), 3 * 4);
+    let flushed = pollster::block_on(s.flush()).unwrap();
+    assert!(flushed.records.is_empty());
+    assert_eq!(
+        (flushed.reconstruction, flushed.kl),
+        (trained.reconstruction, trained.kl)
+    );
+    pollster::block_on(s.reset()).unwrap();
+    assert!(pollster::block_on(s.flush())
+        .unwrap()
+        .reconstruction
+        .is_nan());
+}

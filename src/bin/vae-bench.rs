@@ -464,7 +464,10 @@ mod bench {
         for st in &p.stages {
             let g = st.gflops();
             let (gf, pc) = if st.flop > 0.0 {
-                (format!("{g:.1}"), format!("{:.1}%", 100.0 * g / p.peak_gflops))
+                (
+                    format!("{g:.1}"),
+                    format!("{:.1}%", 100.0 * g / p.peak_gflops),
+                )
             } else {
                 ("–".into(), "–".into())
             };
