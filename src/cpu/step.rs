@@ -102,11 +102,13 @@ impl CpuTrainer {
             }
             Stage::Loss => {
                 // BCE(sum) with logits and its gradient; KL = −½ Σ (1 + log σ² − μ² − σ²).
+                // e^−|l| once per pixel serves both: log(1 + e^−|l|) and σ(l) (as `sigmoid`).
                 let mut bce = 0.0f64;
                 for i in 0..rows * inp {
                     let (l, t) = (a.logits[i], a.x[i]);
-                    bce += f64::from(l.max(0.0) - l * t + (-l.abs()).exp().ln_1p());
-                    a.dlogits[i] = sigmoid(l) - t;
+                    let e = (-l.abs()).exp();
+                    bce += f64::from(l.max(0.0) - l * t + e.ln_1p());
+                    a.dlogits[i] = sigmoid_of(l, e) - t;
                 }
                 let mut kl = 0.0f64;
                 for r in 0..rows {
@@ -187,7 +189,11 @@ pub(super) fn gather(x: &mut [f32], images: &[u8], ids: &[u32], input: usize) {
 
 /// The logistic function, without overflow for large |l| (as loss.wgsl's).
 pub(super) fn sigmoid(l: f32) -> f32 {
-    let e = (-l.abs()).exp();
+    sigmoid_of(l, (-l.abs()).exp())
+}
+
+/// σ(l) given e = e^−|l|.
+fn sigmoid_of(l: f32, e: f32) -> f32 {
     if l >= 0.0 {
         1.0 / (1.0 + e)
     } else {

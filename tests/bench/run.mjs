@@ -7,6 +7,7 @@
 // Needs dist/ (trunk build --release); TF.js and jax-js come from the npm registry into
 // target/bench/node.
 // Run: node tests/bench/run.mjs [--runs 5] [--steps 20] [--loss-steps 30] [--only vae,vae-cpu,…]
+//   [--simd plain]
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { serve, launch } from "../e2e/serve.mjs";
@@ -18,6 +19,8 @@ const query = new URLSearchParams({ runs: args.runs || "5", steps: args.steps ||
 
 const NODE = "target/bench/node";
 const TF = `${NODE}/node_modules/@tensorflow`;
+// --simd plain: vae-webgpu's SIMD128 build instead of the relaxed-SIMD one.
+if (args.simd) query.set("simd", args.simd);
 const JAXDIR = `${NODE}/node_modules/@jax-js/jax`;
 // One install for all (a --no-save install removes what an earlier one put there).
 if (![`${TF}/tfjs`, `${TF}/tfjs-backend-webgpu`, `${TF}/tfjs-backend-wasm`, JAXDIR].every((d) => existsSync(`${d}/package.json`))) {
