@@ -2,10 +2,10 @@
 // Content-Security-Policy can forbid inline script: Trunk.toml turns script injection and file
 // hashes off, so the module keeps the package's name: vae-webgpu.js and vae-webgpu_bg.wasm.
 //
-// Two builds of the module share that JS glue (scripts/trunk-post-build.sh): SIMD128, and
-// relaxed SIMD (fused multiply-adds in the CPU engine's matrix products). The relaxed one loads
-// where this browser validates relaxed-SIMD code; if it is missing or fails, the SIMD128 one.
-import init, * as bindings from "./vae-webgpu.js";
+// Two builds of the module ship (scripts/trunk-post-build.sh), each with its own JS glue:
+// SIMD128 (vae-webgpu.js) and relaxed SIMD (vae-webgpu-relaxed.js: fused multiply-adds in the CPU
+// engine's matrix products). The relaxed one loads where this browser validates relaxed-SIMD
+// code; if it is missing or fails, the SIMD128 one.
 
 // The smallest module using a relaxed-SIMD instruction (i8x16.relaxed_swizzle), as
 // wasm-feature-detect tests it.
@@ -21,18 +21,23 @@ export function relaxedSimd() {
   }
 }
 
-async function load() {
+/** Imports and starts the build for this browser: `{ bindings, memory, build }`. */
+export async function loadModule() {
   if (relaxedSimd()) {
     try {
-      return { w: await init({ module_or_path: new URL("vae-webgpu_bg.relaxed.wasm", import.meta.url) }), build: "relaxed-simd" };
+      const bindings = await import("./vae-webgpu-relaxed.js");
+      const w = await bindings.default();
+      return { bindings, memory: w.memory, build: "relaxed-simd" };
     } catch (e) {
       console.info(`relaxed-SIMD module not loaded (${e && e.message ? e.message : e}); using SIMD128`);
     }
   }
-  return { w: await init(), build: "simd128" };
+  const bindings = await import("./vae-webgpu.js");
+  const w = await bindings.default();
+  return { bindings, memory: w.memory, build: "simd128" };
 }
 
 /** Resolves to `{ wasm, memory, settings, build }` (the bindings, the module's memory, the
  * engine's defaults, limits and layouts — one source for the form and the plot — and which build
  * loaded: "relaxed-simd" or "simd128"), or rejects with the load error. */
-export const ready = load().then(({ w, build }) => ({ wasm: bindings, memory: w.memory, settings: bindings.settings(), build }));
+export const ready = loadModule().then(({ bindings, memory, build }) => ({ wasm: bindings, memory, settings: bindings.settings(), build }));

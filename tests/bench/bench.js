@@ -7,8 +7,7 @@
 // LOSS_STEPS steps from a fresh model.
 // Query: ?runs=5&steps=20&lossSteps=30&only=vae,vae-cpu,wasm,webgl,webgpu,jax-wasm,jax-webgpu.
 // Results: window.bench.
-import init, { Trainer } from "./vae-webgpu.js";
-import { relaxedSimd } from "./boot.js";
+import { loadModule } from "./boot.js";
 
 const q = new URLSearchParams(location.search);
 const RUNS = Number(q.get("runs") || 5);
@@ -42,16 +41,7 @@ async function mnist() {
   return { idx, pixels };
 }
 
-/** Loads vae-webgpu's module as the page does (the relaxed-SIMD build where the browser has it;
- * ?simd=plain for the SIMD128 one); returns which. */
-async function loadVae() {
-  if (relaxedSimd()) {
-    await init({ module_or_path: new URL("vae-webgpu_bg.relaxed.wasm", location.href) });
-    return "relaxed-simd";
-  }
-  await init();
-  return "simd128";
-}
+let Trainer = null; // vae-webgpu's Trainer class, from the build boot.js loads
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
@@ -240,7 +230,11 @@ const JAX_VERSION = q.get("jax") || "?";
 window.bench = { done: false, isolated: self.crossOriginIsolated, results: [], errors: [], config: { runs: RUNS, steps: STEPS, lossSteps: LOSS_STEPS, batch: BATCH } };
 try {
   tf.wasm.setWasmPaths(new URL("tf/", location.href).href);
-  window.wasmBuild = await loadVae();
+  // vae-webgpu's module as the page loads it (the relaxed-SIMD build where the browser has it;
+  // ?simd=plain for the SIMD128 one).
+  const vae = await loadModule();
+  Trainer = vae.bindings.Trainer;
+  window.wasmBuild = vae.build;
   const data = await mnist();
   // Every contender is set up (and warmed up) first; then RUNS rounds, each timing one run of
   // every contender in turn, so a slow spell of a shared machine falls on all of them alike.
