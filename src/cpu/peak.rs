@@ -40,7 +40,11 @@ fn chains_fma(acc: &mut [f32; CHAINS], a: f32, b: f32) {
 }
 
 /// The same with relaxed SIMD's multiply-add (fused where the CPU has FMA), as matrixmultiply's
-/// kernel uses it in this build (8 vectors in named locals) (an array of them stays in memory).
+/// kernel uses it in this build: 12 vectors (all CHAINS) in named locals, as an array of them
+/// stays in memory.
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+const _: () = assert!(CHAINS == 48, "chains_relaxed holds 12 vectors of 4");
+
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 fn chains_relaxed(acc: &mut [f32; CHAINS], a: f32, b: f32) {
     use core::arch::wasm32::{f32x4, f32x4_extract_lane, f32x4_relaxed_madd, f32x4_splat};
@@ -48,6 +52,7 @@ fn chains_relaxed(acc: &mut [f32; CHAINS], a: f32, b: f32) {
     let lane = |i: usize| f32x4(acc[i], acc[i + 1], acc[i + 2], acc[i + 3]);
     let (mut x0, mut x1, mut x2, mut x3) = (lane(0), lane(4), lane(8), lane(12));
     let (mut x4, mut x5, mut x6, mut x7) = (lane(16), lane(20), lane(24), lane(28));
+    let (mut x8, mut x9, mut x10, mut x11) = (lane(32), lane(36), lane(40), lane(44));
     for _ in 0..ITERS {
         x0 = f32x4_relaxed_madd(x0, va, vb);
         x1 = f32x4_relaxed_madd(x1, va, vb);
@@ -57,8 +62,15 @@ fn chains_relaxed(acc: &mut [f32; CHAINS], a: f32, b: f32) {
         x5 = f32x4_relaxed_madd(x5, va, vb);
         x6 = f32x4_relaxed_madd(x6, va, vb);
         x7 = f32x4_relaxed_madd(x7, va, vb);
+        x8 = f32x4_relaxed_madd(x8, va, vb);
+        x9 = f32x4_relaxed_madd(x9, va, vb);
+        x10 = f32x4_relaxed_madd(x10, va, vb);
+        x11 = f32x4_relaxed_madd(x11, va, vb);
     }
-    for (i, x) in [x0, x1, x2, x3, x4, x5, x6, x7].into_iter().enumerate() {
+    for (i, x) in [x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11]
+        .into_iter()
+        .enumerate()
+    {
         acc[i * 4] = f32x4_extract_lane::<0>(x);
         acc[i * 4 + 1] = f32x4_extract_lane::<1>(x);
         acc[i * 4 + 2] = f32x4_extract_lane::<2>(x);
