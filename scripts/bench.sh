@@ -7,9 +7,11 @@
 #      (tests/bench/pytorch_vae.py, torch from PyPI in the local venv target/bench/torch-venv,
 #      ≈4 GB with its CUDA wheels, installed on first use; NO_TORCH=1 skips it), and the ratio;
 #   2. browser: tests/bench/run.mjs in headless Chromium (SwiftShader WebGPU without a GPU):
-#      vae-webgpu against TensorFlow.js 4.22's wasm, webgl and webgpu backends on the same
-#      MNIST batches, with ratios and the loss each reaches, then vae-webgpu's step stage by
-#      stage against the adapter's FMA peak (Trainer.profileStep).
+#      vae-webgpu's WebGPU and CPU engines against TensorFlow.js 4.22's wasm, webgl and webgpu
+#      backends and jax-js 0.1.25's wasm and webgpu devices on the same MNIST batches, in
+#      alternating rounds, cross-origin isolated (the peers' wasm may use threads), with ratios
+#      and the loss each reaches, then each vae-webgpu engine's step stage by stage against its
+#      multiply-add peak (Trainer.profileStep).
 # Medians of RUNS runs (default 5) with min and max. Output: target/bench/{native,browser}.txt
 # target/bench/pytorch.json and target/bench/browser.json. Usage: scripts/bench.sh [native|browser|all]
 set -euo pipefail
