@@ -215,6 +215,7 @@ async function buildTrainer(config, resumeFrom = null) {
   if (!resumeFrom) ui.plot.clear();
   ui.trainerConfig = JSON.stringify(config);
   await showEngine(t);
+  $("rate").textContent = "–"; // the old trainer's rate says nothing of this one
   scheduler.restart();
   await drawImages();
   updateProgress(null);
@@ -423,6 +424,9 @@ function showNoGpu() {
   if ($("engine").value === "webgpu") $("engine").value = "auto";
 }
 
+/** How messages name an engine ("webgpu", "cpu" or the choice "auto"). */
+const engineName = (e) => ({ webgpu: "WebGPU", cpu: "CPU" })[e] || tr("engine.auto");
+
 /** Moves the model in hand to the engine now chosen: its checkpoint (weights and place in the
  * run) resumes on a new trainer; the plot and the history stay. */
 async function onEngineChange() {
@@ -431,7 +435,8 @@ async function onEngineChange() {
   history.replaceState(null, "", url);
   if (!ui.trainer || !ui.data) return; // the next model is built on it
   await guarded(tr("fail.switch"), async () => {
-    message(() => tr("msg.switching", $("engine").value));
+    const asked = $("engine").value;
+    message(() => tr("msg.switching", engineName(asked)));
     const config = JSON.parse(ui.trainerConfig);
     const pretrained = ui.pretrained;
     await exclusive(async () => buildTrainer(config, await ui.trainer.exportCheckpoint()));
@@ -440,7 +445,7 @@ async function onEngineChange() {
     await ui.explore.refreshMap();
     ui.structure.draw();
     const [engine, step] = [ui.trainer.engine, ui.trainer.globalStep];
-    message(() => tr("msg.switched", engine, step), "ok");
+    message(() => tr("msg.switched", engineName(engine), step), "ok");
   });
   setButtons();
 }
