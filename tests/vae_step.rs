@@ -68,39 +68,7 @@ fn step0(gpu: &Gpu, form: GemmForm, cfg: &VaeConfig, data: &Dataset, rows: u32) 
     assert_close(&format!("Σ BCE {tag}"), &stats[20..21], &[bce], 0.0, 2e-5);
     assert_close(&format!("KL {tag}"), &stats[21..22], &[kl], 1e-3, 1e-4);
     assert_eq!(stats[22].to_bits(), rows, "rows word");
-    // Gradients: f32 sums of up to 784·128 products; tolerance relative to the tensor's scale.
-    for (name, want) in &g.tensors {
-        let got = layout.read(&grads, layout.get(name).unwrap());
-        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        assert_close(
-            &format!("grad {name} {tag}"),
-            &got,
-            want,
-            2e-5 * scale,
-            1e-3,
-        );
-    }
-    // Adam's first step from the GPU's gradients.
-    let mut want = to_f64(&p0);
-    let (mut m, mut v) = (vec![0.0; want.len()], vec![0.0; want.len()]);
-    adam_step(
-        &mut want,
-        &to_f64(&grads),
-        &mut m,
-        &mut v,
-        f64::from(cfg.lr),
-        0.9,
-        0.999,
-        1e-8,
-        1,
-    );
-    assert_close(
-        &format!("params after Adam step 1 {tag}"),
-        &p1,
-        &want,
-        1e-6,
-        1e-5,
-    );
+    common::assert_step1_matches(&layout, &grads, &g, (&p0, &p1), cfg.lr, &tag);
 }
 
 #[test]

@@ -146,3 +146,45 @@ pub fn synthetic_digits(seed: u64, n: usize, side: usize) -> Dataset {
         cols: side as u32,
     }
 }
+
+/// Step 1's gradients (flat, `layout`'s order) against the reference's `want`, each tensor to
+/// 2e-5 of its largest value + 1e-3 relative (f32 sums of up to 784·128 products), and the
+/// parameters after Adam's first step (`p1`, from `p0`) against torch.optim.Adam in f64 applied
+/// to those gradients. What tests/vae_step.rs checks of the WGSL engine and tests/cpu_engine.rs
+/// of the CPU engine.
+pub fn assert_step1_matches(
+    layout: &vae_webgpu::layout::ParamLayout,
+    grads: &[f32],
+    want: &vae_webgpu::reference::RefParams,
+    (p0, p1): (&[f32], &[f32]),
+    lr: f32,
+    tag: &str,
+) {
+    for (name, want) in &want.tensors {
+        let got = layout.read(grads, layout.get(name).unwrap());
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert_close(
+            &format!("grad {name} {tag}"),
+            &got,
+            want,
+            2e-5 * scale,
+            1e-3,
+        );
+    }
+    let mut params = to_f64(p0);
+    let (mut m, mut v) = (vec![0.0; params.len()], vec![0.0; params.len()]);
+    let grads = to_f64(grads);
+    vae_webgpu::reference::adam_step(
+        &mut params,
+        &grads,
+        &mut m,
+        &mut v,
+        f64::from(lr),
+        0.9,
+        0.999,
+        1e-8,
+        1,
+    );
+    let what = format!("params after Adam step 1 {tag}");
+    assert_close(&what, p1, &params, 1e-6, 1e-5);
+}
