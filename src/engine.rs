@@ -170,12 +170,13 @@ impl Engine {
         each!(self, t => t.test_labels(n))
     }
 
-    /// Takes `train` and `test`; the parameters are kept, the epoch count restarts.
-    pub fn attach_data(&mut self, train: &Dataset, test: &Dataset) -> Result<()> {
+    /// Takes `train` and `test` (the GPU engine uploads them, the CPU engine keeps them); the
+    /// parameters are kept, the epoch count restarts.
+    pub fn attach_data(&mut self, train: Dataset, test: Dataset) -> Result<()> {
         self.settle();
         match self {
-            Engine::Gpu(t, _) => t.attach_data(train, test),
-            Engine::Cpu(c) => c.attach_data(train.clone(), test.clone()),
+            Engine::Gpu(t, _) => t.attach_data(&train, &test),
+            Engine::Cpu(c) => c.attach_data(train, test),
         }
     }
 

@@ -169,12 +169,13 @@ impl Session {
         let [ni, nl, mi, ml] = mnist::FILE_ROLES;
         let train = Dataset::from_idx(ti, tl, (ni, nl))?;
         let test = Dataset::from_idx(xi, xl, (mi, ml))?;
-        self.attach(&train, &test)
+        self.attach(train, test)
     }
 
-    /// Uploads `train` and `test` (square images of one size); the parameters are kept.
-    pub fn attach(&mut self, train: &Dataset, test: &Dataset) -> Result<()> {
-        test.check_same_shape(train, "test images")?;
+    /// Takes `train` and `test` (square images of one size) to the engine: uploaded once to
+    /// the GPU, or kept (moved, not copied) by the CPU engine; the parameters are kept.
+    pub fn attach(&mut self, train: Dataset, test: Dataset) -> Result<()> {
+        test.check_same_shape(&train, "test images")?;
         if train.rows != train.cols {
             return Err(VaeError::config(
                 "input",
@@ -184,8 +185,9 @@ impl Session {
                 ),
             ));
         }
+        let side = train.rows;
         self.engine.attach_data(train, test)?;
-        self.side = train.rows;
+        self.side = side;
         Ok(())
     }
 

@@ -174,7 +174,7 @@ fn a_flush_after_training_reports_the_newest_losses_on_either_engine() {
     };
     let (train, test) = (synthetic_digits(1, 64, 14), synthetic_digits(2, 16, 14));
     let mut s = vae_webgpu::session::Session::open_cpu(&cfg, || 0.0).unwrap();
-    s.attach(&train, &test).unwrap();
+    s.attach(train, test).unwrap();
     let first = pollster::block_on(s.flush()).unwrap();
     assert!(first.reconstruction.is_nan(), "no step yet");
     let trained = pollster::block_on(s.train(3)).unwrap();

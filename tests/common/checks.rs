@@ -660,7 +660,7 @@ pub async fn cpu_engine_matches_gpu_engine(
         (EngineKind::Gpu, EngineKind::Cpu)
     );
     for s in [&mut g, &mut c] {
-        s.attach(&train, &test).unwrap();
+        s.attach(train.clone(), test.clone()).unwrap();
     }
     assert_eq!(c.status(), g.status());
     let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-6);
