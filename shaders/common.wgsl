@@ -1,5 +1,5 @@
-// common.wgsl: the per-step uniform shared by gather, reparam, loss and adam (prepended to each
-// of those files when they are compiled; linear.wgsl does not use it).
+// common.wgsl: the per-step uniform shared by gather, reparam, latent, loss and adam (prepended to
+// each of those files when they are compiled; linear.wgsl does not use it).
 //
 // One StepParams record per training or evaluation step lives at a 256-byte-aligned offset of a
 // uniform buffer and is bound with a dynamic offset, so several steps fit in one submit while
@@ -20,11 +20,15 @@ struct StepParams {
   step_size: f32,    // lr / (1 − β1^t)
   bc2_sqrt: f32,     // sqrt(1 − β2^t)
   param_vec4s: u32,  // length of the flat parameter buffer in vec4s
-  loss_partials: u32,  // partial sums loss_bce_kl writes and loss_reduce adds up
+  loss_partials: u32,  // partial sums loss_bce_kl writes and sum_partials adds up
   kl_weight: f32,    // β: the objective is BCE + β·KL (1 for the VAE of the seed)
   variational: u32,  // 1: z = μ + σ·ε (a VAE); 0: z = μ, ε = 0 (a plain autoencoder)
-  _pad0: u32,
-  _pad1: u32,
+  hidden: u32,       // H
+  partials_at: u32,  // first record of the loss's partial sums in the stats buffer (after the ring)
+  w23_at: u32,       // first float of [fc2 | fc3].weight (2L, ld(H)) in the flat parameters
+  b23_at: u32,       // first float of [fc2 | fc3].bias (2L)
+  w4_at: u32,        // first float of fc4.weight (H, ld(L))
+  b4_at: u32,        // first float of fc4.bias (H)
 }
 
 // Row stride, in floats, of a matrix with n columns (see layout.rs: rows padded to vec4).

@@ -7,12 +7,10 @@
 // barriers: on CPU-emulated adapters a barrier switches every invocation of the workgroup in and
 // out, and a tree reduction per workgroup cost more than all the arithmetic (141 ms of a 234 ms
 // step on SwiftShader with one element per invocation).
-// loss_reduce: one workgroup adds the P partials in a fixed order and writes the step's record
-// (Σ BCE and KL as f32 bits, B, flags: bit 0 = non-finite loss; adam.wgsl sets bit 1 when a
-// parameter becomes non-finite) into the stats buffer, where the host reads it back
-// asynchronously, many steps at a time. The KL gradient is applied in reparam_backward.
+// loss_reduce: one workgroup adds the P partials in a fixed order (loss_sum.wgsl) and writes the
+// step's record into the stats buffer; a training step does that inside latent_backward instead.
+// The KL gradient is applied in reparam_grad (reparam_fns.wgsl).
 
-const LOSS_WG: u32 = 256u;     // loss_reduce's workgroup
 const BCE_WG: u32 = 64u;       // loss_bce_kl's workgroup
 const LOSS_CHUNKS: u32 = 4u;   // invocations (partial sums) per batch row
 
@@ -21,22 +19,8 @@ const LOSS_CHUNKS: u32 = 4u;   // invocations (partial sums) per batch row
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;           // (B, ld(IN)) targets in [0, 1]
 @group(0) @binding(3) var<storage, read> mulv: array<f32>;              // (B, ld(2L)) [μ | log σ²]
 @group(0) @binding(4) var<storage, read_write> dlogits: array<vec4<f32>>; // (B, ld(IN))
-@group(0) @binding(5) var<storage, read_write> partials: array<vec2<f32>>; // (P) (Σ BCE, Σ KL)
-@group(0) @binding(6) var<storage, read_write> stats: array<vec4<u32>>;    // records, one per step
-
-var<workgroup> sums: array<vec2<f32>, LOSS_WG>;
-
-// Tree reduction of `sums` in workgroup memory; every invocation must call it (it has barriers).
-// Afterwards sums[0] holds the workgroup's total, always added in the same order.
-fn reduce_sums(lid: u32) {
-  for (var width = LOSS_WG / 2u; width > 0u; width = width / 2u) {
-    workgroupBarrier();
-    if (lid < width) {
-      sums[lid] = sums[lid] + sums[lid + width];
-    }
-  }
-  workgroupBarrier();
-}
+// Records, one per step, then the P partial sums (Σ BCE, Σ KL as f32 bits) at partials_at.
+@group(0) @binding(5) var<storage, read_write> stats: array<vec4<u32>>;
 
 // Stable BCE of sigmoid(l) against t: max(l, 0) − l·t + log(1 + exp(−|l|)).
 fn bce_with_logits(l: vec4<f32>, t: vec4<f32>) -> vec4<f32> {
@@ -78,20 +62,11 @@ fn loss_bce_kl(@builtin(global_invocation_id) gid: vec3<u32>) {
     let log_var = mulv[row + l + j];
     kl += -0.5 * (1.0 + log_var - mu * mu - exp(log_var));
   }
-  partials[part] = vec2<f32>((bce.x + bce.y) + (bce.z + bce.w), kl);
+  let total = (bce.x + bce.y) + (bce.z + bce.w);
+  stats[step.partials_at + part] = vec4<u32>(bitcast<u32>(total), bitcast<u32>(kl), 0u, 0u);
 }
 
-@compute @workgroup_size(LOSS_WG, 1, 1)
+@compute @workgroup_size(SUM_WG, 1, 1)
 fn loss_reduce(@builtin(local_invocation_index) lid: u32) {
-  var s = vec2<f32>(0.0);
-  for (var g = lid; g < step.loss_partials; g += LOSS_WG) {
-    s = s + partials[g];
-  }
-  sums[lid] = s;
-  reduce_sums(lid);
-  if (lid == 0u) {
-    let total = sums[0];
-    let bad = non_finite(total.x) || non_finite(total.y);
-    stats[step.slot] = vec4<u32>(bitcast<u32>(total.x), bitcast<u32>(total.y), step.rows, select(0u, 1u, bad));
-  }
+  sum_partials(lid);
 }

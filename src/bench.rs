@@ -55,12 +55,15 @@ pub fn stage_flop(cfg: &VaeConfig, stage: Stage, rows: u32) -> f64 {
     let (i, h, l) = (cfg.input as f64, cfg.hidden as f64, cfg.latent as f64);
     let dims = [(i, h), (h, 2.0 * l), (l, h), (h, i)];
     let b = f64::from(rows);
+    let forward = |k: usize| dims.get(k).map_or(0.0, |(a, c)| 2.0 * b * a * c);
+    // Weight gradient, and the input gradient for every layer but the first.
+    let backward = |k: usize| forward(k) * if k == 0 { 1.0 } else { 2.0 };
     match stage {
-        Stage::Forward(k) => dims.get(k).map_or(0.0, |(a, c)| 2.0 * b * a * c),
-        // Weight gradient, and the input gradient for every layer but the first.
-        Stage::Backward(k) => dims.get(k).map_or(0.0, |(a, c)| {
-            2.0 * b * a * c * if k == 0 { 1.0 } else { 2.0 }
-        }),
+        Stage::Forward(k) => forward(k),
+        Stage::Latent => forward(1) + forward(2),
+        Stage::Backward(k) => backward(k),
+        // On the GPU the weight-gradient half of these runs inside Adam's dispatch.
+        Stage::LatentBackward => backward(1) + backward(2),
         _ => 0.0,
     }
 }

@@ -71,10 +71,12 @@ pub fn is_software(name: &str, device_type: wgpu::DeviceType, driver: &str) -> b
         || driver.to_ascii_lowercase().contains("llvmpipe")
 }
 
-/// Storage buffers bound by the busiest kernel (loss.wgsl: six).
-pub const STORAGE_BUFFERS_NEEDED: u32 = 6;
-/// Workgroup memory of the busiest kernel (linear.wgsl tiled form: two 128-vec4 tiles).
-pub const WORKGROUP_STORAGE_NEEDED: u32 = 4096;
+/// Storage buffers bound by the busiest kernels (latent_backward, adam_step: eight, WebGPU's
+/// default limit).
+pub const STORAGE_BUFFERS_NEEDED: u32 = 8;
+/// Workgroup memory of the busiest kernel (latent_backward: d[μ | log σ²] for up to 1,024
+/// latents, and the loss's 64 partial sums).
+pub const WORKGROUP_STORAGE_NEEDED: u32 = 2 * 1024 * 4 + 64 * 8;
 /// Invocations of the largest workgroup (loss.wgsl, adam.wgsl).
 pub const INVOCATIONS_NEEDED: u32 = 256;
 

@@ -6,14 +6,17 @@
 //!   x (B,IN) → fc1+ReLU → h1 (B,H) → fc2|fc3 → mulv (B,2L) = [μ | log σ²] → reparam → z (B,L)
 //!   → fc4+ReLU → h4 (B,H) → fc5 → logits (B,IN) → BCE-with-logits + KL
 //! and back: dlogits → dh4 → dz → dmulv → dh1, with dW/db of every layer into `grads`.
+//! A training step is 10 dispatches (12 with the tiled GEMM form): fc2|fc3 → z → fc4 and its
+//! backward run as one kernel each (latent.wgsl), the loss is summed inside the latter, and the
+//! small layers' weight gradients are made inside Adam's dispatch.
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
 use crate::gpu::{Buffer, GemmForm, Gpu};
 use crate::kernels::adam::AdamBindings;
+use crate::kernels::latent::{LatentBackwardBindings, LatentForwardBindings};
 use crate::kernels::linear::{LinearBindings, LinearParams, FLAG_RELU, FLAG_RELU_MASK};
 use crate::kernels::loss::{loss_partials, LossBindings, STATS_RECORD};
-use crate::kernels::reparam::ReparamBindings;
 use crate::kernels::{step_stride, Kernels, StepParams, MAX_STEPS_PER_SUBMIT};
 use crate::layout::{buffer_bytes, capacity, ld, ParamLayout};
 use crate::mnist::Dataset;
@@ -45,40 +48,38 @@ pub struct StepSpec {
     pub t: u64,
 }
 
-/// The stages of a training step, in order; a layer index is into fc1, fc2|fc3, fc4, fc5.
+/// The stages of a training step, in order; a layer index is into fc1, fc2|fc3, fc4, fc5 (the
+/// big layers fc1 and fc5 have stages of their own; fc2|fc3, z and fc4 form one each way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     /// The batch's images, gathered from the resident dataset into x.
     Gather,
-    /// A layer's forward product with bias and activation.
+    /// fc1's (0) or fc5's (3) forward product with bias and activation.
     Forward(usize),
-    /// z = μ + σ·ε.
-    Reparam,
+    /// fc2|fc3 → z = μ + σ·ε → fc4 with ReLU (one kernel on the GPU).
+    Latent,
     /// BCE + KL, their sum per batch, and the gradient of the logits.
     Loss,
-    /// A layer's weight and bias gradients, then its input gradient (none for fc1).
+    /// fc5's (3) or fc1's (0) weight and bias gradients, then its input gradient (none for fc1).
     Backward(usize),
-    /// The gradient through z back to μ and log σ², KL term included.
-    ReparamBackward,
+    /// The gradient back through fc4, z (with the KL term) and fc2|fc3 to h1, and those layers'
+    /// weight gradients (on the GPU these are made inside Adam's dispatch, where they are used).
+    LatentBackward,
     /// Adam on the whole flat parameter buffer.
     Adam,
 }
 
 impl Stage {
-    pub const FORWARD: [Stage; 7] = [
+    pub const FORWARD: [Stage; 5] = [
         Stage::Gather,
         Stage::Forward(0),
-        Stage::Forward(1),
-        Stage::Reparam,
-        Stage::Forward(2),
+        Stage::Latent,
         Stage::Forward(3),
         Stage::Loss,
     ];
-    pub const BACKWARD: [Stage; 6] = [
+    pub const BACKWARD: [Stage; 4] = [
         Stage::Backward(3),
-        Stage::Backward(2),
-        Stage::ReparamBackward,
-        Stage::Backward(1),
+        Stage::LatentBackward,
         Stage::Backward(0),
         Stage::Adam,
     ];
@@ -94,11 +95,8 @@ impl Stage {
         match self {
             Stage::Gather => vec!["gather.wgsl: gather_batch".into()],
             Stage::Forward(_) => vec![linear("forward")],
-            Stage::Reparam => vec!["reparam.wgsl: reparam_forward".into()],
-            Stage::Loss => vec![
-                "loss.wgsl: loss_bce_kl".into(),
-                "loss.wgsl: loss_reduce".into(),
-            ],
+            Stage::Latent => vec!["latent.wgsl: latent_forward".into()],
+            Stage::Loss => vec!["loss.wgsl: loss_bce_kl".into()],
             Stage::Backward(i) => {
                 let mut k = vec![linear("backward_weight")];
                 if form == GemmForm::Tiled {
@@ -109,7 +107,7 @@ impl Stage {
                 }
                 k
             }
-            Stage::ReparamBackward => vec!["reparam.wgsl: reparam_backward".into()],
+            Stage::LatentBackward => vec!["latent.wgsl: latent_backward".into()],
             Stage::Adam => vec!["adam.wgsl: adam_step".into()],
         }
     }
@@ -120,7 +118,11 @@ impl Stage {
         match self {
             Stage::Gather => vec![f("gather")],
             Stage::Forward(_) => vec![f("linear_forward (matrixmultiply sgemm)")],
-            Stage::Reparam => vec![f("forward: z = μ + σ·ε")],
+            Stage::Latent => vec![
+                f("linear_forward (fc2|fc3)"),
+                f("z = μ + σ·ε"),
+                f("linear_forward (fc4)"),
+            ],
             Stage::Loss => vec![f("forward: BCE + KL")],
             Stage::Backward(i) => {
                 let mut k = vec![f("linear_backward_params (sgemm)")];
@@ -129,7 +131,11 @@ impl Stage {
                 }
                 k
             }
-            Stage::ReparamBackward => vec![f("backward: through z")],
+            Stage::LatentBackward => vec![
+                f("linear_backward_params, linear_backward_input (fc4)"),
+                f("backward: through z"),
+                f("linear_backward_params, linear_backward_input (fc2|fc3)"),
+            ],
             Stage::Adam => vec![f("adam")],
         }
     }
@@ -141,10 +147,10 @@ impl Stage {
         match self {
             Stage::Gather => "gather".into(),
             Stage::Forward(i) => format!("{} forward", layer(i)),
-            Stage::Reparam => "reparam".into(),
+            Stage::Latent => "fc2|fc3 · z · fc4 forward".into(),
             Stage::Loss => "loss".into(),
             Stage::Backward(i) => format!("{} backward", layer(i)),
-            Stage::ReparamBackward => "reparam backward".into(),
+            Stage::LatentBackward => "fc2|fc3 · z · fc4 backward".into(),
             Stage::Adam => "adam".into(),
         }
     }
@@ -161,19 +167,18 @@ pub struct Activations {
     pub logits: Buffer,
     pub dlogits: Buffer,
     pub dh4: Buffer,
-    pub dz: Buffer,
     pub dmulv: Buffer,
     pub dh1: Buffer,
 }
 
-/// How a linear layer is wired: (layer index, input activation, output activation, gradient of
-/// the output, gradient of the input (none for fc1), flags).
+/// How a linear layer is wired: (layer index, input activation, output activation, gradients of
+/// the output and the input (for a layer the step runs as linear kernels; none for fc1's input),
+/// flags).
 type Wiring<'a> = (
     usize,
     &'a Buffer,
     &'a Buffer,
-    &'a Buffer,
-    Option<&'a Buffer>,
+    Option<(&'a Buffer, Option<&'a Buffer>)>,
     u32,
 );
 
@@ -181,7 +186,9 @@ struct LayerPlan {
     params: LinearParams,
     forward: wgpu::BindGroup,
     backward_input: Option<wgpu::BindGroup>,
-    backward_params: wgpu::BindGroup,
+    /// fc1 and fc5: a training step's weight gradient (fc2|fc3 and fc4 only run forward as linear
+    /// kernels, for Explore's encoder and decoder).
+    backward_params: Option<wgpu::BindGroup>,
     _uniform: Buffer,
 }
 
@@ -219,15 +226,16 @@ pub struct VaeModel {
     pub capacity: u32,
     pub params: Buffer,
     pub grads: Buffer,
-    pub adam_m: Buffer,
-    pub adam_v: Buffer,
+    /// Adam's m, then v (each `layout.len` floats).
+    pub adam_mv: Buffer,
     pub act: Activations,
-    pub partials: Buffer,
+    /// The ring of [`STATS_SLOTS`] step records, then the loss's partial sums.
     pub stats: Buffer,
     step_uniform: Buffer,
     stride: u64,
     plans: Vec<Plan>,
-    bg_reparam: wgpu::BindGroup,
+    bg_latent_forward: wgpu::BindGroup,
+    bg_latent_backward: wgpu::BindGroup,
     bg_loss: wgpu::BindGroup,
     bg_adam: wgpu::BindGroup,
     data: Option<GpuData>,
@@ -265,29 +273,41 @@ impl VaeModel {
             logits: gpu.storage("logits", rows_of(i)),
             dlogits: gpu.storage("dlogits", rows_of(i)),
             dh4: gpu.storage("dh4", rows_of(h)),
-            dz: gpu.storage("dz", rows_of(l)),
             dmulv: gpu.storage("dmulv", rows_of(2 * l)),
             dh1: gpu.storage("dh1", rows_of(h)),
         };
         let params = gpu.storage_with("params", bytemuck::cast_slice(&layout.init(cfg.seed)));
         let grads = gpu.storage("grads", f32_bytes(layout.len));
-        let adam_m = gpu.storage("adam.m", f32_bytes(layout.len));
-        let adam_v = gpu.storage("adam.v", f32_bytes(layout.len));
-        let max_groups = loss_partials(capacity as u32) as u64;
-        let partials = gpu.storage("loss.partials", max_groups * 8);
-        let stats = gpu.storage("stats", u64::from(STATS_SLOTS) * STATS_RECORD);
+        let adam_mv = gpu.storage("adam.m|v", f32_bytes(2 * layout.len));
+        let records = u64::from(STATS_SLOTS + loss_partials(capacity as u32));
+        let stats = gpu.storage("stats | loss partials", records * STATS_RECORD);
         let stride = step_stride(gpu);
         let step_uniform = gpu.uniform("step params", stride * MAX_STEPS_PER_SUBMIT as u64);
         let k = &kernels;
-        let bg_reparam = k.reparam.bind_group(
+        let bg_latent_forward = k.latent.forward_bind_group(
             gpu,
-            &ReparamBindings {
+            &LatentForwardBindings {
                 step: &step_uniform,
+                params: &params,
+                h1: &act.h1,
                 mulv: &act.mulv,
-                dz: &act.dz,
                 z: &act.z,
                 eps: &act.eps,
+                h4: &act.h4,
+            },
+        );
+        let bg_latent_backward = k.latent.backward_bind_group(
+            gpu,
+            &LatentBackwardBindings {
+                step: &step_uniform,
+                params: &params,
+                h1: &act.h1,
+                mulv: &act.mulv,
+                eps: &act.eps,
+                dh4: &act.dh4,
                 dmulv: &act.dmulv,
+                dh1: &act.dh1,
+                stats: &stats,
             },
         );
         let bg_loss = k.loss.bind_group(
@@ -298,7 +318,6 @@ impl VaeModel {
                 x: &act.x,
                 mulv: &act.mulv,
                 dlogits: &act.dlogits,
-                partials: &partials,
                 stats: &stats,
             },
         );
@@ -308,9 +327,12 @@ impl VaeModel {
                 step: &step_uniform,
                 grads: &grads,
                 params: &params,
-                m: &adam_m,
-                v: &adam_v,
+                mv: &adam_mv,
                 stats: &stats,
+                h1: &act.h1,
+                dh4: &act.dh4,
+                z: &act.z,
+                dmulv: &act.dmulv,
             },
         );
         let mut model = VaeModel {
@@ -320,15 +342,14 @@ impl VaeModel {
             capacity: capacity as u32,
             params,
             grads,
-            adam_m,
-            adam_v,
+            adam_mv,
             act,
-            partials,
             stats,
             step_uniform,
             stride,
             plans: Vec::new(),
-            bg_reparam,
+            bg_latent_forward,
+            bg_latent_backward,
             bg_loss,
             bg_adam,
             data: None,
@@ -429,15 +450,14 @@ impl VaeModel {
         let a = &self.act;
         // (layer, input activation, output activation, output gradient, input gradient, flags)
         let wiring: [Wiring; 4] = [
-            (0, &a.x, &a.h1, &a.dh1, None, FLAG_RELU),
-            (1, &a.h1, &a.mulv, &a.dmulv, Some(&a.dh1), FLAG_RELU_MASK),
-            (2, &a.z, &a.h4, &a.dh4, Some(&a.dz), FLAG_RELU),
+            (0, &a.x, &a.h1, Some((&a.dh1, None)), FLAG_RELU),
+            (1, &a.h1, &a.mulv, None, 0),
+            (2, &a.z, &a.h4, None, FLAG_RELU),
             (
                 3,
                 &a.h4,
                 &a.logits,
-                &a.dlogits,
-                Some(&a.dh4),
+                Some((&a.dlogits, Some(&a.dh4))),
                 FLAG_RELU_MASK,
             ),
         ];
@@ -445,7 +465,7 @@ impl VaeModel {
         let names = ["fc1", "fc2|fc3", "fc4", "fc5"];
         let lin = &self.kernels.linear;
         let mut layers = Vec::with_capacity(4);
-        for (li, input, output, d_out, d_in, flags) in wiring {
+        for (li, input, output, grads, flags) in wiring {
             let v = views[li];
             let params = LinearParams {
                 rows,
@@ -476,18 +496,22 @@ impl VaeModel {
                 &format!("{name} forward"),
                 &bindings(input, &self.params, &self.params, output),
             );
-            let backward_input = d_in.map(|d_in| {
+            let backward_input = grads.and_then(|(d_out, d_in)| {
+                d_in.map(|d_in| {
+                    lin.bind_group(
+                        gpu,
+                        &format!("{name} backward_input"),
+                        &bindings(d_out, &self.params, input, d_in),
+                    )
+                })
+            });
+            let backward_params = grads.map(|(d_out, _)| {
                 lin.bind_group(
                     gpu,
-                    &format!("{name} backward_input"),
-                    &bindings(d_out, &self.params, input, d_in),
+                    &format!("{name} backward_params"),
+                    &bindings(d_out, input, input, &self.grads),
                 )
             });
-            let backward_params = lin.bind_group(
-                gpu,
-                &format!("{name} backward_params"),
-                &bindings(d_out, input, input, &self.grads),
-            );
             layers.push(LayerPlan {
                 params,
                 forward,
@@ -515,6 +539,7 @@ impl VaeModel {
         let t = s.t.max(1) as i32;
         let bc1 = 1.0 - f64::from(c.beta1).powi(t);
         let bc2 = 1.0 - f64::from(c.beta2).powi(t);
+        let [_, fc23, fc4, _] = self.layout.layers();
         StepParams {
             rows: s.rows,
             in_features: c.input as u32,
@@ -535,8 +560,12 @@ impl VaeModel {
             // A plain autoencoder has no KL term in its objective.
             kl_weight: if c.variational { c.kl_weight } else { 0.0 },
             variational: u32::from(c.variational),
-            _pad0: 0,
-            _pad1: 0,
+            hidden: c.hidden as u32,
+            partials_at: STATS_SLOTS,
+            w23_at: fc23.weight_offset as u32,
+            b23_at: fc23.bias_offset as u32,
+            w4_at: fc4.weight_offset as u32,
+            b4_at: fc4.bias_offset as u32,
         }
     }
 
@@ -566,8 +595,12 @@ impl VaeModel {
                 let offset = (i as u64 * self.stride) as u32;
                 let plan = self.plan(spec.rows)?;
                 self.encode_forward(gpu, pass, &data.gather, plan, offset, sp)?;
-                if spec.kind == StepKind::Train {
-                    self.encode_backward(gpu, pass, &data.gather, plan, offset, sp)?;
+                match spec.kind {
+                    // latent_backward sums the loss on the way.
+                    StepKind::Train => {
+                        self.encode_backward(gpu, pass, &data.gather, plan, offset, sp)?
+                    }
+                    StepKind::Eval => self.kernels.loss.loss_reduce(pass, &self.bg_loss, offset),
                 }
             }
             Ok(())
@@ -623,22 +656,25 @@ impl VaeModel {
             Stage::Forward(i) => k
                 .linear
                 .forward(gpu, pass, &layer(i).forward, &layer(i).params),
-            Stage::Reparam => k
-                .reparam
-                .reparam_forward(gpu, pass, &self.bg_reparam, offset, sp),
+            Stage::Latent => {
+                k.latent
+                    .latent_forward(gpu, pass, &self.bg_latent_forward, offset, sp)
+            }
             Stage::Loss => k.loss.loss_bce_kl(gpu, pass, &self.bg_loss, offset, sp),
             Stage::Backward(i) => {
                 let l = layer(i);
-                k.linear
-                    .backward_params(gpu, pass, &l.backward_params, &l.params)?;
+                let bg = l.backward_params.as_ref().ok_or_else(|| {
+                    VaeError::Internal(format!("layer {i} has no backward stage of its own"))
+                })?;
+                k.linear.backward_params(gpu, pass, bg, &l.params)?;
                 match &l.backward_input {
                     Some(bg) => k.linear.backward_input(gpu, pass, bg, &l.params),
                     None => Ok(()),
                 }
             }
-            Stage::ReparamBackward => {
-                k.reparam
-                    .reparam_backward(gpu, pass, &self.bg_reparam, offset, sp)
+            Stage::LatentBackward => {
+                k.latent
+                    .latent_backward(gpu, pass, &self.bg_latent_backward, offset, sp)
             }
             Stage::Adam => k.adam.adam_step(gpu, pass, &self.bg_adam, offset, sp),
         }
@@ -670,13 +706,14 @@ impl VaeModel {
 
     /// Dispatches per training step (for the benchmark's report).
     pub fn dispatches_per_train_step(form: GemmForm) -> usize {
-        // gather, 4 forward, reparam, loss (2), 4 × weight (the tiled form adds 4 × bias),
-        // 3 backward-input, reparam backward, Adam
+        // gather, fc1, latent, fc5, loss; fc5 weight (the tiled form adds its bias kernel) and
+        // input, latent backward (with the loss's sum), fc1 weight (and bias), Adam (with the
+        // small layers' weight gradients)
         let bias = match form {
             GemmForm::Direct | GemmForm::DirectSubgroup => 0,
-            GemmForm::Tiled => 4,
+            GemmForm::Tiled => 2,
         };
-        1 + 4 + 1 + 2 + 4 + bias + 3 + 1 + 1
+        5 + 2 + 1 + 1 + bias + 1
     }
 
     /// Records a decode of `rows` latent vectors already written to `act.z`: fc4, fc5.
@@ -770,8 +807,9 @@ impl VaeModel {
         gpu.queue
             .write_buffer(&self.params, 0, bytemuck::cast_slice(flat));
         let zeros = vec![0u8; self.layout.len * 4];
-        gpu.queue.write_buffer(&self.adam_m, 0, &zeros);
-        gpu.queue.write_buffer(&self.adam_v, 0, &zeros);
+        gpu.queue.write_buffer(&self.adam_mv, 0, &zeros);
+        gpu.queue
+            .write_buffer(&self.adam_mv, f32_bytes(self.layout.len), &zeros);
         Ok(())
     }
 }

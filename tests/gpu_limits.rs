@@ -14,7 +14,7 @@ fn requested_limits_fit_any_webgpu_adapter() {
     let webgpu = wgpu::Limits::default();
     let req = required_limits(DEFAULT_STORAGE_BINDING, &webgpu);
     assert_eq!(missing_limit(&req, &webgpu), None);
-    assert_eq!(req.max_storage_buffers_per_shader_stage, 6);
+    assert_eq!(req.max_storage_buffers_per_shader_stage, 8);
     assert_eq!(req.max_storage_buffer_binding_size, 128 << 20);
 }
 
@@ -37,7 +37,7 @@ fn a_shortfall_names_the_limit() {
     let req = required_limits(DEFAULT_STORAGE_BINDING, &small);
     assert_eq!(
         missing_limit(&req, &small),
-        Some(("max_storage_buffers_per_shader_stage", 6, 4))
+        Some(("max_storage_buffers_per_shader_stage", 8, 4))
     );
     let msg = VaeError::MissingLimit {
         adapter: "x".into(),

@@ -71,3 +71,11 @@ fn adam_flags_non_finite_params() {
     let Some(gpu) = gpu() else { return };
     block_on(checks::adam_flags_non_finite_params(&gpu));
 }
+
+#[test]
+fn latent_kernels_and_small_gradients_match_reference() {
+    let Some(gpu) = gpu() else { return };
+    block_on(checks::latent_kernels_and_small_gradients_match_reference(
+        &gpu,
+    ));
+}

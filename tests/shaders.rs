@@ -1,7 +1,7 @@
 //! Every WGSL file parses and validates with naga, and the params structs and workgroup sizes in
 //! WGSL equal their Rust twins.
 
-use vae_webgpu::kernels::{self, adam, gather, linear, loss, probe, reparam, StepParams};
+use vae_webgpu::kernels::{self, adam, gather, latent, linear, loss, probe, reparam, StepParams};
 
 /// Parsed and validated as a device with the subgroups feature sees it (linear.wgsl's subgroup
 /// kernels need it; the other files use none).
@@ -102,6 +102,7 @@ fn params_structs_match_their_rust_twins() {
     let step_files = [
         kernels::GATHER_WGSL,
         kernels::REPARAM_WGSL,
+        kernels::LATENT_WGSL,
         kernels::LOSS_WGSL,
         kernels::ADAM_WGSL,
     ];
@@ -111,7 +112,7 @@ fn params_structs_match_their_rust_twins() {
             std::mem::size_of::<StepParams>()
         );
     }
-    assert_eq!(std::mem::size_of::<StepParams>(), 80);
+    assert_eq!(std::mem::size_of::<StepParams>(), 96);
     let probe_module = module(kernels::PROBE_WGSL, "probe.wgsl");
     assert_eq!(
         struct_size(&probe_module, "ProbeParams") as usize,
@@ -175,8 +176,12 @@ fn params_structs_match_their_rust_twins() {
             "loss_partials",
             "kl_weight",
             "variational",
-            "_pad0",
-            "_pad1"
+            "hidden",
+            "partials_at",
+            "w23_at",
+            "b23_at",
+            "w4_at",
+            "b4_at"
         ]
     );
 }
@@ -223,6 +228,12 @@ fn workgroup_sizes_match_rust_constants() {
         workgroup(&rep, "reparam_backward"),
         [reparam::REPARAM_WG, 1, 1]
     );
+    let lat = module(kernels::LATENT_WGSL, "latent");
+    for e in ["latent_forward", "latent_backward"] {
+        assert_eq!(workgroup(&lat, e), [latent::LATENT_WG, 1, 1], "{e}");
+    }
+    // latent_backward's extra workgroup sums the loss with loss_sum.wgsl's workgroup size.
+    assert_eq!(latent::LATENT_WG, loss::LOSS_WG);
     let lo = module(kernels::LOSS_WGSL, "loss");
     assert_eq!(workgroup(&lo, "loss_bce_kl"), [loss::BCE_WG, 1, 1]);
     assert_eq!(workgroup(&lo, "loss_reduce"), [loss::LOSS_WG, 1, 1]);

@@ -45,6 +45,11 @@ async fn browser_reparam_matches_reference() {
 }
 
 #[wasm_bindgen_test]
+async fn browser_latent_kernels_match_reference() {
+    checks::latent_kernels_and_small_gradients_match_reference(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
 async fn browser_loss_matches_reference() {
     checks::loss_bce_kl_matches_reference(&gpu().await).await;
 }

@@ -5,15 +5,19 @@ import { t as tr } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** The stages (model.rs Stage::name) that run fc2|fc3 → z → fc4 and back. */
+const LATENT = ["fc2|fc3 · z · fc4 forward", "fc2|fc3 · z · fc4 backward"];
+
 /** The blocks of the seed's VAE for a trainer's sizes: [key, group, stage names]. */
 function blocks(t) {
   const [I, H, L] = [t.input, t.hidden, t.latent];
   return [
     { key: "x", group: "data", shape: `${I}`, stages: ["gather"] },
     { key: "fc1", group: "encode", shape: `${I} → ${H}`, stages: ["fc1 forward", "fc1 backward"] },
-    { key: "fc23", group: "encode", shape: `${H} → ${L} + ${L}`, stages: ["fc2|fc3 forward", "fc2|fc3 backward"] },
-    { key: "reparam", group: "reparameterize", shape: `${L}`, stages: ["reparam", "reparam backward"] },
-    { key: "fc4", group: "decode", shape: `${L} → ${H}`, stages: ["fc4 forward", "fc4 backward"] },
+    // fc2|fc3, z and fc4 run as one stage each way (latent.wgsl on the GPU): one time for all three.
+    { key: "fc23", group: "encode", shape: `${H} → ${L} + ${L}`, stages: LATENT, fused: true },
+    { key: "reparam", group: "reparameterize", shape: `${L}`, stages: LATENT, fused: true },
+    { key: "fc4", group: "decode", shape: `${L} → ${H}`, stages: LATENT, fused: true },
     { key: "fc5", group: "decode", shape: `${H} → ${I}`, stages: ["fc5 forward", "fc5 backward"] },
     { key: "loss", group: "loss", shape: "", stages: ["loss"] },
     { key: "adam", group: "adam", shape: "", stages: ["adam"] },
@@ -89,7 +93,7 @@ export class Structure {
       ms.className = "block-ms";
       if (timed) {
         const v = b.stages.map((s) => timed.byName.get(s) || 0).reduce((a, c) => a + c, 0);
-        ms.textContent = tr("st.ms", v.toFixed(3));
+        ms.textContent = tr(b.fused ? "st.msFused" : "st.ms", v.toFixed(3));
         ms.dataset.ms = String(v);
       } else {
         ms.textContent = tr("st.notTimed");

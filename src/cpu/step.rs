@@ -80,25 +80,17 @@ impl CpuTrainer {
         match stage {
             Stage::Gather | Stage::Adam => {}
             Stage::Forward(0) => linear_forward(p, &layers[0], &a.x, &mut a.h1, rows, true),
-            Stage::Forward(1) => linear_forward(p, &layers[1], &a.h1, &mut a.mulv, rows, false),
-            Stage::Forward(2) => linear_forward(p, &layers[2], &a.z, &mut a.h4, rows, true),
             Stage::Forward(_) => linear_forward(p, &layers[3], &a.h4, &mut a.logits, rows, false),
-            Stage::Reparam => {
-                // z = μ + exp(½ log σ²)·ε (ε = 0 for a plain autoencoder).
+            Stage::Latent => {
+                linear_forward(p, &layers[1], &a.h1, &mut a.mulv, rows, false);
                 let key = seed_key(self.cfg.seed);
-                for r in 0..rows {
-                    for j in 0..lat {
-                        let i = r * lat + j;
-                        let e = if self.cfg.variational {
-                            normal_eps(key, rng_step, i as u32)
-                        } else {
-                            0.0
-                        };
-                        a.eps[i] = e;
-                        let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
-                        a.z[i] = mu + (0.5 * lv).exp() * e;
-                    }
-                }
+                reparameterize(
+                    a,
+                    rows,
+                    lat,
+                    self.cfg.variational.then_some((key, rng_step)),
+                );
+                linear_forward(p, &layers[2], &a.z, &mut a.h4, rows, true);
             }
             Stage::Loss => {
                 // BCE(sum) with logits and its gradient; KL = −½ Σ (1 + log σ² − μ² − σ²).
@@ -123,33 +115,19 @@ impl CpuTrainer {
                 linear_backward_params(g, &layers[3], &a.dlogits, &a.h4, rows);
                 linear_backward_input(p, &layers[3], &a.dlogits, &mut a.dh4, rows, Some(&a.h4));
             }
-            Stage::Backward(2) => {
+            Stage::Backward(_) => linear_backward_params(g, &layers[0], &a.dh1, &a.x, rows),
+            Stage::LatentBackward => {
                 linear_backward_params(g, &layers[2], &a.dh4, &a.z, rows);
                 linear_backward_input(p, &layers[2], &a.dh4, &mut a.dz, rows, None);
-            }
-            Stage::Backward(1) => {
-                linear_backward_params(g, &layers[1], &a.dmulv, &a.h1, rows);
-                linear_backward_input(p, &layers[1], &a.dmulv, &mut a.dh1, rows, Some(&a.h1));
-            }
-            Stage::Backward(_) => linear_backward_params(g, &layers[0], &a.dh1, &a.x, rows),
-            Stage::ReparamBackward => {
-                // Through z to [μ | log σ²], with the KL term's own gradient (β; 0 for an
-                // autoencoder).
+                // The KL term's own gradient has weight β (0 for an autoencoder).
                 let beta = if self.cfg.variational {
                     self.cfg.kl_weight
                 } else {
                     0.0
                 };
-                for r in 0..rows {
-                    for j in 0..lat {
-                        let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
-                        let (gz, e) = (a.dz[r * lat + j], a.eps[r * lat + j]);
-                        let sigma = (0.5 * lv).exp();
-                        a.dmulv[r * 2 * lat + j] = gz + beta * mu;
-                        a.dmulv[r * 2 * lat + lat + j] =
-                            gz * e * 0.5 * sigma + beta * 0.5 * (sigma * sigma - 1.0);
-                    }
-                }
+                reparam_backward(a, rows, lat, beta);
+                linear_backward_params(g, &layers[1], &a.dmulv, &a.h1, rows);
+                linear_backward_input(p, &layers[1], &a.dmulv, &mut a.dh1, rows, Some(&a.h1));
             }
         }
         (0.0, 0.0)
@@ -174,6 +152,34 @@ impl CpuTrainer {
             finite &= p.is_finite();
         }
         finite
+    }
+}
+
+/// z = μ + exp(½ log σ²)·ε with ε from Philox (`noise`: the key and counter word), or ε = 0
+/// (a plain autoencoder: z = μ).
+fn reparameterize(a: &mut Scratch, rows: usize, lat: usize, noise: Option<([u32; 2], u32)>) {
+    for r in 0..rows {
+        for j in 0..lat {
+            let i = r * lat + j;
+            let e = noise.map_or(0.0, |(key, step)| normal_eps(key, step, i as u32));
+            a.eps[i] = e;
+            let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+            a.z[i] = mu + (0.5 * lv).exp() * e;
+        }
+    }
+}
+
+/// Through z to [μ | log σ²], with the KL term's own gradient at weight `beta`.
+fn reparam_backward(a: &mut Scratch, rows: usize, lat: usize, beta: f32) {
+    for r in 0..rows {
+        for j in 0..lat {
+            let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+            let (gz, e) = (a.dz[r * lat + j], a.eps[r * lat + j]);
+            let sigma = (0.5 * lv).exp();
+            a.dmulv[r * 2 * lat + j] = gz + beta * mu;
+            a.dmulv[r * 2 * lat + lat + j] =
+                gz * e * 0.5 * sigma + beta * 0.5 * (sigma * sigma - 1.0);
+        }
     }
 }
 

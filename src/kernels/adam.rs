@@ -1,4 +1,5 @@
-//! `shaders/adam.wgsl`: one Adam dispatch over the whole flat parameter buffer.
+//! `shaders/adam.wgsl`: one Adam dispatch over the whole flat parameter buffer (computing the
+//! small layers' gradients on the way).
 
 use super::{bind_step, dispatch, layout, pipeline, shader, StepParams, ADAM_WGSL};
 use crate::error::Result;
@@ -10,12 +11,19 @@ pub const ADAM_WG: u32 = 256;
 pub struct AdamBindings<'a> {
     /// StepParams, bound with a dynamic offset.
     pub step: &'a wgpu::Buffer,
+    /// Gradients: read, and written for fc2|fc3 and fc4 (computed here).
     pub grads: &'a wgpu::Buffer,
     pub params: &'a wgpu::Buffer,
-    pub m: &'a wgpu::Buffer,
-    pub v: &'a wgpu::Buffer,
+    /// Adam's m then v, each as long as the parameters.
+    pub mv: &'a wgpu::Buffer,
     /// Stats records: non-finite parameters set bit 1 of the step's flags word.
     pub stats: &'a wgpu::Buffer,
+    /// The activations the small layers' gradients are made of: h1, the masked dh4, z and
+    /// d[μ | log σ²].
+    pub h1: &'a wgpu::Buffer,
+    pub dh4: &'a wgpu::Buffer,
+    pub z: &'a wgpu::Buffer,
+    pub dmulv: &'a wgpu::Buffer,
 }
 
 pub struct AdamKernels {
@@ -26,7 +34,12 @@ pub struct AdamKernels {
 impl AdamKernels {
     pub fn new(gpu: &Gpu) -> Self {
         let module = shader(gpu, "adam.wgsl", ADAM_WGSL);
-        let layout = layout(gpu, "adam.wgsl", true, &[true, false, false, false, false]);
+        let layout = layout(
+            gpu,
+            "adam.wgsl",
+            true,
+            &[false, false, false, false, true, true, true, true],
+        );
         AdamKernels {
             step: pipeline(gpu, &module, &layout, "adam.wgsl", "adam_step"),
             layout,
@@ -34,7 +47,7 @@ impl AdamKernels {
     }
 
     pub fn bind_group(&self, gpu: &Gpu, b: &AdamBindings) -> wgpu::BindGroup {
-        let buffers = [b.grads, b.params, b.m, b.v, b.stats];
+        let buffers = [b.grads, b.params, b.mv, b.stats, b.h1, b.dh4, b.z, b.dmulv];
         bind_step(gpu, "adam.wgsl:adam_step", &self.layout, b.step, &buffers)
     }
 

@@ -5,8 +5,8 @@ use super::{bind_step, dispatch, layout, pipeline, row, shader, StepParams, LOSS
 use crate::error::Result;
 use crate::gpu::Gpu;
 
-/// loss_reduce's workgroup.
-pub const LOSS_WG: u32 = 256;
+/// loss_reduce's workgroup (loss_sum.wgsl's SUM_WG; latent_backward's too).
+pub const LOSS_WG: u32 = 64;
 /// loss_bce_kl's workgroup.
 pub const BCE_WG: u32 = 64;
 /// Invocations (partial sums) of loss_bce_kl per batch row.
@@ -44,7 +44,7 @@ impl StatsRecord {
 }
 
 /// Partial sums `loss_bce_kl` writes for a batch of `rows` (one per invocation), which
-/// `loss_reduce` adds up.
+/// `sum_partials` (loss_sum.wgsl) adds up.
 pub fn loss_partials(rows: u32) -> u32 {
     rows * LOSS_CHUNKS
 }
@@ -57,8 +57,7 @@ pub struct LossBindings<'a> {
     pub x: &'a wgpu::Buffer,
     pub mulv: &'a wgpu::Buffer,
     pub dlogits: &'a wgpu::Buffer,
-    /// (loss_partials) vec2 partial sums of BCE and KL.
-    pub partials: &'a wgpu::Buffer,
+    /// Stats records, then (at StepParams::partials_at) the partial sums of BCE and KL.
     pub stats: &'a wgpu::Buffer,
 }
 
@@ -71,12 +70,7 @@ pub struct LossKernels {
 impl LossKernels {
     pub fn new(gpu: &Gpu) -> Self {
         let module = shader(gpu, "loss.wgsl", LOSS_WGSL);
-        let layout = layout(
-            gpu,
-            "loss.wgsl",
-            true,
-            &[true, true, true, false, false, false],
-        );
+        let layout = layout(gpu, "loss.wgsl", true, &[true, true, true, false, false]);
         LossKernels {
             bce_kl: pipeline(gpu, &module, &layout, "loss.wgsl", "loss_bce_kl"),
             reduce: pipeline(gpu, &module, &layout, "loss.wgsl", "loss_reduce"),
@@ -85,11 +79,12 @@ impl LossKernels {
     }
 
     pub fn bind_group(&self, gpu: &Gpu, b: &LossBindings) -> wgpu::BindGroup {
-        let buffers = [b.logits, b.x, b.mulv, b.dlogits, b.partials, b.stats];
+        let buffers = [b.logits, b.x, b.mulv, b.dlogits, b.stats];
         bind_step(gpu, "loss.wgsl", &self.layout, b.step, &buffers)
     }
 
-    /// Both stages: partial sums and gradient, then the reduction into `stats[s.slot]`.
+    /// Partial sums and the logits' gradient (a training step then sums them in
+    /// latent_backward; an evaluation step in [`Self::loss_reduce`]).
     pub fn loss_bce_kl(
         &self,
         gpu: &Gpu,
@@ -105,7 +100,11 @@ impl LossKernels {
             &[offset],
             row(gpu, s.loss_partials as usize, BCE_WG as usize)?,
         );
-        dispatch(pass, &self.reduce, bg, &[offset], (1, 1));
         Ok(())
+    }
+
+    /// The partial sums added into `stats[s.slot]`.
+    pub fn loss_reduce(&self, pass: &mut wgpu::ComputePass, bg: &wgpu::BindGroup, offset: u32) {
+        dispatch(pass, &self.reduce, bg, &[offset], (1, 1));
     }
 }

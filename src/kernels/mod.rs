@@ -4,6 +4,7 @@
 
 pub mod adam;
 pub mod gather;
+pub mod latent;
 pub mod linear;
 pub mod loss;
 pub mod probe;
@@ -34,10 +35,18 @@ pub const GATHER_WGSL: &str = concat!(
 );
 pub const REPARAM_WGSL: &str = concat!(
     include_str!("../../shaders/common.wgsl"),
+    include_str!("../../shaders/reparam_fns.wgsl"),
     include_str!("../../shaders/reparam.wgsl")
+);
+pub const LATENT_WGSL: &str = concat!(
+    include_str!("../../shaders/common.wgsl"),
+    include_str!("../../shaders/reparam_fns.wgsl"),
+    include_str!("../../shaders/loss_sum.wgsl"),
+    include_str!("../../shaders/latent.wgsl")
 );
 pub const LOSS_WGSL: &str = concat!(
     include_str!("../../shaders/common.wgsl"),
+    include_str!("../../shaders/loss_sum.wgsl"),
     include_str!("../../shaders/loss.wgsl")
 );
 pub const ADAM_WGSL: &str = concat!(
@@ -47,10 +56,11 @@ pub const ADAM_WGSL: &str = concat!(
 pub const PROBE_WGSL: &str = include_str!("../../shaders/probe.wgsl");
 
 /// Every shader as (file name, full source), for validation tests.
-pub const SHADERS: [(&str, &str); 6] = [
+pub const SHADERS: [(&str, &str); 7] = [
     ("linear.wgsl", LINEAR_WGSL),
     ("gather.wgsl", GATHER_WGSL),
     ("reparam.wgsl", REPARAM_WGSL),
+    ("latent.wgsl", LATENT_WGSL),
     ("loss.wgsl", LOSS_WGSL),
     ("adam.wgsl", ADAM_WGSL),
     ("probe.wgsl", PROBE_WGSL),
@@ -81,8 +91,15 @@ pub struct StepParams {
     pub kl_weight: f32,
     /// 1 for a VAE (z = μ + σ·ε), 0 for a plain autoencoder (z = μ, ε = 0).
     pub variational: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    pub hidden: u32,
+    /// First record of the loss's partial sums in the stats buffer.
+    pub partials_at: u32,
+    /// Offsets (floats) of [fc2 | fc3].weight and .bias, fc4.weight and .bias in the flat
+    /// parameters: adam.wgsl computes their gradients, latent.wgsl uses them.
+    pub w23_at: u32,
+    pub b23_at: u32,
+    pub w4_at: u32,
+    pub b4_at: u32,
 }
 
 /// How many steps' StepParams one uniform buffer holds, i.e. the most steps per submit.
@@ -200,6 +217,19 @@ pub(crate) fn bind(
     uniform_size: Option<u64>,
     buffers: &[&wgpu::Buffer],
 ) -> wgpu::BindGroup {
+    let at: Vec<(u32, &wgpu::Buffer)> = (1..).zip(buffers.iter().copied()).collect();
+    bind_at(gpu, label, layout, uniform, uniform_size, &at)
+}
+
+/// As [`bind`], with each storage buffer at its given binding number.
+pub(crate) fn bind_at(
+    gpu: &Gpu,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    uniform: &wgpu::Buffer,
+    uniform_size: Option<u64>,
+    buffers: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
     let mut entries = vec![wgpu::BindGroupEntry {
         binding: 0,
         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -208,9 +238,9 @@ pub(crate) fn bind(
             size: uniform_size.and_then(wgpu::BufferSize::new),
         }),
     }];
-    for (i, b) in buffers.iter().enumerate() {
+    for &(i, b) in buffers {
         entries.push(wgpu::BindGroupEntry {
-            binding: i as u32 + 1,
+            binding: i,
             resource: b.as_entire_binding(),
         });
     }
@@ -259,6 +289,7 @@ pub struct Kernels {
     pub linear: linear::LinearKernels,
     pub gather: gather::GatherKernels,
     pub reparam: reparam::ReparamKernels,
+    pub latent: latent::LatentKernels,
     pub loss: loss::LossKernels,
     pub adam: adam::AdamKernels,
 }
@@ -269,6 +300,7 @@ impl Kernels {
             linear: linear::LinearKernels::new(gpu, form),
             gather: gather::GatherKernels::new(gpu),
             reparam: reparam::ReparamKernels::new(gpu),
+            latent: latent::LatentKernels::new(gpu),
             loss: loss::LossKernels::new(gpu),
             adam: adam::AdamKernels::new(gpu),
         }

@@ -466,8 +466,11 @@ impl Trainer {
     /// Adam's first and second moments (flat, layout order).
     pub async fn read_adam_state(&self) -> Result<(Vec<f32>, Vec<f32>)> {
         let n = self.model.layout.len;
-        let m = self.gpu.read_f32(&self.model.adam_m, 0, n).await?;
-        let v = self.gpu.read_f32(&self.model.adam_v, 0, n).await?;
+        let m = self.gpu.read_f32(&self.model.adam_mv, 0, n).await?;
+        let v = self
+            .gpu
+            .read_f32(&self.model.adam_mv, n as u64 * 4, n)
+            .await?;
         Ok((m, v))
     }
 

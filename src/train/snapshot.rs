@@ -49,8 +49,9 @@ impl Trainer {
     fn copy_state(&self, enc: &mut wgpu::CommandEncoder, buffer: &Buffer, restore: bool) {
         let m = &self.model;
         let size = m.params.size();
-        for (i, b) in [&m.params, &m.adam_m, &m.adam_v].into_iter().enumerate() {
-            let at = i as u64 * size;
+        // params at 0, then m|v (one buffer of twice the size).
+        for (at, b) in [(0, &m.params), (size, &m.adam_mv)] {
+            let size = b.size();
             if restore {
                 enc.copy_buffer_to_buffer(buffer, at, b, 0, size);
             } else {

@@ -44,6 +44,11 @@ fn run(gpu: &Gpu, f: impl FnOnce(&mut wgpu::ComputePass)) {
     gpu.queue.submit([cmd]);
 }
 
+/// `n` floats of `buf` from float `at`.
+async fn read_at(gpu: &Gpu, buf: &wgpu::Buffer, at: usize, n: usize) -> Vec<f32> {
+    gpu.read_f32(buf, at as u64 * 4, n).await.unwrap()
+}
+
 async fn read(gpu: &Gpu, buf: &wgpu::Buffer, n: usize) -> Vec<f32> {
     gpu.read_f32(buf, 0, n).await.unwrap()
 }
@@ -74,9 +79,28 @@ fn step(rows: usize, inp: usize, latent: usize) -> StepParams {
         loss_partials: loss_partials(rows as u32),
         kl_weight: 1.0,
         variational: 1,
-        _pad0: 0,
-        _pad1: 0,
+        hidden: 0,
+        partials_at: PARTIALS_AT,
+        // Past any parameter buffer here: Adam reads every gradient from `grads`.
+        w23_at: u32::MAX / 2,
+        b23_at: u32::MAX / 2,
+        w4_at: u32::MAX / 2,
+        b4_at: u32::MAX / 2,
     }
+}
+
+/// Where test steps put the loss's partial sums in the stats buffer (after `slot` 3).
+const PARTIALS_AT: u32 = 4;
+
+/// A stats buffer for `s`: records up to [`PARTIALS_AT`], then the partial sums.
+fn stats_buffer(gpu: &Gpu, s: &StepParams) -> vae_webgpu::gpu::Buffer {
+    gpu.storage("stats", u64::from(PARTIALS_AT + s.loss_partials) * 16)
+}
+
+/// Stand-ins for the activations Adam binds for the small layers' gradients (unread here:
+/// `step` puts those layers past the parameters).
+fn adam_unused(gpu: &Gpu) -> vae_webgpu::gpu::Buffer {
+    gpu.storage("unused activation", 16)
 }
 
 /// One linear layer of `rows` × `inp` → `out` in a flat parameter buffer with W at 8 and b at an
@@ -428,8 +452,7 @@ pub async fn loss_bce_kl_matches_reference(gpu: &Gpu) {
         let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
         let mb = gpu.storage_with("mulv", bytemuck::cast_slice(&pad(&mulv, rows, 2 * l)));
         let db = gpu.storage("dlogits", (rows * ld(inp) * 4) as u64);
-        let pb = gpu.storage("partials", u64::from(s.loss_partials) * 8);
-        let sb = gpu.storage_with("stats", bytemuck::cast_slice(&[0.0f32; 64]));
+        let sb = stats_buffer(gpu, &s);
         let bg = k.loss.bind_group(
             gpu,
             &LossBindings {
@@ -438,12 +461,12 @@ pub async fn loss_bce_kl_matches_reference(gpu: &Gpu) {
                 x: &xb,
                 mulv: &mb,
                 dlogits: &db,
-                partials: &pb,
                 stats: &sb,
             },
         );
         run(gpu, |pass| {
-            k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap()
+            k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap();
+            k.loss.loss_reduce(pass, &bg, 0);
         });
         let mut want_d = vec![0.0; rows * inp];
         let (bce, kl) = reference::loss_bce_kl(
@@ -455,7 +478,7 @@ pub async fn loss_bce_kl_matches_reference(gpu: &Gpu) {
             inp,
             l,
         );
-        let rec = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &sb, 64).await))[3];
+        let rec = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &sb, 16).await))[3];
         assert_close(
             &format!("loss Σ BCE B={rows} IN={inp}"),
             &[rec.recon],
@@ -493,8 +516,7 @@ pub async fn loss_flags_non_finite(gpu: &Gpu) {
     let xb = gpu.storage_with("x", bytemuck::cast_slice(&[0.5f32; 8]));
     let mb = gpu.storage_with("mulv", bytemuck::cast_slice(&[0.1f32; 8]));
     let db = gpu.storage("dlogits", 32);
-    let pb = gpu.storage("partials", u64::from(s.loss_partials) * 8);
-    let sb = gpu.storage("stats", 64);
+    let sb = stats_buffer(gpu, &s);
     let bg = k.loss.bind_group(
         gpu,
         &LossBindings {
@@ -503,12 +525,12 @@ pub async fn loss_flags_non_finite(gpu: &Gpu) {
             x: &xb,
             mulv: &mb,
             dlogits: &db,
-            partials: &pb,
             stats: &sb,
         },
     );
     run(gpu, |pass| {
-        k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap()
+        k.loss.loss_bce_kl(gpu, pass, &bg, 0, &s).unwrap();
+        k.loss.loss_reduce(pass, &bg, 0);
     });
     let rec = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &sb, 16).await))[3];
     assert_eq!(
@@ -532,8 +554,8 @@ pub async fn adam_flags_non_finite_params(gpu: &Gpu) {
         }
         let pb = gpu.storage_with("params", bytemuck::cast_slice(&p0));
         let gb = gpu.storage_with("grads", bytemuck::cast_slice(&g));
-        let mb = gpu.storage("m", (n * 4) as u64);
-        let vb = gpu.storage("v", (n * 4) as u64);
+        let mvb = gpu.storage("m|v", (2 * n * 4) as u64);
+        let unused = adam_unused(gpu);
         let words: Vec<u32> = (0..16u32).map(|i| 1000 + i).collect();
         let sb = gpu.storage_with("stats", bytemuck::cast_slice(&words));
         let mut s = step(1, 1, 1);
@@ -548,9 +570,12 @@ pub async fn adam_flags_non_finite_params(gpu: &Gpu) {
                 step: &su,
                 grads: &gb,
                 params: &pb,
-                m: &mb,
-                v: &vb,
+                mv: &mvb,
                 stats: &sb,
+                h1: &unused,
+                dh4: &unused,
+                z: &unused,
+                dmulv: &unused,
             },
         );
         run(gpu, |pass| k.adam.adam_step(gpu, pass, &bg, 0, &s).unwrap());
@@ -567,8 +592,8 @@ pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
         let p0 = uniform(31, n, -1.0, 1.0);
         let pb = gpu.storage_with("params", bytemuck::cast_slice(&p0));
         let gb = gpu.storage("grads", (n * 4) as u64);
-        let mb = gpu.storage("m", (n * 4) as u64);
-        let vb = gpu.storage("v", (n * 4) as u64);
+        let mvb = gpu.storage("m|v", (2 * n * 4) as u64);
+        let unused = adam_unused(gpu);
         let sb = gpu.storage("stats", 64);
         let (mut p, mut m, mut v) = (to_f64(&p0), vec![0.0; n], vec![0.0; n]);
         for t in 1..=3u64 {
@@ -586,9 +611,12 @@ pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
                     step: &su,
                     grads: &gb,
                     params: &pb,
-                    m: &mb,
-                    v: &vb,
+                    mv: &mvb,
                     stats: &sb,
+                    h1: &unused,
+                    dh4: &unused,
+                    z: &unused,
+                    dmulv: &unused,
                 },
             );
             run(gpu, |pass| k.adam.adam_step(gpu, pass, &bg, 0, &s).unwrap());
@@ -613,14 +641,14 @@ pub async fn adam_step_matches_torch_adam_over_three_steps(gpu: &Gpu) {
         );
         assert_close(
             &format!("adam m n={n}"),
-            &read(gpu, &mb, n).await,
+            &read(gpu, &mvb, n).await,
             &m,
             1e-6,
             1e-5,
         );
         assert_close(
             &format!("adam v n={n}"),
-            &read(gpu, &vb, n).await,
+            &read_at(gpu, &mvb, n, n).await,
             &v,
             1e-6,
             1e-5,
@@ -764,4 +792,269 @@ pub async fn cpu_engine_matches_gpu_engine(
          parameters differ by at most {diff:.2e} (largest |p| {scale:.3})",
         cfg.kl_weight, cfg.variational
     )
+}
+
+/// A weight (rows × cols, row stride ld(cols)) or bias (cols = n, one row) out of a flat
+/// parameter vector, dense.
+fn tensor(flat: &[f32], offset: usize, rows: usize, cols: usize) -> Vec<f32> {
+    let stride = if rows == 1 { cols } else { ld(cols) };
+    (0..rows)
+        .flat_map(|r| {
+            flat[offset + r * stride..offset + r * stride + cols]
+                .iter()
+                .copied()
+        })
+        .collect()
+}
+
+/// latent.wgsl's fused kernels and the small layers' gradients adam.wgsl makes, against the
+/// reference's separate steps (fc2|fc3 → z → fc4 forward; fc4 → z → fc2|fc3 backward; their
+/// weight and bias gradients), on sizes that are and are not multiples of 4, a latent wider
+/// than the workgroup, β = 4, and a plain autoencoder. Also: latent_backward's extra workgroup
+/// sums the loss's partials into the step's record, and Adam leaves the other gradients alone.
+pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
+    use vae_webgpu::kernels::latent::{LatentBackwardBindings, LatentForwardBindings};
+    use vae_webgpu::layout::ParamLayout;
+    let k = Kernels::new(gpu, gpu.gemm);
+    for (rows, h, l, beta, variational) in [
+        (1usize, 1usize, 1usize, 1.0f32, true),
+        (5, 13, 3, 1.0, true),
+        (3, 30, 5, 4.0, true),
+        (33, 7, 9, 0.0, false),
+        (2, 70, 70, 1.0, true),
+        (128, 400, 20, 1.0, true),
+    ] {
+        let what = format!("B={rows} H={h} L={l} β={beta} variational={variational}");
+        let layout = ParamLayout::new(6, h, l);
+        let [_, fc23, fc4, _] = layout.layers();
+        let flat = layout.init(9);
+        let n = layout.len;
+        let s = StepParams {
+            kl_weight: beta,
+            variational: u32::from(variational),
+            hidden: h as u32,
+            param_vec4s: (n / 4) as u32,
+            step_size: 1e-3,
+            w23_at: fc23.weight_offset as u32,
+            b23_at: fc23.bias_offset as u32,
+            w4_at: fc4.weight_offset as u32,
+            b4_at: fc4.bias_offset as u32,
+            ..step(rows, 6, l)
+        };
+        let su = step_uniform(gpu, &s);
+        let h1: Vec<f32> = uniform(61, rows * h, -1.0, 1.0)
+            .iter()
+            .map(|v| v.max(0.0))
+            .collect();
+        let dh4 = uniform(62, rows * h, -1.0, 1.0);
+        let marker = 0.25f32;
+        let params_b = gpu.storage_with("params", bytemuck::cast_slice(&flat));
+        let grads_b = gpu.storage_with("grads", bytemuck::cast_slice(&vec![marker; n]));
+        let mv_b = gpu.storage("m|v", (2 * n * 4) as u64);
+        let h1_b = gpu.storage_with("h1", bytemuck::cast_slice(&pad(&h1, rows, h)));
+        let dh4_b = gpu.storage_with("dh4", bytemuck::cast_slice(&pad(&dh4, rows, h)));
+        let mulv_b = gpu.storage("mulv", (rows * ld(2 * l) * 4) as u64);
+        let z_b = gpu.storage("z", (rows * ld(l) * 4) as u64);
+        let eps_b = gpu.storage("eps", (rows * l * 4) as u64);
+        let h4_b = gpu.storage("h4", (rows * ld(h) * 4) as u64);
+        let dmulv_b = gpu.storage("dmulv", (rows * ld(2 * l) * 4) as u64);
+        let dh1_b = gpu.storage("dh1", (rows * ld(h) * 4) as u64);
+        // Partial sums as loss_bce_kl leaves them, after the records.
+        let parts = uniform(63, 2 * s.loss_partials as usize, 0.0, 10.0);
+        let mut words = vec![0u32; 4 * PARTIALS_AT as usize];
+        for p in parts.chunks(2) {
+            words.extend([p[0].to_bits(), p[1].to_bits(), 0, 0]);
+        }
+        let stats_b = gpu.storage_with("stats", bytemuck::cast_slice(&words));
+        let forward = k.latent.forward_bind_group(
+            gpu,
+            &LatentForwardBindings {
+                step: &su,
+                params: &params_b,
+                h1: &h1_b,
+                mulv: &mulv_b,
+                z: &z_b,
+                eps: &eps_b,
+                h4: &h4_b,
+            },
+        );
+        let backward = k.latent.backward_bind_group(
+            gpu,
+            &LatentBackwardBindings {
+                step: &su,
+                params: &params_b,
+                h1: &h1_b,
+                mulv: &mulv_b,
+                eps: &eps_b,
+                dh4: &dh4_b,
+                dmulv: &dmulv_b,
+                dh1: &dh1_b,
+                stats: &stats_b,
+            },
+        );
+        let adam = k.adam.bind_group(
+            gpu,
+            &AdamBindings {
+                step: &su,
+                grads: &grads_b,
+                params: &params_b,
+                mv: &mv_b,
+                stats: &stats_b,
+                h1: &h1_b,
+                dh4: &dh4_b,
+                z: &z_b,
+                dmulv: &dmulv_b,
+            },
+        );
+        run(gpu, |pass| {
+            k.latent.latent_forward(gpu, pass, &forward, 0, &s).unwrap();
+            k.latent
+                .latent_backward(gpu, pass, &backward, 0, &s)
+                .unwrap();
+            k.adam.adam_step(gpu, pass, &adam, 0, &s).unwrap();
+        });
+
+        // Forward.
+        let w23 = to_f64(&tensor(&flat, fc23.weight_offset, 2 * l, h));
+        let b23 = to_f64(&tensor(&flat, fc23.bias_offset, 1, 2 * l));
+        let w4 = to_f64(&tensor(&flat, fc4.weight_offset, h, l));
+        let b4 = to_f64(&tensor(&flat, fc4.bias_offset, 1, h));
+        let h1_64 = to_f64(&h1);
+        let mut mulv = vec![0.0; rows * 2 * l];
+        reference::linear_forward(&mut mulv, &h1_64, &w23, &b23, rows, h, 2 * l, false);
+        let got = unpad(
+            &read(gpu, &mulv_b, rows * ld(2 * l)).await,
+            rows,
+            2 * l,
+            "mulv padding",
+        );
+        assert_close(
+            &format!("latent_forward μ|log σ² {what}"),
+            &got,
+            &mulv,
+            1e-5,
+            1e-4,
+        );
+        let eps = read(gpu, &eps_b, rows * l).await;
+        let key = seed_key(42 | (1 << 32));
+        let twin: Vec<f64> = (0..rows * l)
+            .map(|i| match variational {
+                true => f64::from(normal_eps(key, 7, i as u32)),
+                false => 0.0,
+            })
+            .collect();
+        assert_close(&format!("latent_forward ε {what}"), &eps, &twin, 4e-3, 1e-4);
+        let eps64 = to_f64(&eps);
+        let mut z = vec![0.0; rows * l];
+        reference::reparam_forward(&mut z, &mulv, &eps64, rows, l);
+        let got = unpad(&read(gpu, &z_b, rows * ld(l)).await, rows, l, "z padding");
+        assert_close(&format!("latent_forward z {what}"), &got, &z, 1e-5, 1e-4);
+        let mut h4 = vec![0.0; rows * h];
+        reference::linear_forward(&mut h4, &z, &w4, &b4, rows, l, h, true);
+        let got = unpad(&read(gpu, &h4_b, rows * ld(h)).await, rows, h, "h4 padding");
+        assert_close(&format!("latent_forward h4 {what}"), &got, &h4, 1e-5, 1e-4);
+
+        // Backward.
+        let dh4_64 = to_f64(&dh4);
+        let mut dz = vec![0.0; rows * l];
+        reference::linear_backward_input(&mut dz, &dh4_64, &w4, None, rows, l, h);
+        let mut dmulv = vec![0.0; rows * 2 * l];
+        reference::reparam_backward_weighted(
+            &mut dmulv,
+            &dz,
+            &mulv,
+            &eps64,
+            rows,
+            l,
+            f64::from(beta),
+        );
+        let got = unpad(
+            &read(gpu, &dmulv_b, rows * ld(2 * l)).await,
+            rows,
+            2 * l,
+            "dmulv padding",
+        );
+        assert_close(
+            &format!("latent_backward dμ|dlog σ² {what}"),
+            &got,
+            &dmulv,
+            1e-5,
+            1e-4,
+        );
+        let mut dh1 = vec![0.0; rows * h];
+        reference::linear_backward_input(&mut dh1, &dmulv, &w23, Some(&h1_64), rows, h, 2 * l);
+        let got = unpad(
+            &read(gpu, &dh1_b, rows * ld(h)).await,
+            rows,
+            h,
+            "dh1 padding",
+        );
+        assert_close(
+            &format!("latent_backward dh1 {what}"),
+            &got,
+            &dh1,
+            1e-5,
+            1e-4,
+        );
+        let rec = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &stats_b, 16).await))[3];
+        let sum = |k: usize| {
+            parts
+                .iter()
+                .skip(k)
+                .step_by(2)
+                .map(|&v| f64::from(v))
+                .sum::<f64>()
+        };
+        assert_close(
+            &format!("loss sum {what}"),
+            &[rec.recon, rec.kl],
+            &[sum(0), sum(1)],
+            1e-6,
+            1e-5,
+        );
+        assert_eq!((rec.rows, rec.flags), (rows as u32, 0), "{what}");
+
+        // The small layers' gradients, made in Adam's dispatch; every other one untouched.
+        let grads = read(gpu, &grads_b, n).await;
+        let mut dw23 = vec![0.0; 2 * l * h];
+        reference::linear_backward_weight(&mut dw23, &dmulv, &h1_64, rows, h, 2 * l);
+        let mut db23 = vec![0.0; 2 * l];
+        reference::linear_backward_bias(&mut db23, &dmulv, rows, 2 * l);
+        let mut dw4 = vec![0.0; h * l];
+        reference::linear_backward_weight(&mut dw4, &dh4_64, &z, rows, l, h);
+        let mut db4 = vec![0.0; h];
+        reference::linear_backward_bias(&mut db4, &dh4_64, rows, h);
+        let small = [
+            ("dW23", fc23.weight_offset, 2 * l, h, dw23),
+            ("db23", fc23.bias_offset, 1, 2 * l, db23),
+            ("dW4", fc4.weight_offset, h, l, dw4),
+            ("db4", fc4.bias_offset, 1, h, db4),
+        ];
+        let mut mine = vec![false; n];
+        for (name, at, r, c, want) in &small {
+            let got = tensor(&grads, *at, *r, *c);
+            assert_close(&format!("adam's {name} {what}"), &got, want, 1e-4, 1e-4);
+            let span = if *r == 1 { ld(*c) } else { r * ld(*c) };
+            mine[*at..at + span].iter_mut().for_each(|m| *m = true);
+        }
+        for (i, g) in grads.iter().enumerate() {
+            match mine[i] {
+                // Padding of the small tensors gets a zero gradient.
+                true => {}
+                false => assert_eq!(*g, marker, "gradient {i} of another layer moved ({what})"),
+            }
+        }
+        for (name, at, r, c, _) in &small {
+            let stride = ld(*c);
+            for row in 0..*r {
+                for col in *c..stride {
+                    assert_eq!(
+                        grads[at + row * stride + col],
+                        0.0,
+                        "{name} padding ({what})"
+                    );
+                }
+            }
+        }
+    }
 }

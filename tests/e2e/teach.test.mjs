@@ -62,13 +62,16 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   assert.ok(by("fc1").kernels.some((k) => k.startsWith("linear.wgsl: linear_forward")), by("fc1").kernels.join());
   assert.ok(by("fc1").kernels.some((k) => k.startsWith("linear.wgsl: linear_backward_weight")));
   assert.ok(!by("fc1").kernels.some((k) => k.includes("backward_input")), "fc1 has no input gradient");
-  assert.deepEqual(by("loss").kernels, ["loss.wgsl: loss_bce_kl", "loss.wgsl: loss_reduce"]);
-  assert.deepEqual(by("reparam").kernels, ["reparam.wgsl: reparam_forward", "reparam.wgsl: reparam_backward"]);
+  assert.deepEqual(by("loss").kernels, ["loss.wgsl: loss_bce_kl"]);
+  // fc2|fc3 → z → fc4 is one kernel each way (latent.wgsl): the three blocks list it.
+  for (const k of ["fc23", "reparam", "fc4"]) assert.deepEqual(by(k).kernels, ["latent.wgsl: latent_forward", "latent.wgsl: latent_backward"], k);
   assert.equal(by("fc1").ms, undefined, "not timed before the button");
   await page.click("#profile");
   await page.waitForFunction(() => document.querySelector('#structure-blocks [data-block="fc1"] .block-ms').dataset.ms, null, { timeout: 300_000 });
   shown = await blocks();
   for (const b of shown) assert.ok(Number(b.ms) > 0, `${b.key}: ${b.ms} ms`);
+  assert.ok(by("fc23").ms === by("reparam").ms && by("reparam").ms === by("fc4").ms, "one time for the fused blocks");
+  assert.match(await page.textContent('#structure-blocks [data-block="reparam"] .block-ms'), /fc2\|fc3, reparameterize and fc4 together/);
   assert.match(await page.textContent("#structure-total"), /a whole training step: [\d.]+ ms at batch 128/);
 
   // The shipped model's entry in the history: the CLI's layout (8 per row, 2-pixel borders).
