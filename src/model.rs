@@ -6,9 +6,8 @@
 //!   x (B,IN) → fc1+ReLU → h1 (B,H) → fc2|fc3 → mulv (B,2L) = [μ | log σ²] → reparam → z (B,L)
 //!   → fc4+ReLU → h4 (B,H) → fc5 → logits (B,IN) → BCE-with-logits + KL
 //! and back: dlogits → dh4 → dz → dmulv → dh1, with dW/db of every layer into `grads`.
-//! A training step is 10 dispatches (12 with the tiled GEMM form): fc2|fc3 → z → fc4 and its
-//! backward run as one kernel each (latent.wgsl), the loss is summed inside the latter, and the
-//! small layers' weight gradients are made inside Adam's dispatch.
+//! How fc2|fc3 → z → fc4 runs is the step's [`StepForm`]: fused on real GPUs (12 dispatches a
+//! step), as separate kernels on CPU-emulated adapters (17).
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
@@ -17,9 +16,14 @@ use crate::kernels::adam::AdamBindings;
 use crate::kernels::latent::{LatentBackwardBindings, LatentForwardBindings};
 use crate::kernels::linear::{LinearBindings, LinearParams, FLAG_RELU, FLAG_RELU_MASK};
 use crate::kernels::loss::{loss_partials, LossBindings, STATS_RECORD};
+use crate::kernels::reparam::ReparamBindings;
 use crate::kernels::{step_stride, Kernels, StepParams, MAX_STEPS_PER_SUBMIT};
 use crate::layout::{buffer_bytes, capacity, ld, ParamLayout};
 use crate::mnist::Dataset;
+
+/// A small layer's offset in StepParams when Adam reads its gradients (the separate
+/// [`StepForm`]): past any parameter buffer.
+const NOT_IN_ADAM: u32 = u32::MAX / 2;
 
 /// Stats records kept on the GPU (a ring); readbacks must come at least this often.
 pub const STATS_SLOTS: u32 = 4096;
@@ -48,6 +52,32 @@ pub struct StepSpec {
     pub t: u64,
 }
 
+/// How a training step runs the small layers around z (fc2|fc3 → z → fc4, and back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepForm {
+    /// latent.wgsl: one kernel each way, one workgroup per batch row; the loss summed inside
+    /// latent_backward; fc2|fc3's and fc4's weight gradients made inside Adam's dispatch. A
+    /// step is 12 dispatches with the tiled GEMMs instead of 21: on a real GPU a step at batch
+    /// 128 is bound by dispatch latency (an H100 spent 0.70 ms on 21 dispatches, 2.6% of peak).
+    Fused,
+    /// A dispatch per layer (linear.wgsl), reparameterization (reparam.wgsl) and loss sum. On
+    /// CPU-emulated adapters, where a dispatch costs little and a per-row workgroup leaves most
+    /// SIMD lanes idle, this is faster: a step on lavapipe took 25.2 ms this way and 37.7 ms
+    /// fused (vae-bench, 2026-12-02).
+    Separate,
+}
+
+impl StepForm {
+    /// The form that goes with a GEMM form: both are chosen for the adapter's kind (the tiled
+    /// GEMMs for real GPUs, the direct ones for CPU-emulated adapters).
+    pub fn for_gemm(form: GemmForm) -> Self {
+        match form {
+            GemmForm::Tiled => StepForm::Fused,
+            GemmForm::Direct | GemmForm::DirectSubgroup => StepForm::Separate,
+        }
+    }
+}
+
 /// The stages of a training step, in order; a layer index is into fc1, fc2|fc3, fc4, fc5 (the
 /// big layers fc1 and fc5 have stages of their own; fc2|fc3, z and fc4 form one each way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,14 +86,14 @@ pub enum Stage {
     Gather,
     /// fc1's (0) or fc5's (3) forward product with bias and activation.
     Forward(usize),
-    /// fc2|fc3 → z = μ + σ·ε → fc4 with ReLU (one kernel on the GPU).
+    /// fc2|fc3 → z = μ + σ·ε → fc4 with ReLU (one kernel in the fused [`StepForm`]).
     Latent,
     /// BCE + KL, their sum per batch, and the gradient of the logits.
     Loss,
     /// fc5's (3) or fc1's (0) weight and bias gradients, then its input gradient (none for fc1).
     Backward(usize),
     /// The gradient back through fc4, z (with the KL term) and fc2|fc3 to h1, and those layers'
-    /// weight gradients (on the GPU these are made inside Adam's dispatch, where they are used).
+    /// weight gradients (the fused [`StepForm`] makes these inside Adam's dispatch instead).
     LatentBackward,
     /// Adam on the whole flat parameter buffer.
     Adam,
@@ -84,30 +114,44 @@ impl Stage {
         Stage::Adam,
     ];
 
-    /// The WGSL entry points that run this stage in `form` (the names in `shaders/`).
+    /// The WGSL entry points that run this stage in `form` and its [`StepForm`] (the names in
+    /// `shaders/`).
     pub fn kernels(self, form: GemmForm) -> Vec<String> {
+        let fused = StepForm::for_gemm(form) == StepForm::Fused;
         let suffix = match form {
             GemmForm::Direct => "",
             GemmForm::Tiled => "_tiled",
             GemmForm::DirectSubgroup => "_subgroup",
         };
         let linear = |name: &str| format!("linear.wgsl: linear_{name}{suffix}");
+        // A layer's weight gradient (and bias, in the tiled form), then its input gradient.
+        let linear_backward = |input: bool| {
+            let mut k = vec![linear("backward_weight")];
+            if form == GemmForm::Tiled {
+                k.push("linear.wgsl: linear_backward_bias".into());
+            }
+            if input {
+                k.push(linear("backward_input"));
+            }
+            k
+        };
         match self {
             Stage::Gather => vec!["gather.wgsl: gather_batch".into()],
             Stage::Forward(_) => vec![linear("forward")],
-            Stage::Latent => vec!["latent.wgsl: latent_forward".into()],
-            Stage::Loss => vec!["loss.wgsl: loss_bce_kl".into()],
-            Stage::Backward(i) => {
-                let mut k = vec![linear("backward_weight")];
-                if form == GemmForm::Tiled {
-                    k.push("linear.wgsl: linear_backward_bias".into());
-                }
-                if i > 0 {
-                    k.push(linear("backward_input"));
-                }
+            Stage::Latent if fused => vec!["latent.wgsl: latent_forward".into()],
+            Stage::Latent => vec![linear("forward"), "reparam.wgsl: reparam_forward".into()],
+            Stage::Loss if fused => vec!["loss.wgsl: loss_bce_kl".into()],
+            Stage::Loss => vec![
+                "loss.wgsl: loss_bce_kl".into(),
+                "loss.wgsl: loss_reduce".into(),
+            ],
+            Stage::Backward(i) => linear_backward(i > 0),
+            Stage::LatentBackward if fused => vec!["latent.wgsl: latent_backward".into()],
+            Stage::LatentBackward => {
+                let mut k = linear_backward(true);
+                k.push("reparam.wgsl: reparam_backward".into());
                 k
             }
-            Stage::LatentBackward => vec!["latent.wgsl: latent_backward".into()],
             Stage::Adam => vec!["adam.wgsl: adam_step".into()],
         }
     }
@@ -167,18 +211,20 @@ pub struct Activations {
     pub logits: Buffer,
     pub dlogits: Buffer,
     pub dh4: Buffer,
+    /// The gradient wrt z (the separate [`StepForm`]; the fused one keeps it in workgroup memory).
+    pub dz: Buffer,
     pub dmulv: Buffer,
     pub dh1: Buffer,
 }
 
-/// How a linear layer is wired: (layer index, input activation, output activation, gradients of
-/// the output and the input (for a layer the step runs as linear kernels; none for fc1's input),
-/// flags).
+/// How a linear layer is wired: (layer index, input activation, output activation, gradient of
+/// the output, gradient of the input (none for fc1), flags).
 type Wiring<'a> = (
     usize,
     &'a Buffer,
     &'a Buffer,
-    Option<(&'a Buffer, Option<&'a Buffer>)>,
+    &'a Buffer,
+    Option<&'a Buffer>,
     u32,
 );
 
@@ -186,9 +232,7 @@ struct LayerPlan {
     params: LinearParams,
     forward: wgpu::BindGroup,
     backward_input: Option<wgpu::BindGroup>,
-    /// fc1 and fc5: a training step's weight gradient (fc2|fc3 and fc4 only run forward as linear
-    /// kernels, for Explore's encoder and decoder).
-    backward_params: Option<wgpu::BindGroup>,
+    backward_params: wgpu::BindGroup,
     _uniform: Buffer,
 }
 
@@ -223,6 +267,8 @@ pub struct VaeModel {
     pub cfg: VaeConfig,
     pub layout: ParamLayout,
     pub kernels: Kernels,
+    /// How a step runs fc2|fc3 → z → fc4 (follows the GEMM form).
+    pub step_form: StepForm,
     pub capacity: u32,
     pub params: Buffer,
     pub grads: Buffer,
@@ -234,6 +280,7 @@ pub struct VaeModel {
     step_uniform: Buffer,
     stride: u64,
     plans: Vec<Plan>,
+    bg_reparam: wgpu::BindGroup,
     bg_latent_forward: wgpu::BindGroup,
     bg_latent_backward: wgpu::BindGroup,
     bg_loss: wgpu::BindGroup,
@@ -273,6 +320,7 @@ impl VaeModel {
             logits: gpu.storage("logits", rows_of(i)),
             dlogits: gpu.storage("dlogits", rows_of(i)),
             dh4: gpu.storage("dh4", rows_of(h)),
+            dz: gpu.storage("dz", rows_of(l)),
             dmulv: gpu.storage("dmulv", rows_of(2 * l)),
             dh1: gpu.storage("dh1", rows_of(h)),
         };
@@ -284,6 +332,17 @@ impl VaeModel {
         let stride = step_stride(gpu);
         let step_uniform = gpu.uniform("step params", stride * MAX_STEPS_PER_SUBMIT as u64);
         let k = &kernels;
+        let bg_reparam = k.reparam.bind_group(
+            gpu,
+            &ReparamBindings {
+                step: &step_uniform,
+                mulv: &act.mulv,
+                dz: &act.dz,
+                z: &act.z,
+                eps: &act.eps,
+                dmulv: &act.dmulv,
+            },
+        );
         let bg_latent_forward = k.latent.forward_bind_group(
             gpu,
             &LatentForwardBindings {
@@ -339,6 +398,7 @@ impl VaeModel {
             cfg: cfg.clone(),
             layout,
             kernels,
+            step_form: StepForm::for_gemm(form),
             capacity: capacity as u32,
             params,
             grads,
@@ -348,6 +408,7 @@ impl VaeModel {
             step_uniform,
             stride,
             plans: Vec::new(),
+            bg_reparam,
             bg_latent_forward,
             bg_latent_backward,
             bg_loss,
@@ -450,14 +511,15 @@ impl VaeModel {
         let a = &self.act;
         // (layer, input activation, output activation, output gradient, input gradient, flags)
         let wiring: [Wiring; 4] = [
-            (0, &a.x, &a.h1, Some((&a.dh1, None)), FLAG_RELU),
-            (1, &a.h1, &a.mulv, None, 0),
-            (2, &a.z, &a.h4, None, FLAG_RELU),
+            (0, &a.x, &a.h1, &a.dh1, None, FLAG_RELU),
+            (1, &a.h1, &a.mulv, &a.dmulv, Some(&a.dh1), FLAG_RELU_MASK),
+            (2, &a.z, &a.h4, &a.dh4, Some(&a.dz), FLAG_RELU),
             (
                 3,
                 &a.h4,
                 &a.logits,
-                Some((&a.dlogits, Some(&a.dh4))),
+                &a.dlogits,
+                Some(&a.dh4),
                 FLAG_RELU_MASK,
             ),
         ];
@@ -465,7 +527,7 @@ impl VaeModel {
         let names = ["fc1", "fc2|fc3", "fc4", "fc5"];
         let lin = &self.kernels.linear;
         let mut layers = Vec::with_capacity(4);
-        for (li, input, output, grads, flags) in wiring {
+        for (li, input, output, d_out, d_in, flags) in wiring {
             let v = views[li];
             let params = LinearParams {
                 rows,
@@ -496,22 +558,18 @@ impl VaeModel {
                 &format!("{name} forward"),
                 &bindings(input, &self.params, &self.params, output),
             );
-            let backward_input = grads.and_then(|(d_out, d_in)| {
-                d_in.map(|d_in| {
-                    lin.bind_group(
-                        gpu,
-                        &format!("{name} backward_input"),
-                        &bindings(d_out, &self.params, input, d_in),
-                    )
-                })
-            });
-            let backward_params = grads.map(|(d_out, _)| {
+            let backward_input = d_in.map(|d_in| {
                 lin.bind_group(
                     gpu,
-                    &format!("{name} backward_params"),
-                    &bindings(d_out, input, input, &self.grads),
+                    &format!("{name} backward_input"),
+                    &bindings(d_out, &self.params, input, d_in),
                 )
             });
+            let backward_params = lin.bind_group(
+                gpu,
+                &format!("{name} backward_params"),
+                &bindings(d_out, input, input, &self.grads),
+            );
             layers.push(LayerPlan {
                 params,
                 forward,
@@ -540,6 +598,12 @@ impl VaeModel {
         let bc1 = 1.0 - f64::from(c.beta1).powi(t);
         let bc2 = 1.0 - f64::from(c.beta2).powi(t);
         let [_, fc23, fc4, _] = self.layout.layers();
+        // Adam makes fc2|fc3's and fc4's gradients in the fused form; the separate form has
+        // them made by linear kernels, and puts these offsets past the buffer (adam.wgsl).
+        let small = |at: usize| match self.step_form {
+            StepForm::Fused => at as u32,
+            StepForm::Separate => NOT_IN_ADAM,
+        };
         StepParams {
             rows: s.rows,
             in_features: c.input as u32,
@@ -562,10 +626,10 @@ impl VaeModel {
             variational: u32::from(c.variational),
             hidden: c.hidden as u32,
             partials_at: STATS_SLOTS,
-            w23_at: fc23.weight_offset as u32,
-            b23_at: fc23.bias_offset as u32,
-            w4_at: fc4.weight_offset as u32,
-            b4_at: fc4.bias_offset as u32,
+            w23_at: small(fc23.weight_offset),
+            b23_at: small(fc23.bias_offset),
+            w4_at: small(fc4.weight_offset),
+            b4_at: small(fc4.bias_offset),
         }
     }
 
@@ -596,11 +660,14 @@ impl VaeModel {
                 let plan = self.plan(spec.rows)?;
                 self.encode_forward(gpu, pass, &data.gather, plan, offset, sp)?;
                 match spec.kind {
-                    // latent_backward sums the loss on the way.
                     StepKind::Train => {
                         self.encode_backward(gpu, pass, &data.gather, plan, offset, sp)?
                     }
-                    StepKind::Eval => self.kernels.loss.loss_reduce(pass, &self.bg_loss, offset),
+                    // The fused form sums a training step's loss in latent_backward.
+                    StepKind::Eval if self.step_form == StepForm::Fused => {
+                        self.kernels.loss.loss_reduce(pass, &self.bg_loss, offset)
+                    }
+                    StepKind::Eval => {}
                 }
             }
             Ok(())
@@ -651,32 +718,59 @@ impl VaeModel {
     ) -> Result<()> {
         let k = &self.kernels;
         let layer = |i: usize| &plan.layers[i.min(3)];
+        let fused = self.step_form == StepForm::Fused;
         match stage {
             Stage::Gather => k.gather.gather_batch(gpu, pass, gather, offset, sp),
             Stage::Forward(i) => k
                 .linear
                 .forward(gpu, pass, &layer(i).forward, &layer(i).params),
-            Stage::Latent => {
+            Stage::Latent if fused => {
                 k.latent
                     .latent_forward(gpu, pass, &self.bg_latent_forward, offset, sp)
             }
-            Stage::Loss => k.loss.loss_bce_kl(gpu, pass, &self.bg_loss, offset, sp),
-            Stage::Backward(i) => {
-                let l = layer(i);
-                let bg = l.backward_params.as_ref().ok_or_else(|| {
-                    VaeError::Internal(format!("layer {i} has no backward stage of its own"))
-                })?;
-                k.linear.backward_params(gpu, pass, bg, &l.params)?;
-                match &l.backward_input {
-                    Some(bg) => k.linear.backward_input(gpu, pass, bg, &l.params),
-                    None => Ok(()),
-                }
+            Stage::Latent => {
+                k.linear
+                    .forward(gpu, pass, &layer(1).forward, &layer(1).params)?;
+                k.reparam
+                    .reparam_forward(gpu, pass, &self.bg_reparam, offset, sp)?;
+                k.linear
+                    .forward(gpu, pass, &layer(2).forward, &layer(2).params)
             }
-            Stage::LatentBackward => {
+            Stage::Loss => {
+                k.loss.loss_bce_kl(gpu, pass, &self.bg_loss, offset, sp)?;
+                // The fused form sums the loss in latent_backward (or, evaluating, after this).
+                if !fused {
+                    k.loss.loss_reduce(pass, &self.bg_loss, offset);
+                }
+                Ok(())
+            }
+            Stage::Backward(i) => self.encode_linear_backward(gpu, pass, layer(i)),
+            Stage::LatentBackward if fused => {
                 k.latent
                     .latent_backward(gpu, pass, &self.bg_latent_backward, offset, sp)
             }
+            Stage::LatentBackward => {
+                self.encode_linear_backward(gpu, pass, layer(2))?;
+                k.reparam
+                    .reparam_backward(gpu, pass, &self.bg_reparam, offset, sp)?;
+                self.encode_linear_backward(gpu, pass, layer(1))
+            }
             Stage::Adam => k.adam.adam_step(gpu, pass, &self.bg_adam, offset, sp),
+        }
+    }
+
+    /// A layer's weight (and bias) gradient, then its input gradient (none for fc1).
+    fn encode_linear_backward(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        l: &LayerPlan,
+    ) -> Result<()> {
+        let k = &self.kernels.linear;
+        k.backward_params(gpu, pass, &l.backward_params, &l.params)?;
+        match &l.backward_input {
+            Some(bg) => k.backward_input(gpu, pass, bg, &l.params),
+            None => Ok(()),
         }
     }
 
@@ -706,14 +800,16 @@ impl VaeModel {
 
     /// Dispatches per training step (for the benchmark's report).
     pub fn dispatches_per_train_step(form: GemmForm) -> usize {
-        // gather, fc1, latent, fc5, loss; fc5 weight (the tiled form adds its bias kernel) and
-        // input, latent backward (with the loss's sum), fc1 weight (and bias), Adam (with the
-        // small layers' weight gradients)
-        let bias = match form {
-            GemmForm::Direct | GemmForm::DirectSubgroup => 0,
-            GemmForm::Tiled => 2,
-        };
-        5 + 2 + 1 + 1 + bias + 1
+        // Per layer the step runs as linear kernels: its weight gradient (the tiled form adds a
+        // bias kernel) and, but for fc1, its input gradient.
+        let bias = usize::from(form == GemmForm::Tiled);
+        let layer = |input: usize| 1 + bias + input;
+        match StepForm::for_gemm(form) {
+            // gather, fc1, latent, fc5, loss (no sum); latent backward, Adam
+            StepForm::Fused => 7 + layer(0) + layer(1),
+            // gather, fc1, fc2|fc3, reparam, fc4, fc5, loss (2); reparam backward, Adam
+            StepForm::Separate => 10 + layer(0) + 3 * layer(1),
+        }
     }
 
     /// Records a decode of `rows` latent vectors already written to `act.z`: fc4, fc5.

@@ -6,6 +6,8 @@ mod common;
 
 use common::{gpu, synthetic_digits};
 use vae_webgpu::bench::{fma_peak, profile_step, stage_flop};
+use vae_webgpu::gpu::GemmForm;
+use vae_webgpu::kernels::dispatches_recorded;
 use vae_webgpu::model::{Stage, StepKind, StepSpec, VaeModel};
 use vae_webgpu::VaeConfig;
 
@@ -51,6 +53,37 @@ fn the_stages_in_order_are_one_training_step() {
     let p0 = pollster::block_on(VaeModel::new(&gpu, &cfg).unwrap().read_params(&gpu)).unwrap();
     assert_ne!(a, p0, "the step changed the parameters");
     assert_eq!(a, b, "stage by stage = one step, bit for bit");
+}
+
+/// What `dispatches_per_train_step` reports is what a training step records, in every GEMM
+/// form the adapter has (the tiled one with the fused step: 12; the direct ones: 17).
+#[test]
+fn a_training_step_records_the_dispatches_it_reports() {
+    let Some(gpu) = gpu() else { return };
+    let data = synthetic_digits(7, 40, 28);
+    assert_eq!(VaeModel::dispatches_per_train_step(GemmForm::Tiled), 12);
+    assert_eq!(VaeModel::dispatches_per_train_step(GemmForm::Direct), 17);
+    for form in GemmForm::available(&gpu) {
+        let mut model = VaeModel::with_form(&gpu, &small(), form).unwrap();
+        model.attach_data(&gpu, &data, &data.take(8)).unwrap();
+        let spec = StepSpec {
+            kind: StepKind::Train,
+            rows: 13,
+            index_offset: 0,
+            rng_step: 1,
+            slot: 0,
+            t: 1,
+        };
+        let before = dispatches_recorded();
+        let cmd = model.encode_steps(&gpu, &[spec, spec]).unwrap();
+        let recorded = dispatches_recorded() - before;
+        gpu.queue.submit([cmd]);
+        assert_eq!(
+            recorded as usize,
+            2 * VaeModel::dispatches_per_train_step(form),
+            "{form:?}"
+        );
+    }
 }
 
 #[test]

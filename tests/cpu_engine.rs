@@ -23,6 +23,10 @@ fn small() -> VaeConfig {
 
 fn check(cfg: VaeConfig, steps: u32) {
     let Some(gpu) = gpu() else { return };
+    check_on(gpu, cfg, steps);
+}
+
+fn check_on(gpu: vae_webgpu::gpu::Gpu, cfg: VaeConfig, steps: u32) {
     eprintln!(
         "{}",
         pollster::block_on(checks::cpu_engine_matches_gpu_engine(gpu, cfg, steps))
@@ -33,6 +37,28 @@ fn check(cfg: VaeConfig, steps: u32) {
 fn cpu_engine_matches_the_gpu_engine_step_by_step() {
     // 150 images, batch 32: epochs of 5 steps, the last of 22 rows; 12 steps cross two epochs.
     check(small(), 12);
+}
+
+/// The WGSL engine in its fused step form (latent.wgsl; real GPUs get it with the tiled GEMMs),
+/// forced here on whatever adapter there is: the same run as the CPU engine's, for the VAE, β = 4
+/// and the autoencoder.
+#[test]
+fn cpu_engine_matches_the_fused_gpu_step() {
+    for cfg in [
+        small(),
+        VaeConfig {
+            kl_weight: 4.0,
+            ..small()
+        },
+        VaeConfig {
+            variational: false,
+            ..small()
+        },
+    ] {
+        let Some(mut gpu) = gpu() else { return };
+        gpu.gemm = vae_webgpu::gpu::GemmForm::Tiled;
+        check_on(gpu, cfg, 8);
+    }
 }
 
 #[test]

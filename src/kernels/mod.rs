@@ -263,6 +263,16 @@ pub(crate) fn bind_step(
     bind(gpu, label, layout, step, Some(size), buffers)
 }
 
+thread_local! {
+    static DISPATCHES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Dispatches recorded by this thread so far (every kernel records through [`dispatch`]): lets
+/// a test count what a step really records.
+pub fn dispatches_recorded() -> u64 {
+    DISPATCHES.with(|d| d.get())
+}
+
 /// Sets `pipeline` and `bg` (with the step's dynamic offset, if any) and dispatches `(x, y)`.
 pub(crate) fn dispatch(
     pass: &mut wgpu::ComputePass,
@@ -274,6 +284,7 @@ pub(crate) fn dispatch(
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, bg, offsets);
     pass.dispatch_workgroups(x, y, 1);
+    DISPATCHES.with(|d| d.set(d.get() + 1));
 }
 
 /// Workgroups for `n` items at `per_group` each, in one row (x), checked against the limit.
