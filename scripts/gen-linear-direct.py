@@ -164,8 +164,8 @@ def backward_weight(sg=False):
     sg_exit = subgroup_exit("q0 >= qi || n0 >= p.out_features")
     L = [
         "// dW (OUT, IN) = dyᵀ (OUT, B) · x (B, IN), written into the flat gradient buffer at",
-        "// weight_offset, and db = Σ_B dy at bias_offset (the direct form needs no",
-        f"// linear_backward_bias). Invocation: W rows n0..n0+{rr - 1} × column quads q0..q0+3, outer",
+        "// weight_offset, and db = Σ_B dy at bias_offset (in the same pass, as",
+        f"// the tiled form does). Invocation: W rows n0..n0+{rr - 1} × column quads q0..q0+3, outer",
         "// products over B. dy and x quads past OUT and IN are clamped; their results are never",
         "// stored.",
     ]

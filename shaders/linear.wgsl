@@ -20,8 +20,7 @@
 // Bindings, by entry point:            a            b             aux           c
 //   linear_forward[_tiled]             x (B,IN)     params        params (b)    y (B,OUT)
 //   linear_backward_input[_tiled]      dy (B,OUT)   params (W)    x (B,IN)      dx (B,IN)
-//   linear_backward_weight[_tiled]     dy (B,OUT)   x (B,IN)      x (unused)    grads (dW)
-//   linear_backward_bias               dy (B,OUT)   x (unused)    x (unused)    grads (db)
+//   linear_backward_weight[_tiled]     dy (B,OUT)   x (B,IN)      x (unused)    grads (dW, db)
 
 struct LinearParams {
   rows: u32,          // B
@@ -46,7 +45,6 @@ const TILE_K: u32 = 16u;        // inner-dimension depth staged per round (tiled
 // faster on lavapipe (vae-bench, 2026-11-25). SwiftShader, which packs any shape, is unchanged.
 const DIRECT_X: u32 = 16u;
 const DIRECT_Y: u32 = 1u;
-const BIAS_WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: LinearParams;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
@@ -122,24 +120,6 @@ fn store_bias4(n0: u32, v: vec4<f32>) {
       c[i >> 2u][i & 3u] = v[j];
     }
   }
-}
-
-// db (OUT) = Σ_B dy (B, OUT), written into the flat gradient buffer at bias_offset.
-@compute @workgroup_size(BIAS_WG, 1, 1)
-fn linear_backward_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let n = gid.x;
-  if (n >= p.out_features) {
-    return;
-  }
-  let qo = quads(p.out_features);
-  let q = n / 4u;
-  let j = n & 3u;
-  var s = 0.0;
-  for (var m = 0u; m < p.rows; m++) {
-    s += a[m * qo + q][j];
-  }
-  let i = p.bias_offset + n;
-  c[i >> 2u][i & 3u] = s;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,7 +215,9 @@ fn linear_backward_input_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @bu
   }
 }
 
-// Same result as linear_backward_weight.
+// Same result as linear_backward_weight, db included: the first column of workgroups (wid.x = 0)
+// also sums dy over the batch for its 32 outputs, four per invocation of its first column (a
+// bias kernel of its own cost a dispatch per layer, which real GPUs pay in latency).
 @compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
 fn linear_backward_weight_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let qi = quads(p.in_features);
@@ -247,5 +229,12 @@ fn linear_backward_weight_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @b
   let n0 = (wid.y * BLOCK_Y + lid.y) * 4u;
   if (q < qi && n0 < p.out_features) {
     store_rows(p.weight_offset / 4u, n0, p.out_features, qi, q, acc[0], acc[1], acc[2], acc[3]);
+  }
+  if (wid.x == 0u && lid.x == 0u && n0 < p.out_features) {
+    var s = vec4<f32>(0.0);
+    for (var m = 0u; m < p.rows; m++) {
+      s += a[m * qo + n0 / 4u];
+    }
+    store_bias4(n0, s);
   }
 }

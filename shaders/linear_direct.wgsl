@@ -492,8 +492,8 @@ fn linear_backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // dW (OUT, IN) = dyᵀ (OUT, B) · x (B, IN), written into the flat gradient buffer at
-// weight_offset, and db = Σ_B dy at bias_offset (the direct form needs no
-// linear_backward_bias). Invocation: W rows n0..n0+15 × column quads q0..q0+3, outer
+// weight_offset, and db = Σ_B dy at bias_offset (in the same pass, as
+// the tiled form does). Invocation: W rows n0..n0+15 × column quads q0..q0+3, outer
 // products over B. dy and x quads past OUT and IN are clamped; their results are never
 // stored.
 @compute @workgroup_size(DIRECT_X, DIRECT_Y, 1)

@@ -124,12 +124,9 @@ impl Stage {
             GemmForm::DirectSubgroup => "_subgroup",
         };
         let linear = |name: &str| format!("linear.wgsl: linear_{name}{suffix}");
-        // A layer's weight gradient (and bias, in the tiled form), then its input gradient.
+        // A layer's weight and bias gradients, then its input gradient.
         let linear_backward = |input: bool| {
             let mut k = vec![linear("backward_weight")];
-            if form == GemmForm::Tiled {
-                k.push("linear.wgsl: linear_backward_bias".into());
-            }
             if input {
                 k.push(linear("backward_input"));
             }
@@ -800,10 +797,9 @@ impl VaeModel {
 
     /// Dispatches per training step (for the benchmark's report).
     pub fn dispatches_per_train_step(form: GemmForm) -> usize {
-        // Per layer the step runs as linear kernels: its weight gradient (the tiled form adds a
-        // bias kernel) and, but for fc1, its input gradient.
-        let bias = usize::from(form == GemmForm::Tiled);
-        let layer = |input: usize| 1 + bias + input;
+        // Per layer the step runs as linear kernels: its weight and bias gradients and, but
+        // for fc1, its input gradient.
+        let layer = |input: usize| 1 + input;
         match StepForm::for_gemm(form) {
             // gather, fc1, latent, fc5, loss (no sum); latent backward, Adam
             StepForm::Fused => 7 + layer(0) + layer(1),

@@ -212,10 +212,6 @@ fn workgroup_sizes_match_rust_constants() {
         );
     }
     assert_eq!(
-        workgroup(&lin, "linear_backward_bias"),
-        [linear::BIAS_WG, 1, 1]
-    );
-    assert_eq!(
         workgroup(&module(kernels::GATHER_WGSL, "gather"), "gather_batch"),
         [gather::GATHER_WG, 1, 1]
     );

@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{bind, dispatch, layout, pipeline, row, shader, LINEAR_PLAIN_WGSL, LINEAR_WGSL};
+use super::{bind, dispatch, layout, pipeline, shader, LINEAR_PLAIN_WGSL, LINEAR_WGSL};
 use crate::error::Result;
 use crate::gpu::{GemmForm, Gpu};
 
@@ -34,7 +34,6 @@ pub const BLOCK_Y: u32 = 8;
 /// linear.wgsl).
 pub const DIRECT_X: u32 = 16;
 pub const DIRECT_Y: u32 = 1;
-pub const BIAS_WG: u32 = 64;
 /// Subgroup form: rows per invocation (batch rows forward and for the input gradient, W rows for
 /// the weight gradient), written into its kernels by scripts/gen-linear-direct.py (`RS`).
 pub const SUBGROUP_ROWS: u32 = 32;
@@ -79,7 +78,6 @@ pub struct LinearKernels {
     forward: wgpu::ComputePipeline,
     backward_input: wgpu::ComputePipeline,
     backward_weight: wgpu::ComputePipeline,
-    backward_bias: wgpu::ComputePipeline,
 }
 
 /// linear.wgsl as compiled: with the subgroup kernels for a device that has `subgroups`, else
@@ -113,7 +111,6 @@ impl LinearKernels {
             forward: p(&format!("linear_forward{suffix}")),
             backward_input: p(&format!("linear_backward_input{suffix}")),
             backward_weight: p(&format!("linear_backward_weight{suffix}")),
-            backward_bias: p("linear_backward_bias"),
             layout,
         }
     }
@@ -180,16 +177,6 @@ impl LinearKernels {
             &[],
             grid(gpu, self.form, p.out_features, p.in_features)?,
         );
-        // The direct form's weight pass sums the bias gradient on the way.
-        if self.form == GemmForm::Tiled {
-            dispatch(
-                pass,
-                &self.backward_bias,
-                bg,
-                &[],
-                row(gpu, p.out_features as usize, BIAS_WG as usize)?,
-            );
-        }
         Ok(())
     }
 }
