@@ -3,7 +3,9 @@
 // (ld); padding columns of the activations are zero and stay zero.
 //
 //   latent_forward:  [μ | log σ²] = h1·W23ᵀ + b23,  z = μ + exp(½ log σ²)·ε,
-//                    h4 = relu(z·W4ᵀ + b4)
+//                    h4 = relu(z·W4ᵀ + b4); and the row's KL = −½ Σ (1 + log σ² − μ² − σ²) as
+//                    the loss's partial-sum record (0, KL) at partials_at + row (fc5's kernel
+//                    adds the BCE records after them: linear_forward_loss_tiled)
 //   latent_backward: dz = dh4·W4,  d[μ | log σ²] (reparam_grad: the path through z and β·KL),
 //                    dh1 = d[μ | log σ²]·W23 ⊙ (h1 > 0);
 //                    and one more workgroup (index B) adds the loss's partial sums into the
@@ -22,7 +24,8 @@
 const LATENT_WG: u32 = 64u;      // = SUM_WG: the extra workgroup of latent_backward sums the loss
 const MAX_LATENT: u32 = 1024u;   // config.rs MAX_LATENT
 
-// latent_forward's bindings: 0–6. latent_backward's: 0–3, 5, 7–10 (two layouts, kernels::latent).
+// latent_forward's bindings: 0–6 and 10. latent_backward's: 0–3, 5, 7–10 (two layouts,
+// kernels::latent).
 @group(0) @binding(0) var<uniform> step: StepParams;
 @group(0) @binding(1) var<storage, read> params: array<vec4<f32>>;  // flat parameters
 @group(0) @binding(2) var<storage, read> h1: array<vec4<f32>>;      // (B, ld(H))
@@ -36,6 +39,7 @@ const MAX_LATENT: u32 = 1024u;   // config.rs MAX_LATENT
 @group(0) @binding(10) var<storage, read_write> stats: array<vec4<u32>>;  // records | partials
 
 var<workgroup> zrow: array<f32, MAX_LATENT>;       // forward: this row's z (zero past L)
+var<workgroup> klrow: array<f32, MAX_LATENT>;      // forward: this row's KL terms
 var<workgroup> drow: array<f32, 2u * MAX_LATENT>;  // backward: this row's d[μ | log σ²]
 
 fn param(f: u32) -> f32 {
@@ -72,8 +76,16 @@ fn latent_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
     let zj = reparam_z(mu, log_var, e);
     z[r * ld(l) + j] = zj;
     zrow[j] = zj;
+    klrow[j] = -0.5 * (1.0 + log_var - mu * mu - exp(log_var));
   }
   workgroupBarrier();
+  if (lid == 0u) {
+    var kl = 0.0;
+    for (var j = 0u; j < l; j++) {
+      kl += klrow[j];
+    }
+    stats[step.partials_at + r] = vec4<u32>(0u, bitcast<u32>(kl), 0u, 0u);
+  }
   // h4 = relu(z·W4ᵀ + b4): one invocation per 4 output columns (4 rows of W4).
   for (var q = lid; q < hq; q += LATENT_WG) {
     var acc = vec4<f32>(0.0);

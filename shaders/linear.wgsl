@@ -21,6 +21,8 @@
 //   linear_forward[_tiled]             x (B,IN)     params        params (b)    y (B,OUT)
 //   linear_backward_input[_tiled]      dy (B,OUT)   params (W)    x (B,IN)      dx (B,IN)
 //   linear_backward_weight[_tiled]     dy (B,OUT)   x (B,IN)      x (unused)    grads (dW, db)
+//   linear_forward_loss_tiled          x (B,IN)     params        params (b)    logits (B,OUT)
+//     and: targets (B,OUT) at 5, dlogits (B,OUT) at 6, stats (records | partial sums) at 7
 
 struct LinearParams {
   rows: u32,          // B
@@ -29,7 +31,7 @@ struct LinearParams {
   weight_offset: u32, // first float of W in the flat parameter buffer (a multiple of 4)
   bias_offset: u32,   // first float of b in the flat parameter buffer
   flags: u32,         // FLAG_* below
-  _pad0: u32,
+  partials_at: u32,   // linear_forward_loss_tiled: the step's first partial-sum record (stats)
   _pad1: u32,
 }
 
@@ -51,6 +53,10 @@ const DIRECT_Y: u32 = 1u;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> aux: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> c: array<vec4<f32>>;
+// linear_forward_loss_tiled only:
+@group(0) @binding(5) var<storage, read> targets: array<vec4<f32>>;       // (B, ld(OUT)) in [0, 1]
+@group(0) @binding(6) var<storage, read_write> dlogits: array<vec4<f32>>; // (B, ld(OUT))
+@group(0) @binding(7) var<storage, read_write> stats: array<vec4<u32>>;   // records | partials
 
 fn quads(n: u32) -> u32 {
   return (n + 3u) / 4u;
@@ -236,5 +242,50 @@ fn linear_backward_weight_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @b
       s += a[m * qo + n0 / 4u];
     }
     store_bias4(n0, s);
+  }
+}
+
+// fc5's forward with the loss in its epilogue (the fused step form, real GPUs: a dispatch less):
+// the logits as linear_forward_tiled writes them, then per element BCE against the target and
+// dlogits = σ(logit) − target (bce.wgsl, as loss_bce_kl computes them), and the workgroup's Σ BCE
+// as one partial-sum record (Σ BCE, 0) at partials_at + B + the workgroup's index; latent_forward
+// wrote each row's KL at partials_at + row, and latent_backward adds them all up.
+var<workgroup> bce_sums: array<f32, 64>; // BLOCK_X · BLOCK_Y
+
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_forward_loss_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let qi = quads(p.in_features);
+  let qo = quads(p.out_features);
+  let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, qi * 4u,
+                          Strided(0u, qi * 4u, 1u, p.rows),
+                          Strided(p.weight_offset, qi * 4u, 1u, p.out_features));
+  let q = wid.x * BLOCK_X + lid.x;
+  let r0 = (wid.y * BLOCK_Y + lid.y) * 4u;
+  var bce = vec4<f32>(0.0);
+  if (q < qo && r0 < p.rows) {
+    let n0 = q * 4u;
+    let valid = col_mask(n0, p.out_features);
+    for (var i = 0u; i < 4u; i++) {
+      if (r0 + i < p.rows) {
+        let at = (r0 + i) * qo + q;
+        let l = forward_epilogue(acc[i], n0);
+        let t = targets[at];
+        c[at] = l;
+        bce += select(vec4<f32>(0.0), bce_with_logits(l, t), valid);
+        dlogits[at] = select(vec4<f32>(0.0), sigmoid(l) - t, valid);
+      }
+    }
+  }
+  let t = lid.y * BLOCK_X + lid.x;
+  bce_sums[t] = (bce.x + bce.y) + (bce.z + bce.w);
+  for (var width = BLOCK_X * BLOCK_Y / 2u; width > 0u; width = width / 2u) {
+    workgroupBarrier();
+    if (t < width) {
+      bce_sums[t] = bce_sums[t] + bce_sums[t + width];
+    }
+  }
+  if (t == 0u) {
+    let g = wid.y * nwg.x + wid.x;
+    stats[p.partials_at + p.rows + g] = vec4<u32>(bitcast<u32>(bce_sums[0]), 0u, 0u, 0u);
   }
 }

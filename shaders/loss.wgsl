@@ -9,7 +9,7 @@
 // step on SwiftShader with one element per invocation).
 // loss_reduce: one workgroup adds the P partials in a fixed order (loss_sum.wgsl) and writes the
 // step's record into the stats buffer; a training step does that inside latent_backward instead.
-// The KL gradient is applied in reparam_grad (reparam_fns.wgsl).
+// The KL gradient is applied in reparam_grad (reparam_fns.wgsl); BCE and σ are bce.wgsl's.
 
 const BCE_WG: u32 = 64u;       // loss_bce_kl's workgroup
 const LOSS_CHUNKS: u32 = 4u;   // invocations (partial sums) per batch row
@@ -21,16 +21,6 @@ const LOSS_CHUNKS: u32 = 4u;   // invocations (partial sums) per batch row
 @group(0) @binding(4) var<storage, read_write> dlogits: array<vec4<f32>>; // (B, ld(IN))
 // Records, one per step, then the P partial sums (Σ BCE, Σ KL as f32 bits) at partials_at.
 @group(0) @binding(5) var<storage, read_write> stats: array<vec4<u32>>;
-
-// Stable BCE of sigmoid(l) against t: max(l, 0) − l·t + log(1 + exp(−|l|)).
-fn bce_with_logits(l: vec4<f32>, t: vec4<f32>) -> vec4<f32> {
-  return max(l, vec4<f32>(0.0)) - l * t + log(1.0 + exp(-abs(l)));
-}
-
-fn sigmoid(l: vec4<f32>) -> vec4<f32> {
-  let e = exp(-abs(l));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), l >= vec4<f32>(0.0));
-}
 
 @compute @workgroup_size(BCE_WG, 1, 1)
 fn loss_bce_kl(@builtin(global_invocation_id) gid: vec3<u32>) {

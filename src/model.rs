@@ -6,15 +6,17 @@
 //!   x (B,IN) → fc1+ReLU → h1 (B,H) → fc2|fc3 → mulv (B,2L) = [μ | log σ²] → reparam → z (B,L)
 //!   → fc4+ReLU → h4 (B,H) → fc5 → logits (B,IN) → BCE-with-logits + KL
 //! and back: dlogits → dh4 → dz → dmulv → dh1, with dW/db of every layer into `grads`.
-//! How fc2|fc3 → z → fc4 runs is the step's [`StepForm`]: fused on real GPUs (12 dispatches a
-//! step), as separate kernels on CPU-emulated adapters (17).
+//! How fc2|fc3 → z → fc4 and the loss run is the step's [`StepForm`]: fused on real GPUs (9
+//! dispatches a step), as separate kernels on CPU-emulated adapters (17).
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
 use crate::gpu::{Buffer, GemmForm, Gpu};
 use crate::kernels::adam::AdamBindings;
 use crate::kernels::latent::{LatentBackwardBindings, LatentForwardBindings};
-use crate::kernels::linear::{LinearBindings, LinearParams, FLAG_RELU, FLAG_RELU_MASK};
+use crate::kernels::linear::{
+    loss_groups, LinearBindings, LinearParams, LossEpilogue, FLAG_RELU, FLAG_RELU_MASK,
+};
 use crate::kernels::loss::{loss_partials, LossBindings, STATS_RECORD};
 use crate::kernels::reparam::ReparamBindings;
 use crate::kernels::{step_stride, Kernels, StepParams, MAX_STEPS_PER_SUBMIT};
@@ -55,10 +57,11 @@ pub struct StepSpec {
 /// How a training step runs the small layers around z (fc2|fc3 → z → fc4, and back).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepForm {
-    /// latent.wgsl: one kernel each way, one workgroup per batch row; the loss summed inside
-    /// latent_backward; fc2|fc3's and fc4's weight gradients made inside Adam's dispatch. A
-    /// step is 12 dispatches with the tiled GEMMs instead of 21: on a real GPU a step at batch
-    /// 128 is bound by dispatch latency (an H100 spent 0.70 ms on 21 dispatches, 2.6% of peak).
+    /// latent.wgsl: one kernel each way, one workgroup per batch row (with each row's KL); the
+    /// BCE and dlogits in fc5's forward epilogue (linear_forward_loss_tiled); the loss summed
+    /// inside latent_backward; fc2|fc3's and fc4's weight gradients made inside Adam's
+    /// dispatch. A step is 9 dispatches with the tiled GEMMs instead of 21: on a real GPU a step
+    /// at batch 128 is bound by dispatch latency (an H100 spent 0.70 ms on 21, 2.6% of peak).
     Fused,
     /// A dispatch per layer (linear.wgsl), reparameterization (reparam.wgsl) and loss sum. On
     /// CPU-emulated adapters, where a dispatch costs little and a per-row workgroup leaves most
@@ -88,7 +91,8 @@ pub enum Stage {
     Forward(usize),
     /// fc2|fc3 → z = μ + σ·ε → fc4 with ReLU (one kernel in the fused [`StepForm`]).
     Latent,
-    /// BCE + KL, their sum per batch, and the gradient of the logits.
+    /// BCE + KL, their sum per batch, and the gradient of the logits (in the fused
+    /// [`StepForm`], fc5's forward kernel computes BCE and latent_forward KL: no dispatch here).
     Loss,
     /// fc5's (3) or fc1's (0) weight and bias gradients, then its input gradient (none for fc1).
     Backward(usize),
@@ -134,10 +138,12 @@ impl Stage {
         };
         match self {
             Stage::Gather => vec!["gather.wgsl: gather_batch".into()],
+            Stage::Forward(3) if fused => vec!["linear.wgsl: linear_forward_loss_tiled".into()],
             Stage::Forward(_) => vec![linear("forward")],
             Stage::Latent if fused => vec!["latent.wgsl: latent_forward".into()],
             Stage::Latent => vec![linear("forward"), "reparam.wgsl: reparam_forward".into()],
-            Stage::Loss if fused => vec!["loss.wgsl: loss_bce_kl".into()],
+            // Computed in fc5's forward kernel.
+            Stage::Loss if fused => vec![],
             Stage::Loss => vec![
                 "loss.wgsl: loss_bce_kl".into(),
                 "loss.wgsl: loss_reduce".into(),
@@ -228,6 +234,8 @@ type Wiring<'a> = (
 struct LayerPlan {
     params: LinearParams,
     forward: wgpu::BindGroup,
+    /// fc5 in the fused step form: the forward with the loss in its epilogue.
+    forward_loss: Option<wgpu::BindGroup>,
     backward_input: Option<wgpu::BindGroup>,
     backward_params: wgpu::BindGroup,
     _uniform: Buffer,
@@ -324,7 +332,9 @@ impl VaeModel {
         let params = gpu.storage_with("params", bytemuck::cast_slice(&layout.init(cfg.seed)));
         let grads = gpu.storage("grads", f32_bytes(layout.len));
         let adam_mv = gpu.storage("adam.m|v", f32_bytes(2 * layout.len));
-        let records = u64::from(STATS_SLOTS + loss_partials(capacity as u32));
+        let cap = capacity as u32;
+        let partials = loss_partials(cap).max(cap + loss_groups(cap, cfg.input as u32));
+        let records = u64::from(STATS_SLOTS + partials);
         let stats = gpu.storage("stats | loss partials", records * STATS_RECORD);
         let stride = step_stride(gpu);
         let step_uniform = gpu.uniform("step params", stride * MAX_STEPS_PER_SUBMIT as u64);
@@ -350,6 +360,7 @@ impl VaeModel {
                 z: &act.z,
                 eps: &act.eps,
                 h4: &act.h4,
+                stats: &stats,
             },
         );
         let bg_latent_backward = k.latent.backward_bind_group(
@@ -533,7 +544,7 @@ impl VaeModel {
                 weight_offset: v.weight_offset as u32,
                 bias_offset: v.bias_offset as u32,
                 flags,
-                _pad0: 0,
+                partials_at: STATS_SLOTS,
                 _pad1: 0,
             };
             let name = names[li];
@@ -555,6 +566,22 @@ impl VaeModel {
                 &format!("{name} forward"),
                 &bindings(input, &self.params, &self.params, output),
             );
+            let fused = self.step_form == StepForm::Fused;
+            let forward_loss = match li {
+                3 if fused => {
+                    let epilogue = LossEpilogue {
+                        targets: &a.x,
+                        dlogits: &a.dlogits,
+                        stats: &self.stats,
+                    };
+                    let b = bindings(input, &self.params, &self.params, output);
+                    let bg = lin.loss_bind_group(gpu, "fc5 forward + loss", &b, &epilogue);
+                    Some(bg.ok_or_else(|| {
+                        VaeError::Internal("the fused step needs the tiled GEMM form".into())
+                    })?)
+                }
+                _ => None,
+            };
             let backward_input = d_in.map(|d_in| {
                 lin.bind_group(
                     gpu,
@@ -570,6 +597,7 @@ impl VaeModel {
             layers.push(LayerPlan {
                 params,
                 forward,
+                forward_loss,
                 backward_input,
                 backward_params,
                 _uniform: uniform,
@@ -617,7 +645,11 @@ impl VaeModel {
             step_size: (f64::from(c.lr) / bc1) as f32,
             bc2_sqrt: bc2.sqrt() as f32,
             param_vec4s: (self.layout.len / 4) as u32,
-            loss_partials: loss_partials(s.rows),
+            loss_partials: match self.step_form {
+                // Each row's KL (latent_forward), then a Σ BCE per fc5 workgroup.
+                StepForm::Fused => s.rows + loss_groups(s.rows, c.input as u32),
+                StepForm::Separate => loss_partials(s.rows),
+            },
             // A plain autoencoder has no KL term in its objective.
             kl_weight: if c.variational { c.kl_weight } else { 0.0 },
             variational: u32::from(c.variational),
@@ -718,9 +750,14 @@ impl VaeModel {
         let fused = self.step_form == StepForm::Fused;
         match stage {
             Stage::Gather => k.gather.gather_batch(gpu, pass, gather, offset, sp),
-            Stage::Forward(i) => k
-                .linear
-                .forward(gpu, pass, &layer(i).forward, &layer(i).params),
+            Stage::Forward(i) => match &layer(i).forward_loss {
+                Some(bg) => k.linear.forward_loss(gpu, pass, bg, &layer(i).params),
+                None => k
+                    .linear
+                    .forward(gpu, pass, &layer(i).forward, &layer(i).params),
+            },
+            // In the fused form the loss is fc5's epilogue.
+            Stage::Loss if fused => Ok(()),
             Stage::Latent if fused => {
                 k.latent
                     .latent_forward(gpu, pass, &self.bg_latent_forward, offset, sp)
@@ -735,10 +772,7 @@ impl VaeModel {
             }
             Stage::Loss => {
                 k.loss.loss_bce_kl(gpu, pass, &self.bg_loss, offset, sp)?;
-                // The fused form sums the loss in latent_backward (or, evaluating, after this).
-                if !fused {
-                    k.loss.loss_reduce(pass, &self.bg_loss, offset);
-                }
+                k.loss.loss_reduce(pass, &self.bg_loss, offset);
                 Ok(())
             }
             Stage::Backward(i) => self.encode_linear_backward(gpu, pass, layer(i)),
@@ -801,8 +835,8 @@ impl VaeModel {
         // for fc1, its input gradient.
         let layer = |input: usize| 1 + input;
         match StepForm::for_gemm(form) {
-            // gather, fc1, latent, fc5, loss (no sum); latent backward, Adam
-            StepForm::Fused => 7 + layer(0) + layer(1),
+            // gather, fc1, latent, fc5 with the loss; latent backward (with the sum), Adam
+            StepForm::Fused => 6 + layer(0) + layer(1),
             // gather, fc1, fc2|fc3, reparam, fc4, fc5, loss (2); reparam backward, Adam
             StepForm::Separate => 10 + layer(0) + 3 * layer(1),
         }

@@ -79,3 +79,9 @@ fn latent_kernels_and_small_gradients_match_reference() {
         &gpu,
     ));
 }
+
+#[test]
+fn linear_forward_loss_matches_reference() {
+    let Some(gpu) = gpu() else { return };
+    block_on(checks::linear_forward_loss_matches_reference(&gpu));
+}

@@ -151,7 +151,7 @@ fn params_structs_match_their_rust_twins() {
             "weight_offset",
             "bias_offset",
             "flags",
-            "_pad0",
+            "partials_at",
             "_pad1"
         ]
     );

@@ -50,6 +50,11 @@ async fn browser_latent_kernels_match_reference() {
 }
 
 #[wasm_bindgen_test]
+async fn browser_loss_epilogue_matches_reference() {
+    checks::linear_forward_loss_matches_reference(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
 async fn browser_loss_matches_reference() {
     checks::loss_bce_kl_matches_reference(&gpu().await).await;
 }

@@ -91,7 +91,10 @@ export class Structure {
       }
       const ms = document.createElement("div");
       ms.className = "block-ms";
-      if (timed) {
+      if (names.size === 0) {
+        // The fused step form computes the loss in fc5's forward kernel: its time is fc5's.
+        ms.textContent = tr("st.inFc5");
+      } else if (timed) {
         const v = b.stages.map((s) => timed.byName.get(s) || 0).reduce((a, c) => a + c, 0);
         ms.textContent = tr(b.fused ? "st.msFused" : "st.ms", v.toFixed(3));
         ms.dataset.ms = String(v);

@@ -197,7 +197,7 @@ mod bench {
             weight_offset: 0,
             bias_offset: (o * ld(i)) as u32,
             flags: 3,
-            _pad0: 0,
+            partials_at: 0,
             _pad1: 0,
         };
         let pu = gpu.uniform("p", 32);

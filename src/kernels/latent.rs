@@ -8,7 +8,7 @@ use crate::gpu::Gpu;
 
 pub const LATENT_WG: u32 = 64;
 
-/// latent_forward's bindings, in binding order (1–6).
+/// latent_forward's bindings, in binding order (1–6, 10).
 pub struct LatentForwardBindings<'a> {
     /// StepParams, bound with a dynamic offset.
     pub step: &'a wgpu::Buffer,
@@ -18,6 +18,8 @@ pub struct LatentForwardBindings<'a> {
     pub z: &'a wgpu::Buffer,
     pub eps: &'a wgpu::Buffer,
     pub h4: &'a wgpu::Buffer,
+    /// Stats records | the loss's partial sums (each row's KL).
+    pub stats: &'a wgpu::Buffer,
 }
 
 /// latent_backward's bindings (1–3, 5, 7–10).
@@ -73,13 +75,14 @@ fn bind_sparse(
     bind_at(gpu, label, layout, step, Some(size), &at)
 }
 
-const FORWARD: [(u32, bool); 6] = [
+const FORWARD: [(u32, bool); 7] = [
     (1, true),
     (2, true),
     (3, false),
     (4, false),
     (5, false),
     (6, false),
+    (10, false),
 ];
 const BACKWARD: [(u32, bool); 8] = [
     (1, true),
@@ -118,7 +121,7 @@ impl LatentKernels {
     }
 
     pub fn forward_bind_group(&self, gpu: &Gpu, b: &LatentForwardBindings) -> wgpu::BindGroup {
-        let buffers = [b.params, b.h1, b.mulv, b.z, b.eps, b.h4];
+        let buffers = [b.params, b.h1, b.mulv, b.z, b.eps, b.h4, b.stats];
         bind_sparse(
             gpu,
             "latent.wgsl:latent_forward",

@@ -1,5 +1,6 @@
-//! `shaders/linear.wgsl`: the linear layer's forward, input-gradient, weight-gradient and
-//! bias-gradient products, in the direct and the tiled form.
+//! `shaders/linear.wgsl`: the linear layer's forward, input-gradient and weight-and-bias-gradient
+//! products, in the direct and the tiled form; and, tiled, fc5's forward with the loss in its
+//! epilogue (the fused step form).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -17,7 +18,8 @@ pub struct LinearParams {
     pub weight_offset: u32,
     pub bias_offset: u32,
     pub flags: u32,
-    pub _pad0: u32,
+    /// linear_forward_loss_tiled: the step's first partial-sum record in the stats buffer.
+    pub partials_at: u32,
     pub _pad1: u32,
 }
 
@@ -78,6 +80,23 @@ pub struct LinearKernels {
     forward: wgpu::ComputePipeline,
     backward_input: wgpu::ComputePipeline,
     backward_weight: wgpu::ComputePipeline,
+    /// The tiled form's fc5 forward with the loss (and its layout).
+    forward_loss: Option<(wgpu::BindGroupLayout, wgpu::ComputePipeline)>,
+}
+
+/// linear_forward_loss_tiled's bindings beyond [`LinearBindings`] (a = h4, b = aux = params,
+/// c = logits).
+pub struct LossEpilogue<'a> {
+    /// The images the logits reconstruct, (B, ld(OUT)).
+    pub targets: &'a wgpu::Buffer,
+    pub dlogits: &'a wgpu::Buffer,
+    /// Stats records | the loss's partial sums.
+    pub stats: &'a wgpu::Buffer,
+}
+
+/// Workgroups of linear_forward_loss_tiled for `rows` × `out`: one partial-sum record each.
+pub fn loss_groups(rows: u32, out: u32) -> u32 {
+    rows.div_ceil(BLOCK_Y * 4) * out.div_ceil(BLOCK_X * 4)
 }
 
 /// linear.wgsl as compiled: with the subgroup kernels for a device that has `subgroups`, else
@@ -106,8 +125,20 @@ impl LinearKernels {
             GemmForm::DirectSubgroup => "_subgroup",
         };
         let p = |entry: &str| pipeline(gpu, &module, &layout, "linear.wgsl", entry);
+        let forward_loss = (form == GemmForm::Tiled).then(|| {
+            let l = super::layout(
+                gpu,
+                "linear.wgsl:linear_forward_loss_tiled",
+                false,
+                &[true, true, true, false, true, false, false],
+            );
+            let entry = "linear_forward_loss_tiled";
+            let pl = pipeline(gpu, &module, &l, "linear.wgsl", entry);
+            (l, pl)
+        });
         LinearKernels {
             form,
+            forward_loss,
             forward: p(&format!("linear_forward{suffix}")),
             backward_input: p(&format!("linear_backward_input{suffix}")),
             backward_weight: p(&format!("linear_backward_weight{suffix}")),
@@ -137,6 +168,41 @@ impl LinearKernels {
         dispatch(
             pass,
             &self.forward,
+            bg,
+            &[],
+            grid(gpu, self.form, p.rows, p.out_features)?,
+        );
+        Ok(())
+    }
+
+    /// A bind group for [`Self::forward_loss`] (the tiled form only).
+    pub fn loss_bind_group(
+        &self,
+        gpu: &Gpu,
+        label: &str,
+        b: &LinearBindings,
+        e: &LossEpilogue,
+    ) -> Option<wgpu::BindGroup> {
+        let (layout, _) = self.forward_loss.as_ref()?;
+        let buffers = [b.a, b.b, b.aux, b.c, e.targets, e.dlogits, e.stats];
+        Some(bind(gpu, label, layout, b.params, None, &buffers))
+    }
+
+    /// logits = x·Wᵀ + b with BCE against the targets, dlogits and Σ BCE per workgroup (the
+    /// tiled form): bind group from [`Self::loss_bind_group`].
+    pub fn forward_loss(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        bg: &wgpu::BindGroup,
+        p: &LinearParams,
+    ) -> Result<()> {
+        let (_, pl) = self.forward_loss.as_ref().ok_or_else(|| {
+            crate::error::VaeError::Internal("the loss epilogue is a tiled kernel".into())
+        })?;
+        dispatch(
+            pass,
+            pl,
             bg,
             &[],
             grid(gpu, self.form, p.rows, p.out_features)?,

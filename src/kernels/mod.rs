@@ -18,12 +18,14 @@ use crate::gpu::{GemmForm, Gpu};
 /// The linear layer without the subgroup form: the hand-written linear.wgsl and the direct
 /// kernels generated into linear_direct.wgsl.
 pub const LINEAR_PLAIN_WGSL: &str = concat!(
+    include_str!("../../shaders/bce.wgsl"),
     include_str!("../../shaders/linear.wgsl"),
     include_str!("../../shaders/linear_direct.wgsl"),
 );
 /// The linear layer with every form, the subgroup one (linear_subgroup.wgsl, generated) too:
 /// for devices with the subgroups feature.
 pub const LINEAR_WGSL: &str = concat!(
+    include_str!("../../shaders/bce.wgsl"),
     include_str!("../../shaders/linear.wgsl"),
     include_str!("../../shaders/linear_direct.wgsl"),
     include_str!("../../shaders/linear_subgroup.wgsl"),
@@ -47,6 +49,7 @@ pub const LATENT_WGSL: &str = concat!(
 pub const LOSS_WGSL: &str = concat!(
     include_str!("../../shaders/common.wgsl"),
     include_str!("../../shaders/loss_sum.wgsl"),
+    include_str!("../../shaders/bce.wgsl"),
     include_str!("../../shaders/loss.wgsl")
 );
 pub const ADAM_WGSL: &str = concat!(

@@ -140,7 +140,7 @@ pub async fn check_linear(
             weight_offset: w_off as u32,
             bias_offset: b_off as u32,
             flags: if relu { FLAG_RELU | FLAG_RELU_MASK } else { 0 },
-            _pad0: 0,
+            partials_at: 0,
             _pad1: 0,
         };
         let pu = gpu.uniform("p", 32);
@@ -876,6 +876,7 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
                 z: &z_b,
                 eps: &eps_b,
                 h4: &h4_b,
+                stats: &stats_b,
             },
         );
         let backward = k.latent.backward_bind_group(
@@ -996,19 +997,43 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
             1e-5,
             1e-4,
         );
-        let rec = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &stats_b, 16).await))[3];
-        let sum = |k: usize| {
+        // latent_forward's partial records: (0, the row's KL), in place of the first B.
+        let words = 4 * (PARTIALS_AT as usize + s.loss_partials as usize);
+        let records = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &stats_b, words).await));
+        let kl_rows: Vec<f64> = (0..rows)
+            .map(|r| {
+                (0..l)
+                    .map(|j| {
+                        let (mu, lv) = (mulv[r * 2 * l + j], mulv[r * 2 * l + l + j]);
+                        -0.5 * (1.0 + lv - mu * mu - lv.exp())
+                    })
+                    .sum()
+            })
+            .collect();
+        let kl_records = &records[PARTIALS_AT as usize..][..rows];
+        let kl_got: Vec<f32> = kl_records.iter().map(|r| r.kl).collect();
+        assert_close(
+            &format!("latent_forward KL per row {what}"),
+            &kl_got,
+            &kl_rows,
+            1e-5,
+            1e-4,
+        );
+        assert!(kl_records.iter().all(|r| r.recon == 0.0), "{what}");
+        // latent_backward's extra workgroup: every partial added into the step's record.
+        let rec = records[3];
+        let loaded = |k: usize| {
             parts
-                .iter()
-                .skip(k)
-                .step_by(2)
-                .map(|&v| f64::from(v))
+                .chunks(2)
+                .skip(rows)
+                .map(|p| f64::from(p[k]))
                 .sum::<f64>()
         };
+        let kl_sum: f64 = kl_got.iter().map(|&v| f64::from(v)).sum();
         assert_close(
             &format!("loss sum {what}"),
             &[rec.recon, rec.kl],
-            &[sum(0), sum(1)],
+            &[loaded(0), loaded(1) + kl_sum],
             1e-6,
             1e-5,
         );
@@ -1056,5 +1081,131 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
                 }
             }
         }
+    }
+}
+
+/// linear_forward_loss_tiled (fc5's forward with the loss, the fused step form) against the
+/// reference: the logits, dlogits = σ(logit) − target, and Σ BCE over its partial-sum records
+/// (one per workgroup, after the B records latent_forward owns), on shapes that are and are not
+/// multiples of the 32×32 tile, with W and b among garbage (b not on a vec4).
+pub async fn linear_forward_loss_matches_reference(gpu: &Gpu) {
+    use vae_webgpu::kernels::linear::{loss_groups, LinearKernels, LossEpilogue};
+    let k = LinearKernels::new(gpu, GemmForm::Tiled);
+    for (rows, inp, out) in [
+        (1usize, 1usize, 1usize),
+        (13, 18, 9),
+        (37, 50, 45),
+        (130, 33, 70),
+        (128, 400, 784),
+    ] {
+        let tag = format!("B={rows} IN={inp} OUT={out}");
+        let w_off = 8;
+        let b_off = w_off + out * ld(inp) + 1;
+        let total = ld(b_off + out + 3);
+        let w = uniform(71, out * inp, -1.0, 1.0);
+        let b = uniform(72, out, -1.0, 1.0);
+        let x = uniform(73, rows * inp, 0.0, 1.0);
+        let t = uniform(74, rows * out, 0.0, 1.0);
+        let mut flat = uniform(75, total, -9.0, 9.0);
+        for (r, row) in pad(&w, out, inp).chunks(ld(inp)).enumerate() {
+            flat[w_off + r * ld(inp)..w_off + (r + 1) * ld(inp)].copy_from_slice(row);
+        }
+        flat[b_off..b_off + out].copy_from_slice(&b);
+        let groups = loss_groups(rows as u32, out as u32) as usize;
+        let p = LinearParams {
+            rows: rows as u32,
+            out_features: out as u32,
+            in_features: inp as u32,
+            weight_offset: w_off as u32,
+            bias_offset: b_off as u32,
+            flags: 0,
+            partials_at: PARTIALS_AT,
+            _pad1: 0,
+        };
+        let pu = gpu.uniform("p", 32);
+        gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+        let params = gpu.storage_with("params", bytemuck::cast_slice(&flat));
+        let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
+        let tb = gpu.storage_with("targets", bytemuck::cast_slice(&pad(&t, rows, out)));
+        let logits_b = gpu.storage("logits", (rows * ld(out) * 4) as u64);
+        let dl_b = gpu.storage("dlogits", (rows * ld(out) * 4) as u64);
+        let records = PARTIALS_AT as usize + rows + groups;
+        let stats_b = gpu.storage("stats", (records * 16) as u64);
+        let lin = LinearBindings {
+            params: &pu,
+            a: &xb,
+            b: &params,
+            aux: &params,
+            c: &logits_b,
+        };
+        let epilogue = LossEpilogue {
+            targets: &tb,
+            dlogits: &dl_b,
+            stats: &stats_b,
+        };
+        let bg = k
+            .loss_bind_group(gpu, "fc5 + loss", &lin, &epilogue)
+            .unwrap();
+        run(gpu, |pass| k.forward_loss(gpu, pass, &bg, &p).unwrap());
+        let mut logits = vec![0.0; rows * out];
+        let (w64, b64, x64) = (to_f64(&w), to_f64(&b), to_f64(&x));
+        reference::linear_forward(&mut logits, &x64, &w64, &b64, rows, inp, out, false);
+        let got = unpad(
+            &read(gpu, &logits_b, rows * ld(out)).await,
+            rows,
+            out,
+            "logits padding",
+        );
+        assert_close(
+            &format!("forward_loss logits {tag}"),
+            &got,
+            &logits,
+            1e-4,
+            1e-4,
+        );
+        // From the kernel's own logits: σ and BCE need no second tolerance for the product.
+        let l64 = to_f64(&got);
+        let t64 = to_f64(&t);
+        let want_d: Vec<f64> = l64
+            .iter()
+            .zip(&t64)
+            .map(|(l, t)| reference::sigmoid(*l) - t)
+            .collect();
+        let got_d = unpad(
+            &read(gpu, &dl_b, rows * ld(out)).await,
+            rows,
+            out,
+            "dlogits padding",
+        );
+        assert_close(
+            &format!("forward_loss dlogits {tag}"),
+            &got_d,
+            &want_d,
+            1e-6,
+            1e-5,
+        );
+        let bce: f64 = l64
+            .iter()
+            .zip(&t64)
+            .map(|(l, t)| reference::bce_with_logits(*l, *t))
+            .sum();
+        let all = StatsRecord::parse(bytemuck::cast_slice(
+            &read(gpu, &stats_b, 4 * records).await,
+        ));
+        let parts = &all[PARTIALS_AT as usize + rows..];
+        assert_eq!(parts.len(), groups);
+        assert!(parts.iter().all(|r| r.kl == 0.0 && r.rows == 0), "{tag}");
+        let sum: f64 = parts.iter().map(|r| f64::from(r.recon)).sum();
+        assert_close(
+            &format!("forward_loss Σ BCE {tag}"),
+            &[sum as f32],
+            &[bce],
+            1e-3,
+            1e-5,
+        );
+        // The B records before them are latent_forward's: left alone.
+        assert!(all[..PARTIALS_AT as usize + rows]
+            .iter()
+            .all(|r| *r == StatsRecord::parse(&[0; 16])[0]));
     }
 }

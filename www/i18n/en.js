@@ -217,6 +217,7 @@ export default {
   "st.measuring": "measuring…",
   "st.ms": (ms) => `${ms} ms / step`,
   "st.msFused": (ms) => `${ms} ms / step for fc2|fc3, reparameterize and fc4 together (one stage)`,
+  "st.inFc5": "computed in fc5’s forward kernel (its time is in fc5’s)",
   "st.notTimed": "not timed yet",
   "st.total": (ms, batch) => `a whole training step: ${ms} ms at batch ${batch} (the blocks run one after another in one submission)`,
   "st.x": "x (input)",

@@ -216,6 +216,7 @@ export default {
   "st.measuring": "計測中…",
   "st.ms": (ms) => `${ms} ms / ステップ`,
   "st.msFused": (ms) => `fc2|fc3・再パラメータ化・fc4 の合計 ${ms} ms / ステップ（1 つの段階）`,
+  "st.inFc5": "fc5 の順伝播カーネルの中で計算（時間は fc5 に含まれます）",
   "st.notTimed": "未計測",
   "st.total": (ms, batch) => `学習 1 ステップ全体：バッチ ${batch} で ${ms} ms（ブロックは 1 回の送信の中で順に実行されます）`,
   "st.x": "x（入力）",
