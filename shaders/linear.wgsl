@@ -23,6 +23,8 @@
 //   linear_backward_weight[_tiled]     dy (B,OUT)   x (B,IN)      x (unused)    grads (dW, db)
 //   linear_forward_loss_tiled          x (B,IN)     params        params (b)    logits (B,OUT)
 //     and: targets (B,OUT) at 5, dlogits (B,OUT) at 6, stats (records | partial sums) at 7
+//   linear_backward_tiled              dy (B,OUT)   params (W)    x (B,IN)      grads (dW, db)
+//     and: dx (B,IN) at 8 (weight and input gradients in one dispatch)
 
 struct LinearParams {
   rows: u32,          // B
@@ -57,6 +59,8 @@ const DIRECT_Y: u32 = 1u;
 @group(0) @binding(5) var<storage, read> targets: array<vec4<f32>>;       // (B, ld(OUT)) in [0, 1]
 @group(0) @binding(6) var<storage, read_write> dlogits: array<vec4<f32>>; // (B, ld(OUT))
 @group(0) @binding(7) var<storage, read_write> stats: array<vec4<u32>>;   // records | partials
+// linear_backward_tiled only:
+@group(0) @binding(8) var<storage, read_write> dx: array<vec4<f32>>;      // (B, ld(IN))
 
 fn quads(n: u32) -> u32 {
   return (n + 3u) / 4u;
@@ -109,6 +113,20 @@ fn store_rows(base: u32, r0: u32, rows: u32, stride: u32, q: u32, v0: vec4<f32>,
   }
 }
 
+// store_rows into dx (linear_backward_tiled's second output), from row 0.
+fn store_rows_dx(r0: u32, rows: u32, stride: u32, q: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) {
+  dx[r0 * stride + q] = v0;
+  if (r0 + 1u < rows) {
+    dx[(r0 + 1u) * stride + q] = v1;
+  }
+  if (r0 + 2u < rows) {
+    dx[(r0 + 2u) * stride + q] = v2;
+  }
+  if (r0 + 3u < rows) {
+    dx[(r0 + 3u) * stride + q] = v3;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Direct form: each invocation computes a 16×16 block of outputs (16 rows × 4 column quads) in
 // 64 vec4 registers. On CPU-emulated adapters every storage load costs far more than the
@@ -149,7 +167,9 @@ struct Strided {
 var<workgroup> tile_a: array<vec4<f32>, 128>; // [kk·8 + r/4][r%4] = A(tile_row + r, k0 + kk)
 var<workgroup> tile_b: array<vec4<f32>, 128>; // [kk·8 + col/4][col%4] = B(tile_col + col, k0 + kk)
 
-fn tiled_product(lid: vec2<u32>, tile_row: u32, tile_col: u32, inner: u32, sa: Strided, sb: Strided) -> array<vec4<f32>, 4> {
+// B is read from `b`, or from `aux` when b_from_aux (linear_backward_tiled's weight tiles,
+// whose `b` holds the parameters): a uniform branch.
+fn tiled_product(lid: vec2<u32>, tile_row: u32, tile_col: u32, inner: u32, sa: Strided, sb: Strided, b_from_aux: bool) -> array<vec4<f32>, 4> {
   var acc: array<vec4<f32>, 4>;
   let t = lid.y * BLOCK_X + lid.x;
   for (var k0 = 0u; k0 < inner; k0 += TILE_K) {
@@ -167,7 +187,11 @@ fn tiled_product(lid: vec2<u32>, tile_row: u32, tile_col: u32, inner: u32, sa: S
       var vb = 0.0;
       if (tile_col + r < sb.rows && k < inner) {
         let i = sb.off + (tile_col + r) * sb.r_stride + k * sb.k_stride;
-        vb = b[i >> 2u][i & 3u];
+        if (b_from_aux) {
+          vb = aux[i >> 2u][i & 3u];
+        } else {
+          vb = b[i >> 2u][i & 3u];
+        }
       }
       tile_b[kk * (TILE / 4u) + r / 4u][r % 4u] = vb;
     }
@@ -192,7 +216,7 @@ fn linear_forward_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
   let qo = quads(p.out_features);
   let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, qi * 4u,
                           Strided(0u, qi * 4u, 1u, p.rows),
-                          Strided(p.weight_offset, qi * 4u, 1u, p.out_features));
+                          Strided(p.weight_offset, qi * 4u, 1u, p.out_features), false);
   let q = wid.x * BLOCK_X + lid.x;
   let r0 = (wid.y * BLOCK_Y + lid.y) * 4u;
   if (q < qo && r0 < p.rows) {
@@ -202,46 +226,90 @@ fn linear_forward_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
   }
 }
 
+// dx for the tile (tx, ty) of (B, IN): an invocation's four rows r0.. of column quad q, to store
+// when `store` (the caller stores them: into c, or into dx for linear_backward_tiled).
+struct InputTile {
+  store: bool,
+  q: u32,
+  r0: u32,
+  v: array<vec4<f32>, 4>,
+}
+
+fn input_tile(lid: vec2<u32>, tx: u32, ty: u32) -> InputTile {
+  let qi = quads(p.in_features);
+  let qo = quads(p.out_features);
+  let acc = tiled_product(lid, ty * TILE, tx * TILE, p.out_features,
+                          Strided(0u, qo * 4u, 1u, p.rows),
+                          Strided(p.weight_offset, 1u, qi * 4u, p.in_features), false);
+  var t: InputTile;
+  t.q = tx * BLOCK_X + lid.x;
+  t.r0 = (ty * BLOCK_Y + lid.y) * 4u;
+  t.store = t.q < qi && t.r0 < p.rows;
+  if (t.store) {
+    let last_row = p.rows - 1u;
+    for (var i = 0u; i < 4u; i++) {
+      t.v[i] = input_epilogue(acc[i], min(t.r0 + i, last_row), t.q);
+    }
+  }
+  return t;
+}
+
 // Same result as linear_backward_input.
 @compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
 fn linear_backward_input_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let qi = quads(p.in_features);
-  let qo = quads(p.out_features);
-  let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, p.out_features,
-                          Strided(0u, qo * 4u, 1u, p.rows),
-                          Strided(p.weight_offset, 1u, qi * 4u, p.in_features));
-  let q = wid.x * BLOCK_X + lid.x;
-  let r0 = (wid.y * BLOCK_Y + lid.y) * 4u;
-  if (q < qi && r0 < p.rows) {
-    let last_row = p.rows - 1u;
-    store_rows(0u, r0, p.rows, qi, q, input_epilogue(acc[0], r0, q),
-               input_epilogue(acc[1], min(r0 + 1u, last_row), q),
-               input_epilogue(acc[2], min(r0 + 2u, last_row), q),
-               input_epilogue(acc[3], min(r0 + 3u, last_row), q));
+  let t = input_tile(lid.xy, wid.x, wid.y);
+  if (t.store) {
+    store_rows(0u, t.r0, p.rows, quads(p.in_features), t.q, t.v[0], t.v[1], t.v[2], t.v[3]);
   }
 }
 
-// Same result as linear_backward_weight, db included: the first column of workgroups (wid.x = 0)
-// also sums dy over the batch for its 32 outputs, four per invocation of its first column (a
-// bias kernel of its own cost a dispatch per layer, which real GPUs pay in latency).
-@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
-fn linear_backward_weight_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+// dW and db for the tile (tx, ty) of (OUT, IN), with x read from `b`, or from `aux` (x_in_aux).
+// The first column of tiles (tx = 0) also sums dy over the batch for its 32 outputs, four per
+// invocation of its first column (a bias kernel of its own cost a dispatch per layer, which
+// real GPUs pay in latency).
+fn weight_tile(lid: vec2<u32>, tx: u32, ty: u32, x_in_aux: bool) {
   let qi = quads(p.in_features);
   let qo = quads(p.out_features);
-  let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, p.rows,
+  let acc = tiled_product(lid, ty * TILE, tx * TILE, p.rows,
                           Strided(0u, 1u, qo * 4u, p.out_features),
-                          Strided(0u, 1u, qi * 4u, p.in_features));
-  let q = wid.x * BLOCK_X + lid.x;
-  let n0 = (wid.y * BLOCK_Y + lid.y) * 4u;
+                          Strided(0u, 1u, qi * 4u, p.in_features), x_in_aux);
+  let q = tx * BLOCK_X + lid.x;
+  let n0 = (ty * BLOCK_Y + lid.y) * 4u;
   if (q < qi && n0 < p.out_features) {
     store_rows(p.weight_offset / 4u, n0, p.out_features, qi, q, acc[0], acc[1], acc[2], acc[3]);
   }
-  if (wid.x == 0u && lid.x == 0u && n0 < p.out_features) {
+  if (tx == 0u && lid.x == 0u && n0 < p.out_features) {
     var s = vec4<f32>(0.0);
     for (var m = 0u; m < p.rows; m++) {
       s += a[m * qo + n0 / 4u];
     }
     store_bias4(n0, s);
+  }
+}
+
+// Same result as linear_backward_weight, db included.
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_backward_weight_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  weight_tile(lid.xy, wid.x, wid.y, false);
+}
+
+// A layer's whole backward in one dispatch (the fused step form, fc5): workgroups 0..W-1 (a row
+// of workgroups, W = the weight gradient's tiles) are linear_backward_weight_tiled's, the rest
+// linear_backward_input_tiled's with dx in its own binding (here `b` holds the parameters and
+// `aux` the layer's input, which the weight tiles read as x). Both outputs tile IN.
+@compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
+fn linear_backward_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let tiles_x = (quads(p.in_features) + BLOCK_X - 1u) / BLOCK_X;
+  let weight_tiles = tiles_x * ((p.out_features + TILE - 1u) / TILE);
+  let g = wid.x;
+  if (g < weight_tiles) {
+    weight_tile(lid.xy, g % tiles_x, g / tiles_x, true);
+  } else {
+    let h = g - weight_tiles;
+    let t = input_tile(lid.xy, h % tiles_x, h / tiles_x);
+    if (t.store) {
+      store_rows_dx(t.r0, p.rows, quads(p.in_features), t.q, t.v[0], t.v[1], t.v[2], t.v[3]);
+    }
   }
 }
 
@@ -258,7 +326,7 @@ fn linear_forward_loss_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @buil
   let qo = quads(p.out_features);
   let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, qi * 4u,
                           Strided(0u, qi * 4u, 1u, p.rows),
-                          Strided(p.weight_offset, qi * 4u, 1u, p.out_features));
+                          Strided(p.weight_offset, qi * 4u, 1u, p.out_features), false);
   let q = wid.x * BLOCK_X + lid.x;
   let r0 = (wid.y * BLOCK_Y + lid.y) * 4u;
   var bce = vec4<f32>(0.0);

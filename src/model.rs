@@ -6,8 +6,8 @@
 //!   x (B,IN) → fc1+ReLU → h1 (B,H) → fc2|fc3 → mulv (B,2L) = [μ | log σ²] → reparam → z (B,L)
 //!   → fc4+ReLU → h4 (B,H) → fc5 → logits (B,IN) → BCE-with-logits + KL
 //! and back: dlogits → dh4 → dz → dmulv → dh1, with dW/db of every layer into `grads`.
-//! How fc2|fc3 → z → fc4 and the loss run is the step's [`StepForm`]: fused on real GPUs (9
-//! dispatches a step), as separate kernels on CPU-emulated adapters (17).
+//! How fc2|fc3 → z → fc4, the loss and fc5's backward run is the step's [`StepForm`]: fused on
+//! real GPUs (8 dispatches a step), as separate kernels on CPU-emulated adapters (17).
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
@@ -60,8 +60,9 @@ pub enum StepForm {
     /// latent.wgsl: one kernel each way, one workgroup per batch row (with each row's KL); the
     /// BCE and dlogits in fc5's forward epilogue (linear_forward_loss_tiled); the loss summed
     /// inside latent_backward; fc2|fc3's and fc4's weight gradients made inside Adam's
-    /// dispatch. A step is 9 dispatches with the tiled GEMMs instead of 21: on a real GPU a step
-    /// at batch 128 is bound by dispatch latency (an H100 spent 0.70 ms on 21, 2.6% of peak).
+    /// dispatch; fc5's weight, bias and input gradients in one dispatch (linear_backward_tiled).
+    /// A step is 8 dispatches with the tiled GEMMs instead of 21: on a real GPU a step at batch
+    /// 128 is bound by dispatch latency (an H100 spent 0.70 ms on 21, 2.6% of peak).
     Fused,
     /// A dispatch per layer (linear.wgsl), reparameterization (reparam.wgsl) and loss sum. On
     /// CPU-emulated adapters, where a dispatch costs little and a per-row workgroup leaves most
@@ -148,6 +149,7 @@ impl Stage {
                 "loss.wgsl: loss_bce_kl".into(),
                 "loss.wgsl: loss_reduce".into(),
             ],
+            Stage::Backward(3) if fused => vec!["linear.wgsl: linear_backward_tiled".into()],
             Stage::Backward(i) => linear_backward(i > 0),
             Stage::LatentBackward if fused => vec!["latent.wgsl: latent_backward".into()],
             Stage::LatentBackward => {
@@ -234,8 +236,10 @@ type Wiring<'a> = (
 struct LayerPlan {
     params: LinearParams,
     forward: wgpu::BindGroup,
-    /// fc5 in the fused step form: the forward with the loss in its epilogue.
+    /// fc5 in the fused step form: the forward with the loss in its epilogue, and the weight
+    /// and input gradients in one dispatch.
     forward_loss: Option<wgpu::BindGroup>,
+    backward_both: Option<wgpu::BindGroup>,
     backward_input: Option<wgpu::BindGroup>,
     backward_params: wgpu::BindGroup,
     _uniform: Buffer,
@@ -582,6 +586,16 @@ impl VaeModel {
                 }
                 _ => None,
             };
+            let backward_both = match (li, d_in) {
+                (3, Some(d_in)) if fused => {
+                    let bufs: [&wgpu::Buffer; 5] = [d_out, &self.params, input, &self.grads, d_in];
+                    let bg = lin.backward_both_bind_group(gpu, "fc5 backward", &uniform, bufs);
+                    Some(bg.ok_or_else(|| {
+                        VaeError::Internal("the fused step needs the tiled GEMM form".into())
+                    })?)
+                }
+                _ => None,
+            };
             let backward_input = d_in.map(|d_in| {
                 lin.bind_group(
                     gpu,
@@ -598,6 +612,7 @@ impl VaeModel {
                 params,
                 forward,
                 forward_loss,
+                backward_both,
                 backward_input,
                 backward_params,
                 _uniform: uniform,
@@ -798,6 +813,9 @@ impl VaeModel {
         l: &LayerPlan,
     ) -> Result<()> {
         let k = &self.kernels.linear;
+        if let Some(bg) = &l.backward_both {
+            return k.backward_both(gpu, pass, bg, &l.params);
+        }
         k.backward_params(gpu, pass, &l.backward_params, &l.params)?;
         match &l.backward_input {
             Some(bg) => k.backward_input(gpu, pass, bg, &l.params),
@@ -835,8 +853,9 @@ impl VaeModel {
         // for fc1, its input gradient.
         let layer = |input: usize| 1 + input;
         match StepForm::for_gemm(form) {
-            // gather, fc1, latent, fc5 with the loss; latent backward (with the sum), Adam
-            StepForm::Fused => 6 + layer(0) + layer(1),
+            // gather, fc1, latent, fc5 with the loss; fc5 backward (one dispatch), latent
+            // backward (with the sum), Adam
+            StepForm::Fused => 6 + layer(0) + 1,
             // gather, fc1, fc2|fc3, reparam, fc4, fc5, loss (2); reparam backward, Adam
             StepForm::Separate => 10 + layer(0) + 3 * layer(1),
         }

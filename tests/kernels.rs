@@ -85,3 +85,9 @@ fn linear_forward_loss_matches_reference() {
     let Some(gpu) = gpu() else { return };
     block_on(checks::linear_forward_loss_matches_reference(&gpu));
 }
+
+#[test]
+fn linear_backward_tiled_matches_reference() {
+    let Some(gpu) = gpu() else { return };
+    block_on(checks::linear_backward_tiled_matches_reference(&gpu));
+}

@@ -112,6 +112,18 @@ fn divergence_stops_training_and_restores_the_last_good_state() {
     divergence_restores_the_last_good_state(Engine::gpu(t));
 }
 
+/// The fused step form (real GPUs': latent.wgsl, the loss in fc5's kernel, its sum in
+/// latent_backward) flags and rolls back alike.
+#[test]
+fn the_fused_gpu_step_rolls_back_alike() {
+    let Some(mut gpu) = gpu() else { return };
+    gpu.gemm = vae_webgpu::gpu::GemmForm::Tiled;
+    let data = synthetic_digits(4, 640, 14);
+    let test = synthetic_digits(5, 64, 14);
+    let t = Trainer::new(gpu, &small(), &data, &test).unwrap();
+    divergence_restores_the_last_good_state(Engine::gpu(t));
+}
+
 #[test]
 fn the_cpu_engine_rolls_back_alike() {
     let data = synthetic_digits(4, 640, 14);

@@ -55,6 +55,11 @@ async fn browser_loss_epilogue_matches_reference() {
 }
 
 #[wasm_bindgen_test]
+async fn browser_one_dispatch_backward_matches_reference() {
+    checks::linear_backward_tiled_matches_reference(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
 async fn browser_loss_matches_reference() {
     checks::loss_bce_kl_matches_reference(&gpu().await).await;
 }

@@ -2,7 +2,7 @@
 //! workgroup per batch row.
 
 use super::LATENT_WGSL;
-use super::{bind_at, dispatch, entry, pipeline, row, shader, storage, uniform, StepParams};
+use super::{bind_at, dispatch, layout_at, pipeline, row, shader, StepParams};
 use crate::error::Result;
 use crate::gpu::Gpu;
 
@@ -43,18 +43,6 @@ pub struct LatentKernels {
     backward_layout: wgpu::BindGroupLayout,
     forward: wgpu::ComputePipeline,
     backward: wgpu::ComputePipeline,
-}
-
-/// A layout of the step uniform (binding 0, dynamic) and storage buffers at the given
-/// (binding, read-only) places.
-fn sparse_layout(gpu: &Gpu, label: &str, storages: &[(u32, bool)]) -> wgpu::BindGroupLayout {
-    let mut entries = vec![entry(0, uniform(true))];
-    entries.extend(storages.iter().map(|&(i, ro)| entry(i, storage(ro))));
-    gpu.device
-        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some(label),
-            entries: &entries,
-        })
 }
 
 /// A bind group of the step uniform and `buffers` at `places`' binding numbers.
@@ -98,8 +86,8 @@ const BACKWARD: [(u32, bool); 8] = [
 impl LatentKernels {
     pub fn new(gpu: &Gpu) -> Self {
         let module = shader(gpu, "latent.wgsl", LATENT_WGSL);
-        let forward_layout = sparse_layout(gpu, "latent.wgsl:latent_forward", &FORWARD);
-        let backward_layout = sparse_layout(gpu, "latent.wgsl:latent_backward", &BACKWARD);
+        let forward_layout = layout_at(gpu, "latent.wgsl:latent_forward", true, &FORWARD);
+        let backward_layout = layout_at(gpu, "latent.wgsl:latent_backward", true, &BACKWARD);
         LatentKernels {
             forward: pipeline(
                 gpu,

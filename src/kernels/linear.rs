@@ -4,7 +4,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{bind, dispatch, layout, pipeline, shader, LINEAR_PLAIN_WGSL, LINEAR_WGSL};
+use super::{bind, bind_at, dispatch, layout, layout_at, pipeline, shader};
+use super::{LINEAR_PLAIN_WGSL, LINEAR_WGSL};
 use crate::error::Result;
 use crate::gpu::{GemmForm, Gpu};
 
@@ -82,7 +83,12 @@ pub struct LinearKernels {
     backward_weight: wgpu::ComputePipeline,
     /// The tiled form's fc5 forward with the loss (and its layout).
     forward_loss: Option<(wgpu::BindGroupLayout, wgpu::ComputePipeline)>,
+    /// The tiled form's weight and input gradients in one dispatch (and its layout).
+    backward_both: Option<(wgpu::BindGroupLayout, wgpu::ComputePipeline)>,
 }
+
+/// Bindings of linear_backward_tiled: (binding, read-only) of dy, params, x, grads, dx.
+const BACKWARD_BOTH: [(u32, bool); 5] = [(1, true), (2, true), (3, true), (4, false), (8, false)];
 
 /// linear_forward_loss_tiled's bindings beyond [`LinearBindings`] (a = h4, b = aux = params,
 /// c = logits).
@@ -136,9 +142,21 @@ impl LinearKernels {
             let pl = pipeline(gpu, &module, &l, "linear.wgsl", entry);
             (l, pl)
         });
+        let backward_both = (form == GemmForm::Tiled).then(|| {
+            let entry = "linear_backward_tiled";
+            let l = layout_at(
+                gpu,
+                "linear.wgsl:linear_backward_tiled",
+                false,
+                &BACKWARD_BOTH,
+            );
+            let pl = pipeline(gpu, &module, &l, "linear.wgsl", entry);
+            (l, pl)
+        });
         LinearKernels {
             form,
             forward_loss,
+            backward_both,
             forward: p(&format!("linear_forward{suffix}")),
             backward_input: p(&format!("linear_backward_input{suffix}")),
             backward_weight: p(&format!("linear_backward_weight{suffix}")),
@@ -207,6 +225,46 @@ impl LinearKernels {
             &[],
             grid(gpu, self.form, p.rows, p.out_features)?,
         );
+        Ok(())
+    }
+
+    /// A bind group for [`Self::backward_both`] (the tiled form only): the layer's params
+    /// uniform, dy, the parameters, its input x, the gradient buffer and dx.
+    pub fn backward_both_bind_group(
+        &self,
+        gpu: &Gpu,
+        label: &str,
+        p: &wgpu::Buffer,
+        [dy, params, x, grads, dx]: [&wgpu::Buffer; 5],
+    ) -> Option<wgpu::BindGroup> {
+        let (layout, _) = self.backward_both.as_ref()?;
+        let places = BACKWARD_BOTH.map(|b| b.0);
+        let at: Vec<(u32, &wgpu::Buffer)> =
+            places.into_iter().zip([dy, params, x, grads, dx]).collect();
+        Some(bind_at(gpu, label, layout, p, None, &at))
+    }
+
+    /// dW, db and dx (masked) in one dispatch (the tiled form): bind group from
+    /// [`Self::backward_both_bind_group`].
+    pub fn backward_both(
+        &self,
+        gpu: &Gpu,
+        pass: &mut wgpu::ComputePass,
+        bg: &wgpu::BindGroup,
+        p: &LinearParams,
+    ) -> Result<()> {
+        let (_, pl) = self.backward_both.as_ref().ok_or_else(|| {
+            crate::error::VaeError::Internal("the one-dispatch backward is a tiled kernel".into())
+        })?;
+        let (wx, wy) = grid(gpu, self.form, p.out_features, p.in_features)?;
+        let (ix, iy) = grid(gpu, self.form, p.rows, p.in_features)?;
+        let n = super::groups(
+            gpu,
+            (wx * wy + ix * iy) as usize,
+            1,
+            "max_compute_workgroups_per_dimension",
+        )?;
+        dispatch(pass, pl, bg, &[], (n, 1));
         Ok(())
     }
 

@@ -191,6 +191,23 @@ pub(crate) fn storage(read_only: bool) -> wgpu::BindingType {
     }
 }
 
+/// A layout: binding 0 is a uniform (dynamic when `dynamic`), then storage buffers at the given
+/// (binding, read-only) places.
+pub(crate) fn layout_at(
+    gpu: &Gpu,
+    label: &str,
+    dynamic: bool,
+    storages: &[(u32, bool)],
+) -> wgpu::BindGroupLayout {
+    let mut entries = vec![entry(0, uniform(dynamic))];
+    entries.extend(storages.iter().map(|&(i, ro)| entry(i, storage(ro))));
+    gpu.device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(label),
+            entries: &entries,
+        })
+}
+
 /// A layout: binding 0 is a uniform (dynamic when `dynamic`), then storage buffers with the
 /// given read-only flags.
 pub(crate) fn layout(

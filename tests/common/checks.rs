@@ -1209,3 +1209,98 @@ pub async fn linear_forward_loss_matches_reference(gpu: &Gpu) {
             .all(|r| *r == StatsRecord::parse(&[0; 16])[0]));
     }
 }
+
+/// linear_backward_tiled (a layer's weight, bias and input gradients in one dispatch, the fused
+/// step form) against the reference, with the ReLU mask, on shapes that are and are not
+/// multiples of the 32×32 tile, W and b among garbage (b not on a vec4).
+pub async fn linear_backward_tiled_matches_reference(gpu: &Gpu) {
+    use vae_webgpu::kernels::linear::LinearKernels;
+    let k = LinearKernels::new(gpu, GemmForm::Tiled);
+    for (rows, inp, out) in [
+        (1usize, 1usize, 1usize),
+        (13, 18, 9),
+        (37, 50, 45),
+        (130, 33, 70),
+        (128, 400, 784),
+    ] {
+        let tag = format!("B={rows} IN={inp} OUT={out}");
+        let w_off = 8;
+        let b_off = w_off + out * ld(inp) + 1;
+        let total = ld(b_off + out + 3);
+        let w = uniform(81, out * inp, -1.0, 1.0);
+        let x: Vec<f32> = uniform(82, rows * inp, -1.0, 1.0)
+            .iter()
+            .map(|v| v.max(0.0))
+            .collect();
+        let dy = uniform(83, rows * out, -1.0, 1.0);
+        let mut flat = uniform(84, total, -9.0, 9.0);
+        for (r, row) in pad(&w, out, inp).chunks(ld(inp)).enumerate() {
+            flat[w_off + r * ld(inp)..w_off + (r + 1) * ld(inp)].copy_from_slice(row);
+        }
+        let p = LinearParams {
+            rows: rows as u32,
+            out_features: out as u32,
+            in_features: inp as u32,
+            weight_offset: w_off as u32,
+            bias_offset: b_off as u32,
+            flags: FLAG_RELU_MASK,
+            partials_at: 0,
+            _pad1: 0,
+        };
+        let pu = gpu.uniform("p", 32);
+        gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+        let params = gpu.storage_with("params", bytemuck::cast_slice(&flat));
+        let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
+        let dyb = gpu.storage_with("dy", bytemuck::cast_slice(&pad(&dy, rows, out)));
+        let grads = gpu.storage_with("grads", bytemuck::cast_slice(&vec![0.0f32; total]));
+        let dx = gpu.storage("dx", (rows * ld(inp) * 4) as u64);
+        let bg = k
+            .backward_both_bind_group(gpu, "backward", &pu, [&dyb, &params, &xb, &grads, &dx])
+            .unwrap();
+        run(gpu, |pass| k.backward_both(gpu, pass, &bg, &p).unwrap());
+        let (w64, x64, dy64) = (to_f64(&w), to_f64(&x), to_f64(&dy));
+        let mut want_dx = vec![0.0; rows * inp];
+        reference::linear_backward_input(&mut want_dx, &dy64, &w64, Some(&x64), rows, inp, out);
+        let got = unpad(
+            &read(gpu, &dx, rows * ld(inp)).await,
+            rows,
+            inp,
+            "dx padding",
+        );
+        assert_close(
+            &format!("backward_tiled dx {tag}"),
+            &got,
+            &want_dx,
+            1e-4,
+            1e-4,
+        );
+        let mut want_dw = vec![0.0; out * inp];
+        reference::linear_backward_weight(&mut want_dw, &dy64, &x64, rows, inp, out);
+        let g = read(gpu, &grads, total).await;
+        let got_w = unpad(&g[w_off..w_off + out * ld(inp)], out, inp, "dW padding");
+        assert_close(
+            &format!("backward_tiled dW {tag}"),
+            &got_w,
+            &want_dw,
+            1e-4,
+            1e-4,
+        );
+        let mut want_db = vec![0.0; out];
+        reference::linear_backward_bias(&mut want_db, &dy64, rows, out);
+        assert_close(
+            &format!("backward_tiled db {tag}"),
+            &g[b_off..b_off + out],
+            &want_db,
+            1e-4,
+            1e-4,
+        );
+        // Nothing else in the gradient buffer is written.
+        assert!(
+            g[..w_off]
+                .iter()
+                .chain(&g[b_off + out..])
+                .all(|&v| v == 0.0),
+            "{tag}"
+        );
+    }
+}
