@@ -66,8 +66,8 @@ pub enum StepForm {
     Fused,
     /// A dispatch per layer (linear.wgsl), reparameterization (reparam.wgsl) and loss sum. On
     /// CPU-emulated adapters, where a dispatch costs little and a per-row workgroup leaves most
-    /// SIMD lanes idle, this is faster: a step on lavapipe took 25.2 ms this way and 37.7 ms
-    /// fused (vae-bench, 2026-12-02).
+    /// SIMD lanes idle, this is faster: with the direct GEMMs a lavapipe step took 25.2 ms this
+    /// way and 37.7 ms with latent.wgsl (vae-bench, 2026-12-02).
     Separate,
 }
 

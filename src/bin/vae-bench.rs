@@ -23,7 +23,7 @@ mod bench {
     use vae_webgpu::kernels::Kernels;
     use vae_webgpu::layout::ld;
     use vae_webgpu::mnist::{load_mnist_dir, Dataset};
-    use vae_webgpu::model::{StepKind, StepSpec, VaeModel};
+    use vae_webgpu::model::{StepForm, StepKind, StepSpec, VaeModel};
     use vae_webgpu::rng::{SplitMix64, STREAM_DATA};
     use vae_webgpu::train::Trainer;
     use vae_webgpu::{VaeConfig, VaeError};
@@ -303,9 +303,16 @@ mod bench {
             cpu.median, cpu.min, cpu.max
         );
         println!(
-            "| dispatches per training step | {} | | |",
+            "| dispatches per training step ({:?} step form) | {} | | |",
+            StepForm::for_gemm(gpu.gemm),
             VaeModel::dispatches_per_train_step(gpu.gemm)
         );
+        if gpu.gemm != GemmForm::Tiled {
+            println!(
+                "| … on a real GPU (tiled GEMMs, fused step form) | {} | | |",
+                VaeModel::dispatches_per_train_step(GemmForm::Tiled)
+            );
+        }
         println!(
             "| steps per submit (max) | {} | | |",
             vae_webgpu::kernels::MAX_STEPS_PER_SUBMIT
