@@ -209,14 +209,19 @@ fn tiled_product(lid: vec2<u32>, tile_row: u32, tile_col: u32, inner: u32, sa: S
   return acc;
 }
 
+// x·Wᵀ for the workgroup's tile (before the bias and activation).
+fn forward_tile(lid: vec2<u32>, wid: vec3<u32>) -> array<vec4<f32>, 4> {
+  let qi = quads(p.in_features);
+  return tiled_product(lid, wid.y * TILE, wid.x * TILE, qi * 4u,
+                       Strided(0u, qi * 4u, 1u, p.rows),
+                       Strided(p.weight_offset, qi * 4u, 1u, p.out_features), false);
+}
+
 // Same result as linear_forward.
 @compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
 fn linear_forward_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let qi = quads(p.in_features);
   let qo = quads(p.out_features);
-  let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, qi * 4u,
-                          Strided(0u, qi * 4u, 1u, p.rows),
-                          Strided(p.weight_offset, qi * 4u, 1u, p.out_features), false);
+  let acc = forward_tile(lid.xy, wid);
   let q = wid.x * BLOCK_X + lid.x;
   let r0 = (wid.y * BLOCK_Y + lid.y) * 4u;
   if (q < qo && r0 < p.rows) {
@@ -322,11 +327,8 @@ var<workgroup> bce_sums: array<f32, 64>; // BLOCK_X · BLOCK_Y
 
 @compute @workgroup_size(BLOCK_X, BLOCK_Y, 1)
 fn linear_forward_loss_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let qi = quads(p.in_features);
   let qo = quads(p.out_features);
-  let acc = tiled_product(lid.xy, wid.y * TILE, wid.x * TILE, qi * 4u,
-                          Strided(0u, qi * 4u, 1u, p.rows),
-                          Strided(p.weight_offset, qi * 4u, 1u, p.out_features), false);
+  let acc = forward_tile(lid.xy, wid);
   let q = wid.x * BLOCK_X + lid.x;
   let r0 = (wid.y * BLOCK_Y + lid.y) * 4u;
   var bce = vec4<f32>(0.0);

@@ -16,6 +16,18 @@ fn clock() -> impl Fn() -> f64 {
     move || start.elapsed().as_secs_f64() * 1e3
 }
 
+/// The first training step of an epoch at `small()`'s batch size.
+fn first_step() -> StepSpec {
+    StepSpec {
+        kind: StepKind::Train,
+        rows: 13,
+        index_offset: 0,
+        rng_step: 1,
+        slot: 0,
+        t: 1,
+    }
+}
+
 fn small() -> VaeConfig {
     VaeConfig {
         hidden: 24,
@@ -30,14 +42,7 @@ fn the_stages_in_order_are_one_training_step() {
     let Some(gpu) = gpu() else { return };
     let cfg = small();
     let data = synthetic_digits(7, 40, 28);
-    let spec = StepSpec {
-        kind: StepKind::Train,
-        rows: 13,
-        index_offset: 0,
-        rng_step: 1,
-        slot: 0,
-        t: 1,
-    };
+    let spec = first_step();
     let mut whole = VaeModel::new(&gpu, &cfg).unwrap();
     whole.attach_data(&gpu, &data, &data.take(8)).unwrap();
     let cmd = whole.encode_steps(&gpu, &[spec]).unwrap();
@@ -66,14 +71,7 @@ fn a_training_step_records_the_dispatches_it_reports() {
     for form in GemmForm::available(&gpu) {
         let mut model = VaeModel::with_form(&gpu, &small(), form).unwrap();
         model.attach_data(&gpu, &data, &data.take(8)).unwrap();
-        let spec = StepSpec {
-            kind: StepKind::Train,
-            rows: 13,
-            index_offset: 0,
-            rng_step: 1,
-            slot: 0,
-            t: 1,
-        };
+        let spec = first_step();
         let before = dispatches_recorded();
         let cmd = model.encode_steps(&gpu, &[spec, spec]).unwrap();
         let recorded = dispatches_recorded() - before;

@@ -566,6 +566,22 @@ async fn browser_cpu_engine_matches_the_webgpu_engine() {
     checks::cpu_engine_matches_gpu_engine(gpu().await, ae, 8).await;
 }
 
+/// The fused step form (a hardware GPU's: tiled GEMMs, latent.wgsl, the loss in fc5's kernel,
+/// 8 dispatches a step), forced on this adapter: the CPU engine's run, step by step.
+#[wasm_bindgen_test]
+async fn browser_the_fused_gpu_step_matches_the_cpu_engine() {
+    let cfg = VaeConfig {
+        hidden: 30,
+        latent: 5,
+        kl_weight: 4.0,
+        ..small_config()
+    };
+    let mut gpu = gpu().await;
+    gpu.gemm = vae_webgpu::gpu::GemmForm::Tiled;
+    let line = checks::cpu_engine_matches_gpu_engine(gpu, cfg, 8).await;
+    web_sys::console::log_1(&line.into());
+}
+
 #[wasm_bindgen_test]
 async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
     let cpu = config(&[

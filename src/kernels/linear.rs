@@ -100,6 +100,16 @@ pub struct LossEpilogue<'a> {
     pub stats: &'a wgpu::Buffer,
 }
 
+/// The pipeline of a kernel only the tiled form has, or an internal error naming it.
+fn tiled_only<'a>(
+    k: &'a Option<(wgpu::BindGroupLayout, wgpu::ComputePipeline)>,
+    entry: &str,
+) -> Result<&'a wgpu::ComputePipeline> {
+    k.as_ref().map(|(_, p)| p).ok_or_else(|| {
+        crate::error::VaeError::Internal(format!("{entry} exists in the tiled form only"))
+    })
+}
+
 /// Workgroups of linear_forward_loss_tiled for `rows` × `out`: one partial-sum record each.
 pub fn loss_groups(rows: u32, out: u32) -> u32 {
     rows.div_ceil(BLOCK_Y * 4) * out.div_ceil(BLOCK_X * 4)
@@ -215,9 +225,7 @@ impl LinearKernels {
         bg: &wgpu::BindGroup,
         p: &LinearParams,
     ) -> Result<()> {
-        let (_, pl) = self.forward_loss.as_ref().ok_or_else(|| {
-            crate::error::VaeError::Internal("the loss epilogue is a tiled kernel".into())
-        })?;
+        let pl = tiled_only(&self.forward_loss, "linear_forward_loss_tiled")?;
         dispatch(
             pass,
             pl,
@@ -253,9 +261,7 @@ impl LinearKernels {
         bg: &wgpu::BindGroup,
         p: &LinearParams,
     ) -> Result<()> {
-        let (_, pl) = self.backward_both.as_ref().ok_or_else(|| {
-            crate::error::VaeError::Internal("the one-dispatch backward is a tiled kernel".into())
-        })?;
+        let pl = tiled_only(&self.backward_both, "linear_backward_tiled")?;
         let (wx, wy) = grid(gpu, self.form, p.out_features, p.in_features)?;
         let (ix, iy) = grid(gpu, self.form, p.rows, p.in_features)?;
         let n = super::groups(

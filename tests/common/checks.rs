@@ -103,8 +103,37 @@ fn adam_unused(gpu: &Gpu) -> vae_webgpu::gpu::Buffer {
     gpu.storage("unused activation", 16)
 }
 
-/// One linear layer of `rows` × `inp` → `out` in a flat parameter buffer with W at 8 and b at an
-/// offset that is not a multiple of 4 (as fc3.bias can be). Returns what the kernels wrote (y,
+/// One layer's W (`out` × `inp`, uniform in ±1 from `seed`) and b (from `seed + 1`) placed in a
+/// flat parameter vector of garbage (from `seed + 4`, which must not leak in): W at 8 and b at an
+/// offset that is not a multiple of 4 (as fc3.bias can be).
+struct LayerInGarbage {
+    w: Vec<f32>,
+    b: Vec<f32>,
+    flat: Vec<f32>,
+    w_off: usize,
+    b_off: usize,
+}
+
+fn layer_in_garbage(seed: u64, inp: usize, out: usize) -> LayerInGarbage {
+    let w_off = 8;
+    let b_off = w_off + out * ld(inp) + 1;
+    let w = uniform(seed, out * inp, -1.0, 1.0);
+    let b = uniform(seed + 1, out, -1.0, 1.0);
+    let mut flat = uniform(seed + 4, ld(b_off + out + 3), -9.0, 9.0);
+    for (r, row) in pad(&w, out, inp).chunks(ld(inp)).enumerate() {
+        flat[w_off + r * ld(inp)..w_off + (r + 1) * ld(inp)].copy_from_slice(row);
+    }
+    flat[b_off..b_off + out].copy_from_slice(&b);
+    LayerInGarbage {
+        w,
+        b,
+        flat,
+        w_off,
+        b_off,
+    }
+}
+
+/// One linear layer of `rows` × `inp` → `out` in a flat parameter buffer ([`layer_in_garbage`]). Returns what the kernels wrote (y,
 /// dx and the gradient buffer, without and with ReLU), for comparisons between forms.
 pub async fn check_linear(
     gpu: &Gpu,
@@ -114,18 +143,16 @@ pub async fn check_linear(
     let mut written = Vec::new();
     let k = Kernels::new(gpu, form);
     let tag = format!("{form:?} B={rows} IN={inp} OUT={out}");
-    let w_off = 8;
-    let b_off = w_off + out * ld(inp) + 1;
-    let total = ld(b_off + out + 3);
-    let w = uniform(1, out * inp, -1.0, 1.0);
-    let b = uniform(2, out, -1.0, 1.0);
+    let LayerInGarbage {
+        w,
+        b,
+        flat,
+        w_off,
+        b_off,
+    } = layer_in_garbage(1, inp, out);
+    let total = flat.len();
     let x = uniform(3, rows * inp, -1.0, 1.0);
     let dy = uniform(4, rows * out, -1.0, 1.0);
-    let mut flat = uniform(5, total, -9.0, 9.0); // garbage around the tensors must not leak in
-    for (r, row) in pad(&w, out, inp).chunks(ld(inp)).enumerate() {
-        flat[w_off + r * ld(inp)..w_off + (r + 1) * ld(inp)].copy_from_slice(row);
-    }
-    flat[b_off..b_off + out].copy_from_slice(&b);
     let params = gpu.storage_with("params", bytemuck::cast_slice(&flat));
     let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
     let dyb = gpu.storage_with("dy", bytemuck::cast_slice(&pad(&dy, rows, out)));
@@ -1099,18 +1126,15 @@ pub async fn linear_forward_loss_matches_reference(gpu: &Gpu) {
         (128, 400, 784),
     ] {
         let tag = format!("B={rows} IN={inp} OUT={out}");
-        let w_off = 8;
-        let b_off = w_off + out * ld(inp) + 1;
-        let total = ld(b_off + out + 3);
-        let w = uniform(71, out * inp, -1.0, 1.0);
-        let b = uniform(72, out, -1.0, 1.0);
+        let LayerInGarbage {
+            w,
+            b,
+            flat,
+            w_off,
+            b_off,
+        } = layer_in_garbage(71, inp, out);
         let x = uniform(73, rows * inp, 0.0, 1.0);
         let t = uniform(74, rows * out, 0.0, 1.0);
-        let mut flat = uniform(75, total, -9.0, 9.0);
-        for (r, row) in pad(&w, out, inp).chunks(ld(inp)).enumerate() {
-            flat[w_off + r * ld(inp)..w_off + (r + 1) * ld(inp)].copy_from_slice(row);
-        }
-        flat[b_off..b_off + out].copy_from_slice(&b);
         let groups = loss_groups(rows as u32, out as u32) as usize;
         let p = LinearParams {
             rows: rows as u32,
@@ -1224,19 +1248,19 @@ pub async fn linear_backward_tiled_matches_reference(gpu: &Gpu) {
         (128, 400, 784),
     ] {
         let tag = format!("B={rows} IN={inp} OUT={out}");
-        let w_off = 8;
-        let b_off = w_off + out * ld(inp) + 1;
-        let total = ld(b_off + out + 3);
-        let w = uniform(81, out * inp, -1.0, 1.0);
-        let x: Vec<f32> = uniform(82, rows * inp, -1.0, 1.0)
+        let LayerInGarbage {
+            w,
+            flat,
+            w_off,
+            b_off,
+            ..
+        } = layer_in_garbage(81, inp, out);
+        let total = flat.len();
+        let x: Vec<f32> = uniform(85, rows * inp, -1.0, 1.0)
             .iter()
             .map(|v| v.max(0.0))
             .collect();
         let dy = uniform(83, rows * out, -1.0, 1.0);
-        let mut flat = uniform(84, total, -9.0, 9.0);
-        for (r, row) in pad(&w, out, inp).chunks(ld(inp)).enumerate() {
-            flat[w_off + r * ld(inp)..w_off + (r + 1) * ld(inp)].copy_from_slice(row);
-        }
         let p = LinearParams {
             rows: rows as u32,
             out_features: out as u32,
