@@ -44,6 +44,20 @@ fn run(gpu: &Gpu, f: impl FnOnce(&mut wgpu::ComputePass)) {
     gpu.queue.submit([cmd]);
 }
 
+/// Reads `rows` padded rows of `cols` from `buf` (checking the padding is zero) and compares
+/// them with `want`.
+async fn assert_rows(
+    gpu: &Gpu,
+    buf: &wgpu::Buffer,
+    (rows, cols): (usize, usize),
+    want: &[f64],
+    what: &str,
+    (atol, rtol): (f64, f64),
+) {
+    let got = unpad(&read(gpu, buf, rows * ld(cols)).await, rows, cols, what);
+    assert_close(what, &got, want, atol, rtol);
+}
+
 /// `n` floats of `buf` from float `at`.
 async fn read_at(gpu: &Gpu, buf: &wgpu::Buffer, at: usize, n: usize) -> Vec<f32> {
     gpu.read_f32(buf, at as u64 * 4, n).await.unwrap()
@@ -133,6 +147,39 @@ fn layer_in_garbage(seed: u64, inp: usize, out: usize) -> LayerInGarbage {
     }
 }
 
+/// LinearParams of a `rows` × `inp` → `out` layer with W and b at `offsets`, and its uniform.
+fn linear_uniform(
+    gpu: &Gpu,
+    (rows, inp, out): (usize, usize, usize),
+    (w_off, b_off): (usize, usize),
+    flags: u32,
+    partials_at: u32,
+) -> (LinearParams, vae_webgpu::gpu::Buffer) {
+    let p = LinearParams {
+        rows: rows as u32,
+        out_features: out as u32,
+        in_features: inp as u32,
+        weight_offset: w_off as u32,
+        bias_offset: b_off as u32,
+        flags,
+        partials_at,
+        _pad1: 0,
+    };
+    let pu = gpu.uniform("p", std::mem::size_of::<LinearParams>() as u64);
+    gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+    (p, pu)
+}
+
+/// Shapes for the kernels only the tiled form has: 1×1, smaller and larger than the 32×32 tile
+/// and not multiples of it, and fc5's at the VAE's sizes.
+const TILED_SHAPES: [(usize, usize, usize); 5] = [
+    (1, 1, 1),
+    (13, 18, 9),
+    (37, 50, 45),
+    (130, 33, 70),
+    (128, 400, 784),
+];
+
 /// One linear layer of `rows` × `inp` → `out` in a flat parameter buffer ([`layer_in_garbage`]). Returns what the kernels wrote (y,
 /// dx and the gradient buffer, without and with ReLU), for comparisons between forms.
 pub async fn check_linear(
@@ -160,18 +207,13 @@ pub async fn check_linear(
     let dx = gpu.storage("dx", (rows * ld(inp) * 4) as u64);
     let grads = gpu.storage_with("grads", bytemuck::cast_slice(&vec![0.0f32; total]));
     for relu in [false, true] {
-        let p = LinearParams {
-            rows: rows as u32,
-            out_features: out as u32,
-            in_features: inp as u32,
-            weight_offset: w_off as u32,
-            bias_offset: b_off as u32,
-            flags: if relu { FLAG_RELU | FLAG_RELU_MASK } else { 0 },
-            partials_at: 0,
-            _pad1: 0,
-        };
-        let pu = gpu.uniform("p", 32);
-        gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+        let (p, pu) = linear_uniform(
+            gpu,
+            (rows, inp, out),
+            (w_off, b_off),
+            if relu { FLAG_RELU | FLAG_RELU_MASK } else { 0 },
+            0,
+        );
         let lin = |a, b, aux, c| LinearBindings {
             params: &pu,
             a,
@@ -950,19 +992,8 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
         let h1_64 = to_f64(&h1);
         let mut mulv = vec![0.0; rows * 2 * l];
         reference::linear_forward(&mut mulv, &h1_64, &w23, &b23, rows, h, 2 * l, false);
-        let got = unpad(
-            &read(gpu, &mulv_b, rows * ld(2 * l)).await,
-            rows,
-            2 * l,
-            "mulv padding",
-        );
-        assert_close(
-            &format!("latent_forward μ|log σ² {what}"),
-            &got,
-            &mulv,
-            1e-5,
-            1e-4,
-        );
+        let label = format!("latent_forward μ|log σ² {what}");
+        assert_rows(gpu, &mulv_b, (rows, 2 * l), &mulv, &label, (1e-5, 1e-4)).await;
         let eps = read(gpu, &eps_b, rows * l).await;
         let key = seed_key(42 | (1 << 32));
         let twin: Vec<f64> = (0..rows * l)
@@ -975,12 +1006,12 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
         let eps64 = to_f64(&eps);
         let mut z = vec![0.0; rows * l];
         reference::reparam_forward(&mut z, &mulv, &eps64, rows, l);
-        let got = unpad(&read(gpu, &z_b, rows * ld(l)).await, rows, l, "z padding");
-        assert_close(&format!("latent_forward z {what}"), &got, &z, 1e-5, 1e-4);
+        let label = format!("latent_forward z {what}");
+        assert_rows(gpu, &z_b, (rows, l), &z, &label, (1e-5, 1e-4)).await;
         let mut h4 = vec![0.0; rows * h];
         reference::linear_forward(&mut h4, &z, &w4, &b4, rows, l, h, true);
-        let got = unpad(&read(gpu, &h4_b, rows * ld(h)).await, rows, h, "h4 padding");
-        assert_close(&format!("latent_forward h4 {what}"), &got, &h4, 1e-5, 1e-4);
+        let label = format!("latent_forward h4 {what}");
+        assert_rows(gpu, &h4_b, (rows, h), &h4, &label, (1e-5, 1e-4)).await;
 
         // Backward.
         let dh4_64 = to_f64(&dh4);
@@ -996,34 +1027,12 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
             l,
             f64::from(beta),
         );
-        let got = unpad(
-            &read(gpu, &dmulv_b, rows * ld(2 * l)).await,
-            rows,
-            2 * l,
-            "dmulv padding",
-        );
-        assert_close(
-            &format!("latent_backward dμ|dlog σ² {what}"),
-            &got,
-            &dmulv,
-            1e-5,
-            1e-4,
-        );
+        let label = format!("latent_backward dμ|dlog σ² {what}");
+        assert_rows(gpu, &dmulv_b, (rows, 2 * l), &dmulv, &label, (1e-5, 1e-4)).await;
         let mut dh1 = vec![0.0; rows * h];
         reference::linear_backward_input(&mut dh1, &dmulv, &w23, Some(&h1_64), rows, h, 2 * l);
-        let got = unpad(
-            &read(gpu, &dh1_b, rows * ld(h)).await,
-            rows,
-            h,
-            "dh1 padding",
-        );
-        assert_close(
-            &format!("latent_backward dh1 {what}"),
-            &got,
-            &dh1,
-            1e-5,
-            1e-4,
-        );
+        let label = format!("latent_backward dh1 {what}");
+        assert_rows(gpu, &dh1_b, (rows, h), &dh1, &label, (1e-5, 1e-4)).await;
         // latent_forward's partial records: (0, the row's KL), in place of the first B.
         let words = 4 * (PARTIALS_AT as usize + s.loss_partials as usize);
         let records = StatsRecord::parse(bytemuck::cast_slice(&read(gpu, &stats_b, words).await));
@@ -1118,13 +1127,7 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
 pub async fn linear_forward_loss_matches_reference(gpu: &Gpu) {
     use vae_webgpu::kernels::linear::{loss_groups, LinearKernels, LossEpilogue};
     let k = LinearKernels::new(gpu, GemmForm::Tiled);
-    for (rows, inp, out) in [
-        (1usize, 1usize, 1usize),
-        (13, 18, 9),
-        (37, 50, 45),
-        (130, 33, 70),
-        (128, 400, 784),
-    ] {
+    for (rows, inp, out) in TILED_SHAPES {
         let tag = format!("B={rows} IN={inp} OUT={out}");
         let LayerInGarbage {
             w,
@@ -1136,18 +1139,7 @@ pub async fn linear_forward_loss_matches_reference(gpu: &Gpu) {
         let x = uniform(73, rows * inp, 0.0, 1.0);
         let t = uniform(74, rows * out, 0.0, 1.0);
         let groups = loss_groups(rows as u32, out as u32) as usize;
-        let p = LinearParams {
-            rows: rows as u32,
-            out_features: out as u32,
-            in_features: inp as u32,
-            weight_offset: w_off as u32,
-            bias_offset: b_off as u32,
-            flags: 0,
-            partials_at: PARTIALS_AT,
-            _pad1: 0,
-        };
-        let pu = gpu.uniform("p", 32);
-        gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+        let (p, pu) = linear_uniform(gpu, (rows, inp, out), (w_off, b_off), 0, PARTIALS_AT);
         let params = gpu.storage_with("params", bytemuck::cast_slice(&flat));
         let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
         let tb = gpu.storage_with("targets", bytemuck::cast_slice(&pad(&t, rows, out)));
@@ -1240,13 +1232,7 @@ pub async fn linear_forward_loss_matches_reference(gpu: &Gpu) {
 pub async fn linear_backward_tiled_matches_reference(gpu: &Gpu) {
     use vae_webgpu::kernels::linear::LinearKernels;
     let k = LinearKernels::new(gpu, GemmForm::Tiled);
-    for (rows, inp, out) in [
-        (1usize, 1usize, 1usize),
-        (13, 18, 9),
-        (37, 50, 45),
-        (130, 33, 70),
-        (128, 400, 784),
-    ] {
+    for (rows, inp, out) in TILED_SHAPES {
         let tag = format!("B={rows} IN={inp} OUT={out}");
         let LayerInGarbage {
             w,
@@ -1261,18 +1247,7 @@ pub async fn linear_backward_tiled_matches_reference(gpu: &Gpu) {
             .map(|v| v.max(0.0))
             .collect();
         let dy = uniform(83, rows * out, -1.0, 1.0);
-        let p = LinearParams {
-            rows: rows as u32,
-            out_features: out as u32,
-            in_features: inp as u32,
-            weight_offset: w_off as u32,
-            bias_offset: b_off as u32,
-            flags: FLAG_RELU_MASK,
-            partials_at: 0,
-            _pad1: 0,
-        };
-        let pu = gpu.uniform("p", 32);
-        gpu.queue.write_buffer(&pu, 0, bytemuck::bytes_of(&p));
+        let (p, pu) = linear_uniform(gpu, (rows, inp, out), (w_off, b_off), FLAG_RELU_MASK, 0);
         let params = gpu.storage_with("params", bytemuck::cast_slice(&flat));
         let xb = gpu.storage_with("x", bytemuck::cast_slice(&pad(&x, rows, inp)));
         let dyb = gpu.storage_with("dy", bytemuck::cast_slice(&pad(&dy, rows, out)));
