@@ -5,7 +5,7 @@
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
-use crate::gpu::{Buffer, GemmForm, Gpu};
+use crate::gpu::{Buffer, GemmForm, Gpu, StepForm};
 use crate::kernels::probe::ProbeKernel;
 use crate::mnist::Dataset;
 use crate::model::{Stage, StepKind, StepSpec, VaeModel};
@@ -171,11 +171,11 @@ pub async fn fma_peak(gpu: &Gpu, now: &dyn Fn() -> f64) -> Result<f64> {
 pub async fn profile_step(
     gpu: &Gpu,
     cfg: &VaeConfig,
-    form: GemmForm,
+    (form, step): (GemmForm, StepForm),
     now: &dyn Fn() -> f64,
 ) -> Result<StepProfile> {
     let rows = cfg.batch_size as u32;
-    let mut model = VaeModel::with_form(gpu, cfg, form)?;
+    let mut model = VaeModel::with_forms(gpu, cfg, form, step)?;
     let n = cfg.batch_size.max(1) * 2;
     let side = (cfg.input as f64).sqrt() as u32;
     if (side * side) as usize != cfg.input {
@@ -212,7 +212,7 @@ pub async fn profile_step(
             name: stage.name(),
             ms,
             flop: stage_flop(cfg, stage, rows),
-            kernels: stage.kernels(ran),
+            kernels: stage.kernels(ran, step),
         });
     }
     let step_ms = per_rep_ms(

@@ -20,6 +20,35 @@ pub enum GemmForm {
     DirectSubgroup,
 }
 
+/// How a training step runs the small layers around z (fc2|fc3 → z → fc4, and back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepForm {
+    /// latent.wgsl: one kernel each way, one workgroup per batch row (with each row's KL); the
+    /// BCE and dlogits in fc5's forward epilogue (linear_forward_loss_tiled); the loss summed
+    /// inside latent_backward; fc2|fc3's and fc4's weight gradients made inside Adam's
+    /// dispatch; fc5's weight, bias and input gradients in one dispatch (linear_backward_tiled).
+    /// A step is 8 dispatches with the tiled GEMMs instead of 21: on a real GPU a step at batch
+    /// 128 is bound by dispatch latency (an H100 spent 0.70 ms on 21, 2.6% of peak).
+    Fused,
+    /// A dispatch per layer (linear.wgsl), reparameterization (reparam.wgsl) and loss sum. On
+    /// CPU-emulated adapters, where a dispatch costs little and a per-row workgroup leaves most
+    /// SIMD lanes idle, this is faster: with the direct GEMMs a lavapipe step took 25.2 ms this
+    /// way and 37.7 ms with latent.wgsl (vae-bench, 2026-12-02).
+    Separate,
+}
+
+impl StepForm {
+    /// The form that goes with a GEMM form: both are chosen for the adapter's kind (the tiled
+    /// GEMMs for real GPUs, the direct ones for CPU-emulated adapters). The fused form needs the
+    /// tiled GEMMs (its fc5 kernels are tiled); the separate one runs with any.
+    pub fn for_gemm(form: GemmForm) -> Self {
+        match form {
+            GemmForm::Tiled => StepForm::Fused,
+            GemmForm::Direct | GemmForm::DirectSubgroup => StepForm::Separate,
+        }
+    }
+}
+
 /// Lanes the subgroup form's kernels share loads across (linear.wgsl): it runs only where
 /// every subgroup has at least this many.
 pub const SUBGROUP_LANES: u32 = 8;
@@ -191,6 +220,9 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub gemm: GemmForm,
+    /// The step form models made on this device use; `None`: the one that goes with `gemm`
+    /// ([`Gpu::step_form`]). Set it to compare the forms on one adapter (vae-bench).
+    pub step: Option<StepForm>,
     /// The device has subgroups of at least [`SUBGROUP_LANES`] lanes and the feature is on:
     /// the subgroup form can run (see [`subgroups_usable`]).
     pub subgroups: bool,
@@ -277,10 +309,16 @@ impl Gpu {
             queue,
             info,
             gemm,
+            step: None,
             subgroups,
             errors,
             lost,
         }
+    }
+
+    /// The step form models on this device use: `step` if set, else the GEMM form's.
+    pub fn step_form(&self) -> StepForm {
+        self.step.unwrap_or(StepForm::for_gemm(self.gemm))
     }
 
     /// Another handle on the same device and queue (two trainers on one device: the page's
@@ -291,6 +329,7 @@ impl Gpu {
             queue: self.queue.clone(),
             info: self.info.clone(),
             gemm: self.gemm,
+            step: self.step,
             subgroups: self.subgroups,
             errors: self.errors.clone(),
             lost: self.lost.clone(),

@@ -11,6 +11,7 @@
 
 use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
+pub use crate::gpu::StepForm;
 use crate::gpu::{Buffer, GemmForm, Gpu};
 use crate::kernels::adam::AdamBindings;
 use crate::kernels::latent::{LatentBackwardBindings, LatentForwardBindings};
@@ -54,34 +55,6 @@ pub struct StepSpec {
     pub t: u64,
 }
 
-/// How a training step runs the small layers around z (fc2|fc3 → z → fc4, and back).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepForm {
-    /// latent.wgsl: one kernel each way, one workgroup per batch row (with each row's KL); the
-    /// BCE and dlogits in fc5's forward epilogue (linear_forward_loss_tiled); the loss summed
-    /// inside latent_backward; fc2|fc3's and fc4's weight gradients made inside Adam's
-    /// dispatch; fc5's weight, bias and input gradients in one dispatch (linear_backward_tiled).
-    /// A step is 8 dispatches with the tiled GEMMs instead of 21: on a real GPU a step at batch
-    /// 128 is bound by dispatch latency (an H100 spent 0.70 ms on 21, 2.6% of peak).
-    Fused,
-    /// A dispatch per layer (linear.wgsl), reparameterization (reparam.wgsl) and loss sum. On
-    /// CPU-emulated adapters, where a dispatch costs little and a per-row workgroup leaves most
-    /// SIMD lanes idle, this is faster: with the direct GEMMs a lavapipe step took 25.2 ms this
-    /// way and 37.7 ms with latent.wgsl (vae-bench, 2026-12-02).
-    Separate,
-}
-
-impl StepForm {
-    /// The form that goes with a GEMM form: both are chosen for the adapter's kind (the tiled
-    /// GEMMs for real GPUs, the direct ones for CPU-emulated adapters).
-    pub fn for_gemm(form: GemmForm) -> Self {
-        match form {
-            GemmForm::Tiled => StepForm::Fused,
-            GemmForm::Direct | GemmForm::DirectSubgroup => StepForm::Separate,
-        }
-    }
-}
-
 /// The stages of a training step, in order; a layer index is into fc1, fc2|fc3, fc4, fc5 (the
 /// big layers fc1 and fc5 have stages of their own; fc2|fc3, z and fc4 form one each way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,10 +92,10 @@ impl Stage {
         Stage::Adam,
     ];
 
-    /// The WGSL entry points that run this stage in `form` and its [`StepForm`] (the names in
-    /// `shaders/`).
-    pub fn kernels(self, form: GemmForm) -> Vec<String> {
-        let fused = StepForm::for_gemm(form) == StepForm::Fused;
+    /// The WGSL entry points that run this stage in GEMM form `form` and step form `step` (the
+    /// names in `shaders/`).
+    pub fn kernels(self, form: GemmForm, step: StepForm) -> Vec<String> {
+        let fused = step == StepForm::Fused;
         let suffix = match form {
             GemmForm::Direct => "",
             GemmForm::Tiled => "_tiled",
@@ -305,10 +278,21 @@ impl VaeModel {
     /// Creates every buffer with parameters from `cfg.seed` (PyTorch's default init), using the
     /// GEMM form chosen for the adapter.
     pub fn new(gpu: &Gpu, cfg: &VaeConfig) -> Result<Self> {
-        Self::with_form(gpu, cfg, gpu.gemm)
+        Self::with_forms(gpu, cfg, gpu.gemm, gpu.step_form())
     }
 
+    /// With GEMM form `form` and the step form that goes with it.
     pub fn with_form(gpu: &Gpu, cfg: &VaeConfig, form: GemmForm) -> Result<Self> {
+        Self::with_forms(gpu, cfg, form, StepForm::for_gemm(form))
+    }
+
+    /// With GEMM form `form` and step form `step` (the fused one needs the tiled GEMMs).
+    pub fn with_forms(gpu: &Gpu, cfg: &VaeConfig, form: GemmForm, step: StepForm) -> Result<Self> {
+        if step == StepForm::Fused && form != GemmForm::Tiled {
+            return Err(VaeError::Internal(format!(
+                "the fused step form runs with the tiled GEMMs, not {form:?}"
+            )));
+        }
         cfg.validate(None)?;
         let layout = ParamLayout::from_config(cfg);
         let kernels = Kernels::new(gpu, form);
@@ -410,7 +394,7 @@ impl VaeModel {
             cfg: cfg.clone(),
             layout,
             kernels,
-            step_form: StepForm::for_gemm(form),
+            step_form: step,
             capacity: capacity as u32,
             params,
             grads,
@@ -847,12 +831,13 @@ impl VaeModel {
         })
     }
 
-    /// Dispatches per training step (for the benchmark's report).
-    pub fn dispatches_per_train_step(form: GemmForm) -> usize {
+    /// Dispatches per training step in step form `step` (for the benchmark's report; every GEMM
+    /// form records the same number).
+    pub fn dispatches_per_train_step(step: StepForm) -> usize {
         // Per layer the step runs as linear kernels: its weight and bias gradients and, but
         // for fc1, its input gradient.
         let layer = |input: usize| 1 + input;
-        match StepForm::for_gemm(form) {
+        match step {
             // gather, fc1, latent, fc5 with the loss; fc5 backward (one dispatch), latent
             // backward (with the sum), Adam
             StepForm::Fused => 6 + layer(0) + 1,

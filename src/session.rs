@@ -583,7 +583,7 @@ impl Session {
     pub async fn profile_step(&mut self) -> Result<StepProfile> {
         self.engine.flush().await?;
         match self.engine.gpu_trainer() {
-            Some(t) => bench::profile_step(t.gpu(), t.cfg(), t.gemm_form(), &self.clock).await,
+            Some(t) => bench::profile_step(t.gpu(), t.cfg(), t.forms(), &self.clock).await,
             None => crate::cpu::profile_step(self.engine.cfg(), &self.clock),
         }
     }

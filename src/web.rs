@@ -165,7 +165,7 @@ pub struct Trainer {
     /// the linear kernels run: on the WebGPU engine only.
     lost: Option<LostHandle>,
     gpu: Option<Gpu>,
-    form: Option<GemmForm>,
+    form: Option<(GemmForm, crate::gpu::StepForm)>,
 }
 
 impl Trainer {
@@ -297,6 +297,7 @@ impl Trainer {
     async fn build(gpu: Gpu, cfg: &crate::VaeConfig, why: String) -> Result<Trainer, JsError> {
         let shared = gpu.share();
         let form = gpu.gemm;
+        let step = gpu.step_form();
         let s = Session::open(gpu, cfg, js_sys::Date::now)
             .await
             .map_err(js)?;
@@ -306,7 +307,7 @@ impl Trainer {
             adapter: shared.adapter_name(),
             adapter_name: shared.device_name().unwrap_or_default(),
             gemm_form: format!("{form:?}"),
-            form: Some(form),
+            form: Some((form, step)),
             status: Cell::new(s.status()),
             session: RefCell::new(None),
             lost: Some(shared.lost_handle()),
@@ -477,7 +478,7 @@ impl Trainer {
                 ms: f64::NAN,
                 gflops: f64::NAN,
                 kernels: match self.form {
-                    Some(form) => st.kernels(form),
+                    Some((form, step)) => st.kernels(form, step),
                     None => st.cpu_kernels(),
                 },
             })

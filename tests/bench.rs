@@ -8,7 +8,7 @@ use common::{gpu, synthetic_digits};
 use vae_webgpu::bench::{fma_peak, profile_step, stage_flop};
 use vae_webgpu::gpu::GemmForm;
 use vae_webgpu::kernels::dispatches_recorded;
-use vae_webgpu::model::{Stage, StepKind, StepSpec, VaeModel};
+use vae_webgpu::model::{Stage, StepForm, StepKind, StepSpec, VaeModel};
 use vae_webgpu::VaeConfig;
 
 fn clock() -> impl Fn() -> f64 {
@@ -61,15 +61,21 @@ fn the_stages_in_order_are_one_training_step() {
 }
 
 /// What `dispatches_per_train_step` reports is what a training step records, in every GEMM
-/// form the adapter has (the tiled one with the fused step: 8; the direct ones: 17).
+/// form the adapter has with its step form (the tiled one fused: 8; the direct ones: 17) and
+/// the tiled one with the separate kernels (17).
 #[test]
 fn a_training_step_records_the_dispatches_it_reports() {
     let Some(gpu) = gpu() else { return };
     let data = synthetic_digits(7, 40, 28);
-    assert_eq!(VaeModel::dispatches_per_train_step(GemmForm::Tiled), 8);
-    assert_eq!(VaeModel::dispatches_per_train_step(GemmForm::Direct), 17);
-    for form in GemmForm::available(&gpu) {
-        let mut model = VaeModel::with_form(&gpu, &small(), form).unwrap();
+    assert_eq!(VaeModel::dispatches_per_train_step(StepForm::Fused), 8);
+    assert_eq!(VaeModel::dispatches_per_train_step(StepForm::Separate), 17);
+    let mut forms: Vec<(GemmForm, StepForm)> = GemmForm::available(&gpu)
+        .into_iter()
+        .map(|f| (f, StepForm::for_gemm(f)))
+        .collect();
+    forms.push((GemmForm::Tiled, StepForm::Separate));
+    for (form, step) in forms {
+        let mut model = VaeModel::with_forms(&gpu, &small(), form, step).unwrap();
         model.attach_data(&gpu, &data, &data.take(8)).unwrap();
         let spec = first_step();
         let before = dispatches_recorded();
@@ -78,10 +84,13 @@ fn a_training_step_records_the_dispatches_it_reports() {
         gpu.queue.submit([cmd]);
         assert_eq!(
             recorded as usize,
-            2 * VaeModel::dispatches_per_train_step(form),
-            "{form:?}"
+            2 * VaeModel::dispatches_per_train_step(step),
+            "{form:?} {step:?}"
         );
     }
+    // The fused form needs the tiled GEMMs.
+    let e = VaeModel::with_forms(&gpu, &small(), GemmForm::Direct, StepForm::Fused).err();
+    assert!(e.is_some_and(|e| e.to_string().contains("tiled GEMMs")));
 }
 
 #[test]
@@ -116,7 +125,8 @@ fn the_probe_and_the_profile_report_finite_positive_figures() {
     let peak = pollster::block_on(fma_peak(&gpu, &now)).unwrap();
     assert!(peak.is_finite() && peak > 0.0, "peak {peak}");
     let cfg = small();
-    let p = pollster::block_on(profile_step(&gpu, &cfg, gpu.gemm, &now)).unwrap();
+    let p =
+        pollster::block_on(profile_step(&gpu, &cfg, (gpu.gemm, gpu.step_form()), &now)).unwrap();
     assert_eq!(p.batch, 13);
     let names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names.len(), 9);

@@ -28,7 +28,7 @@ mod bench {
     use vae_webgpu::train::Trainer;
     use vae_webgpu::{VaeConfig, VaeError};
 
-    #[derive(clap::Parser, Debug)]
+    #[derive(clap::Parser, Debug, Clone)]
     #[command(
         name = "vae-bench",
         about = "Benchmark the VAE's training step and kernels on this adapter"
@@ -48,6 +48,10 @@ mod bench {
         /// with another trainer's benchmark.
         #[arg(long = "engines-only")]
         engines_only: bool,
+        /// Only the step forms' table: with the tiled GEMMs (the real-GPU form), the fused step
+        /// (8 dispatches) against the separate kernels (17), in alternating rounds.
+        #[arg(long = "step-forms")]
+        step_forms: bool,
         /// MNIST directory (generated data of the same size is used if it is missing).
         #[arg(long, default_value = "data/mnist")]
         data: std::path::PathBuf,
@@ -260,6 +264,9 @@ mod bench {
         if args.engines_only {
             return engines_table(gpu, &args, &train, &test);
         }
+        if args.step_forms {
+            return step_forms_table(gpu, &args, &train, &test);
+        }
         let cpu = cpu_per_step(&gpu, &train, &test)?;
         let (tp, gpu) = train_throughput(gpu, &args, &train, &test)?;
         let clock = Instant::now();
@@ -267,7 +274,7 @@ mod bench {
         let profile = pollster::block_on(vae_webgpu::bench::profile_step(
             &gpu,
             &VaeConfig::default(),
-            gpu.gemm,
+            (gpu.gemm, gpu.step_form()),
             &now,
         ))?;
         let peak = profile.peak_gflops;
@@ -304,15 +311,9 @@ mod bench {
         );
         println!(
             "| dispatches per training step ({:?} step form) | {} | | |",
-            StepForm::for_gemm(gpu.gemm),
-            VaeModel::dispatches_per_train_step(gpu.gemm)
+            gpu.step_form(),
+            VaeModel::dispatches_per_train_step(gpu.step_form())
         );
-        if gpu.gemm != GemmForm::Tiled {
-            println!(
-                "| … on a real GPU (tiled GEMMs, fused step form) | {} | | |",
-                VaeModel::dispatches_per_train_step(GemmForm::Tiled)
-            );
-        }
         println!(
             "| steps per submit (max) | {} | | |",
             vae_webgpu::kernels::MAX_STEPS_PER_SUBMIT
@@ -413,6 +414,59 @@ mod bench {
             }
         }
         engines_table(gpu, &args, &train, &test)
+    }
+
+    /// With the tiled GEMMs: the separate step form against the fused one on this adapter, in
+    /// alternating rounds (a fresh trainer each, MNIST uploaded again), and their ratio per round.
+    fn step_forms_table(
+        mut gpu: Gpu,
+        args: &Args,
+        train: &Dataset,
+        test: &Dataset,
+    ) -> Result<(), VaeError> {
+        gpu.gemm = GemmForm::Tiled;
+        let one = Args {
+            runs: 1,
+            ..args.clone()
+        };
+        let forms = [StepForm::Separate, StepForm::Fused];
+        let (mut rates, mut ratios) = ([Vec::new(), Vec::new()], Vec::new());
+        for _ in 0..args.runs {
+            let mut round = [0.0; 2];
+            for (i, step) in forms.into_iter().enumerate() {
+                gpu.step = Some(step);
+                let (tp, g) = train_throughput(gpu, &one, train, test)?;
+                gpu = g;
+                round[i] = tp.median;
+                rates[i].push(tp.median);
+            }
+            ratios.push(round[1] / round[0]);
+        }
+        let ratio = Spread::of(ratios);
+        println!(
+            "The step forms with the tiled GEMMs, {} alternating rounds of {} steps (batch 128):",
+            args.runs, args.steps
+        );
+        println!();
+        println!("| step form | dispatches a step | samples/s median | min | max | ÷ separate (per round) |");
+        println!("|---|---|---|---|---|---|");
+        for (i, step) in forms.into_iter().enumerate() {
+            let r = Spread::of(rates[i].clone());
+            let vs = match step {
+                StepForm::Separate => "1".to_string(),
+                StepForm::Fused => {
+                    format!("{:.2} [{:.2}–{:.2}]", ratio.median, ratio.min, ratio.max)
+                }
+            };
+            println!(
+                "| {step:?} | {} | {:.0} | {:.0} | {:.0} | {vs} |",
+                VaeModel::dispatches_per_train_step(step),
+                r.median,
+                r.min,
+                r.max
+            );
+        }
+        Ok(())
     }
 
     fn engines_table(

@@ -240,6 +240,11 @@ impl Trainer {
         self.model.kernels.linear.form
     }
 
+    /// The GEMM form and the step form (how fc2|fc3 → z → fc4 and the loss run).
+    pub fn forms(&self) -> (GemmForm, crate::model::StepForm) {
+        (self.gemm_form(), self.model.step_form)
+    }
+
     /// The adapter in use, e.g. "llvmpipe (Vulkan, …)".
     pub fn adapter_name(&self) -> String {
         self.gpu.adapter_name()
