@@ -312,6 +312,22 @@ fn layout_init(t: &Trainer) -> Vec<f32> {
 #[ignore = "needs data/mnist (scripts/fetch-mnist.sh) and ~1 min on lavapipe; run by .ci/run"]
 fn full_mnist_epoch_matches_pytorch_range() {
     let Some(gpu) = gpu() else { return };
+    full_epoch(gpu);
+}
+
+/// The same epoch in the fused step form (a real GPU's: tiled GEMMs, 8 dispatches a step),
+/// forced on whatever adapter there is.
+#[test]
+#[ignore = "needs data/mnist (scripts/fetch-mnist.sh) and ~2 min on lavapipe; run by .ci/run"]
+fn full_mnist_epoch_in_the_fused_step_form() {
+    let Some(mut gpu) = gpu() else { return };
+    gpu.gemm = vae_webgpu::gpu::GemmForm::Tiled;
+    assert_eq!(gpu.step_form(), vae_webgpu::model::StepForm::Fused);
+    full_epoch(gpu);
+}
+
+fn full_epoch(gpu: vae_webgpu::gpu::Gpu) {
+    let form = (gpu.gemm, gpu.step_form());
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
     let (train, test) =
         vae_webgpu::mnist::load_mnist_dir(&dir).expect("run scripts/fetch-mnist.sh first");
@@ -335,7 +351,7 @@ fn full_mnist_epoch_matches_pytorch_range() {
         / 60_000.0;
     let eval = pollster::block_on(t.evaluate()).unwrap();
     eprintln!(
-        "MNIST epoch 1: train {mean:.4} per sample, test {:.4}, {:.0} samples/s",
+        "MNIST epoch 1 ({form:?}): train {mean:.4} per sample, test {:.4}, {:.0} samples/s",
         eval.per_sample(),
         60_000.0 / secs
     );
