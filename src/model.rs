@@ -249,7 +249,8 @@ pub struct VaeModel {
     pub cfg: VaeConfig,
     pub layout: ParamLayout,
     pub kernels: Kernels,
-    /// How a step runs fc2|fc3 → z → fc4 (follows the GEMM form).
+    /// How a step runs fc2|fc3 → z → fc4, the loss and fc5's backward (the device's
+    /// [`Gpu::step_form`], or the one given to [`VaeModel::with_forms`]).
     pub step_form: StepForm,
     pub capacity: u32,
     pub params: Buffer,
@@ -276,7 +277,7 @@ fn f32_bytes(n: usize) -> u64 {
 
 impl VaeModel {
     /// Creates every buffer with parameters from `cfg.seed` (PyTorch's default init), using the
-    /// GEMM form chosen for the adapter.
+    /// GEMM and step forms chosen for the device.
     pub fn new(gpu: &Gpu, cfg: &VaeConfig) -> Result<Self> {
         Self::with_forms(gpu, cfg, gpu.gemm, gpu.step_form())
     }
@@ -834,15 +835,13 @@ impl VaeModel {
     /// Dispatches per training step in step form `step` (for the benchmark's report; every GEMM
     /// form records the same number).
     pub fn dispatches_per_train_step(step: StepForm) -> usize {
-        // Per layer the step runs as linear kernels: its weight and bias gradients and, but
-        // for fc1, its input gradient.
-        let layer = |input: usize| 1 + input;
         match step {
-            // gather, fc1, latent, fc5 with the loss; fc5 backward (one dispatch), latent
-            // backward (with the sum), Adam
-            StepForm::Fused => 6 + layer(0) + 1,
-            // gather, fc1, fc2|fc3, reparam, fc4, fc5, loss (2); reparam backward, Adam
-            StepForm::Separate => 10 + layer(0) + 3 * layer(1),
+            // gather, fc1, latent, fc5 with the loss; fc5's gradients, latent backward (with the
+            // loss's sum), fc1's weight gradient, Adam (a test counts what a step records)
+            StepForm::Fused => 8,
+            // gather, fc1, fc2|fc3, reparam, fc4, fc5, loss and its sum; weight and input
+            // gradients of fc5, fc4 and fc2|fc3, reparam backward, fc1's weight gradient, Adam
+            StepForm::Separate => 17,
         }
     }
 
