@@ -18,8 +18,10 @@
 // (H·2L and L·H weights): as separate GEMMs, reparameterization and loss reduction they were 8 of
 // the step's dispatches. One row's work needs only that row's h1 (or dh4), so a workgroup takes
 // a row from end to end, keeping z (or d[μ | log σ²]) in workgroup memory between the layers.
-// The per-kernel forms (linear.wgsl, reparam.wgsl) stay for Explore's encoder and decoder and
-// for the kernel tests; reparam_fns.wgsl is the same code in both.
+// Used by the fused step form (model::StepForm, real GPUs). The separate kernels (linear.wgsl,
+// reparam.wgsl) stay for CPU-emulated adapters, where a per-row workgroup leaves SIMD lanes idle
+// and they measured faster, and for Explore's encoder and decoder; reparam_fns.wgsl is the same
+// code in both.
 
 const LATENT_WG: u32 = 64u;      // = SUM_WG: the extra workgroup of latent_backward sums the loss
 const MAX_LATENT: u32 = 1024u;   // config.rs MAX_LATENT

@@ -4,8 +4,8 @@
 //
 // ε, z and the gradient come from reparam_fns.wgsl (compiled before this file).
 //
-// The training step runs these inside latent.wgsl's fused kernels; these entry points serve the
-// kernel tests and the per-kernel benchmarks.
+// The separate step form (CPU-emulated adapters) runs these; the fused one (real GPUs) runs the
+// same functions inside latent.wgsl.
 
 const REPARAM_WG: u32 = 64u;
 
