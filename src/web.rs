@@ -99,6 +99,13 @@ pub async fn check_gpu() -> Result<String, JsError> {
         .adapter_name())
 }
 
+/// Threads the CPU engine spreads its work over: 1, but in the threads build once its workers
+/// have started (`www/cpu-worker.js`; each counts when it enters `cpuWorkerLoop`).
+#[wasm_bindgen(js_name = cpuThreads)]
+pub fn cpu_threads() -> u32 {
+    crate::cpu::pool::threads() as u32
+}
+
 // The config and settings objects, typed for TypeScript users (the .d.ts wasm-bindgen writes).
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -322,7 +329,14 @@ impl Trainer {
         let t = Trainer {
             engine: EngineKind::Cpu,
             engine_reason: why,
-            adapter: format!("CPU engine ({}, one thread)", crate::cpu::peak::features()),
+            adapter: format!(
+                "CPU engine ({}, {})",
+                crate::cpu::peak::features(),
+                match crate::cpu::pool::threads() {
+                    1 => "one thread".to_string(),
+                    n => format!("{n} threads"),
+                }
+            ),
             adapter_name: String::new(),
             gemm_form: "CPU".into(),
             form: None,

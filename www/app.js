@@ -189,7 +189,8 @@ function release(t) {
 /** The engine pill: the WebGPU adapter and GEMM form, or the CPU engine (and why, on hover). */
 async function showEngine(t) {
   const gpu = t.engine === "webgpu" ? await adapterLabel(t) : null;
-  ui.pill = () => (gpu ? tr("engine.gpuPill", gpu, t.gemmForm) : tr("engine.cpuPill"));
+  const threads = ui.wasm.cpuThreads();
+  ui.pill = () => (gpu ? tr("engine.gpuPill", gpu, t.gemmForm) : tr("engine.cpuPill", threads));
   $("adapter").textContent = ui.pill();
   $("adapter").title = gpu ? t.adapter : `${t.adapter}: ${t.engineReason}`;
   $("adapter").dataset.engine = t.engine;
@@ -503,7 +504,7 @@ window.vaePage = {
   get lastRefresh() { return ui.lastRefresh; },
   get pretrained() { return ui.pretrained; },
   wasmMemory: null,
-  wasmBuild: null, // "relaxed-simd" or "simd128": which build of the module loaded (boot.js)
+  wasmBuild: null, // "threads", "relaxed-simd" or "simd128": which build of the module loaded (boot.js)
 };
 
 async function main() {

@@ -11,6 +11,7 @@
 
 mod display;
 pub mod peak;
+pub mod pool;
 mod profile;
 mod step;
 

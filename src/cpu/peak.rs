@@ -129,10 +129,10 @@ fn relaxed_form() -> Option<Chains> {
 }
 
 /// Threads the engine's matrix products use: natively every core (`matrixmultiply`'s
-/// `threading`), in a browser one.
+/// `threading`), in a browser those of [`super::pool`] (one but in the threads build).
 pub fn engine_threads() -> usize {
     if cfg!(target_arch = "wasm32") {
-        1
+        super::pool::threads()
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     }
@@ -158,7 +158,7 @@ pub fn fma_peak(now: &dyn Fn() -> f64) -> f64 {
                 run();
             });
             #[cfg(target_arch = "wasm32")]
-            run();
+            super::pool::run(threads, &|_| run());
         })
     };
     let mut best = 0.0f64;

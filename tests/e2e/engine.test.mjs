@@ -145,3 +145,64 @@ test("the engine switches both ways and the model goes along", { timeout: 600_00
   assert.deepEqual(errors, []);
   await closeBrowser(browser);
 });
+
+/** In `page`: a fresh CPU-engine trainer (seed 7) on MNIST trains `steps` steps; returns each
+ * step's numbers, a hash of the checkpoint's tensors, the build and the threads, and the time. */
+const seededCpuRun = (page, steps) => page.evaluate(async (steps) => {
+  const { Trainer, settings, cpuThreads } = window.vaePage.wasm;
+  const files = await Promise.all(settings().idxFiles.map(async (f) => new Uint8Array(await (await fetch(`data/${f}.gz`)).arrayBuffer())));
+  const t = await Trainer.create({ engine: "cpu", seed: 7 });
+  t.loadDataset(...files);
+  await t.train(1);
+  const t0 = performance.now();
+  const { records } = await t.train(steps);
+  const ms = performance.now() - t0;
+  const b = await t.exportCheckpoint();
+  const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+  let hash = 2166136261;
+  for (const v of b.subarray(8 + n)) hash = Math.imul(hash ^ v, 16777619) >>> 0;
+  const adapter = t.adapter;
+  t.free();
+  return { records: Array.from(records), hash, adapter, ms, build: window.vaePage.wasmBuild, threads: cpuThreads() };
+}, steps);
+
+test("cross-origin isolated, the CPU engine splits its work over threads: the same run bit for bit", { timeout: 600_000 }, async (t) => {
+  const isolated = await serve("dist", "/", { isolate: true });
+  const browser = await launch(false);
+  try {
+    // Threads where the page is cross-origin isolated (COOP/COEP): the threads build, 2 threads.
+    const { page, errors } = await openReady(browser, `${isolated.url}?lang=en&engine=cpu&threads=2`);
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
+    assert.equal(await page.evaluate(() => window.vaePage.wasmBuild), "threads");
+    assert.equal(await page.textContent("#adapter"), "CPU engine · WebAssembly · 2 threads");
+    assert.match(await page.evaluate(() => window.vaePage.trainer.adapter), /^CPU engine \(wasm SIMD128, 2 threads\)$/);
+    const threaded = await seededCpuRun(page, 20);
+    assert.equal(threaded.threads, 2);
+    // The page itself trains on them, with its plot and images.
+    const step = await trainSteps(page, 4);
+    assert.ok(step >= 4, `step ${step}`);
+    await page.screenshot({ path: `${SHOTS}/cpu-threads-1280x800.png` });
+    assert.deepEqual(errors, []);
+    await page.close();
+    // One thread, same arithmetic (the SIMD128 build, not isolated): the same losses and the
+    // same parameters, bit for bit.
+    const plain = await openReady(browser, `${server.url}?lang=en&engine=cpu&simd=plain`);
+    assert.equal(await plain.page.evaluate(() => window.vaePage.wasmBuild), "simd128");
+    const single = await seededCpuRun(plain.page, 20);
+    assert.equal(single.threads, 1);
+    assert.match(single.adapter, /one thread/);
+    assert.equal(threaded.records.length, single.records.length);
+    assert.deepEqual(threaded.records, single.records, "every step's numbers");
+    assert.equal(threaded.hash, single.hash, "the parameters and Adam's moments");
+    t.diagnostic(`20 steps: ${threaded.ms.toFixed(0)} ms on 2 threads, ${single.ms.toFixed(0)} ms on one (${(single.ms / threaded.ms).toFixed(2)}×)`);
+    assert.deepEqual(plain.errors, []);
+    // ?threads=1 on an isolated page: no workers (the one-thread builds).
+    const one = await openReady(browser, `${isolated.url}?lang=en&engine=cpu&threads=1&simd=plain`);
+    assert.equal(await one.page.evaluate(() => window.vaePage.wasmBuild), "simd128");
+    assert.equal(await one.page.textContent("#adapter"), "CPU engine · WebAssembly");
+    assert.deepEqual(one.errors, []);
+  } finally {
+    await closeBrowser(browser);
+    await isolated.close();
+  }
+});

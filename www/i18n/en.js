@@ -14,7 +14,7 @@ export default {
   "engine.label": "Engine",
   "engine.auto": "Auto",
   "engine.cpu": "CPU",
-  "engine.cpuPill": "CPU engine · WebAssembly",
+  "engine.cpuPill": (threads) => (threads > 1 ? `CPU engine · WebAssembly · ${threads} threads` : "CPU engine · WebAssembly"),
   "engine.gpuPill": (adapter, form) => `${adapter} · ${form} GEMM`,
 
   "nogpu.title": "Training on the CPU: WebGPU is not available here",

@@ -13,7 +13,7 @@ export default {
   "engine.label": "エンジン",
   "engine.auto": "自動",
   "engine.cpu": "CPU",
-  "engine.cpuPill": "CPU エンジン · WebAssembly",
+  "engine.cpuPill": (threads) => (threads > 1 ? `CPU エンジン · WebAssembly · ${threads} スレッド` : "CPU エンジン · WebAssembly"),
   "engine.gpuPill": (adapter, form) => `${adapter} · ${form} GEMM`,
 
   "nogpu.title": "CPU で学習します：ここでは WebGPU が使えません",

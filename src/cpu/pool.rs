@@ -1,0 +1,243 @@
+//! Splitting the CPU engine's work over threads in a browser: the calling thread and the Web
+//! Workers that `www/cpu-worker.js` starts on the threads build of the wasm module (one shared
+//! memory; built with `+atomics`, `scripts/trunk-post-build.sh`).
+//!
+//! [`run`] hands out the parts `0..n` of one job to whichever thread claims them first: the
+//! caller takes parts too and then **spins** until every part is done — a browser's main thread
+//! may not block (`memory.atomic.wait32` traps there), and a job is a few milliseconds of a
+//! matrix product, so spinning costs nothing the caller had other use for. Workers sleep in
+//! `memory.atomic.wait32` between jobs (after a short spin: most jobs follow each other within
+//! a step). The result of a job never depends on which thread ran which part: each part writes
+//! its own outputs, so a run is bit for bit the same on any number of threads (the e2e test
+//! `engine.test.mjs` compares a threaded run with a one-thread run).
+//!
+//! Everywhere else — natively (where `matrixmultiply`'s `threading` splits each product over
+//! the cores itself) and in the SIMD128/relaxed builds — [`threads`] is 1 and [`run`] calls the
+//! parts in order on the caller's thread.
+
+use std::marker::PhantomData;
+use std::ops::Range;
+
+/// Threads a job is spread over: the caller and the workers that have started.
+pub fn threads() -> usize {
+    1 + imp::workers()
+}
+
+/// Runs `f(i)` for every `i` in `0..n`, spread over [`threads`]; returns when all are done.
+pub fn run(n: usize, f: &(dyn Fn(usize) + Sync)) {
+    if n <= 1 || imp::workers() == 0 {
+        (0..n).for_each(f);
+    } else {
+        imp::run(n, f);
+    }
+}
+
+/// `len` items in at most `parts` blocks of nearly equal size, each a multiple of `align` long
+/// (but the last): part `i` of a [`run`] over [`Blocks::count`] parts takes [`Blocks::get`]`(i)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Blocks {
+    len: usize,
+    per: usize,
+}
+
+impl Blocks {
+    pub fn new(len: usize, parts: usize, align: usize) -> Self {
+        let align = align.max(1);
+        let per = (len.div_ceil(parts.max(1)).div_ceil(align) * align).max(1);
+        Blocks { len, per }
+    }
+
+    /// As many blocks as [`threads`].
+    pub fn per_thread(len: usize, align: usize) -> Self {
+        Self::new(len, threads(), align)
+    }
+
+    pub fn count(&self) -> usize {
+        self.len.div_ceil(self.per)
+    }
+
+    pub fn get(&self, i: usize) -> Range<usize> {
+        i * self.per..((i + 1) * self.per).min(self.len)
+    }
+}
+
+/// A mutable slice that the parts of one [`run`] write in disjoint ranges.
+pub struct Disjoint<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _slice: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: a `Disjoint` only hands out ranges through `range`, whose callers promise that no
+// two live ranges overlap; the data is `Send`, so writing it from another thread is sound.
+unsafe impl<T: Send> Sync for Disjoint<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Disjoint<'_, T> {}
+
+impl<'a, T> Disjoint<'a, T> {
+    pub fn new(slice: &'a mut [T]) -> Self {
+        Disjoint {
+            ptr: slice.as_mut_ptr(),
+            len: slice.len(),
+            _slice: PhantomData,
+        }
+    }
+
+    /// Elements `r` (panics when out of bounds).
+    ///
+    /// # Safety
+    /// No other range of this slice that overlaps `r` may be alive at the same time.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn range(&self, r: Range<usize>) -> &mut [T] {
+        assert!(r.start <= r.end && r.end <= self.len, "range out of bounds");
+        // SAFETY: in bounds (checked); exclusive by the caller's promise.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(r.start), r.end - r.start) }
+    }
+
+    /// The start of the slice, for strided views that [`Self::range`] cannot express.
+    pub fn as_ptr(&self) -> *mut T {
+        self.ptr
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
+mod imp {
+    pub fn workers() -> usize {
+        0
+    }
+
+    pub fn run(n: usize, f: &(dyn Fn(usize) + Sync)) {
+        (0..n).for_each(f);
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+mod imp {
+    use std::arch::wasm32::{memory_atomic_notify, memory_atomic_wait32};
+    use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering::SeqCst};
+
+    /// Workers inside [`worker_loop`].
+    static WORKERS: AtomicUsize = AtomicUsize::new(0);
+    /// The job's generation, bumped to wake the workers (what they wait on).
+    static WAKE: AtomicI32 = AtomicI32::new(0);
+    /// generation (32 bits) | parts (16) | next unclaimed part (16): one word, so a claim can
+    /// only succeed for the job the claimer read.
+    static CLAIM: AtomicU64 = AtomicU64::new(0);
+    /// Parts finished of the current job.
+    static DONE: AtomicU32 = AtomicU32::new(0);
+    /// The job: a `&dyn Fn(usize) + Sync` as its two words (data, vtable). Written only while
+    /// no part of an earlier job can still be claimed.
+    static JOB: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    /// Spins before a worker sleeps (a few tens of µs: the next product of a step comes soon).
+    const SPINS: u32 = 1 << 16;
+
+    pub fn workers() -> usize {
+        WORKERS.load(SeqCst)
+    }
+
+    type Job<'a> = &'a (dyn Fn(usize) + Sync);
+
+    pub fn run(n: usize, f: Job<'_>) {
+        let n = n.min(u16::MAX as usize) as u64;
+        // SAFETY: a fat reference is two words; it is turned back into one only by claimers of
+        // this generation, all of whom finish before this function returns (DONE == n below).
+        let words: [usize; 2] = unsafe { std::mem::transmute::<Job<'_>, [usize; 2]>(f) };
+        JOB[0].store(words[0], SeqCst);
+        JOB[1].store(words[1], SeqCst);
+        DONE.store(0, SeqCst);
+        let generation = (WAKE.load(SeqCst) as u32).wrapping_add(1);
+        CLAIM.store(u64::from(generation) << 32 | n << 16, SeqCst);
+        WAKE.store(generation as i32, SeqCst);
+        // SAFETY: WAKE is a live static i32; notify wakes every waiter.
+        unsafe {
+            memory_atomic_notify(WAKE.as_ptr(), u32::MAX);
+        }
+        work(generation);
+        while DONE.load(SeqCst) < n as u32 {
+            std::hint::spin_loop();
+        }
+    }
+
+    /// Claims and runs parts of generation `generation` until none is left.
+    fn work(generation: u32) {
+        let words = [JOB[0].load(SeqCst), JOB[1].load(SeqCst)];
+        loop {
+            let c = CLAIM.load(SeqCst);
+            let (g, n, next) = ((c >> 32) as u32, (c >> 16) & 0xffff, c & 0xffff);
+            if g != generation || next >= n {
+                return;
+            }
+            if CLAIM.compare_exchange(c, c + 1, SeqCst, SeqCst).is_err() {
+                continue;
+            }
+            // SAFETY: the claim succeeded, so this generation's job is not finished and its
+            // caller is still inside `run`, keeping `f` alive; JOB is rewritten only after
+            // every part is done, so `words` (read before the claim) are this job's.
+            let f: Job<'_> = unsafe { std::mem::transmute::<[usize; 2], Job<'_>>(words) };
+            f(next as usize);
+            DONE.fetch_add(1, SeqCst);
+        }
+    }
+
+    /// A worker's life: wait for a job, take parts of it, again. Never returns.
+    pub fn worker_loop() -> ! {
+        let mut seen = WAKE.load(SeqCst);
+        WORKERS.fetch_add(1, SeqCst);
+        loop {
+            let mut spins = 0;
+            while WAKE.load(SeqCst) == seen {
+                if spins < SPINS {
+                    spins += 1;
+                    std::hint::spin_loop();
+                } else {
+                    // SAFETY: WAKE is a live static i32; a worker may block (it is not a
+                    // browser's main thread). Returns at once if WAKE moved on.
+                    unsafe {
+                        memory_atomic_wait32(WAKE.as_ptr(), seen, -1);
+                    }
+                }
+            }
+            seen = WAKE.load(SeqCst);
+            work(seen as u32);
+        }
+    }
+}
+
+/// Runs the calling Web Worker as a thread of the pool; never returns (`www/cpu-worker.js`
+/// calls it on the threads build after `initSync` with the page's module and memory).
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = cpuWorkerLoop)]
+pub fn cpu_worker_loop() {
+    imp::worker_loop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_the_length_once_aligned() {
+        for (len, parts, align) in [(0, 2, 8), (1, 2, 8), (128, 2, 8), (400, 3, 8), (7, 4, 1)] {
+            let b = Blocks::new(len, parts, align);
+            let rs: Vec<_> = (0..b.count()).map(|i| b.get(i)).collect();
+            assert!(rs.len() <= parts.max(1), "{len} {parts} {align}: {rs:?}");
+            let mut at = 0;
+            for r in &rs {
+                assert_eq!(r.start, at);
+                assert!(r.end > r.start);
+                if r.end != len {
+                    assert_eq!(r.len() % align, 0);
+                }
+                at = r.end;
+            }
+            assert_eq!(at, len);
+        }
+    }
+
+    #[test]
+    fn one_thread_runs_every_part_in_order() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        run(5, &|i| seen.lock().unwrap().push(i));
+        assert_eq!(seen.into_inner().unwrap(), vec![0, 1, 2, 3, 4]);
+    }
+}
