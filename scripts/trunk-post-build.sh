@@ -20,7 +20,9 @@ if [[ "${TRUNK_PROFILE:-}" != "release" ]]; then
   exit 0
 fi
 : "${TRUNK_STAGING_DIR:?run by trunk, as the post_build hook of Trunk.toml}"
-OUT="$ROOT/target/relaxed-simd"
+# Beside cargo's other builds (CARGO_TARGET_DIR when set: a clone that shares a target/ reuses them).
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+OUT="$TARGET/relaxed-simd"
 RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
   cargo build --release --lib --target wasm32-unknown-unknown --target-dir "$OUT"
 rm -rf "$OUT/bindgen"
@@ -34,7 +36,7 @@ wasm-opt -Oz --enable-simd --enable-relaxed-simd --enable-bulk-memory --enable-s
 echo "trunk-post-build: vae-webgpu-relaxed.js and _bg.wasm ($(wc -c < "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm") bytes)"
 
 NIGHTLY="$(scripts/nightly-toolchain.sh)"
-OUT="$ROOT/target/threads"
+OUT="$TARGET/threads"
 # --max-memory: a shared memory must declare its maximum (2 GiB: the dataset, a model and the
 # display buffers fit many times); the TLS exports are what wasm-bindgen's thread glue needs.
 RUSTFLAGS="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals \

@@ -100,10 +100,27 @@ pub async fn check_gpu() -> Result<String, JsError> {
 }
 
 /// Threads the CPU engine spreads its work over: 1, but in the threads build once its workers
-/// have started (`www/cpu-worker.js`; each counts when it enters `cpuWorkerLoop`).
+/// have started (`www/cpu-worker.js`; each counts when it enters `cpuWorkerLoop`), up to the
+/// limit of `setCpuThreads`.
 #[wasm_bindgen(js_name = cpuThreads)]
 pub fn cpu_threads() -> u32 {
     crate::cpu::pool::threads() as u32
+}
+
+/// Lets the CPU engine use at most `n` of its threads (1 … all that started; the default is
+/// all). Results do not depend on it (a run is the same bit for bit on any number); speed does.
+/// Returns the threads now in use.
+#[wasm_bindgen(js_name = setCpuThreads)]
+pub fn set_cpu_threads(n: u32) -> Result<u32, JsError> {
+    let all = crate::cpu::pool::available() as u32;
+    if !(1..=all).contains(&n) {
+        return Err(JsError::new(&format!(
+            "setCpuThreads: {n} threads asked for; this page has 1 … {all} (threads need the \
+             threads build, which loads on a cross-origin isolated page)"
+        )));
+    }
+    crate::cpu::pool::set_limit(n as usize);
+    Ok(cpu_threads())
 }
 
 // The config and settings objects, typed for TypeScript users (the .d.ts wasm-bindgen writes).

@@ -697,3 +697,20 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
         "invalid config: engine: \"tpu\" is not an engine; use one of auto, webgpu, cpu"
     );
 }
+
+/// The test runner's page is not cross-origin isolated and runs the SIMD128 build: one thread,
+/// and asking for more (or none) is refused with the reason.
+#[wasm_bindgen_test]
+fn browser_the_cpu_engine_has_one_thread_without_the_threads_build() {
+    assert_eq!(vae_webgpu::web::cpu_threads(), 1);
+    assert_eq!(vae_webgpu::web::set_cpu_threads(1).unwrap(), 1);
+    for n in [0, 2] {
+        let e = vae_webgpu::web::set_cpu_threads(n).unwrap_err();
+        let text = err_text(e);
+        assert!(
+            text.contains(&format!("{n} threads asked for; this page has 1 … 1"))
+                && text.contains("cross-origin isolated"),
+            "{text}"
+        );
+    }
+}

@@ -68,8 +68,16 @@ async function loadThreads(threads) {
   return { bindings, memory, build: "threads" };
 }
 
-/** Imports and starts the build for this browser: `{ bindings, memory, build }`. */
-export async function loadModule() {
+let loading = null;
+
+/** Imports and starts the build for this browser: `{ bindings, memory, build }` (once: later
+ * calls get the same module, and no more workers). */
+export function loadModule() {
+  loading ??= load();
+  return loading;
+}
+
+async function load() {
   const threads = threadsWanted();
   if (threads > 1) {
     try {

@@ -17,15 +17,31 @@
 
 use std::marker::PhantomData;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Threads a job is spread over: the caller and the workers that have started.
+/// At most this many threads take part ([`set_limit`]).
+static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Threads a job is spread over: the caller and the workers that have started, up to the
+/// [`set_limit`].
 pub fn threads() -> usize {
+    (1 + imp::workers()).min(LIMIT.load(Ordering::Relaxed))
+}
+
+/// Threads that could take part: the caller and the workers that have started.
+pub fn available() -> usize {
     1 + imp::workers()
+}
+
+/// Uses at most `n` threads from now on (at least 1; more than [`available`] means all of
+/// them). The result of a run does not depend on it; its speed does.
+pub fn set_limit(n: usize) {
+    LIMIT.store(n.max(1), Ordering::Relaxed);
 }
 
 /// Runs `f(i)` for every `i` in `0..n`, spread over [`threads`]; returns when all are done.
 pub fn run(n: usize, f: &(dyn Fn(usize) + Sync)) {
-    if n <= 1 || imp::workers() == 0 {
+    if n <= 1 || threads() == 1 {
         (0..n).for_each(f);
     } else {
         imp::run(n, f);

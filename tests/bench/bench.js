@@ -42,13 +42,25 @@ async function mnist() {
 }
 
 let Trainer = null; // vae-webgpu's Trainer class, from the build boot.js loads
+let vae = null; // that build: { bindings, memory, build }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
 
 /** vae-webgpu on `engine` ("webgpu" or "cpu"). */
-async function benchVae(data, engine) {
-  const t = await Trainer.create({ batchSize: BATCH, seed: 1, epochs: 1000, engine });
+async function benchVae(data, engine, threads = null) {
+  // threads: the CPU engine on that many of the page's threads (vae-cpu-1: one), restored to
+  // all of them after each of its rounds; null: all.
+  const all = vae.bindings.cpuThreads();
+  const limited = async (f) => {
+    if (threads) vae.bindings.setCpuThreads(Math.min(threads, all));
+    try {
+      return await f();
+    } finally {
+      vae.bindings.setCpuThreads(all);
+    }
+  };
+  const t = await limited(() => Trainer.create({ batchSize: BATCH, seed: 1, epochs: 1000, engine }));
   t.loadDataset(...data.idx);
   const steps = async (n) => {
     const records = [];
@@ -58,13 +70,13 @@ async function benchVae(data, engine) {
     return records;
   };
   await steps(4);
-  const round = async () => {
+  const round = () => limited(async () => {
     await steps(1);
     const t0 = performance.now();
     await steps(STEPS);
     return (STEPS * BATCH) / ((performance.now() - t0) / 1000);
-  };
-  const finish = async () => {
+  });
+  const finish = () => limited(async () => {
     // Each stage of a step on its own, and the multiply-add peak (a model of its own).
     const p = await t.profileStep();
     const profile = { batch: p.batch, peakGflops: p.peakGflops, stepMs: p.stepMs, stepGflops: p.stepGflops, stages: p.stages.map((s) => ({ name: s.name, ms: s.ms, gflops: s.gflops })) };
@@ -79,7 +91,7 @@ async function benchVae(data, engine) {
     for (let i = 0; i + 3 < records.length; i += 4) if (records[i] <= LOSS_STEPS) losses.push(records[i + 2] + records[i + 3]);
     fresh.free();
     return { losses, profile };
-  };
+  });
   const backend = engine === "cpu" ? `CPU engine (${t.adapter}, ${window.wasmBuild} build)` : `WebGPU (${t.adapter}, ${t.gemmForm} GEMM)`;
   return { name: "vae-webgpu", backend, round, finish };
 }
@@ -232,7 +244,7 @@ try {
   tf.wasm.setWasmPaths(new URL("tf/", location.href).href);
   // vae-webgpu's module as the page loads it (the relaxed-SIMD build where the browser has it;
   // ?simd=plain for the SIMD128 one).
-  const vae = await loadModule();
+  vae = await loadModule();
   Trainer = vae.bindings.Trainer;
   window.wasmBuild = vae.build;
   const data = await mnist();
@@ -244,6 +256,7 @@ try {
       log(`${who}: setting up…`);
       const c = who === "vae" ? await benchVae(data, "webgpu")
         : who === "vae-cpu" ? await benchVae(data, "cpu")
+        : who === "vae-cpu-1" ? await benchVae(data, "cpu", 1)
         : who.startsWith("jax-") ? await benchJax(who.slice(4), data)
         : await benchTf(who, data);
       contenders.push({ who, ...c, rates: [] });

@@ -6,8 +6,10 @@
 // peers' wasm backends may use threads. Results go to target/bench/browser.json.
 // Needs dist/ (trunk build --release); TF.js and jax-js come from the npm registry into
 // target/bench/node.
+// vae-cpu is the CPU engine on all the page's threads (the threads build: the page is isolated),
+// vae-cpu-1 the same module limited to one thread (setCpuThreads), in the same rounds.
 // Run: node tests/bench/run.mjs [--runs 5] [--steps 20] [--loss-steps 30] [--only vae,vae-cpu,…]
-//   [--simd plain]
+//   [--simd plain] [--threads N]
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { serve, launch } from "../e2e/serve.mjs";
@@ -15,12 +17,14 @@ import { serve, launch } from "../e2e/serve.mjs";
 const TFJS = "4.22.0";
 const JAX = "0.1.25";
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith("--") ? [...a, [v.slice(2), all[i + 1]]] : a), []));
-const query = new URLSearchParams({ runs: args.runs || "5", steps: args.steps || "20", lossSteps: args["loss-steps"] || "30", only: args.only || "vae,vae-cpu,wasm,webgl,webgpu,jax-wasm,jax-webgpu", jax: JAX });
+const query = new URLSearchParams({ runs: args.runs || "5", steps: args.steps || "20", lossSteps: args["loss-steps"] || "30", only: args.only || "vae,vae-cpu,vae-cpu-1,wasm,webgl,webgpu,jax-wasm,jax-webgpu", jax: JAX });
 
 const NODE = "target/bench/node";
 const TF = `${NODE}/node_modules/@tensorflow`;
 // --simd plain: vae-webgpu's SIMD128 build instead of the relaxed-SIMD one.
 if (args.simd) query.set("simd", args.simd);
+// --threads N: the CPU engine's threads (1: the one-thread builds, as on a page not isolated).
+if (args.threads) query.set("threads", args.threads);
 const JAXDIR = `${NODE}/node_modules/@jax-js/jax`;
 // One install for all (a --no-save install removes what an earlier one put there).
 if (![`${TF}/tfjs`, `${TF}/tfjs-backend-webgpu`, `${TF}/tfjs-backend-wasm`, JAXDIR].every((d) => existsSync(`${d}/package.json`))) {
