@@ -149,7 +149,13 @@ if ((NATIVE_ONLY == 0)); then
   # With --locked: newer lightningcss/cssparser do not build with trunk 0.21.
   cargo_tool trunk "$TRUNK_VERSION" trunk --locked
   # The page's threads build needs the pinned nightly with rust-src (scripts/nightly-toolchain.sh).
-  log "nightly for the threads build: $("$ROOT/scripts/nightly-toolchain.sh" --install)"
+  # Without it (rustup's server out of reach) the page is built without that build and the CPU
+  # engine runs on one thread in the browser; everything else works.
+  if NIGHTLY_TC="$("$ROOT/scripts/nightly-toolchain.sh" --install)"; then
+    log "nightly for the threads build: $NIGHTLY_TC"
+  else
+    log "WARNING: no nightly with rust-src; the page will have no threads build (one CPU thread)"
+  fi
   if ! cmp -s package-lock.json node_modules/.setup-stamp 2>/dev/null; then
     log "npm ci (playwright-core, binaryen)"
     npm ci --no-audit --no-fund --loglevel=error

@@ -35,7 +35,10 @@ wasm-opt -Oz --enable-simd --enable-relaxed-simd --enable-bulk-memory --enable-s
   -o "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm" "$OUT/bindgen/vae-webgpu-relaxed_bg.wasm"
 echo "trunk-post-build: vae-webgpu-relaxed.js and _bg.wasm ($(wc -c < "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm") bytes)"
 
-NIGHTLY="$(scripts/nightly-toolchain.sh)"
+if ! NIGHTLY="$(scripts/nightly-toolchain.sh)"; then
+  echo "trunk-post-build: no threads build (the pinned nightly is missing; scripts/setup.sh installs it): the page's CPU engine will run on one thread"
+  exit 0
+fi
 OUT="$TARGET/threads"
 # --max-memory: a shared memory must declare its maximum (2 GiB: the dataset, a model and the
 # display buffers fit many times); the TLS exports are what wasm-bindgen's thread glue needs.
