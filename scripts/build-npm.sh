@@ -7,6 +7,7 @@ cd "$ROOT"
 export PATH="$ROOT/node_modules/.bin:$PATH"
 wasm-pack build --release --target web --out-dir pkg --out-name vae_webgpu
 cp npm/README.md pkg/README.md
+cp npm/index.js npm/index.d.ts npm/trainer.js npm/spawn.js npm/host.js npm/worker.js pkg/
 cp LICENSE-MIT LICENSE-APACHE pkg/
 node scripts/npm-fields.mjs pkg/package.json
 echo "build-npm: package ready in pkg/ ($(node -p "require('./pkg/package.json').name + '@' + require('./pkg/package.json').version"))"

@@ -6,16 +6,24 @@ import { dirname, join } from "node:path";
 const path = process.argv[2];
 const pkg = JSON.parse(readFileSync(path, "utf8"));
 pkg.keywords = [...new Set([...(pkg.keywords || []), "vae", "webgpu", "wgsl", "mnist", "wasm", "machine-learning", "variational-autoencoder"])];
-pkg.files = [...new Set([...(pkg.files || []), "README.md", "LICENSE-MIT", "LICENSE-APACHE"])];
+// The JS API beside the wasm module (npm/: index.js is the entry; build-npm.sh copies them).
+const API = ["index.js", "index.d.ts", "trainer.js", "spawn.js", "host.js", "worker.js"];
+pkg.files = [...new Set([...(pkg.files || []), ...API, "README.md", "LICENSE-MIT", "LICENSE-APACHE"])];
 pkg.type = "module";
-// One entry point, its types first (TypeScript's "bundler" and "node16" resolution read them),
-// and package.json for tools. The module finds its .wasm itself (`new URL(…, import.meta.url)`,
-// which bundlers and browsers resolve beside it), so no subpath is exported for it.
+// One entry point (index.js: the queued Trainer, spawnTrainer and the module's functions), its
+// types first (TypeScript's "bundler" and "node16" resolution read them), and package.json for
+// tools. The module finds its .wasm and spawnTrainer its worker itself (`new URL(…,
+// import.meta.url)`, which bundlers and browsers resolve beside them), so no subpath is
+// exported for them.
+pkg.main = "index.js";
+pkg.module = "index.js";
+pkg.types = "index.d.ts";
 pkg.exports = {
-  ".": { types: `./${pkg.types}`, default: `./${pkg.module || pkg.main}` },
+  ".": { types: "./index.d.ts", default: "./index.js" },
   "./package.json": "./package.json",
 };
-pkg.sideEffects ??= ["./snippets/*"];
+// worker.js serves trainers when it loads: never drop it as unused.
+pkg.sideEffects = ["./snippets/*", "./worker.js"];
 delete pkg.scripts; // no install (or any) scripts
 for (const field of ["name", "version", "description", "license", "files", "main", "types"]) {
   if (!pkg[field]) throw new Error(`package.json lacks ${field}`);
@@ -26,7 +34,7 @@ writeFileSync(path, JSON.stringify(pkg, null, 2) + "\n");
 // frees the trainer); TypeScript knows that symbol from its esnext.disposable library (TS ≥
 // 5.2). Reference that library from the declarations, so a project whose `lib` stops at ES2022
 // compiles them as they are.
-const dts = join(dirname(path), pkg.types);
+const dts = join(dirname(path), "vae_webgpu.d.ts");
 const REF = '/// <reference lib="esnext.disposable" />\n';
 const text = readFileSync(dts, "utf8");
 if (!text.startsWith(REF)) writeFileSync(dts, REF + text);

@@ -98,6 +98,13 @@ pub enum VaeError {
     /// Values handed to encode/decode (pixels, z) of the wrong length or not finite.
     #[error("invalid {what}: {message}")]
     Input { what: &'static str, message: String },
+    /// A request for more rows (images, latent vectors) than one call may ask for.
+    #[error("invalid {what}: {asked} asked for; at most {limit} per call")]
+    TooLarge {
+        what: &'static str,
+        asked: usize,
+        limit: usize,
+    },
     #[error("bad checkpoint: {0}")]
     Checkpoint(String),
     #[error("{path}: {message}")]
@@ -114,7 +121,49 @@ pub enum VaeError {
     },
 }
 
+/// Every code [`VaeError::code`] gives, and the ones the JS API adds at its boundary
+/// (`no-webgpu`: the browser offers no WebGPU; `freed`: a call on a freed trainer;
+/// `no-worker`: the browser cannot start the trainer's module worker).
+pub const ERROR_CODES: [&str; 15] = [
+    "no-webgpu",
+    "no-adapter",
+    "device-lost",
+    "gpu",
+    "no-data",
+    "internal",
+    "bad-data",
+    "bad-config",
+    "bad-argument",
+    "too-large",
+    "bad-checkpoint",
+    "io",
+    "diverged",
+    "freed",
+    "no-worker",
+];
+
 impl VaeError {
+    /// A stable code a program can tell errors apart by (the JS API's `error.code`): one of
+    /// [`ERROR_CODES`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            VaeError::NoAdapter(_) | VaeError::MissingLimit { .. } | VaeError::DeviceRequest(_) => {
+                "no-adapter"
+            }
+            VaeError::DeviceLost(_) => "device-lost",
+            VaeError::Gpu(_) => "gpu",
+            VaeError::NoData(_) => "no-data",
+            VaeError::Internal(_) => "internal",
+            VaeError::Idx { .. } => "bad-data",
+            VaeError::Config { .. } => "bad-config",
+            VaeError::Input { .. } => "bad-argument",
+            VaeError::TooLarge { .. } => "too-large",
+            VaeError::Checkpoint(_) => "bad-checkpoint",
+            VaeError::Io { .. } => "io",
+            VaeError::NonFinite { .. } => "diverged",
+        }
+    }
+
     pub fn config(field: &'static str, message: impl Into<String>) -> Self {
         VaeError::Config {
             field,

@@ -99,9 +99,10 @@ pub struct Session {
 }
 
 fn too_many(what: &'static str, n: usize) -> VaeError {
-    VaeError::Input {
+    VaeError::TooLarge {
         what,
-        message: format!("{n} asked for; at most {MAX_REQUEST_ROWS} per call"),
+        asked: n,
+        limit: MAX_REQUEST_ROWS,
     }
 }
 

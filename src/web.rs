@@ -1,6 +1,6 @@
 //! The JavaScript API (wasm-bindgen): thin glue from JS values to [`Session`] calls and back.
 //! Every method that touches the GPU is async and never blocks the main thread; errors are
-//! `JsError`s with the crate's messages. What each call does is documented once, on the
+//! `ApiError`s with the crate's messages. What each call does is documented once, on the
 //! session's method it forwards to.
 //!
 //! ```js
@@ -22,9 +22,12 @@ use crate::gpu::{GemmForm, Gpu, LostHandle};
 use crate::session::{Session, Status};
 
 mod canvas;
+mod error;
 mod values;
 
-pub use canvas::{draw_grid, drawing_to_input, live_gpu_buffers, LiveBuffers};
+pub use error::{error_codes, ApiError};
+
+pub use canvas::{draw_grid, draw_pairs, drawing_to_input, live_gpu_buffers, LiveBuffers};
 use values::{config_from_js, count, engine_from_js};
 
 /// Steps one `train` call may ask for.
@@ -41,8 +44,8 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-pub(crate) fn js(e: VaeError) -> JsError {
-    JsError::new(&e.to_string())
+pub(crate) fn js(e: VaeError) -> ApiError {
+    ApiError::from(e)
 }
 
 fn global_field(name: &str) -> JsValue {
@@ -59,32 +62,34 @@ fn webgpu_present() -> bool {
 /// WebGPU's adapter and device, or a sentence that says what is missing: a page opened over
 /// plain HTTP from another machine (browsers offer WebGPU only in secure contexts), a browser
 /// without WebGPU, or no usable adapter.
-async fn open_gpu() -> Result<Gpu, String> {
+async fn open_gpu() -> Result<Gpu, ApiError> {
+    let no_webgpu = |m: &str| ApiError::new("no-webgpu", m);
     if !webgpu_present() {
         if global_field("isSecureContext").as_bool() == Some(false) {
             let origin = global_field("origin").as_string().unwrap_or_default();
-            return Err(format!(
+            return Err(no_webgpu(&format!(
                 "WebGPU is only offered to secure pages, and this page was opened over plain \
                  HTTP ({origin}). Open it over HTTPS, or as http://localhost (an SSH tunnel \
                  from this machine to the server)."
-            ));
+            )));
         }
-        return Err(
+        return Err(no_webgpu(
             "WebGPU is not available in this browser (navigator.gpu is missing). Use a recent \
              Chrome or Edge (113+), or Safari 26 / Firefox 141+ with WebGPU on; in Chromium on \
-             Linux start it with --enable-unsafe-webgpu or enable chrome://flags/#enable-unsafe-webgpu."
-                .into(),
-        );
+             Linux start it with --enable-unsafe-webgpu or enable chrome://flags/#enable-unsafe-webgpu.",
+        ));
     }
     Gpu::new().await.map_err(|e| match e {
         VaeError::NoAdapter(m) => {
             web_sys::console::warn_1(&format!("requestAdapter: {m}").into());
-            "WebGPU is present but no GPU adapter is available: the GPU may be blocklisted or \
-             disabled (see chrome://gpu). On Linux, enable chrome://flags/#enable-unsafe-webgpu \
-             and relaunch."
-                .into()
+            ApiError::new(
+                "no-adapter",
+                "WebGPU is present but no GPU adapter is available: the GPU may be blocklisted or \
+                 disabled (see chrome://gpu). On Linux, enable chrome://flags/#enable-unsafe-webgpu \
+                 and relaunch.",
+            )
         }
-        other => other.to_string(),
+        other => js(other),
     })
 }
 
@@ -92,11 +97,8 @@ async fn open_gpu() -> Result<Gpu, String> {
 /// limits it needs) without building a model; returns the adapter's name. Rejects with the
 /// same messages as `Trainer.create`.
 #[wasm_bindgen(js_name = checkGpu)]
-pub async fn check_gpu() -> Result<String, JsError> {
-    Ok(open_gpu()
-        .await
-        .map_err(|m| JsError::new(&m))?
-        .adapter_name())
+pub async fn check_gpu() -> Result<String, ApiError> {
+    Ok(open_gpu().await?.adapter_name())
 }
 
 /// Threads the CPU engine spreads its work over: 1, but in the threads build once its workers
@@ -111,10 +113,10 @@ pub fn cpu_threads() -> u32 {
 /// all). Results do not depend on it (a run is the same bit for bit on any number); speed does.
 /// Returns the threads now in use.
 #[wasm_bindgen(js_name = setCpuThreads)]
-pub fn set_cpu_threads(n: u32) -> Result<u32, JsError> {
+pub fn set_cpu_threads(n: u32) -> Result<u32, ApiError> {
     let all = crate::cpu::pool::available() as u32;
     if !(1..=all).contains(&n) {
-        return Err(JsError::new(&format!(
+        return Err(ApiError::bad_argument(&format!(
             "setCpuThreads: {n} threads asked for; this page has 1 … {all} (threads need the \
              threads build, which loads on a cross-origin isolated page)"
         )));
@@ -194,9 +196,10 @@ pub struct Trainer {
 
 impl Trainer {
     /// The one-call-at-a-time rule: the session is taken out of its cell for the call.
-    fn take(&self) -> Result<Session, JsError> {
+    fn take(&self) -> Result<Session, ApiError> {
         self.session.borrow_mut().take().ok_or_else(|| {
-            JsError::new(
+            ApiError::new(
+                "busy",
                 "the trainer is busy with another call; await each call before starting the next",
             )
         })
@@ -210,14 +213,14 @@ impl Trainer {
     async fn call<T>(
         &self,
         f: impl AsyncFnOnce(&mut Session) -> crate::Result<T>,
-    ) -> Result<T, JsError> {
+    ) -> Result<T, ApiError> {
         let mut s = self.take()?;
         let r = f(&mut s).await;
         self.put(s);
         r.map_err(js)
     }
 
-    fn call_now<T>(&self, f: impl FnOnce(&mut Session) -> crate::Result<T>) -> Result<T, JsError> {
+    fn call_now<T>(&self, f: impl FnOnce(&mut Session) -> crate::Result<T>) -> Result<T, ApiError> {
         let mut s = self.take()?;
         let r = f(&mut s);
         self.put(s);
@@ -231,15 +234,15 @@ impl Trainer {
     /// message saying what is missing when the browser has no WebGPU or no adapter.
     pub async fn create(
         #[wasm_bindgen(unchecked_param_type = "TrainerConfig")] config: JsValue,
-    ) -> Result<Trainer, JsError> {
+    ) -> Result<Trainer, ApiError> {
         let choice = engine_from_js(&config)?;
         let cfg = config_from_js(&config)?;
         let gpu = match choice {
             EngineChoice::Cpu => return Self::build_cpu(&cfg, "asked for".into()),
-            EngineChoice::Gpu => open_gpu().await.map_err(|m| JsError::new(&m))?,
+            EngineChoice::Gpu => open_gpu().await?,
             EngineChoice::Auto => match open_gpu().await {
                 Ok(gpu) => gpu,
-                Err(why) => return Self::build_cpu(&cfg, why),
+                Err(why) => return Self::build_cpu(&cfg, why.message()),
             },
         };
         let (kind, why) = engine::resolve(choice, Some(&gpu), &cfg, &js_sys::Date::now)
@@ -258,13 +261,26 @@ impl Trainer {
     pub async fn create_beside(
         other: &Trainer,
         #[wasm_bindgen(unchecked_param_type = "TrainerConfig")] config: JsValue,
-    ) -> Result<Trainer, JsError> {
+    ) -> Result<Trainer, ApiError> {
+        let choice = engine_from_js(&config)?;
         let cfg = config_from_js(&config)?;
         let Some(gpu) = &other.gpu else {
+            if choice == EngineChoice::Gpu {
+                return Err(ApiError::bad_config(
+                    "invalid config: engine: \"webgpu\" asked for, but the trainer to build \
+                     beside is on the CPU engine (no device to share); use Trainer.create",
+                ));
+            }
             return Self::build_cpu(&cfg, other.engine_reason.clone());
         };
+        if choice == EngineChoice::Cpu {
+            return Self::build_cpu(&cfg, "asked for".into());
+        }
         if let Some(reason) = other.lost.as_ref().and_then(LostHandle::reason) {
-            return Err(JsError::new(&format!("the device was lost: {reason}")));
+            return Err(ApiError::new(
+                "device-lost",
+                &format!("the device was lost: {reason}"),
+            ));
         }
         Self::build(gpu.share(), &cfg, other.engine_reason.clone()).await
     }
@@ -296,7 +312,7 @@ impl Trainer {
     /// reconstructions by the model in place (sigmoid of the logits, the seed's `x_reconst`):
     /// `{ pixels, reconstruction, rows }`, as the CLI's `reconst-E.png` shows them.
     #[wasm_bindgen(js_name = lastBatch)]
-    pub async fn last_batch(&self, epoch: Option<f64>) -> Result<BatchImages, JsError> {
+    pub async fn last_batch(&self, epoch: Option<f64>) -> Result<BatchImages, ApiError> {
         let epoch = match epoch {
             Some(e) => Some(count("epoch", e, 1, u32::MAX)?),
             None => None,
@@ -318,7 +334,7 @@ impl Trainer {
 }
 
 impl Trainer {
-    async fn build(gpu: Gpu, cfg: &crate::VaeConfig, why: String) -> Result<Trainer, JsError> {
+    async fn build(gpu: Gpu, cfg: &crate::VaeConfig, why: String) -> Result<Trainer, ApiError> {
         let shared = gpu.share();
         let form = gpu.gemm;
         let step = gpu.step_form();
@@ -341,7 +357,7 @@ impl Trainer {
         Ok(t)
     }
 
-    fn build_cpu(cfg: &crate::VaeConfig, why: String) -> Result<Trainer, JsError> {
+    fn build_cpu(cfg: &crate::VaeConfig, why: String) -> Result<Trainer, ApiError> {
         let s = Session::open_cpu(cfg, js_sys::Date::now).map_err(js)?;
         let t = Trainer {
             engine: EngineKind::Cpu,
@@ -472,25 +488,25 @@ impl Trainer {
 
     /// Changes β from the next step on (0 … 100; Adam's state is kept).
     #[wasm_bindgen(js_name = setKlWeight)]
-    pub fn set_kl_weight(&self, kl_weight: f32) -> Result<(), JsError> {
+    pub fn set_kl_weight(&self, kl_weight: f32) -> Result<(), ApiError> {
         self.call_now(|s| s.set_kl_weight(kl_weight))
     }
 
     #[wasm_bindgen(js_name = setLearningRate)]
-    pub fn set_learning_rate(&self, lr: f32) -> Result<(), JsError> {
+    pub fn set_learning_rate(&self, lr: f32) -> Result<(), ApiError> {
         self.call_now(|s| s.set_lr(lr))
     }
 
-    pub fn resume(&self, bytes: &[u8]) -> Result<(), JsError> {
+    pub fn resume(&self, bytes: &[u8]) -> Result<(), ApiError> {
         self.call_now(|s| s.resume(bytes).map(|_| ()))
     }
 
     #[wasm_bindgen(js_name = loadDataset)]
-    pub fn load_dataset(&self, ti: &[u8], tl: &[u8], xi: &[u8], xl: &[u8]) -> Result<(), JsError> {
+    pub fn load_dataset(&self, ti: &[u8], tl: &[u8], xi: &[u8], xl: &[u8]) -> Result<(), ApiError> {
         self.call_now(|s| s.load_idx([ti, tl, xi, xl]))
     }
 
-    pub async fn train(&self, steps: f64) -> Result<TrainStats, JsError> {
+    pub async fn train(&self, steps: f64) -> Result<TrainStats, ApiError> {
         let steps = count("steps", steps, 1, MAX_STEPS_PER_CALL)?;
         self.call(async |s| s.train(steps).await.map(TrainStats::from))
             .await
@@ -517,7 +533,7 @@ impl Trainer {
     }
 
     #[wasm_bindgen(js_name = profileStep)]
-    pub async fn profile_step(&self) -> Result<StepTimings, JsError> {
+    pub async fn profile_step(&self) -> Result<StepTimings, ApiError> {
         let p = self.call(async |s| s.profile_step().await).await?;
         let stages = p.stages.iter();
         Ok(StepTimings {
@@ -536,12 +552,12 @@ impl Trainer {
         })
     }
 
-    pub async fn flush(&self) -> Result<TrainStats, JsError> {
+    pub async fn flush(&self) -> Result<TrainStats, ApiError> {
         self.call(async |s| s.flush().await.map(TrainStats::from))
             .await
     }
 
-    pub async fn evaluate(&self) -> Result<EvalStats, JsError> {
+    pub async fn evaluate(&self) -> Result<EvalStats, ApiError> {
         let r = self.call(async |s| s.evaluate().await).await?;
         Ok(EvalStats {
             reconstruction: r.reconstruction,
@@ -551,12 +567,12 @@ impl Trainer {
         })
     }
 
-    pub async fn reconstruct(&self, n: f64) -> Result<Vec<f32>, JsError> {
+    pub async fn reconstruct(&self, n: f64) -> Result<Vec<f32>, ApiError> {
         let n = count("n", n, 0, MAX_ROWS)?;
         self.call(async |s| s.reconstruct(n).await).await
     }
 
-    pub async fn sample(&self, n: f64, seed: f64) -> Result<Vec<f32>, JsError> {
+    pub async fn sample(&self, n: f64, seed: f64) -> Result<Vec<f32>, ApiError> {
         let (n, seed) = (
             count("n", n, 0, MAX_ROWS)?,
             count("seed", seed, 0, u32::MAX)?,
@@ -566,31 +582,31 @@ impl Trainer {
     }
 
     #[wasm_bindgen(js_name = latentWalk)]
-    pub async fn latent_walk(&self, a: f64, b: f64, steps: f64) -> Result<Vec<f32>, JsError> {
+    pub async fn latent_walk(&self, a: f64, b: f64, steps: f64) -> Result<Vec<f32>, ApiError> {
         let (a, b) = (count("a", a, 0, u32::MAX)?, count("b", b, 0, u32::MAX)?);
         let steps = count("steps", steps, 2, MAX_ROWS)?;
         self.call(async |s| s.latent_walk(a, b, steps).await).await
     }
 
     #[wasm_bindgen(js_name = exportCheckpoint)]
-    pub async fn export_checkpoint(&self) -> Result<Vec<u8>, JsError> {
+    pub async fn export_checkpoint(&self) -> Result<Vec<u8>, ApiError> {
         self.call(async |s| s.export_checkpoint().await).await
     }
 
     #[wasm_bindgen(js_name = importCheckpoint)]
-    pub fn import_checkpoint(&self, bytes: &[u8]) -> Result<(), JsError> {
+    pub fn import_checkpoint(&self, bytes: &[u8]) -> Result<(), ApiError> {
         self.call_now(|s| s.import_checkpoint(bytes))
     }
 
     #[wasm_bindgen(js_name = testDigits)]
-    pub async fn test_digits(&self, ids: Vec<u32>) -> Result<Vec<f32>, JsError> {
+    pub async fn test_digits(&self, ids: Vec<u32>) -> Result<Vec<f32>, ApiError> {
         self.call(async |s| s.test_digits(&ids).await).await
     }
 
     /// The newest training step's batch: `{ pixels, mu, logVar, rows }` under the parameters in
     /// place (see `Session::current_batch`).
     #[wasm_bindgen(js_name = currentBatch)]
-    pub async fn current_batch(&self) -> Result<BatchEncoding, JsError> {
+    pub async fn current_batch(&self) -> Result<BatchEncoding, ApiError> {
         let (pixels, mu, log_var) = self.call(async |s| s.current_batch().await).await?;
         let rows = (mu.len() / self.status.get().latent.max(1) as usize) as u32;
         Ok(BatchEncoding {
@@ -601,25 +617,25 @@ impl Trainer {
         })
     }
 
-    pub async fn encode(&self, pixels: Vec<f32>) -> Result<Encoding, JsError> {
+    pub async fn encode(&self, pixels: Vec<f32>) -> Result<Encoding, ApiError> {
         let (mu, log_var) = self.call(async |s| s.encode(&pixels).await).await?;
         Ok(Encoding { mu, log_var })
     }
 
-    pub async fn decode(&self, z: Vec<f32>) -> Result<Vec<f32>, JsError> {
+    pub async fn decode(&self, z: Vec<f32>) -> Result<Vec<f32>, ApiError> {
         self.call(async |s| s.decode(&z).await).await
     }
 
     /// The first `n` test digits' μ (n × latent, no projection) and labels.
     #[wasm_bindgen(js_name = latentMeans)]
-    pub async fn latent_means(&self, n: f64) -> Result<LatentMeans, JsError> {
+    pub async fn latent_means(&self, n: f64) -> Result<LatentMeans, ApiError> {
         let n = count("n", n, 0, MAX_ROWS)?;
         let (mu, labels) = self.call(async |s| s.latent_means(n).await).await?;
         Ok(LatentMeans { mu, labels })
     }
 
     #[wasm_bindgen(js_name = latentMap)]
-    pub async fn latent_map(&self, n: f64) -> Result<LatentMap, JsError> {
+    pub async fn latent_map(&self, n: f64) -> Result<LatentMap, ApiError> {
         let n = count("n", n, 0, MAX_ROWS)?;
         let m = self.call(async |s| s.latent_map(n).await).await?;
         Ok(LatentMap {
@@ -632,7 +648,7 @@ impl Trainer {
         })
     }
 
-    pub async fn reset(&self) -> Result<(), JsError> {
+    pub async fn reset(&self) -> Result<(), ApiError> {
         self.call(async |s| s.reset().await).await
     }
 }

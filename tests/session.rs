@@ -100,7 +100,8 @@ fn bad_requests_are_refused_and_the_session_goes_on() {
     let Some(mut s) = session() else { return };
     let too_many = MAX_REQUEST_ROWS as u32 + 1;
     let e = block(s.sample(too_many, 1)).unwrap_err();
-    assert!(matches!(e, VaeError::Input { .. }), "{e}");
+    assert!(matches!(e, VaeError::TooLarge { .. }), "{e}");
+    assert_eq!(e.code(), "too-large");
     assert!(e.to_string().contains("at most 16384 per call"), "{e}");
     let z = vec![0.0; (MAX_REQUEST_ROWS + 1) * L];
     assert!(block(s.decode(&z)).is_err());

@@ -125,9 +125,18 @@ fn config(pairs: &[(&str, f64)]) -> JsValue {
     o.into()
 }
 
-fn err_text(e: wasm_bindgen::JsError) -> String {
+fn err_text(e: impl Into<JsValue>) -> String {
     let v: JsValue = e.into();
     js_sys::Reflect::get(&v, &JsValue::from_str("message"))
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
+}
+
+/// The `code` of a thrown API error (`error.code`).
+fn err_code(e: impl Into<JsValue>) -> String {
+    let v: JsValue = e.into();
+    js_sys::Reflect::get(&v, &JsValue::from_str("code"))
         .unwrap()
         .as_string()
         .unwrap_or_default()
@@ -239,6 +248,8 @@ async fn browser_config_errors_name_the_field() {
             .await
             .err()
             .expect("bad config accepted");
+        let e = JsValue::from(e);
+        assert_eq!(err_code(e.clone()), "bad-config");
         let text = err_text(e);
         assert!(text.contains(needle), "{text}");
     }
@@ -285,6 +296,8 @@ async fn browser_a_second_call_in_flight_is_refused_and_getters_answer() {
     let Err(busy) = t.flush().await else {
         panic!("a second call was accepted")
     };
+    let busy = JsValue::from(busy);
+    assert_eq!(err_code(busy.clone()), "busy");
     assert!(err_text(busy).contains("busy with another call"));
     in_flight.await.map_err(JsValue::from).unwrap();
     let done = t.flush().await.map_err(JsValue::from).unwrap();
@@ -379,7 +392,8 @@ async fn browser_hostile_numbers_are_errors_and_the_trainer_goes_on() {
         1e300,
     ];
     for v in hostile {
-        let e = t.sample(v, 1.0).await.expect_err("sample accepted");
+        let e = JsValue::from(t.sample(v, 1.0).await.expect_err("sample accepted"));
+        assert_eq!(err_code(e.clone()), "bad-argument", "sample({v})");
         assert!(err_text(e).starts_with("invalid n: "), "sample({v})");
         let e = t.reconstruct(v).await.expect_err("reconstruct accepted");
         assert!(err_text(e).starts_with("invalid n: "), "reconstruct({v})");
@@ -499,6 +513,27 @@ async fn browser_an_autoencoder_beside_a_vae_on_one_device() {
         .map_err(JsValue::from)
         .unwrap();
     assert!(ae.shares_device_with(&vae) && vae.shares_device_with(&ae));
+    // createBeside reads `engine`: an unknown one is refused, "cpu" builds a CPU trainer.
+    let o = config(&small);
+    js_sys::Reflect::set(&o, &"engine".into(), &"cuda".into()).unwrap();
+    let e = JsValue::from(Trainer::create_beside(&vae, o).await.err().expect("cuda"));
+    assert_eq!(err_code(e), "bad-config");
+    let o = config(&small);
+    js_sys::Reflect::set(&o, &"engine".into(), &"cpu".into()).unwrap();
+    let beside_cpu = Trainer::create_beside(&vae, o)
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    assert_eq!(beside_cpu.engine(), "cpu");
+    let o = config(&small);
+    js_sys::Reflect::set(&o, &"engine".into(), &"webgpu".into()).unwrap();
+    let e = JsValue::from(
+        Trainer::create_beside(&beside_cpu, o)
+            .await
+            .err()
+            .expect("webgpu beside a CPU trainer"),
+    );
+    assert_eq!(err_code(e), "bad-config");
     assert!((vae.variational(), ae.variational()) == (true, false));
     let alone = Trainer::create(config(&small))
         .await
@@ -713,4 +748,23 @@ fn browser_the_cpu_engine_has_one_thread_without_the_threads_build() {
             "{text}"
         );
     }
+}
+
+#[wasm_bindgen_test]
+fn browser_draw_pairs_checks_sizes_before_drawing() {
+    let ctor: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"OffscreenCanvas".into())
+        .unwrap()
+        .into();
+    let canvas =
+        js_sys::Reflect::construct(&ctor, &js_sys::Array::of2(&1.into(), &1.into())).unwrap();
+    let px = vec![0.5f32; 2 * 784];
+    // 0 is what JS makes of NaN, u32::MAX of −1: each once trapped the module.
+    for side in [0, u32::MAX, 27] {
+        let e = vae_webgpu::web::draw_pairs(&canvas, &px, &px, side, 2)
+            .expect_err("a bad side was accepted");
+        assert_eq!(err_code(e), "bad-argument", "side {side}");
+    }
+    vae_webgpu::web::draw_pairs(&canvas, &px, &px, 28, 2)
+        .map_err(JsValue::from)
+        .unwrap();
 }

@@ -1,9 +1,11 @@
 // The page: owns its state, wires the DOM, and hands the work to modules with one job each —
-// boot.js (the wasm module), data.js (MNIST and dropped files), form.js (settings built from the
+// boot.js (the wasm module: drawing here, the trainer's build in its worker), trainers.js (where
+// the trainers live: a Worker, so this thread only draws and listens), data.js (MNIST and dropped files), form.js (settings built from the
 // engine's defaults and limits), scheduler.js (training in chunks), plot.js (the loss plot),
 // explore.js (the Explore view) and lost.js (device loss). Tests read the page through the one
 // small debug object `window.vaePage`.
-import { ready } from "./boot.js";
+import { loadDrawing } from "./boot.js";
+import { startTrainers } from "./trainers.js";
 import { loadMnist, readIdxFiles, MAX_FILE_BYTES } from "./data.js";
 import { buildForm, readConfig, setFormDisabled } from "./form.js";
 import { LossPlot } from "./plot.js";
@@ -21,7 +23,8 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   state: "starting", // starting | ready | training | paused | done | lost
   gpuProblem: null, // why WebGPU is unusable here: { kind: "insecure" | "absent" | "adapter", detail }
-  wasm: null,
+  wasm: null, // the drawing functions (the SIMD128 build on this thread)
+  host: null, // trainers.js: where trainers are made (a worker, or this thread)
   settings: null,
   trainer: null,
   trainerConfig: null,
@@ -175,21 +178,15 @@ async function adapterLabel(t) {
   return "WebGPU";
 }
 
-/** Frees a trainer. A call on it that never settled (its device was lost) keeps it borrowed and
- * free() throws: then it is dropped and left to the garbage collector. */
+/** Frees a trainer (after its running call; a second free does nothing). */
 function release(t) {
-  if (!t) return;
-  try {
-    t.free();
-  } catch {
-    // still borrowed by a call that will never settle
-  }
+  if (t) t.free();
 }
 
 /** The engine pill: the WebGPU adapter and GEMM form, or the CPU engine (and why, on hover). */
 async function showEngine(t) {
   const gpu = t.engine === "webgpu" ? await adapterLabel(t) : null;
-  const threads = ui.wasm.cpuThreads();
+  const threads = t.cpuThreads;
   ui.pill = () => (gpu ? tr("engine.gpuPill", gpu, t.gemmForm) : tr("engine.cpuPill", threads));
   $("adapter").textContent = ui.pill();
   $("adapter").title = gpu ? t.adapter : `${t.adapter}: ${t.engineReason}`;
@@ -199,10 +196,10 @@ async function showEngine(t) {
 /** A new trainer for `config` with the page's data (and a checkpoint's run, if given). The old
  * trainer is freed only once the new one stands: if building fails, the model in hand stays. */
 async function buildTrainer(config, resumeFrom = null) {
-  const t = await ui.wasm.Trainer.create({ ...config, engine: $("engine").value });
+  const t = await ui.host.create({ ...config, engine: $("engine").value });
   try {
-    t.loadDataset(...ui.data.files);
-    if (resumeFrom) t.resume(resumeFrom);
+    await t.loadDataset(...ui.data.files);
+    if (resumeFrom) await t.resume(resumeFrom);
   } catch (e) {
     release(t);
     throw e;
@@ -238,12 +235,12 @@ async function createTrainer(config) {
 
 // Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
 // divergence); any other change needs a new model. Returns true when it needs one.
-function needsNewModel(config) {
+async function needsNewModel(config) {
   if (!ui.trainer || ui.state === "done" || ui.pretrained) return true;
   const was = JSON.parse(ui.trainerConfig);
   if (JSON.stringify({ ...was, lr: config.lr }) !== JSON.stringify(config)) return true;
   if (was.lr !== config.lr) {
-    ui.trainer.setLearningRate(config.lr);
+    await ui.trainer.setLr(config.lr);
     ui.trainerConfig = JSON.stringify(config);
   }
   return false;
@@ -301,7 +298,7 @@ async function onTrain() {
   let ready = false;
   await guarded(tr("fail.start"), async () => {
     const config = readConfig(ui.settings);
-    if (needsNewModel(config)) {
+    if (await needsNewModel(config)) {
       message(() => tr("msg.building"));
       await createTrainer(config);
     }
@@ -342,7 +339,7 @@ function onPause() {
 
 async function onResume() {
   await guarded(tr("fail.resume"), async () => {
-    if (needsNewModel(readConfig(ui.settings))) throw new Error(tr("err.settingsChanged"));
+    if (await needsNewModel(readConfig(ui.settings))) throw new Error(tr("err.settingsChanged"));
     ui.state = "training";
     setButtons();
     message(() => tr("msg.training"));
@@ -503,8 +500,10 @@ window.vaePage = {
   get kept() { return ui.kept; },
   get lastRefresh() { return ui.lastRefresh; },
   get pretrained() { return ui.pretrained; },
-  wasmMemory: null,
-  wasmBuild: null, // "threads", "relaxed-simd" or "simd128": which build of the module loaded (boot.js)
+  /** Where the trainers live (trainers.js): `mode` "worker" or "page", `info()` → `{ build,
+   * cpuThreads, wasmBytes, liveGpuBuffers }` of the trainer's module (the soak test watches). */
+  get host() { return ui.host; },
+  wasmBuild: null, // "threads", "relaxed-simd" or "simd128": which build of the module the trainer runs (boot.js)
 };
 
 async function main() {
@@ -534,18 +533,21 @@ async function main() {
   ui.plot.draw();
   setButtons();
   wire();
-  let boot;
   try {
-    boot = await ready;
+    const boot = await loadDrawing();
+    ui.wasm = boot.wasm;
+    ui.settings = boot.settings;
+    ui.host = await startTrainers();
+    window.vaePage.wasmBuild = (await ui.host.info()).build;
   } catch (e) {
     message(() => tr("msg.wasmFailed", e && e.message ? e.message : e), "error");
     $("adapter").textContent = tr("adapter.notLoaded");
     return;
   }
-  ui.wasm = boot.wasm;
-  ui.settings = boot.settings;
-  window.vaePage.wasmMemory = boot.memory; // its size is watched by the soak test
-  window.vaePage.wasmBuild = boot.build;
+  if (ui.host.mode === "page") {
+    $("noworker").hidden = false;
+    $("noworker").dataset.why = ui.host.why;
+  }
   buildForm(ui.settings);
   const asked = new URLSearchParams(location.search).get("engine");
   if (["auto", "webgpu", "cpu"].includes(asked)) $("engine").value = asked;
@@ -557,7 +559,7 @@ async function main() {
     ui.gpuProblem = { kind: window.isSecureContext === false ? "insecure" : "absent" };
   } else if ($("engine").value !== "cpu") {
     try {
-      await ui.wasm.checkGpu();
+      await ui.host.checkGpu();
     } catch (e) {
       ui.gpuProblem = { kind: "adapter", detail: e && e.message ? e.message : String(e) };
     }

@@ -14,6 +14,9 @@
 // wasm-feature-detect tests it.
 const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11]);
 
+// In the trainer's worker (trainer-worker.js), `location.search` is the page's: the page
+// starts the worker with its own query string.
+
 /** Whether this browser runs relaxed SIMD (?simd=plain asks for the SIMD128 build anyway). */
 export function relaxedSimd() {
   if (new URLSearchParams(location.search).get("simd") === "plain") return false;
@@ -100,7 +103,13 @@ async function load() {
   return { bindings, memory: w.memory, build: "simd128" };
 }
 
-/** Resolves to `{ wasm, memory, settings, build }` (the bindings, the module's memory, the
- * engine's defaults, limits and layouts — one source for the form and the plot — and which build
- * loaded: "threads", "relaxed-simd" or "simd128"), or rejects with the load error. */
-export const ready = loadModule().then(({ bindings, memory, build }) => ({ wasm: bindings, memory, settings: bindings.settings(), build }));
+/** The page's own thread only draws: it loads the SIMD128 build for its drawing functions and
+ * the engine's settings, and the trainer lives in a worker (trainer-worker.js loads the build
+ * for this browser there with `loadModule`). Resolves to `{ wasm, settings }` (the bindings and
+ * the engine's defaults, limits and layouts — one source for the form and the plot), or rejects
+ * with the load error. */
+export async function loadDrawing() {
+  const bindings = await import("./vae-webgpu.js");
+  await bindings.default();
+  return { wasm: bindings, settings: bindings.settings() };
+}

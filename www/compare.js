@@ -60,7 +60,7 @@ export class Compare {
    * the old one is dropped. */
   onNewTrainer(t) {
     this.stop();
-    if (this.beta !== 1) t.setKlWeight(this.beta);
+    if (this.beta !== 1) t.setKlWeight(this.beta).catch((e) => this.report(`${tr("fail.beta")}: ${e.message}`, "error"));
   }
 
   /** The autoencoder's share of a training chunk: as many steps as the VAE just took. */
@@ -91,9 +91,9 @@ export class Compare {
   /** Builds the autoencoder beside the (fresh) VAE: same settings and seed, same device. */
   async attach(config) {
     const vae = this.ui.trainer;
-    const twin = await this.exclusive(() => this.ui.wasm.Trainer.createBeside(vae, { ...config, variational: false }));
+    const twin = await this.exclusive(() => this.ui.host.createBeside(vae, { ...config, variational: false }));
     try {
-      twin.loadDataset(...this.ui.data.files);
+      await this.exclusive(() => twin.loadDataset(...this.ui.data.files));
     } catch (e) {
       twin.free();
       throw e;
@@ -113,13 +113,7 @@ export class Compare {
     this.twin = null;
     $("compare-stop").hidden = true;
     $("compare-body").hidden = true;
-    if (t) {
-      try {
-        t.free();
-      } catch {
-        // a call on it never settled (device lost): left to the garbage collector
-      }
-    }
+    if (t) t.free(); // after its running call; a lost device's call leaves it to the collector
   }
 
   /** The VAE's steps as the scheduler decoded them. */

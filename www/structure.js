@@ -66,7 +66,17 @@ export class Structure {
     if (!t) return;
     const key = this.trainerKey();
     const timed = this.timings && this.timings.key === key ? this.timings : null;
-    const kernels = new Map(t.stageKernels().map((s) => [s.name, s.kernels]));
+    // The stages' kernels come from the trainer (in its worker): asked once per trainer, then
+    // drawn again.
+    if (!this.kernels || this.kernels.trainer !== t) {
+      const asked = { trainer: t, byName: new Map() };
+      this.kernels = asked;
+      t.stageKernels().then((list) => {
+        asked.byName = new Map(list.map((s) => [s.name, s.kernels]));
+        if (this.kernels === asked) this.draw();
+      }, () => {});
+    }
+    const kernels = this.kernels.byName;
     const items = [];
     for (const b of blocks(t)) {
       const el = document.createElement("div");

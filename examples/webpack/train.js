@@ -7,7 +7,7 @@ import { digits } from "../digits.js";
 export async function train(steps, samplesCanvas, report) {
   await init();
   const trainer = await Trainer.create({ batchSize: 128 });
-  trainer.loadDataset(...digits(2048, 1), ...digits(128, 2));
+  await trainer.loadDataset(...digits(2048, 1), ...digits(128, 2));
   const t0 = performance.now();
   while (trainer.globalStep < steps) {
     await trainer.train(Math.min(8, steps - trainer.globalStep));

@@ -3,12 +3,13 @@
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::ApiError;
 use crate::render::{gray_to_rgba, grid, side_by_side};
 
 /// A square drawing (`size`², 0 = background, 1 = ink) as an MNIST-like `side`² input: scaled
 /// into a 20×20 box and centred by mass, as MNIST's digits were.
 #[wasm_bindgen(js_name = drawingToInput)]
-pub fn drawing_to_input(ink: &[f32], size: u32, side: u32) -> Result<Vec<f32>, JsError> {
+pub fn drawing_to_input(ink: &[f32], size: u32, side: u32) -> Result<Vec<f32>, ApiError> {
     crate::draw::to_mnist(ink, size as usize, side as usize).map_err(super::js)
 }
 
@@ -37,7 +38,7 @@ pub fn draw_grid(
     pixels: &[f32],
     side: u32,
     per_row: u32,
-) -> Result<(), JsError> {
+) -> Result<(), ApiError> {
     put_grid(canvas, pixels, side as usize, side as usize, per_row)
 }
 
@@ -51,15 +52,22 @@ pub fn draw_pairs(
     reconstructions: &[f32],
     side: u32,
     per_row: u32,
-) -> Result<(), JsError> {
+) -> Result<(), ApiError> {
     if inputs.len() != reconstructions.len() {
-        return Err(JsError::new(&format!(
+        return Err(ApiError::bad_argument(&format!(
             "inputs ({}) and reconstructions ({}) differ in length",
             inputs.len(),
             reconstructions.len()
         )));
     }
     let side = side as usize;
+    let image = side.checked_mul(side).filter(|&n| n > 0 && n <= 1 << 24);
+    if image.is_none_or(|n| !inputs.len().is_multiple_of(n)) {
+        return Err(ApiError::bad_argument(&format!(
+            "drawPairs: side {side} does not divide {} pixels into whole side×side images",
+            inputs.len()
+        )));
+    }
     let pairs = side_by_side(inputs, reconstructions, side, side);
     put_grid(canvas, &pairs, side, 2 * side, per_row)
 }
@@ -67,7 +75,7 @@ pub fn draw_pairs(
 /// `pixels` as a grid (like `drawGrid`) in an `ImageData`, for a canvas the caller owns: an
 /// `OffscreenCanvas` in a worker, or `postMessage` to the page (its buffer transfers).
 #[wasm_bindgen(js_name = gridImage)]
-pub fn grid_image(pixels: &[f32], side: u32, per_row: u32) -> Result<web_sys::ImageData, JsError> {
+pub fn grid_image(pixels: &[f32], side: u32, per_row: u32) -> Result<web_sys::ImageData, ApiError> {
     let side = side as usize;
     let (w, h, gray) = grid(pixels, side, side, per_row as usize, 2).map_err(super::js)?;
     image_data(&gray, w, h)
@@ -75,12 +83,12 @@ pub fn grid_image(pixels: &[f32], side: u32, per_row: u32) -> Result<web_sys::Im
 
 /// An `ImageData` that owns its pixels: a JS copy, not a view of wasm memory (a view would
 /// change when the memory is reused, break when it grows, and could not be transferred).
-fn image_data(gray: &[u8], w: usize, h: usize) -> Result<web_sys::ImageData, JsError> {
+fn image_data(gray: &[u8], w: usize, h: usize) -> Result<web_sys::ImageData, ApiError> {
     let rgba = gray_to_rgba(gray);
     let pixels = js_sys::Uint8ClampedArray::new_with_length(rgba.len() as u32);
     pixels.copy_from(&rgba);
     web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, w as u32, h as u32)
-        .map_err(|_| JsError::new("could not create ImageData"))
+        .map_err(|_| ApiError::bad_argument("could not create ImageData"))
 }
 
 fn put_grid(
@@ -89,10 +97,10 @@ fn put_grid(
     h: usize,
     w: usize,
     per_row: u32,
-) -> Result<(), JsError> {
+) -> Result<(), ApiError> {
     let (w, h, gray) = grid(pixels, h, w, per_row as usize, 2).map_err(super::js)?;
     let image = image_data(&gray, w, h)?;
-    let no_2d = || JsError::new("the canvas has no 2d context");
+    let no_2d = || ApiError::bad_argument("the canvas has no 2d context");
     let drawn = if let Some(c) = canvas.dyn_ref::<web_sys::HtmlCanvasElement>() {
         c.set_width(w as u32);
         c.set_height(h as u32);
@@ -112,9 +120,9 @@ fn put_grid(
             .map_err(|_| no_2d())?
             .put_image_data(&image, 0.0, 0.0)
     } else {
-        return Err(JsError::new(
+        return Err(ApiError::bad_argument(
             "canvas: expected an HTMLCanvasElement or an OffscreenCanvas",
         ));
     };
-    drawn.map_err(|_| JsError::new("could not draw on the canvas"))
+    drawn.map_err(|_| ApiError::bad_argument("could not draw on the canvas"))
 }

@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::js;
+use super::{js, ApiError};
 use crate::config::VaeConfig;
 use crate::engine::EngineChoice;
 use crate::session;
@@ -15,42 +15,42 @@ fn read<T>(
     name: &str,
     kind: &str,
     as_: impl Fn(&JsValue) -> Option<T>,
-) -> Result<Option<T>, JsError> {
+) -> Result<Option<T>, ApiError> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(None);
     }
     let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))
-        .map_err(|_| JsError::new(&format!("config.{name} cannot be read")))?;
+        .map_err(|_| ApiError::bad_config(&format!("config.{name} cannot be read")))?;
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
     as_(&v)
         .map(Some)
-        .ok_or_else(|| JsError::new(&format!("config.{name} must be {kind}")))
+        .ok_or_else(|| ApiError::bad_config(&format!("config.{name} must be {kind}")))
 }
 
 /// A number field: `None` when absent, an error naming it when not a number.
-fn field(obj: &JsValue, name: &str) -> Result<Option<f64>, JsError> {
+fn field(obj: &JsValue, name: &str) -> Result<Option<f64>, ApiError> {
     read(obj, name, "a number", JsValue::as_f64)
 }
 
 /// A boolean field: `None` when absent, an error naming it otherwise.
-fn flag(obj: &JsValue, name: &str) -> Result<Option<bool>, JsError> {
+fn flag(obj: &JsValue, name: &str) -> Result<Option<bool>, ApiError> {
     read(obj, name, "true or false", JsValue::as_bool)
 }
 
-fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, JsError> {
+fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, ApiError> {
     match field(obj, name)? {
         None => Ok(default),
         Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 1e9 => Ok(x as usize),
-        Some(x) => Err(JsError::new(&format!(
+        Some(x) => Err(ApiError::bad_config(&format!(
             "config.{name} must be a whole number ≥ 0, got {x}"
         ))),
     }
 }
 
 /// The engine `config.engine` asks for: "auto" (the default), "webgpu" or "cpu".
-pub(super) fn engine_from_js(obj: &JsValue) -> Result<EngineChoice, JsError> {
+pub(super) fn engine_from_js(obj: &JsValue) -> Result<EngineChoice, ApiError> {
     match read(obj, "engine", "a string", JsValue::as_string)? {
         None => Ok(EngineChoice::Auto),
         Some(name) => EngineChoice::parse(&name).map_err(js),
@@ -59,10 +59,10 @@ pub(super) fn engine_from_js(obj: &JsValue) -> Result<EngineChoice, JsError> {
 
 /// A [`VaeConfig`] from `{ epochs, batchSize, lr, hidden, latent, seed }` (all optional; the
 /// PyTorch reference's defaults otherwise), validated.
-pub(super) fn config_from_js(obj: &JsValue) -> Result<VaeConfig, JsError> {
+pub(super) fn config_from_js(obj: &JsValue) -> Result<VaeConfig, ApiError> {
     if !obj.is_undefined() && !obj.is_null() {
         if !obj.is_object() {
-            return Err(JsError::new(
+            return Err(ApiError::bad_config(
                 "invalid config: config must be an object such as { batchSize: 128 }",
             ));
         }
@@ -90,11 +90,11 @@ pub(super) fn config_from_js(obj: &JsValue) -> Result<VaeConfig, JsError> {
 
 /// A count or index argument: a whole number in `min..=max`, or an error naming the argument
 /// and its range (JS would turn NaN into 0 and −1 into 4294967295).
-pub(super) fn count(name: &str, v: f64, min: u32, max: u32) -> Result<u32, JsError> {
+pub(super) fn count(name: &str, v: f64, min: u32, max: u32) -> Result<u32, ApiError> {
     if v.is_finite() && v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(max) {
         Ok(v as u32)
     } else {
-        Err(JsError::new(&format!(
+        Err(ApiError::bad_argument(&format!(
             "invalid {name}: {v} is not a whole number in {min}..={max}"
         )))
     }
@@ -104,12 +104,12 @@ pub(super) fn count(name: &str, v: f64, min: u32, max: u32) -> Result<u32, JsErr
 /// session): `{ defaults: {...}, limits: {...}, idxFiles: [...], recordFields: [...],
 /// checkpointKeys: [...] }`.
 #[wasm_bindgen(unchecked_return_type = "Settings")]
-pub fn settings() -> Result<JsValue, JsError> {
+pub fn settings() -> Result<JsValue, ApiError> {
     let o = js_sys::Object::new();
     let set = |obj: &js_sys::Object, k: &str, v: JsValue| {
         js_sys::Reflect::set(obj, &JsValue::from_str(k), &v)
             .map(|_| ())
-            .map_err(|_| JsError::new("settings: cannot build the object"))
+            .map_err(|_| ApiError::bad_argument("settings: cannot build the object"))
     };
     let strings = |items: &[&str]| -> JsValue {
         items

@@ -56,11 +56,22 @@ async function result(url) {
   }
 }
 
+/** examples/demo.js's report: spawnTrainer trained 50 steps in a worker (two unawaited calls
+ * in order, then fit), results plain, fit aborted early, a freed trainer's call coded "freed",
+ * the in-thread Trainer queued and coded too. */
 function checkTrained(r, what) {
   assert.equal(r.error, undefined, `${what}: ${r.error}`);
-  assert.equal(r.steps, 16, `${what}: ${r.status}`);
+  assert.equal(r.steps, 50, `${what}: ${r.status}`);
   assert.ok(Number.isFinite(r.loss), `${what}: loss ${r.loss}`);
   assert.ok(r.drawn[0] > 0, `${what}: nothing drawn`);
+  assert.equal(r.ordered, true, `${what}: two unawaited calls ran in order`);
+  assert.equal(r.onSteps, 34, `${what}: fit's onStep once per step`);
+  assert.equal(r.plain, true, `${what}: results survive structuredClone and JSON`);
+  assert.equal(r.aborted.aborted, true, `${what}: fit saw the abort`);
+  assert.ok(r.aborted.globalStep > r.steps && r.aborted.globalStep < r.aborted.asked, `${what}: fit stopped early at ${r.aborted.globalStep}`);
+  assert.equal(r.freedCode, "freed", `${what}: a freed trainer's call`);
+  assert.equal(r.badCode, "bad-argument", `${what}: a bad argument's code`);
+  assert.equal(r.localSteps, 4, `${what}: the in-thread Trainer waited for loadDataset`);
   assert.deepEqual(r.errors, [], what);
 }
 
@@ -78,9 +89,9 @@ test("publint and arethetypeswrong find nothing; the package lists what it ships
   assert.equal(pkg.scripts, undefined, "no install scripts");
   assert.equal(pkg.repository, undefined, "no placeholder repository");
   for (const f of ["README.md", "LICENSE-MIT", "LICENSE-APACHE"]) assert.ok(pkg.files.includes(f), f);
-  assert.deepEqual(pkg.exports["."], { types: "./vae_webgpu.d.ts", default: "./vae_webgpu.js" });
+  assert.deepEqual(pkg.exports["."], { types: "./index.d.ts", default: "./index.js" });
   const listed = run("tar", ["-tzf", tgz], scratch);
-  for (const f of ["package/LICENSE-MIT", "package/LICENSE-APACHE", "package/README.md", "package/vae_webgpu_bg.wasm"]) assert.ok(listed.includes(f), `${f} in the tarball`);
+  for (const f of ["package/LICENSE-MIT", "package/LICENSE-APACHE", "package/README.md", "package/vae_webgpu_bg.wasm", "package/worker.js", "package/host.js", "package/spawn.js", "package/trainer.js"]) assert.ok(listed.includes(f), `${f} in the tarball`);
   const publint = run(join(BIN, "publint"), ["--strict", join(ROOT, "pkg")], ROOT);
   assert.match(publint, /All good!/, publint);
   const attw = run(join(BIN, "attw"), [tgz, "--profile", "esm-only", "--format", "ascii"], ROOT);

@@ -2,9 +2,11 @@
 // packed tarball by tests/e2e/npm.test.mjs. Each `@ts-expect-error` line is a wrong call the
 // types must reject (tsc fails if one is accepted).
 import init, {
-  Trainer, checkGpu, drawGrid, drawPairs, drawingToInput, gridImage, liveGpuBuffers, settings,
+  Trainer, RemoteTrainer, spawnTrainer, checkGpu, drawGrid, drawPairs, drawingToInput, gridImage,
+  liveGpuBuffers, settings, ERROR_CODES,
   type TrainerConfig, type Settings, type TrainStats, type EvalStats, type Encoding, type LatentMap,
   type LatentMeans, type BatchEncoding, type BatchImages, type StepTimings, type StageTiming,
+  type FitResult, type StepRecord, type EpochEnd, type ErrorCode, type VaeError, type TrainerApi,
 } from "vae-webgpu";
 
 export async function everything(canvas: HTMLCanvasElement, offscreen: OffscreenCanvas, files: Uint8Array[]): Promise<number> {
@@ -15,19 +17,20 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   const adapter: string = await checkGpu();
   const config: TrainerConfig = { epochs: 2, batchSize: 64, lr: 1e-3, hidden: 64, latent: 2, input: 784, seed: 1, klWeight: 0.5, variational: true, engine: "auto" };
   const onCpu: Trainer = await Trainer.create({ engine: "cpu" });
-  const engines: string = `${onCpu.engine} ${onCpu.engineReason}`;
+  const engine: "webgpu" | "cpu" = onCpu.engine;
+  const engines: string = `${engine} ${onCpu.engineReason}`;
   onCpu.free();
   const t: Trainer = await Trainer.create(config);
   const ae: Trainer = await Trainer.createBeside(t, { ...config, variational: false });
-  const shared: boolean = t.sharesDeviceWith(ae);
+  const shared: boolean = await t.sharesDeviceWith(ae);
   const [ti, tl, xi, xl] = files;
-  t.loadDataset(ti, tl, xi, xl);
+  await t.loadDataset(ti, tl, xi, xl);
   const stats: TrainStats = await t.train(8);
   const flushed: TrainStats = await t.flush();
   const records: Float64Array = flushed.records;
   const ev: EvalStats = await t.evaluate();
-  t.setKlWeight(2);
-  t.setLearningRate(5e-4);
+  await t.setKlWeight(2);
+  await t.setLr(5e-4);
   const side: number = t.imageSide;
   drawGrid(canvas, await t.sample(16, 1), side, 8);
   drawGrid(offscreen, await t.reconstruct(8), side, 8);
@@ -41,20 +44,43 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   drawPairs(canvas, last.pixels, last.reconstruction, side, 8);
   const digits: Float32Array = await t.testDigits([0, 1, 2]);
   const profile: StepTimings = await t.profileStep();
-  const kernels: StageTiming[] = t.stageKernels();
+  const kernels: StageTiming[] = await t.stageKernels();
   const bytes: Uint8Array = await t.exportCheckpoint();
-  t.importCheckpoint(bytes);
-  t.resume(bytes);
+  await t.importCheckpoint(bytes);
+  await t.resume(bytes);
   await t.reset();
   const lost: string | undefined = t.deviceLost;
+  void t.lost.then(({ reason, message }) => `${reason}: ${message}`);
   const live = liveGpuBuffers();
+  const stop = new AbortController();
+  const fitted: FitResult = await t.fit({
+    epochs: 1, steps: 20, signal: stop.signal,
+    onStep: (r: StepRecord) => { if (r.kl > 1e9) stop.abort(); },
+    onEpochEnd: (e: EpochEnd) => console.log(e.epoch, e.trainLoss, e.test.loss),
+  });
+  const copy: TrainStats = structuredClone(stats);
+  // The same calls in a worker.
+  const remote: RemoteTrainer = await spawnTrainer({ batchSize: 32, engine: "cpu" });
+  const twin: RemoteTrainer = await remote.createBeside({ variational: false });
+  const both: TrainerApi[] = [t, remote, twin];
+  await remote.loadDataset(ti, tl, xi, xl);
+  const remoteStats: TrainStats = await remote.train(4);
+  const info = await remote.info();
+  let code: ErrorCode | null = null;
+  try {
+    await remote.sample(-1, 0);
+  } catch (e) {
+    code = (e as VaeError).code;
+  }
+  remote.terminate();
   const numbers: number[] = [
     stats.epoch, stats.stepInEpoch, stats.globalStep, stats.reconstruction, stats.kl, stats.samplesPerSec, records.length,
     ev.loss, ev.count, image.width, decoded.length, map.points.length, means.labels.length, batch.rows, batch.logVar.length,
-    digits.length, profile.stepMs, kernels[0].kernels.length, t.klWeight, t.learningRate, t.epoch, t.epochs, t.globalStep,
-    t.stepsPerEpoch, t.testCount, t.lastGoodStep, t.input, t.hidden, t.latent, live.count, defaults, fields.length,
+    digits.length, profile.stepMs, kernels[0].kernels.length, t.klWeight, t.lr, t.epoch, t.epochs, t.globalStep,
+    t.stepsPerEpoch, t.testCount, t.lastGoodStep, t.input, t.hidden, t.latent, t.cpuThreads, live.count, defaults, fields.length,
+    fitted.globalStep, fitted.steps, copy.kl, remoteStats.globalStep, info.cpuThreads, both.length, ERROR_CODES.length,
   ];
-  const text: string = `${adapter} ${t.adapter} ${t.adapterName} ${t.gemmForm} ${t.variational} ${shared} ${lost} ${engines}`;
+  const text: string = `${adapter} ${t.adapter} ${t.adapterName} ${t.gemmForm} ${t.variational} ${shared} ${lost} ${engines} ${code} ${fitted.aborted}`;
   ae.free();
   t.free();
   return numbers.length + text.length;
@@ -75,5 +101,13 @@ export async function wrongCalls(t: Trainer, canvas: HTMLCanvasElement): Promise
   drawGrid("#samples", new Float32Array(784), 28, 1);
   // @ts-expect-error: a TrainStats has no loss field (reconstruction + kl)
   (await t.flush()).loss;
+  // @ts-expect-error: fit's options have no callback named onBatch
+  await t.fit({ onBatch: () => {} });
+  // @ts-expect-error: the engine is "webgpu" or "cpu", never "auto" once built
+  const e: "auto" = t.engine;
+  // @ts-expect-error: there is no such error code
+  const c: ErrorCode = "busy";
   drawGrid(canvas, new Float32Array(784), 28, 1);
+  void e;
+  void c;
 }

@@ -25,6 +25,8 @@ export default {
   "nogpu.linux": "<b>Chrome on Linux or Android</b>: open <code>chrome://flags/#enable-unsafe-webgpu</code>, enable it, and relaunch.",
   "nogpu.safari": "<b>Safari 26</b> and <b>Firefox 141+</b> (Windows): WebGPU is on by default; older versions have it behind a setting.",
 
+  "noworker.text": "The trainer cannot run in a Web Worker in this browser, so it trains on the page's own thread: the page may stutter while it trains. A recent Chrome, Edge, Safari or Firefox runs it in a worker.",
+
   "data.heading": "Data",
   "data.bar": "dataset download",
   "data.loading": "Loading MNIST…",

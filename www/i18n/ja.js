@@ -24,6 +24,8 @@ export default {
   "nogpu.linux": "<b>Linux / Android の Chrome</b>：<code>chrome://flags/#enable-unsafe-webgpu</code> を開いて有効にし、再起動してください。",
   "nogpu.safari": "<b>Safari 26</b> と <b>Firefox 141 以降</b>（Windows）：WebGPU は最初から有効です。古い版では設定で有効にできます。",
 
+  "noworker.text": "このブラウザーではトレーナーを Web Worker で動かせないため、ページ自身のスレッドで学習します。学習中は画面の動きが重くなることがあります。最近の Chrome・Edge・Safari・Firefox ではワーカーで動きます。",
+
   "data.heading": "データ",
   "data.bar": "データセットのダウンロード",
   "data.loading": "MNIST を読み込み中…",

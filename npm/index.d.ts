@@ -1,0 +1,182 @@
+/// <reference lib="esnext.disposable" />
+// The package's types: the wasm module's functions and config types as wasm-bindgen writes
+// them (vae_webgpu.d.ts), and the API of trainer.js / spawn.js: queued calls, plain results,
+// coded errors.
+export {
+  default, initSync, settings, checkGpu, cpuThreads, setCpuThreads, drawGrid, drawPairs, gridImage,
+  drawingToInput, liveGpuBuffers, errorCodes, type TrainerConfig, type Settings, type Range,
+  type InitInput, type InitOutput, type SyncInitInput,
+} from "./vae_webgpu.js";
+import type { TrainerConfig } from "./vae_webgpu.js";
+
+/** What `error.code` of a rejection can be. */
+export type ErrorCode =
+  | "no-webgpu" | "no-adapter" | "device-lost" | "gpu" | "no-data" | "internal" | "bad-data"
+  | "bad-config" | "bad-argument" | "too-large" | "bad-checkpoint" | "io" | "diverged" | "freed"
+  | "no-worker";
+/** Every `ErrorCode`, in a list. */
+export declare const ERROR_CODES: readonly ErrorCode[];
+
+/** What every call rejects with: an `Error` with a stable `code` beside its message. */
+export interface VaeError extends Error {
+  code: ErrorCode;
+}
+
+/** Losses and progress after `train` or `flush`; `records` holds `settings().recordFields`
+ * per step, flat (losses per sample). */
+export interface TrainStats {
+  epoch: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  globalStep: number;
+  epochFinished: boolean;
+  reconstruction: number;
+  kl: number;
+  samplesPerSec: number;
+  records: Float64Array;
+}
+/** Test-set loss per sample. */
+export interface EvalStats { reconstruction: number; kl: number; loss: number; count: number; }
+/** μ and log σ² of a batch of inputs, each rows × latent. */
+export interface Encoding { mu: Float32Array; logVar: Float32Array; }
+/** Test digits placed in two dimensions by their μ. */
+export interface LatentMap {
+  points: Float32Array; labels: Uint8Array; pca: boolean; explained: Float64Array;
+  mean: Float32Array; components: Float32Array;
+}
+/** The first n test digits' μ (n × latent) and labels. */
+export interface LatentMeans { mu: Float32Array; labels: Uint8Array; }
+/** The newest training step's batch under the parameters in place. */
+export interface BatchEncoding { pixels: Float32Array; mu: Float32Array; logVar: Float32Array; rows: number; }
+/** An epoch's last batch and its reconstructions. */
+export interface BatchImages { pixels: Float32Array; reconstruction: Float32Array; rows: number; }
+/** One stage of a training step. */
+export interface StageTiming { name: string; ms: number; gflops: number; kernels: string[]; }
+/** A training step stage by stage, against the adapter's multiply-add peak. */
+export interface StepTimings { batch: number; peakGflops: number; stepMs: number; stepGflops: number; stages: StageTiming[]; }
+/** One training step as `fit`'s `onStep` sees it (losses per sample). */
+export interface StepRecord { globalStep: number; epoch: number; reconstruction: number; kl: number; }
+/** The end of an epoch as `fit`'s `onEpochEnd` sees it. */
+export interface EpochEnd { epoch: number; globalStep: number; trainLoss: number; test: EvalStats; }
+export interface FitOptions {
+  /** Epochs to train from here (the one in progress counts when it ends). */
+  epochs?: number;
+  /** Steps to train at most. Neither given: until the run's planned `epochs` are done. */
+  steps?: number;
+  /** Stops after the call in flight; `fit` then resolves with `aborted: true`. */
+  signal?: AbortSignal;
+  onStep?: (step: StepRecord) => void;
+  onEpochEnd?: (end: EpochEnd) => void;
+}
+export interface FitResult {
+  epoch: number; stepInEpoch: number; globalStep: number;
+  /** Steps trained by this call. */
+  steps: number;
+  aborted: boolean;
+  reconstruction: number; kl: number;
+}
+/** `GPUDevice.lost`'s answer. */
+export interface DeviceLostInfo { reason: "lost"; message: string; }
+
+/** The calls and getters both trainers have. Every call is async and queued: calls run in the
+ * order made, one at a time. Getters answer at once (the state after the last call). */
+export interface TrainerApi extends Disposable {
+  /** "webgpu" or "cpu". */
+  readonly engine: "webgpu" | "cpu";
+  readonly engineReason: string;
+  /** What runs the model: the WebGPU adapter's description, or "CPU engine (…)". */
+  readonly adapter: string;
+  /** The WebGPU adapter's name alone ("" when the browser withholds it, or on the CPU). */
+  readonly adapterName: string;
+  /** "Direct", "DirectSubgroup", "Tiled" (WebGPU) or "CPU". */
+  readonly gemmForm: string;
+  readonly epochs: number;
+  readonly input: number;
+  readonly hidden: number;
+  readonly latent: number;
+  readonly imageSide: number;
+  readonly stepsPerEpoch: number;
+  readonly globalStep: number;
+  readonly stepInEpoch: number;
+  readonly epoch: number;
+  readonly testCount: number;
+  /** Why the WebGPU device was lost, or undefined. */
+  readonly deviceLost: string | undefined;
+  readonly lastGoodStep: number;
+  /** Adam's learning rate (the config's `lr`). */
+  readonly lr: number;
+  /** @deprecated use `lr` */
+  readonly learningRate: number;
+  readonly klWeight: number;
+  readonly variational: boolean;
+  /** Threads the CPU engine runs on where this trainer lives. */
+  readonly cpuThreads: number;
+  /** True once `free()` was called. */
+  readonly freed: boolean;
+  /** Resolves once the WebGPU device is lost (never on the CPU engine). */
+  readonly lost: Promise<DeviceLostInfo>;
+
+  train(steps: number): Promise<TrainStats>;
+  fit(options?: FitOptions): Promise<FitResult>;
+  flush(): Promise<TrainStats>;
+  evaluate(): Promise<EvalStats>;
+  reconstruct(n: number): Promise<Float32Array>;
+  sample(n: number, seed: number): Promise<Float32Array>;
+  latentWalk(a: number, b: number, steps: number): Promise<Float32Array>;
+  exportCheckpoint(): Promise<Uint8Array>;
+  importCheckpoint(bytes: Uint8Array): Promise<void>;
+  resume(bytes: Uint8Array): Promise<void>;
+  loadDataset(trainImages: Uint8Array, trainLabels: Uint8Array, testImages: Uint8Array, testLabels: Uint8Array): Promise<void>;
+  testDigits(ids: Uint32Array | number[]): Promise<Float32Array>;
+  currentBatch(): Promise<BatchEncoding>;
+  encode(pixels: Float32Array): Promise<Encoding>;
+  decode(z: Float32Array): Promise<Float32Array>;
+  latentMeans(n: number): Promise<LatentMeans>;
+  latentMap(n: number): Promise<LatentMap>;
+  lastBatch(epoch?: number): Promise<BatchImages>;
+  reset(): Promise<void>;
+  profileStep(): Promise<StepTimings>;
+  stageKernels(): Promise<StageTiming[]>;
+  setKlWeight(klWeight: number): Promise<void>;
+  setLr(lr: number): Promise<void>;
+  /** @deprecated use `setLr` */
+  setLearningRate(lr: number): Promise<void>;
+  /** Frees the trainer after its running call; waiting and later calls reject with code
+   * "freed". Safe to call twice. */
+  free(): void;
+}
+
+/** A trainer on this thread (for code that already runs in a worker). */
+export declare class Trainer implements TrainerApi {
+  private constructor();
+  /** Builds the model (loads the wasm module first if needed). */
+  static create(config?: TrainerConfig): Promise<Trainer>;
+  /** A second trainer on the same WebGPU device as `other` (after `other`'s queued calls). */
+  static createBeside(other: Trainer, config?: TrainerConfig): Promise<Trainer>;
+  sharesDeviceWith(other: Trainer): Promise<boolean>;
+  [Symbol.dispose](): void;
+}
+export interface Trainer extends TrainerApi {}
+
+/** The worker's wasm module, as `info()` reports it. */
+export interface WorkerInfo {
+  build: string; cpuThreads: number; wasmBytes: number;
+  liveGpuBuffers: { count: number; bytes: number } | null; trainers: number;
+}
+
+/** A trainer in a module Worker (`spawnTrainer`): the calling thread never blocks. */
+export declare class RemoteTrainer implements TrainerApi {
+  private constructor();
+  /** A second trainer in the same worker, on the same WebGPU device. */
+  createBeside(config?: TrainerConfig): Promise<RemoteTrainer>;
+  sharesDeviceWith(other: RemoteTrainer): Promise<boolean>;
+  /** Ends the worker (and every trainer in it). */
+  terminate(): void;
+  info(): Promise<WorkerInfo>;
+  [Symbol.dispose](): void;
+}
+export interface RemoteTrainer extends TrainerApi {}
+
+/** Starts a trainer in a new module Worker (the recommended way on a page): same calls as
+ * `Trainer`, all async; `free()`, `terminate()` or `using` end the worker. */
+export declare function spawnTrainer(config?: TrainerConfig): Promise<RemoteTrainer>;
