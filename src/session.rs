@@ -114,9 +114,13 @@ impl Session {
 
     /// A session over either engine.
     pub fn with_engine(engine: Engine, clock: fn() -> f64) -> Self {
+        // Before any data: the side of the square images the model takes (0 if not square).
+        let input = engine.cfg().input;
+        let root = (input as f64).sqrt().round() as usize;
+        let side = if root * root == input { root as u32 } else { 0 };
         Session {
             engine,
-            side: 28,
+            side,
             clock,
             last_time: clock(),
             newest: None,

@@ -465,3 +465,15 @@ fn two_trainers_share_one_device_without_touching_each_other() {
         .gpu()
         .same_device(&common::gpu().unwrap()));
 }
+
+#[test]
+fn the_image_side_follows_the_model_before_any_data() {
+    // A 196-pixel model's images are 14×14 before data is loaded (it once said 28).
+    let s = Session::open_cpu(&cfg(), || 0.0).unwrap();
+    assert_eq!(s.status().side, 14);
+    let odd = VaeConfig {
+        input: 200,
+        ..cfg()
+    };
+    assert_eq!(Session::open_cpu(&odd, || 0.0).unwrap().status().side, 0);
+}

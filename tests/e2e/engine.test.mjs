@@ -149,10 +149,11 @@ test("the engine switches both ways and the model goes along", { timeout: 600_00
 /** In `page`: a fresh CPU-engine trainer (seed 7) on MNIST trains `steps` steps; returns each
  * step's numbers, a hash of the checkpoint's tensors, the build and the threads, and the time. */
 const seededCpuRun = (page, steps) => page.evaluate(async (steps) => {
-  const { Trainer, settings, cpuThreads } = window.vaePage.wasm;
+  const { settings } = window.vaePage.wasm;
+  const host = window.vaePage.host; // the page's trainer worker
   const files = await Promise.all(settings().idxFiles.map(async (f) => new Uint8Array(await (await fetch(`data/${f}.gz`)).arrayBuffer())));
-  const t = await Trainer.create({ engine: "cpu", seed: 7 });
-  t.loadDataset(...files);
+  const t = await host.create({ engine: "cpu", seed: 7 });
+  await t.loadDataset(...files);
   await t.train(1);
   const t0 = performance.now();
   const { records } = await t.train(steps);
@@ -163,7 +164,7 @@ const seededCpuRun = (page, steps) => page.evaluate(async (steps) => {
   for (const v of b.subarray(8 + n)) hash = Math.imul(hash ^ v, 16777619) >>> 0;
   const adapter = t.adapter;
   t.free();
-  return { records: Array.from(records), hash, adapter, ms, build: window.vaePage.wasmBuild, threads: cpuThreads() };
+  return { records: Array.from(records), hash, adapter, ms, build: window.vaePage.wasmBuild, threads: (await host.info()).cpuThreads };
 }, steps);
 
 test("cross-origin isolated, the CPU engine splits its work over threads: the same run bit for bit", { timeout: 600_000 }, async (t) => {

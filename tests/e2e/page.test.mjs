@@ -133,10 +133,10 @@ test("trainers created and freed back to back leave the GPU usable", { timeout: 
   for (let round = 0; round < 4; round++) {
     const ms = await within(60_000, `round ${round}: create, free, create`, page.evaluate(async () => {
       const t0 = performance.now();
-      const { Trainer } = window.vaePage.wasm;
-      const a = await Trainer.create({ hidden: 16, latent: 2, batchSize: 8, engine: "webgpu" });
+      const host = window.vaePage.host; // in the page's trainer worker
+      const a = await host.create({ hidden: 16, latent: 2, batchSize: 8, engine: "webgpu" });
       a.free();
-      const b = await Trainer.create({ hidden: 16, latent: 2, batchSize: 8, engine: "webgpu" });
+      const b = await host.create({ hidden: 16, latent: 2, batchSize: 8, engine: "webgpu" });
       const side = b.imageSide;
       b.free();
       if (side !== 28) throw new Error(`image side ${side}`);

@@ -36,9 +36,10 @@ test(`${EPOCHS} epochs in one page keep the JS heap, wasm memory and GPU buffers
     await page.waitForFunction((k) => window.vaePage.plot.epochs.length >= k, epoch, { timeout: 300_000 });
     await cdp.send("HeapProfiler.collectGarbage");
     const { usedSize } = await cdp.send("Runtime.getHeapUsage");
-    const { count, bytes, wasm } = await page.evaluate(() => {
-      const live = window.vaePage.wasm.liveGpuBuffers();
-      return { count: live.count, bytes: live.bytes, wasm: window.vaePage.wasmMemory.buffer.byteLength };
+    // The trainer's module (in its worker): its memory and the GPU buffers alive.
+    const { count, bytes, wasm } = await page.evaluate(async () => {
+      const info = await window.vaePage.host.info();
+      return { count: info.liveGpuBuffers.count, bytes: info.liveGpuBuffers.bytes, wasm: info.wasmBytes };
     });
     rows.push({ epoch, heap: usedSize, wasm, count, bytes });
     const line = `soak epoch ${String(epoch).padStart(2)}: JS heap ${(usedSize / 1048576).toFixed(2)} MiB, wasm memory ${(wasm / 1048576).toFixed(1)} MiB, ${count} live GPU buffers (${(bytes / 1048576).toFixed(2)} MiB)`;

@@ -1,0 +1,49 @@
+// The page's thread while the model trains, before and after the trainer moved into a Worker:
+// the trunk-built dist/ served cross-origin isolated (as `trunk serve` does), headless Chromium,
+// the CPU engine with the page's default threads; rounds alternate between the trainer in its
+// worker (the default) and on the page's thread (`?worker=0`, the old way), each: 15 s of
+// training watched (long tasks, blocking time, frames/s, samples/s), then hover decodes on the
+// latent map while it trains. Medians over the rounds. Figures only, nothing asserted.
+// Usage: node tests/bench/page.mjs [--runs 3] [--seconds 15] [--engine cpu|webgpu]
+import { serve, launch, openReady, closeBrowser } from "../e2e/serve.mjs";
+import { watchLongTasks, startTraining, watchWindow, hoverLatencies, quantile } from "../e2e/responsive.mjs";
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const RUNS = Number(arg("runs", 3));
+const SECONDS = Number(arg("seconds", 15));
+const ENGINE = arg("engine", "cpu");
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const server = await serve("dist", "/", { isolate: true });
+const browser = await launch(true);
+const rows = { worker: [], page: [] };
+try {
+  for (let r = 0; r < RUNS; r++) {
+    for (const mode of ["worker", "page"]) {
+      const q = mode === "page" ? "&worker=0" : "";
+      const { page } = await openReady(browser, `${server.url}?lang=en&engine=${ENGINE}${q}`, {}, watchLongTasks);
+      await page.fill("#batch", "128");
+      await startTraining(page);
+      const w = await watchWindow(page, SECONDS * 1000, 128);
+      const lat = await hoverLatencies(page);
+      const threads = await page.evaluate(async () => (await window.vaePage.host.info()).cpuThreads);
+      const row = { ...w, hoverMedian: quantile(lat, 0.5), hoverP95: quantile(lat, 0.95), threads };
+      rows[mode].push(row);
+      console.log(`round ${r + 1}, trainer ${mode === "worker" ? "in a worker" : "on the page"} (${threads} threads): ${row.longTasks} long tasks (longest ${row.longestMs.toFixed(0)} ms), blocking ${row.blockingMs.toFixed(0)} ms (${(100 * row.blockingShare).toFixed(1)}%), ${row.fps.toFixed(1)} frames/s, ${row.samplesPerSec.toFixed(0)} samples/s, hover decode median ${row.hoverMedian.toFixed(0)} ms, p95 ${row.hoverP95.toFixed(0)} ms`);
+      await page.close();
+    }
+  }
+  console.log(`\nmedians over ${RUNS} rounds, ${SECONDS} s of training each (${ENGINE} engine):`);
+  for (const mode of ["page", "worker"]) {
+    const m = (k) => median(rows[mode].map((x) => x[k]));
+    console.log(`  trainer ${mode === "worker" ? "in a worker " : "on the page "}: ${m("longTasks")} long tasks, longest ${m("longestMs").toFixed(0)} ms, blocking ${(100 * m("blockingShare")).toFixed(1)}%, ${m("fps").toFixed(1)} frames/s, ${m("samplesPerSec").toFixed(0)} samples/s, hover p95 ${m("hoverP95").toFixed(0)} ms`);
+  }
+  const ratio = median(rows.worker.map((x) => x.samplesPerSec)) / median(rows.page.map((x) => x.samplesPerSec));
+  console.log(`  samples/s, worker ÷ page: ${ratio.toFixed(2)}×`);
+} finally {
+  await closeBrowser(browser);
+  await server.close();
+}
