@@ -114,8 +114,9 @@ export async function fitLoop(t, { epochs, steps, signal, onStep, onEpochEnd, re
   while (epochsLeft > 0 && stepsLeft > 0 && !(signal && signal.aborted)) {
     const began = performance.now();
     const n = Math.max(1, Math.min(perCall, stepsLeft));
-    const stats = await t.train(n);
-    stepsLeft -= n;
+    const before = t.globalStep;
+    const stats = await t.train(n); // stops early at an epoch's end
+    stepsLeft -= stats.globalStep - before;
     report(stats);
     const ms = performance.now() - began;
     perCall = Math.max(1, Math.min(64, Math.round((perCall * FIT_CALL_MS) / Math.max(ms, 1)), perCall * 2));
