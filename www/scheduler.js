@@ -5,8 +5,12 @@ import { stepRecords } from "./plot.js";
 import { t as tr } from "./i18n.js";
 
 const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause and hovers act at once
+// With the trainer in a worker, the next chunk is queued while one runs (so the worker never
+// waits for the page between chunks), and a hover may wait behind two: shorter chunks.
+const TARGET_CALL_MS_WORKER = 50;
 const REFRESH_MS = 2500; // how often images are redrawn while training
 const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
+const PLOT_MS = 250; // the loss plot is redrawn at most this often while training (this thread's budget)
 const KEEP_MS = 15000; // how often a checkpoint is kept in memory while training (device loss)
 
 // Every call into the Trainer goes through this queue: the wasm object allows one call at a
@@ -37,6 +41,18 @@ export class Scheduler {
     this.epochCount = 0;
     this.pending = []; // stats from a flush inside the loop, merged into the next call's
     this.refreshes = 0;
+  }
+
+  /** Redraws the loss plot soon: at most once every PLOT_MS while training, so drawing (and
+   * the frames it makes the browser composite) costs the training threads little. */
+  plotSoon() {
+    if (this.plotTimer) return;
+    const wait = Math.max(0, (this.plotAt || 0) + PLOT_MS - performance.now());
+    this.plotTimer = setTimeout(() => {
+      this.plotTimer = null;
+      this.plotAt = performance.now();
+      this.ui.plot.draw();
+    }, wait);
   }
 
   /** A new model: the running means and the chunk size start over. */
@@ -112,18 +128,71 @@ export class Scheduler {
     view.message(() => tr("msg.epochDone", stats.epoch, train, test));
   }
 
+  /** Whether a redraw or a kept checkpoint is due after this chunk (the trainer is needed). */
+  somethingDue() {
+    const ui = this.ui;
+    return performance.now() - ui.kept.at > KEEP_MS || performance.now() - ui.lastRefresh > REFRESH_MS;
+  }
+
   /** Trains while `ui.state` is "training"; on Pause reads back what is in flight. */
   async run() {
     const { ui, view } = this;
     const t = ui.trainer;
-    while (ui.state === "training") {
-      // Interactive decodes (hovering the map, the slider) go first: hold training back until
-      // they are done, so they wait behind at most the chunk already on the GPU.
-      await ui.explore.yield();
-      const started = performance.now();
-      const engaged = ui.explore.recentlyUsed(QUIET_MS);
-      const steps = engaged ? 1 : this.stepsPerCall;
-      const stats = await exclusive(() => t.train(steps));
+    const worker = ui.host && ui.host.mode === "worker";
+    const target = worker ? TARGET_CALL_MS_WORKER : TARGET_CALL_MS;
+    // In worker mode: the next chunk, queued while the one before ran (the worker then goes from
+    // one chunk to the next without waiting for this thread's plot and timers).
+    let ahead = null; // { call, steps, at }
+    let failure = null;
+    try {
+      while (ui.state === "training") {
+        // Interactive decodes (hovering the map, the slider) go first: hold training back until
+        // they are done, so they wait behind at most the chunks already queued.
+        await ui.explore.yield();
+        const engaged = ui.explore.recentlyUsed(QUIET_MS);
+        const steps = ahead ? ahead.steps : engaged ? 1 : this.stepsPerCall;
+        // The worker began a chunk queued ahead as soon as it was posted.
+        const started = ahead ? ahead.at : performance.now();
+        const stats = await (ahead ? ahead.call : exclusive(() => t.train(steps)));
+        ahead = null;
+        if (worker && !engaged && !stats.epochFinished && !ui.compare.twin && ui.state === "training" && !this.somethingDue()) {
+          const next = this.stepsPerCall;
+          ahead = { call: exclusive(() => t.train(next)), steps: next, at: performance.now() };
+          ahead.call.catch(() => {}); // awaited (and its error met) below
+        }
+        await this.chunkDone(stats, steps, started, engaged, target);
+        if (ui.state !== "training") break;
+        if (!worker) await new Promise((r) => setTimeout(r, 0));
+      }
+    } catch (e) {
+      failure = e;
+    }
+    // A chunk queued ahead is read in: Pause (or an error) leaves nothing unaccounted for.
+    if (ahead) {
+      try {
+        this.absorb(await ahead.call);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure) throw failure;
+    if (ui.state === "paused") {
+      this.absorb(await exclusive(() => t.flush()));
+      await ui.compare.flushTwin();
+      await this.keepCheckpoint(t);
+      const step = t.globalStep;
+      view.message(() => tr("msg.paused", step));
+    }
+    ui.plot.draw();
+    view.setButtons();
+  }
+
+  /** One chunk's results: the autoencoder's share, the chunk size for the next, the plot, and
+   * the end of an epoch, a kept checkpoint or a redraw when due. */
+  async chunkDone(stats, steps, started, engaged, target) {
+    const { ui, view } = this;
+    const t = ui.trainer;
+    {
       // An autoencoder beside the VAE takes the same steps (same epochs, in lockstep).
       await ui.compare.trainTwin(steps);
       // While the user explores, keep nothing queued on the GPU behind their decodes: wait for
@@ -131,18 +200,18 @@ export class Scheduler {
       if (engaged) this.absorbLater(await exclusive(() => t.flush()));
       // Both models' work counts when an autoencoder trains beside the VAE.
       const ms = (performance.now() - started) / (ui.compare.twin ? 2 : 1);
-      // Aim each call at TARGET_CALL_MS of GPU work.
-      const scaled = Math.round((this.stepsPerCall * TARGET_CALL_MS) / Math.max(ms, 1));
+      // Aim each call at `target` ms of work.
+      const scaled = Math.round((this.stepsPerCall * target) / Math.max(ms, 1));
       this.stepsPerCall = Math.max(1, Math.min(32, scaled, this.stepsPerCall * 2));
       this.absorb(stats);
-      ui.plot.draw();
+      this.plotSoon();
       if (stats.epochFinished) {
         await this.endOfEpoch(stats);
         if (stats.epoch >= t.epochs) {
           ui.state = "done";
           const epochs = t.epochs;
           view.message(() => tr("msg.finished", epochs), "ok");
-          break;
+          return;
         }
       } else if (performance.now() - ui.kept.at > KEEP_MS) {
         await this.keepCheckpoint(t);
@@ -165,16 +234,6 @@ export class Scheduler {
           throw e;
         }
       }
-      await new Promise((r) => setTimeout(r, 0));
     }
-    if (ui.state === "paused") {
-      this.absorb(await exclusive(() => t.flush()));
-      await ui.compare.flushTwin();
-      await this.keepCheckpoint(t);
-      const step = t.globalStep;
-      view.message(() => tr("msg.paused", step));
-    }
-    ui.plot.draw();
-    view.setButtons();
   }
 }

@@ -4,7 +4,7 @@
 // worker (the default) and on the page's thread (`?worker=0`, the old way), each: 15 s of
 // training watched (long tasks, blocking time, frames/s, samples/s), then hover decodes on the
 // latent map while it trains. Medians over the rounds. Figures only, nothing asserted.
-// Usage: node tests/bench/page.mjs [--runs 3] [--seconds 15] [--engine cpu|webgpu]
+// Usage: node tests/bench/page.mjs [--runs 3] [--seconds 15] [--engine cpu|webgpu] [--query threads=1]
 import { serve, launch, openReady, closeBrowser } from "../e2e/serve.mjs";
 import { watchLongTasks, startTraining, watchWindow, hoverLatencies, quantile } from "../e2e/responsive.mjs";
 
@@ -15,6 +15,7 @@ const arg = (name, dflt) => {
 const RUNS = Number(arg("runs", 3));
 const SECONDS = Number(arg("seconds", 15));
 const ENGINE = arg("engine", "cpu");
+const EXTRA = arg("query", ""); // more of the page's query, e.g. "threads=1"
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const server = await serve("dist", "/", { isolate: true });
@@ -23,7 +24,7 @@ const rows = { worker: [], page: [] };
 try {
   for (let r = 0; r < RUNS; r++) {
     for (const mode of ["worker", "page"]) {
-      const q = mode === "page" ? "&worker=0" : "";
+      const q = (mode === "page" ? "&worker=0" : "") + (EXTRA ? `&${EXTRA}` : "");
       const { page } = await openReady(browser, `${server.url}?lang=en&engine=${ENGINE}${q}`, {}, watchLongTasks);
       await page.fill("#batch", "128");
       await startTraining(page);
