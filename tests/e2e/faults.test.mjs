@@ -85,23 +85,29 @@ test("a diverging learning rate stops training with the step, restores the last 
 
 test("a lost GPU device: the page says so, offers the kept checkpoint and resumes on a new device", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
-  // Capture every GPUDevice the page creates, so the test can destroy the trainer's.
+  // Capture every GPUDevice the trainer's worker creates from now on, so the test can destroy
+  // the trainer's (Train builds a new trainer there: the shipped model is replaced).
   const capture = () => {
-    window.__gpuDevices = [];
+    globalThis.__gpuDevices = [];
     const request = GPUAdapter.prototype.requestDevice;
     GPUAdapter.prototype.requestDevice = async function (...args) {
       const d = await request.apply(this, args);
-      window.__gpuDevices.push(d);
+      globalThis.__gpuDevices.push(d);
       return d;
     };
   };
-  const { page, errors } = await openReady(browser, server.url, { acceptDownloads: true }, capture);
+  const { page, errors } = await openReady(browser, server.url, { acceptDownloads: true });
+  assert.equal(await page.evaluate(() => window.vaePage.host.mode), "worker");
+  const worker = page.workers().find((w) => w.url().includes("trainer-worker.js"));
+  assert.ok(worker, `the trainer's worker among ${page.workers().map((w) => w.url())}`);
+  await worker.evaluate(capture);
   await page.click("#train");
   // Train until a checkpoint has been kept in memory while training (every 15 s).
   await page.waitForFunction(() => window.vaePage.kept && window.vaePage.kept.step > 0, null, { timeout: 300_000 });
   const kept = await page.evaluate(() => window.vaePage.kept.step);
-  const devices = await page.evaluate(() => window.__gpuDevices.length);
-  await page.evaluate(() => window.__gpuDevices.at(-1).destroy());
+  const devices = await worker.evaluate(() => globalThis.__gpuDevices.length);
+  assert.ok(devices >= 1, "the new trainer's device was captured");
+  await worker.evaluate(() => globalThis.__gpuDevices.at(-1).destroy());
   await page.waitForSelector("#lost", { state: "visible", timeout: 60_000 });
   const panel = await page.textContent("#lost");
   console.log(`on screen: ${(await messageText(page)).trim()} | ${panel.replace(/\s+/g, " ").trim()}`);
@@ -125,7 +131,7 @@ test("a lost GPU device: the page says so, offers the kept checkpoint and resume
   await page.evaluate(() => { window.vaePage.trainer.evaluate().catch(() => {}); });
   await page.click("#lost-resume");
   await waitMessage(page, new RegExp(`^Resumed from step ${kept} on a new device`), 120_000);
-  assert.equal(await page.evaluate(() => window.__gpuDevices.length), devices + 1, "a new device was requested");
+  assert.equal(await worker.evaluate(() => globalThis.__gpuDevices.length), devices + 1, "a new device was requested");
   assert.equal(await page.isHidden("#lost"), true);
   await page.waitForFunction((k) => window.vaePage.trainer.globalStep >= k + 5, kept, { timeout: 300_000 });
   await page.click("#pause");

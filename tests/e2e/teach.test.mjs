@@ -96,9 +96,9 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   await page.$eval("#beta", (el) => { el.value = "0.5"; el.dispatchEvent(new Event("input")); });
   await page.click("#compare-start");
   await page.waitForFunction(() => window.vaePage.compare.twin && window.vaePage.state === "training", null, { timeout: 120_000 });
-  const pair = await page.evaluate(() => {
+  const pair = await page.evaluate(async () => {
     const v = window.vaePage;
-    return { shares: v.trainer.sharesDeviceWith(v.compare.twin), beta: v.trainer.klWeight, vae: v.trainer.variational, ae: v.compare.twin.variational };
+    return { shares: await v.trainer.sharesDeviceWith(v.compare.twin), beta: v.trainer.klWeight, vae: v.trainer.variational, ae: v.compare.twin.variational };
   });
   assert.deepEqual(pair, { shares: true, beta: 0.5, vae: true, ae: false });
   shown = await blocks();
