@@ -20,8 +20,20 @@ pub fn save(layout: &ParamLayout, flat: &[f32], meta: &[(&str, String)]) -> Resu
             layout.len
         )));
     }
-    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = layout
-        .unpack_all(flat)
+    let unpacked = layout.unpack_all(flat);
+    // A checkpoint of non-finite numbers would be refused by `load` (and by PyTorch users'
+    // eyes): never write one.
+    for (name, _, v) in &unpacked {
+        let bad = v.iter().filter(|x| !x.is_finite()).count();
+        if bad > 0 {
+            return Err(VaeError::Diverged(format!(
+                "{name} holds {bad} non-finite values, so no checkpoint is written; flush() \
+                 reads the steps in flight back and restores the last good parameters, which \
+                 can then be exported"
+            )));
+        }
+    }
+    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = unpacked
         .into_iter()
         .map(|(name, shape, v)| {
             (

@@ -109,6 +109,9 @@ pub enum VaeError {
     Checkpoint(String),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    /// Parameters that are not finite where finite ones are needed (a checkpoint to write).
+    #[error("the run diverged: {0}")]
+    Diverged(String),
     #[error("the {what} became non-finite at step {step} (reconstruction {recon}, KL {kl}); the parameters of step {restored_step}, the last good ones, were restored; lower the learning rate before going on")]
     NonFinite {
         /// "loss" or "parameters".
@@ -160,7 +163,7 @@ impl VaeError {
             VaeError::TooLarge { .. } => "too-large",
             VaeError::Checkpoint(_) => "bad-checkpoint",
             VaeError::Io { .. } => "io",
-            VaeError::NonFinite { .. } => "diverged",
+            VaeError::NonFinite { .. } | VaeError::Diverged(_) => "diverged",
         }
     }
 

@@ -477,3 +477,44 @@ fn the_image_side_follows_the_model_before_any_data() {
     };
     assert_eq!(Session::open_cpu(&odd, || 0.0).unwrap().status().side, 0);
 }
+
+#[test]
+fn a_position_must_be_reachable() {
+    let at = |global_step, epoch, step_in_epoch| Position {
+        global_step,
+        epoch,
+        step_in_epoch,
+    };
+    for ok in [
+        at(0, 0, 0),
+        at(5, 1, 5),
+        at(10, 2, 5),
+        at(12, 3, 0),
+        at(20, 2, 10),
+    ] {
+        ok.check(Some(10)).unwrap();
+    }
+    // Epoch 2⁶⁴−1 after 5 steps once loaded (and wrapped the epoch counter).
+    for bad in [
+        at(5, u64::MAX, 0),
+        at(5, 7, 1),
+        at(3, 2, 3),
+        at(1, 0, 1),
+        at(11, 1, 11),
+    ] {
+        let e = bad.check(Some(10)).unwrap_err();
+        assert_eq!(e.code(), "bad-checkpoint", "{bad:?}: {e}");
+    }
+}
+
+#[test]
+fn a_checkpoint_of_non_finite_numbers_is_never_written() {
+    let layout = vae_webgpu::layout::ParamLayout::new(IN, 16, L);
+    let mut params = layout.init(3);
+    checkpoint::save(&layout, &params, &[]).unwrap();
+    params[7] = f32::NAN;
+    params[layout.len - 1] = f32::INFINITY;
+    let e = checkpoint::save(&layout, &params, &[]).unwrap_err();
+    assert_eq!(e.code(), "diverged");
+    assert!(e.to_string().contains("1 non-finite values"), "{e}");
+}

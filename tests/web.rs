@@ -125,21 +125,21 @@ fn config(pairs: &[(&str, f64)]) -> JsValue {
     o.into()
 }
 
-fn err_text(e: impl Into<JsValue>) -> String {
-    let v: JsValue = e.into();
-    js_sys::Reflect::get(&v, &JsValue::from_str("message"))
+/// A string field of a thrown API error.
+fn err_field(e: impl Into<JsValue>, name: &str) -> String {
+    js_sys::Reflect::get(&e.into(), &JsValue::from_str(name))
         .unwrap()
         .as_string()
         .unwrap_or_default()
 }
 
+fn err_text(e: impl Into<JsValue>) -> String {
+    err_field(e, "message")
+}
+
 /// The `code` of a thrown API error (`error.code`).
 fn err_code(e: impl Into<JsValue>) -> String {
-    let v: JsValue = e.into();
-    js_sys::Reflect::get(&v, &JsValue::from_str("code"))
-        .unwrap()
-        .as_string()
-        .unwrap_or_default()
+    err_field(e, "code")
 }
 
 fn idx_files(seed: u64, n: usize) -> (Vec<u8>, Vec<u8>) {

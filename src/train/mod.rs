@@ -109,6 +109,15 @@ impl Position {
                 "step {global_step} in all cannot be step {step_in_epoch} of epoch {epoch}"
             ));
         }
+        // Every epoch before this one took at least one step (its data may have been other
+        // than these, so not necessarily `steps_per_epoch`), and this one `step_in_epoch`.
+        let before = epoch.saturating_sub(1);
+        if before.saturating_add(u64::from(step_in_epoch)) > global_step {
+            return bad(format!(
+                "epoch {epoch} cannot have begun after {global_step} steps in all (step \
+                 {step_in_epoch} of it done)"
+            ));
+        }
         Ok(())
     }
 }
