@@ -32,6 +32,14 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     assert.equal(await page.evaluate(() => window.vaePage.state), "training");
     await page.screenshot({ path: `${SHOTS}/worker-training-1280x800.png` });
     assert.deepEqual(errors, []);
+    // Where the trainer cannot run in a worker (here asked with ?worker=0), the page says so and
+    // trains on its own thread as before.
+    const onPage = await openReady(browser, `${server.url}?lang=en&engine=cpu&worker=0`);
+    assert.equal(await onPage.page.evaluate(() => window.vaePage.host.mode), "page");
+    assert.match(await onPage.page.textContent("#noworker"), /cannot run in a Web Worker/);
+    assert.equal(await onPage.page.isVisible("#noworker"), true);
+    await onPage.page.screenshot({ path: `${SHOTS}/worker-fallback-1280x800.png` });
+    assert.deepEqual(onPage.errors, []);
   } finally {
     await closeBrowser(browser);
     await server.close();
