@@ -545,8 +545,11 @@ async function main() {
     return;
   }
   if (ui.host.mode === "page") {
-    $("noworker").hidden = false;
-    $("noworker").dataset.why = ui.host.why;
+    const note = $("noworker");
+    note.dataset.why = ui.host.why;
+    if (ui.host.why === "?worker=0") note.dataset.i18n = "noworker.asked";
+    note.textContent = tr(note.dataset.i18n);
+    note.hidden = false;
   }
   buildForm(ui.settings);
   const asked = new URLSearchParams(location.search).get("engine");

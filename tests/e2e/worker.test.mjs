@@ -36,7 +36,7 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     // trains on its own thread as before.
     const onPage = await openReady(browser, `${server.url}?lang=en&engine=cpu&worker=0`);
     assert.equal(await onPage.page.evaluate(() => window.vaePage.host.mode), "page");
-    assert.match(await onPage.page.textContent("#noworker"), /cannot run in a Web Worker/);
+    assert.match(await onPage.page.textContent("#noworker"), /As \?worker=0 asks, the trainer runs on the page's own thread/);
     assert.equal(await onPage.page.isVisible("#noworker"), true);
     await onPage.page.screenshot({ path: `${SHOTS}/worker-fallback-1280x800.png` });
     assert.deepEqual(onPage.errors, []);

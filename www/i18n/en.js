@@ -27,6 +27,7 @@ export default {
 
   "noworker.text": "The trainer cannot run in a Web Worker in this browser, so it trains on the page's own thread: the page may stutter while it trains. A recent Chrome, Edge, Safari or Firefox runs it in a worker.",
 
+  "noworker.asked": "As ?worker=0 asks, the trainer runs on the page's own thread (the old way): the page may stutter while it trains.",
   "data.heading": "Data",
   "data.bar": "dataset download",
   "data.loading": "Loading MNIST…",

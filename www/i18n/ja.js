@@ -26,6 +26,7 @@ export default {
 
   "noworker.text": "このブラウザーではトレーナーを Web Worker で動かせないため、ページ自身のスレッドで学習します。学習中は画面の動きが重くなることがあります。最近の Chrome・Edge・Safari・Firefox ではワーカーで動きます。",
 
+  "noworker.asked": "?worker=0 の指定により、トレーナーはページ自身のスレッドで動きます（以前の方式）。学習中は画面の動きが重くなることがあります。",
   "data.heading": "データ",
   "data.bar": "データセットのダウンロード",
   "data.loading": "MNIST を読み込み中…",
