@@ -28,6 +28,8 @@ export async function demo({ default: init, spawnTrainer, Trainer, drawGrid }) {
     const plain = cloned.stats.records instanceof Float64Array && cloned.map.points.length === 32 && json.count === test.count;
     drawGrid(document.getElementById("samples"), await trainer.sample(16, 1), trainer.imageSide, 8);
     const steps = trainer.globalStep;
+    // Which build the worker loaded: the threads build where this page is cross-origin isolated.
+    const { build, cpuThreads } = await trainer.info();
     const loss = stats.reconstruction + stats.kl;
     // fit stops after the call in flight once its signal aborts.
     const stop = new AbortController();
@@ -51,11 +53,18 @@ export async function demo({ default: init, spawnTrainer, Trainer, drawGrid }) {
     }
     local.free();
     local.free(); // a second free does nothing
+    let badOption = null;
+    try {
+      await spawnTrainer(CONFIG, { threads: 0 });
+    } catch (e) {
+      badOption = e.code;
+    }
     status.textContent = `trained ${steps} steps in a worker on ${trainer.adapter}; loss ${loss.toFixed(2)} per sample`;
     window.exampleResult = {
       steps, loss, ordered, onSteps, plain, freedCode, badCode, engine: trainer.engine,
       aborted: { aborted: stopped.aborted, globalStep: stopped.globalStep, asked: steps + 1000 },
-      localSteps: localStats.globalStep,
+      localSteps: localStats.globalStep, build, cpuThreads, isolated: globalThis.crossOriginIsolated === true,
+      cores: navigator.hardwareConcurrency, badOption,
     };
   } catch (e) {
     status.textContent = `error: ${e.message || e}`;

@@ -24,12 +24,18 @@ function status(t) {
 }
 
 /**
- * Answers spawn.js's messages on `scope` (the worker's global). `load()` resolves to
+ * Answers spawn.js's messages on `scope` (the worker's global). `load(options)` resolves to
  * `{ bindings, build, memory }`: the wasm module's bindings (initialised), which build loaded
- * and its memory (`info` reports its size).
+ * and its memory (`info` reports its size). It runs once, at the first message: with the
+ * options of an "init" message (spawnTrainer's second argument) when that comes first, else
+ * with none.
  */
 export function serve(load, scope = self) {
-  const loaded = load().then(({ bindings, build, memory }) => ({ bindings, build, memory, api: makeApi(bindings) }));
+  let loaded = null;
+  const start = (options) =>
+    (loaded ??= Promise.resolve()
+      .then(() => load(options))
+      .then(({ bindings, build, memory }) => ({ bindings, build, memory, api: makeApi(bindings) })));
   const trainers = new Map();
   let next = 1;
 
@@ -51,7 +57,7 @@ export function serve(load, scope = self) {
     const { id, op, handle, method, args = [] } = data;
     let loadedNow;
     try {
-      loadedNow = await loaded;
+      loadedNow = await start(op === "init" ? args[0] || {} : {});
     } catch (e) {
       return fail(id, Object.assign(new Error(`the wasm module did not load: ${e && e.message ? e.message : e}`), { code: "internal" }));
     }
@@ -81,6 +87,7 @@ export function serve(load, scope = self) {
         }
         case "checkGpu":
           return reply(id, await bindings.checkGpu(), null);
+        case "init": // the module loaded (above): answer as "info" does
         case "info": {
           const live = typeof bindings.liveGpuBuffers === "function" ? bindings.liveGpuBuffers() : null;
           const info = {

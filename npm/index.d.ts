@@ -177,6 +177,14 @@ export declare class RemoteTrainer implements TrainerApi {
 }
 export interface RemoteTrainer extends TrainerApi {}
 
+/** How `spawnTrainer` loads the module in its worker. */
+export interface SpawnOptions {
+  /** The CPU engine's threads (1 … 16) where the page is cross-origin isolated (served with
+   * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`):
+   * the threads build loads and splits the work over that many workers. Default: one a core, at
+   * most 8. Elsewhere, and with 1, the SIMD128 build runs on one thread. */
+  threads?: number;
+}
 /** Starts a trainer in a new module Worker (the recommended way on a page): same calls as
  * `Trainer`, all async; `free()`, `terminate()` or `using` end the worker. */
-export declare function spawnTrainer(config?: TrainerConfig): Promise<RemoteTrainer>;
+export declare function spawnTrainer(config?: TrainerConfig, options?: SpawnOptions): Promise<RemoteTrainer>;

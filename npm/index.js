@@ -15,7 +15,8 @@ export { RemoteTrainer } from "./spawn.js";
 export const { Trainer } = makeApi(raw);
 
 /** A trainer in a new module Worker: the same calls as `Trainer` (all async) and getters;
- * `terminate()` or `free()` ends the worker. */
-export function spawnTrainer(config = {}) {
-  return spawnWith(() => new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "vae-webgpu trainer" }), config);
+ * `terminate()` or `free()` ends the worker. `options.threads`: the CPU engine's threads where
+ * the page is cross-origin isolated (default one a core, at most 8; one thread elsewhere). */
+export function spawnTrainer(config = {}, options = {}) {
+  return spawnWith(() => new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "vae-webgpu trainer" }), config, options);
 }

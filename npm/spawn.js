@@ -210,8 +210,25 @@ export class RemoteTrainer {
   }
 }
 
-/** A trainer in a new worker made by `makeWorker()`; its `free()`/`terminate()` end the worker. */
-export async function spawnWith(makeWorker, config = {}) {
+/** Checks spawnTrainer's options: `{ threads }`, an integer 1 … 16 when given. */
+function spawnOptions(options) {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== "object") throw codedError("bad-argument", `spawnTrainer: options must be an object like { threads: 2 }, not ${typeof options}`);
+  for (const key of Object.keys(options)) {
+    if (key !== "threads") throw codedError("bad-argument", `spawnTrainer: unknown option "${key}" (the options are: threads)`);
+  }
+  const { threads } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 16)) {
+    throw codedError("bad-argument", `spawnTrainer: threads must be an integer 1 … 16, not ${threads}`);
+  }
+  return { threads };
+}
+
+/** A trainer in a new worker made by `makeWorker()`, its module loaded with `options`
+ * (`{ threads }`: the CPU engine's threads where the page is cross-origin isolated; one a core,
+ * at most 8, by default); its `free()`/`terminate()` end the worker. */
+export async function spawnWith(makeWorker, config = {}, options = {}) {
+  const loadOptions = spawnOptions(options);
   let worker;
   try {
     worker = makeWorker();
@@ -220,6 +237,7 @@ export async function spawnWith(makeWorker, config = {}) {
   }
   const client = new WorkerClient(worker);
   try {
+    await client.send({ op: "init", args: [loadOptions] });
     return (await client.create(config))._own();
   } catch (e) {
     client.terminate();

@@ -7,7 +7,8 @@ const path = process.argv[2];
 const pkg = JSON.parse(readFileSync(path, "utf8"));
 pkg.keywords = [...new Set([...(pkg.keywords || []), "vae", "webgpu", "wgsl", "mnist", "wasm", "machine-learning", "variational-autoencoder"])];
 // The JS API beside the wasm module (npm/: index.js is the entry; build-npm.sh copies them).
-const API = ["index.js", "index.d.ts", "trainer.js", "spawn.js", "host.js", "worker.js"];
+const API = ["index.js", "index.d.ts", "trainer.js", "spawn.js", "host.js", "worker.js", "threads.js", "cpu-worker.js",
+  "vae-webgpu-threads.js", "vae-webgpu-threads_bg.wasm"];
 pkg.files = [...new Set([...(pkg.files || []), ...API, "README.md", "LICENSE-MIT", "LICENSE-APACHE"])];
 pkg.type = "module";
 // One entry point (index.js: the queued Trainer, spawnTrainer and the module's functions), its
@@ -22,8 +23,9 @@ pkg.exports = {
   ".": { types: "./index.d.ts", default: "./index.js" },
   "./package.json": "./package.json",
 };
-// worker.js serves trainers when it loads: never drop it as unused.
-pkg.sideEffects = ["./snippets/*", "./worker.js"];
+// worker.js serves trainers and cpu-worker.js runs a CPU thread when they load: never drop
+// them as unused.
+pkg.sideEffects = ["./snippets/*", "./worker.js", "./cpu-worker.js"];
 delete pkg.scripts; // no install (or any) scripts
 for (const field of ["name", "version", "description", "license", "files", "main", "types"]) {
   if (!pkg[field]) throw new Error(`package.json lacks ${field}`);

@@ -357,7 +357,7 @@ impl Gpu {
     }
 
     /// A one-line description of the adapter, e.g. for logs and the page.
-    pub fn adapter_name(&self) -> String {
+    pub fn describe(&self) -> String {
         let name = self.device_name();
         let name = name.as_deref().unwrap_or("unnamed adapter");
         format!(

@@ -94,15 +94,16 @@ async fn open_gpu() -> Result<Gpu, ApiError> {
 }
 
 /// Checks that this browser can give the trainer a WebGPU device (adapter, device and the
-/// limits it needs) without building a model; returns the adapter's name. Rejects with the
-/// same messages as `Trainer.create`.
+/// limits it needs) without building a model; returns the adapter as a WebGPU trainer's
+/// `adapter` describes it (its name, backend and device type; `adapterName` is the name
+/// alone). Rejects with the same errors as `Trainer.create`.
 #[wasm_bindgen(js_name = checkGpu)]
 pub async fn check_gpu() -> Result<String, ApiError> {
-    Ok(open_gpu().await?.adapter_name())
+    Ok(open_gpu().await?.describe())
 }
 
 /// Threads the CPU engine spreads its work over: 1, but in the threads build once its workers
-/// have started (`www/cpu-worker.js`; each counts when it enters `cpuWorkerLoop`), up to the
+/// have started (`npm/cpu-worker.js`; each counts when it enters `cpuWorkerLoop`), up to the
 /// limit of `setCpuThreads`.
 #[wasm_bindgen(js_name = cpuThreads)]
 pub fn cpu_threads() -> u32 {
@@ -344,7 +345,7 @@ impl Trainer {
         let t = Trainer {
             engine: EngineKind::Gpu,
             engine_reason: why,
-            adapter: shared.adapter_name(),
+            adapter: shared.describe(),
             adapter_name: shared.device_name().unwrap_or_default(),
             gemm_form: format!("{form:?}"),
             form: Some((form, step)),

@@ -71,7 +71,7 @@ function setButtons() {
 /** Sets progress bar `name` (data, epoch, overall) to `pct` percent, for eyes and screen readers. */
 function setBar(name, pct) {
   const p = Math.max(0, Math.min(100, pct));
-  $(`${name}-bar`).style.width = `${p}%`;
+  $(`${name}-bar`).style.transform = `scaleX(${p / 100})`;
   $(`${name}-progress`).setAttribute("aria-valuenow", String(Math.round(p)));
 }
 

@@ -5,10 +5,12 @@
 // Three builds of the module ship (scripts/trunk-post-build.sh), each with its own JS glue:
 // SIMD128 (vae-webgpu.js), relaxed SIMD (vae-webgpu-relaxed.js: fused multiply-adds in the CPU
 // engine's matrix products) and threads (vae-webgpu-threads.js: SIMD128 on a shared memory, the
-// CPU engine's work split over Web Workers, www/cpu-worker.js). The threads build loads where
-// the page is cross-origin isolated (served with COOP/COEP: shared memory is allowed); else the
-// relaxed one where this browser validates relaxed-SIMD code; else, or if one fails to load,
-// the SIMD128 one. `?threads=N` sets the CPU engine's threads (1: no workers, the SIMD builds).
+// CPU engine's work split over Web Workers: threads.js and cpu-worker.js, shared with the npm
+// package). The threads build loads where the page is cross-origin isolated (served with
+// COOP/COEP: shared memory is allowed); else the relaxed one where this browser validates
+// relaxed-SIMD code; else, or if one fails to load, the SIMD128 one. `?threads=N` sets the CPU engine's threads (1: no workers, the SIMD builds).
+
+import { startThreads, threadsFor } from "./threads.js";
 
 // The smallest module using a relaxed-SIMD instruction (i8x16.relaxed_swizzle), as
 // wasm-feature-detect tests it.
@@ -27,47 +29,16 @@ export function relaxedSimd() {
   }
 }
 
-/** The CPU engine's threads to start: `?threads=N` (1 … 16), else one a core, at most 8 (a
- * batch of 128 gives little to more); 1 where the page is not cross-origin isolated. */
+/** The CPU engine's threads to start: `?threads=N` (1 … 16), else one a core, at most 8; 1
+ * where the page is not cross-origin isolated (threads.js). */
 export function threadsWanted() {
-  if (!globalThis.crossOriginIsolated || typeof SharedArrayBuffer === "undefined") return 1;
-  const asked = Number(new URLSearchParams(location.search).get("threads"));
-  if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, 16);
-  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8));
+  return threadsFor(Number(new URLSearchParams(location.search).get("threads")));
 }
 
-/** How long the workers get to start before the engine runs without the missing ones. */
-const WORKER_START_MS = 10_000;
-
-/** Loads the threads build and starts `threads - 1` workers on its module and memory; resolves
- * once they all run (or WORKER_START_MS passed: whoever started takes part, the page's thread
- * does all the work if none did). */
+/** Loads the threads build and starts its workers (threads.js). */
 async function loadThreads(threads) {
   const bindings = await import("./vae-webgpu-threads.js");
-  const bytes = await fetch(new URL("./vae-webgpu-threads_bg.wasm", import.meta.url));
-  if (!bytes.ok) throw new Error(`vae-webgpu-threads_bg.wasm: ${bytes.status} ${bytes.statusText}`);
-  const module = await WebAssembly.compile(await bytes.arrayBuffer());
-  const w = await bindings.default({ module_or_path: module });
-  const memory = w.memory;
-  const started = [];
-  for (let i = 1; i < threads; i++) {
-    started.push(new Promise((resolve) => {
-      const worker = new Worker(new URL("./cpu-worker.js", import.meta.url), { type: "module", name: `vae-cpu-${i}` });
-      const fail = (why) => {
-        console.warn(`CPU engine worker ${i} did not start: ${why}`);
-        resolve(false);
-      };
-      worker.onerror = (e) => fail(e.message || "error");
-      worker.onmessage = ({ data }) => (data && data.started ? resolve(true) : fail(data && data.error));
-      worker.postMessage({ module, memory });
-    }));
-  }
-  const timeout = new Promise((resolve) => setTimeout(resolve, WORKER_START_MS));
-  await Promise.race([Promise.all(started), timeout]);
-  // A worker counts once it is inside cpuWorkerLoop, just after saying it started.
-  for (let waited = 0; bindings.cpuThreads() < threads && waited < 1000; waited += 10) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const { memory } = await startThreads(bindings, threads);
   return { bindings, memory, build: "threads" };
 }
 

@@ -42,6 +42,8 @@ export class Explore {
     this.b = { id: 1, pixels: null, mu: null };
     this.nextTest = 0;
     this.hoverLatencies = [];
+    this.drawLatencies = []; // ms from a finished stroke to its encoding drawn (the benchmarks read it)
+    this.drawDue = null; // when the drawing's next encoding is due (training holds back till then)
     this.hoverBusy = false;
     this.hoverPending = null;
     this.sliderBusy = false;
@@ -105,7 +107,7 @@ export class Explore {
     // While the pointer moves over the map, training holds back so each decode finds the GPU
     // idle (on a CPU-emulated adapter a queued training chunk costs more than the decode).
     const hovering = performance.now() - this.lastHover < HOVER_HOLD_MS;
-    return hovering || this.hoverBusy || this.hoverPending !== null || this.sliderBusy;
+    return hovering || this.hoverBusy || this.hoverPending !== null || this.sliderBusy || this.drawDue !== null;
   }
 
   async guard(fn) {
@@ -166,21 +168,34 @@ export class Explore {
     this.input = null;
   }
 
+  /** Encodes the drawing in `ms` (strokes in progress: debounced). Until it is drawn, training
+   * holds back (interactive()), so the encoding waits behind at most the chunks already queued. */
   scheduleUpdate(ms) {
     clearTimeout(this.updateTimer);
+    this.drawDue = performance.now() + ms;
     this.updateTimer = setTimeout(() => this.guard(() => this.fromDrawing()), ms);
   }
 
   async fromDrawing() {
-    if (!this.t) return;
-    const d = $("draw").getContext("2d").getImageData(0, 0, DRAW_SIZE, DRAW_SIZE).data;
-    const ink = new Float32Array(DRAW_SIZE * DRAW_SIZE);
-    for (let i = 0; i < ink.length; i++) ink[i] = d[4 * i] / 255;
-    const side = this.t.imageSide;
-    const pixels = this.ui.wasm.drawingToInput(ink, DRAW_SIZE, side);
-    if (!pixels.some((v) => v > 0)) return;
-    this.input = pixels;
-    await this.refresh();
+    const due = this.drawDue;
+    let encoded = null;
+    try {
+      if (!this.t) return;
+      const d = $("draw").getContext("2d").getImageData(0, 0, DRAW_SIZE, DRAW_SIZE).data;
+      const ink = new Float32Array(DRAW_SIZE * DRAW_SIZE);
+      for (let i = 0; i < ink.length; i++) ink[i] = d[4 * i] / 255;
+      const side = this.t.imageSide;
+      const pixels = this.ui.wasm.drawingToInput(ink, DRAW_SIZE, side);
+      if (!pixels.some((v) => v > 0)) return;
+      this.input = pixels;
+      // The encoding first, drawn at once; the rest of the panel follows (refresh).
+      this.enc = encoded = await this.exclusive(() => this.t.encode(pixels));
+      this.drawChart();
+      if (due !== null) this.drawLatencies.push(performance.now() - due);
+    } finally {
+      if (this.drawDue === due) this.drawDue = null; // no newer stroke is waiting
+    }
+    await this.refresh(encoded);
   }
 
   async pickTestDigit(chosen) {
@@ -201,14 +216,17 @@ export class Explore {
   }
 
   // ---- encoder output ----------------------------------------------------------------------
-  /** Re-encodes the input with the current model and redraws everything that depends on it. */
-  async refresh() {
+  /** Re-encodes the input with the current model (or takes `encoded`, its encoding just made)
+   * and redraws everything that depends on it. */
+  async refresh(encoded = null) {
     if (!this.t) return;
     if (!this.input) await this.pickTestDigit();
     if (!this.input) return;
-    await this.yield();
-    this.enc = await this.exclusive(() => this.t.encode(this.input));
-    this.drawChart();
+    if (!encoded) {
+      await this.yield();
+      this.enc = await this.exclusive(() => this.t.encode(this.input));
+      this.drawChart();
+    }
     await this.yield();
     await this.drawSamples();
     this.drawMap();

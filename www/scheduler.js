@@ -43,8 +43,9 @@ export class Scheduler {
     this.refreshes = 0;
   }
 
-  /** Redraws the loss plot soon: at most once every PLOT_MS while training, so drawing (and
-   * the frames it makes the browser composite) costs the training threads little. */
+  /** Redraws the loss plot and the progress soon: at most once every PLOT_MS while training,
+   * so drawing (and the layout and frames it makes the browser do) costs the training threads
+   * little. */
   plotSoon() {
     if (this.plotTimer) return;
     const wait = Math.max(0, (this.plotAt || 0) + PLOT_MS - performance.now());
@@ -52,7 +53,15 @@ export class Scheduler {
       this.plotTimer = null;
       this.plotAt = performance.now();
       this.ui.plot.draw();
+      this.showProgress();
     }, wait);
+  }
+
+  /** The progress of the latest stats absorbed, on the page. */
+  showProgress() {
+    if (!this.progress) return;
+    this.view.updateProgress(this.progress);
+    this.progress = null;
   }
 
   /** A new model: the running means and the chunk size start over. */
@@ -79,7 +88,9 @@ export class Scheduler {
       this.epochSum += r.reconstruction + r.kl;
       this.epochCount += 1;
     }
-    this.view.updateProgress(stats);
+    // Shown with the plot's next redraw (plotSoon), or at once when nothing trains.
+    this.progress = stats;
+    if (this.ui.state !== "training") this.showProgress();
   }
 
   /** Training was rolled back to `step` (a divergence restores the last good state): the plot
@@ -217,16 +228,23 @@ export class Scheduler {
         await this.keepCheckpoint(t);
       } else if (performance.now() - ui.lastRefresh > REFRESH_MS && !ui.explore.recentlyUsed(QUIET_MS)) {
         try {
+          // Between the redraws, a hover or a drawn digit goes first (explore.yield).
           await view.refreshImages();
+          await ui.explore.yield();
           await ui.explore.refresh();
           // The lessons redraw while training unless the visitor turned that off.
           if (ui.teachLive()) {
+            await ui.explore.yield();
             await ui.teach.refresh();
+            await ui.explore.yield();
             if (this.refreshes % 2 === 0) await ui.compare.refresh();
             else ui.compare.draw();
           }
           this.refreshes += 1;
-          if (this.refreshes % 12 === 0) await ui.explore.refreshMap();
+          if (this.refreshes % 12 === 0) {
+            await ui.explore.yield();
+            await ui.explore.refreshMap();
+          }
         } catch (e) {
           // Decodes of a model that is diverging (not yet read back) fail on non-finite values:
           // read the steps back, so the real cause is what stops training and is reported.

@@ -258,7 +258,7 @@ mod bench {
         }
         let gpu = pollster::block_on(Gpu::new())?;
         let (train, test, source) = data(&args);
-        println!("adapter: {}", gpu.adapter_name());
+        println!("adapter: {}", gpu.describe());
         println!("data: {source}; runs: {} (median [min–max])", args.runs);
         println!();
         if args.engines_only {
@@ -489,7 +489,7 @@ mod bench {
         println!("|---|---|---|---|---|---|");
         println!(
             "| WGSL on {} | {:.0} | {:.0} | {:.0} | {:.2} | 1 |",
-            gpu.adapter_name(),
+            gpu.describe(),
             gr.median,
             gr.min,
             gr.max,

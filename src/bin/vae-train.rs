@@ -264,7 +264,7 @@ mod cli {
             (EngineKind::Gpu, Some(gpu)) => {
                 eprintln!(
                     "engine: webgpu ({why}) — adapter {}, GEMM form {:?}",
-                    gpu.adapter_name(),
+                    gpu.describe(),
                     gpu.gemm
                 );
                 let mut trainer = Trainer::new(gpu, cfg, train, test)?;

@@ -1,5 +1,5 @@
 //! Splitting the CPU engine's work over threads in a browser: the calling thread and the Web
-//! Workers that `www/cpu-worker.js` starts on the threads build of the wasm module (one shared
+//! Workers that `npm/cpu-worker.js` starts on the threads build of the wasm module (one shared
 //! memory; built with `+atomics`, `scripts/trunk-post-build.sh`).
 //!
 //! [`run`] hands out the parts `0..n` of one job to whichever thread claims them first: the
@@ -219,7 +219,7 @@ mod imp {
     }
 }
 
-/// Runs the calling Web Worker as a thread of the pool; never returns (`www/cpu-worker.js`
+/// Runs the calling Web Worker as a thread of the pool; never returns (`npm/cpu-worker.js`
 /// calls it on the threads build after `initSync` with the page's module and memory).
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = cpuWorkerLoop)]

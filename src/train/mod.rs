@@ -254,11 +254,6 @@ impl Trainer {
         (self.gemm_form(), self.model.step_form)
     }
 
-    /// The adapter in use, e.g. "llvmpipe (Vulkan, …)".
-    pub fn adapter_name(&self) -> String {
-        self.gpu.adapter_name()
-    }
-
     /// The device, for work beside the model (benchmarks on their own buffers).
     pub fn gpu(&self) -> &Gpu {
         &self.gpu

@@ -3,10 +3,10 @@
 // the CPU engine with the page's default threads; rounds alternate between the trainer in its
 // worker (the default) and on the page's thread (`?worker=0`, the old way), each: 15 s of
 // training watched (long tasks, blocking time, frames/s, samples/s), then hover decodes on the
-// latent map while it trains. Medians over the rounds. Figures only, nothing asserted.
+// latent map and drawn digits' encodings while it trains. Medians over the rounds. Figures only, nothing asserted.
 // Usage: node tests/bench/page.mjs [--runs 3] [--seconds 15] [--engine cpu|webgpu] [--query threads=1]
 import { serve, launch, openReady, closeBrowser } from "../e2e/serve.mjs";
-import { watchLongTasks, startTraining, watchWindow, hoverLatencies, quantile } from "../e2e/responsive.mjs";
+import { watchLongTasks, startTraining, watchWindow, hoverLatencies, drawLatencies, quantile } from "../e2e/responsive.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,17 +30,18 @@ try {
       await startTraining(page);
       const w = await watchWindow(page, SECONDS * 1000, 128);
       const lat = await hoverLatencies(page);
+      const drawn = await drawLatencies(page);
       const threads = await page.evaluate(async () => (await window.vaePage.host.info()).cpuThreads);
-      const row = { ...w, hoverMedian: quantile(lat, 0.5), hoverP95: quantile(lat, 0.95), threads };
+      const row = { ...w, hoverMedian: quantile(lat, 0.5), hoverP95: quantile(lat, 0.95), drawMedian: quantile(drawn, 0.5), drawP95: quantile(drawn, 0.95), threads };
       rows[mode].push(row);
-      console.log(`round ${r + 1}, trainer ${mode === "worker" ? "in a worker" : "on the page"} (${threads} threads): ${row.longTasks} long tasks (longest ${row.longestMs.toFixed(0)} ms), blocking ${row.blockingMs.toFixed(0)} ms (${(100 * row.blockingShare).toFixed(1)}%), ${row.fps.toFixed(1)} frames/s, ${row.samplesPerSec.toFixed(0)} samples/s, hover decode median ${row.hoverMedian.toFixed(0)} ms, p95 ${row.hoverP95.toFixed(0)} ms`);
+      console.log(`round ${r + 1}, trainer ${mode === "worker" ? "in a worker" : "on the page"} (${threads} threads): ${row.longTasks} long tasks (longest ${row.longestMs.toFixed(0)} ms), blocking ${row.blockingMs.toFixed(0)} ms (${(100 * row.blockingShare).toFixed(1)}%), ${row.fps.toFixed(1)} frames/s, ${row.samplesPerSec.toFixed(0)} samples/s, hover decode median ${row.hoverMedian.toFixed(0)} ms, p95 ${row.hoverP95.toFixed(0)} ms, drawn digit encoded median ${row.drawMedian.toFixed(0)} ms, p95 ${row.drawP95.toFixed(0)} ms`);
       await page.close();
     }
   }
   console.log(`\nmedians over ${RUNS} rounds, ${SECONDS} s of training each (${ENGINE} engine):`);
   for (const mode of ["page", "worker"]) {
     const m = (k) => median(rows[mode].map((x) => x[k]));
-    console.log(`  trainer ${mode === "worker" ? "in a worker " : "on the page "}: ${m("longTasks")} long tasks, longest ${m("longestMs").toFixed(0)} ms, blocking ${(100 * m("blockingShare")).toFixed(1)}%, ${m("fps").toFixed(1)} frames/s, ${m("samplesPerSec").toFixed(0)} samples/s, hover p95 ${m("hoverP95").toFixed(0)} ms`);
+    console.log(`  trainer ${mode === "worker" ? "in a worker " : "on the page "}: ${m("longTasks")} long tasks, longest ${m("longestMs").toFixed(0)} ms, blocking ${(100 * m("blockingShare")).toFixed(1)}%, ${m("fps").toFixed(1)} frames/s, ${m("samplesPerSec").toFixed(0)} samples/s, hover p95 ${m("hoverP95").toFixed(0)} ms, drawn digit p95 ${m("drawP95").toFixed(0)} ms`);
   }
   const ratio = median(rows.worker.map((x) => x.samplesPerSec)) / median(rows.page.map((x) => x.samplesPerSec));
   console.log(`  samples/s, worker ÷ page: ${ratio.toFixed(2)}×`);

@@ -341,7 +341,7 @@ pub async fn linear_tiled_matches_reference_on_uneven_shapes(gpu: &Gpu) {
 /// under CI on lavapipe (whose subgroups have 8 lanes) it fails instead, so CI always runs it.
 pub async fn linear_subgroup_matches_direct_bit_for_bit(gpu: &Gpu) {
     if !gpu.subgroups {
-        let lavapipe = gpu.adapter_name().to_ascii_lowercase().contains("llvmpipe");
+        let lavapipe = gpu.describe().to_ascii_lowercase().contains("llvmpipe");
         assert!(
             !(lavapipe && std::env::var_os("CI").is_some()),
             "CI runs on lavapipe, whose subgroups the subgroup form needs, but the device has none"

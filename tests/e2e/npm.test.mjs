@@ -59,8 +59,13 @@ async function result(url) {
 /** examples/demo.js's report: spawnTrainer trained 50 steps in a worker (two unawaited calls
  * in order, then fit), results plain, fit aborted early, a freed trainer's call coded "freed",
  * the in-thread Trainer queued and coded too. */
-function checkTrained(r, what) {
+function checkTrained(r, what, isolated = false) {
   assert.equal(r.error, undefined, `${what}: ${r.error}`);
+  // The worker loads the threads build where the page is cross-origin isolated, else SIMD128.
+  assert.equal(r.isolated, isolated, `${what}: crossOriginIsolated`);
+  const threads = isolated ? Math.min(r.cores, 8) : 1;
+  assert.equal(r.build, threads > 1 ? "threads" : "simd128", `${what}: the worker's build`);
+  assert.equal(r.cpuThreads, threads, `${what}: cpuThreads`);
   assert.equal(r.steps, 50, `${what}: ${r.status}`);
   assert.ok(Number.isFinite(r.loss), `${what}: loss ${r.loss}`);
   assert.ok(r.drawn[0] > 0, `${what}: nothing drawn`);
@@ -71,6 +76,7 @@ function checkTrained(r, what) {
   assert.ok(r.aborted.globalStep > r.steps && r.aborted.globalStep < r.aborted.asked, `${what}: fit stopped early at ${r.aborted.globalStep}`);
   assert.equal(r.freedCode, "freed", `${what}: a freed trainer's call`);
   assert.equal(r.badCode, "bad-argument", `${what}: a bad argument's code`);
+  assert.equal(r.badOption, "bad-argument", `${what}: spawnTrainer's threads: 0`);
   assert.equal(r.localSteps, 4, `${what}: the in-thread Trainer waited for loadDataset`);
   assert.deepEqual(r.errors, [], what);
 }
@@ -91,7 +97,7 @@ test("publint and arethetypeswrong find nothing; the package lists what it ships
   for (const f of ["README.md", "LICENSE-MIT", "LICENSE-APACHE"]) assert.ok(pkg.files.includes(f), f);
   assert.deepEqual(pkg.exports["."], { types: "./index.d.ts", default: "./index.js" });
   const listed = run("tar", ["-tzf", tgz], scratch);
-  for (const f of ["package/LICENSE-MIT", "package/LICENSE-APACHE", "package/README.md", "package/vae_webgpu_bg.wasm", "package/worker.js", "package/host.js", "package/spawn.js", "package/trainer.js"]) assert.ok(listed.includes(f), `${f} in the tarball`);
+  for (const f of ["package/LICENSE-MIT", "package/LICENSE-APACHE", "package/README.md", "package/vae_webgpu_bg.wasm", "package/worker.js", "package/host.js", "package/spawn.js", "package/trainer.js", "package/threads.js", "package/cpu-worker.js", "package/vae-webgpu-threads.js", "package/vae-webgpu-threads_bg.wasm"]) assert.ok(listed.includes(f), `${f} in the tarball`);
   const publint = run(join(BIN, "publint"), ["--strict", join(ROOT, "pkg")], ROOT);
   assert.match(publint, /All good!/, publint);
   const attw = run(join(BIN, "attw"), [tgz, "--profile", "esm-only", "--format", "ascii"], ROOT);
@@ -113,9 +119,9 @@ test("Vite 8: `vite build` and the dev server train and draw with the package im
   const dir = join(scratch, "examples", "vite");
   install(dir);
   run(join(dir, "node_modules", ".bin", "vite"), ["build"], dir);
-  const server = await serve(join(dir, "dist"));
+  const server = await serve(join(dir, "dist"), "/", { isolate: true });
   try {
-    checkTrained(await result(server.url), "vite build");
+    checkTrained(await result(server.url), "vite build (cross-origin isolated)", true);
   } finally {
     await server.close();
   }
@@ -137,9 +143,9 @@ test("webpack 5 and plain ESM with an import map train and draw; a worker trains
   const dir = join(scratch, "examples", "webpack");
   install(dir);
   run(join(dir, "node_modules", ".bin", "webpack"), [], dir);
-  const server = await serve(join(dir, "dist"));
+  const server = await serve(join(dir, "dist"), "/", { isolate: true });
   try {
-    checkTrained(await result(server.url), "webpack");
+    checkTrained(await result(server.url), "webpack (cross-origin isolated)", true);
     // The worker example: trains in a worker (default) and on the page (?mode=main).
     const runs = {};
     for (const mode of ["worker", "main", "worker", "main"]) {

@@ -1,6 +1,7 @@
 // How the page's own thread fares while the model trains: long tasks (a PerformanceObserver
 // installed before the page's scripts), frames drawn (requestAnimationFrame), training speed
-// (steps over the window × batch), and hover decodes on the latent map while training. Used by
+// (steps over the window × batch), hover decodes on the latent map and drawn digits' encodings
+// while training. Used by
 // worker.test.mjs (asserted) and tests/bench/page.mjs (figures, before and after).
 
 /** Runs in the page before its scripts: every long task (> 50 ms) of the page's thread. */
@@ -62,6 +63,24 @@ export async function hoverLatencies(page, n = 12) {
   }
   await page.waitForFunction((n) => window.vaePage.explore.hoverLatencies.length >= Math.min(n, 5), n, { timeout: 60_000 });
   return (await page.evaluate(() => window.vaePage.explore.hoverLatencies)).slice().sort((a, b) => a - b);
+}
+
+/** Draws `n` strokes on the drawing pad while training runs; the latencies (ms) from each
+ * stroke's end to its encoding drawn (explore.js's drawLatencies). */
+export async function drawLatencies(page, n = 8) {
+  await page.evaluate(() => { window.vaePage.explore.drawLatencies = []; });
+  await page.locator("#draw").scrollIntoViewIfNeeded();
+  const box = await page.locator("#draw").boundingBox();
+  for (let k = 0; k < n; k++) {
+    const x = box.x + box.width * (0.3 + (0.4 * k) / n);
+    await page.mouse.move(x, box.y + 0.2 * box.height);
+    await page.mouse.down();
+    for (let i = 1; i <= 4; i++) await page.mouse.move(x + 0.05 * box.width * (i % 2), box.y + (0.2 + 0.15 * i) * box.height);
+    await page.mouse.up();
+    await page.waitForFunction((k) => window.vaePage.explore.drawLatencies.length > k, k, { timeout: 60_000 });
+    await page.waitForTimeout(200);
+  }
+  return (await page.evaluate(() => window.vaePage.explore.drawLatencies)).slice().sort((a, b) => a - b);
 }
 
 /** The `q` quantile of sorted `xs`. */

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { serve, launch, openReady, closeBrowser } from "./serve.mjs";
-import { watchLongTasks, startTraining, watchWindow, hoverLatencies, quantile } from "./responsive.mjs";
+import { watchLongTasks, startTraining, watchWindow, hoverLatencies, drawLatencies, quantile } from "./responsive.mjs";
 
 const SHOTS = "target/e2e";
 mkdirSync(SHOTS, { recursive: true });
@@ -26,9 +26,12 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     console.log(`page thread over ${(w.windowMs / 1000).toFixed(1)} s of CPU-engine training in the worker: ${w.longTasks} long tasks (longest ${w.longestMs.toFixed(0)} ms, ${w.blockingMs.toFixed(0)} ms blocking, ${(100 * w.blockingShare).toFixed(2)}%), ${w.fps.toFixed(1)} frames/s, ${w.samplesPerSec.toFixed(0)} samples/s`);
     const lat = await hoverLatencies(page);
     console.log(`hover→decode while training: median ${quantile(lat, 0.5).toFixed(0)} ms, p95 ${quantile(lat, 0.95).toFixed(0)} ms over ${lat.length}`);
+    const drawn = await drawLatencies(page, 6);
+    console.log(`drawn digit→encoding while training: median ${quantile(drawn, 0.5).toFixed(0)} ms, p95 ${quantile(drawn, 0.95).toFixed(0)} ms over ${drawn.length}`);
     assert.ok(w.samplesPerSec > 0, "it trained during the window");
     assert.equal(w.longTasks, 0, `long tasks on the page's thread: longest ${w.longestMs} ms`);
     assert.ok(lat.length >= 5, "hover decodes answered while training");
+    assert.equal(drawn.length, 6, "each drawn digit was encoded while training");
     assert.equal(await page.evaluate(() => window.vaePage.state), "training");
     await page.screenshot({ path: `${SHOTS}/worker-training-1280x800.png` });
     assert.deepEqual(errors, []);

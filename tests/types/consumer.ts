@@ -66,6 +66,10 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   await remote.loadDataset(ti, tl, xi, xl);
   const remoteStats: TrainStats = await remote.train(4);
   const info = await remote.info();
+  const threaded: RemoteTrainer = await spawnTrainer({ engine: "cpu" }, { threads: 2 });
+  threaded.terminate();
+  // @ts-expect-error: the options are { threads }
+  await spawnTrainer({}, { thread: 2 });
   let code: ErrorCode | null = null;
   try {
     await remote.sample(-1, 0);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The threads build of the wasm module (+simd128,+atomics on a shared, imported memory; std
+# rebuilt with atomics, which needs the pinned nightly of scripts/nightly-toolchain.sh), with its
+# own JS glue: writes DEST/vae-webgpu-threads.js and DEST/vae-webgpu-threads_bg.wasm. The CPU
+# engine then splits its work over Web Workers (npm/cpu-worker.js, npm/threads.js,
+# src/cpu/pool.rs). Same SIMD128 arithmetic as the plain build, so the same run bit for bit.
+# Used by Trunk's post-build hook (the page) and by scripts/build-npm.sh (the package); both
+# build into the same target directory, so the second finds the first's build.
+# Exits 3, saying so, when the pinned nightly is missing.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEST="${1:?usage: build-threads.sh DEST}"
+cd "$ROOT"
+export PATH="$ROOT/node_modules/.bin:$PATH" # wasm-opt (binaryen from npm)
+if ! NIGHTLY="$(scripts/nightly-toolchain.sh)"; then
+  exit 3
+fi
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+OUT="$TARGET/threads"
+# --max-memory: a shared memory must declare its maximum (2 GiB: the dataset, a model and the
+# display buffers fit many times); the TLS exports are what wasm-bindgen's thread glue needs.
+RUSTFLAGS="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals \
+  -C link-arg=--shared-memory -C link-arg=--max-memory=2147483648 -C link-arg=--import-memory \
+  -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+  -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base" \
+  cargo "+$NIGHTLY" build --release --lib --target wasm32-unknown-unknown \
+  -Z build-std=panic_abort,std --target-dir "$OUT"
+rm -rf "$OUT/bindgen"
+wasm-bindgen --target web --no-typescript --out-dir "$OUT/bindgen" --out-name vae-webgpu-threads \
+  "$OUT/wasm32-unknown-unknown/release/vae_webgpu.wasm"
+mkdir -p "$DEST"
+cp "$OUT/bindgen/vae-webgpu-threads.js" "$DEST/"
+wasm-opt -Oz --enable-simd --enable-threads --enable-bulk-memory --enable-sign-ext \
+  --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types \
+  --enable-multivalue \
+  -o "$DEST/vae-webgpu-threads_bg.wasm" "$OUT/bindgen/vae-webgpu-threads_bg.wasm"
+echo "build-threads: vae-webgpu-threads.js and _bg.wasm in $DEST ($(wc -c < "$DEST/vae-webgpu-threads_bg.wasm") bytes)"
