@@ -13,7 +13,7 @@ import type { TrainerConfig } from "./vae_webgpu.js";
 export type ErrorCode =
   | "no-webgpu" | "no-adapter" | "device-lost" | "gpu" | "no-data" | "internal" | "bad-data"
   | "bad-config" | "bad-argument" | "too-large" | "bad-checkpoint" | "io" | "diverged" | "freed"
-  | "no-worker";
+  | "no-worker" | "interrupted";
 /** Every `ErrorCode`, in a list. */
 export declare const ERROR_CODES: readonly ErrorCode[];
 

@@ -13,6 +13,7 @@
 export const ERROR_CODES = [
   "no-webgpu", "no-adapter", "device-lost", "gpu", "no-data", "internal", "bad-data", "bad-config",
   "bad-argument", "too-large", "bad-checkpoint", "io", "diverged", "freed", "no-worker",
+  "interrupted",
 ];
 
 /** The trainer's state the getters read (copied after every call, so they answer at any time,

@@ -11,8 +11,19 @@ use std::collections::HashMap;
 use crate::error::{Result, VaeError};
 use crate::layout::{ParamLayout, TENSOR_NAMES};
 
+/// A tensor to write: its name, shape and little-endian f32 bytes.
+type NamedTensor = (String, Vec<usize>, Vec<u8>);
+
 /// Serialises the flat parameters. `meta` goes into the safetensors header's `__metadata__`.
 pub fn save(layout: &ParamLayout, flat: &[f32], meta: &[(&str, String)]) -> Result<Vec<u8>> {
+    let tensors = named_tensors(layout, flat, "")?;
+    serialize(&tensors, meta)
+}
+
+/// The tensors of `flat` (layout order) under their PyTorch names, each after `prefix`, as
+/// little-endian f32 bytes. Refuses values that are not finite: a file of them would be refused
+/// by [`load`] (and by PyTorch users' eyes), so none is ever written.
+fn named_tensors(layout: &ParamLayout, flat: &[f32], prefix: &str) -> Result<Vec<NamedTensor>> {
     if flat.len() != layout.len {
         return Err(VaeError::Checkpoint(format!(
             "{} values given, the layout has {}",
@@ -21,30 +32,31 @@ pub fn save(layout: &ParamLayout, flat: &[f32], meta: &[(&str, String)]) -> Resu
         )));
     }
     let unpacked = layout.unpack_all(flat);
-    // A checkpoint of non-finite numbers would be refused by `load` (and by PyTorch users'
-    // eyes): never write one.
     for (name, _, v) in &unpacked {
         let bad = v.iter().filter(|x| !x.is_finite()).count();
         if bad > 0 {
             return Err(VaeError::Diverged(format!(
-                "{name} holds {bad} non-finite values, so no checkpoint is written; flush() \
-                 reads the steps in flight back and restores the last good parameters, which \
-                 can then be exported"
+                "{prefix}{name} holds {bad} non-finite values, so no checkpoint is written; \
+                 flush() reads the steps in flight back and restores the last good \
+                 parameters, which can then be exported"
             )));
         }
     }
-    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = unpacked
+    Ok(unpacked
         .into_iter()
         .map(|(name, shape, v)| {
             (
-                name.to_string(),
+                format!("{prefix}{name}"),
                 shape,
                 v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             )
         })
-        .collect();
+        .collect())
+}
+
+fn serialize(tensors: &[NamedTensor], meta: &[(&str, String)]) -> Result<Vec<u8>> {
     let mut views = Vec::with_capacity(tensors.len());
-    for (name, shape, bytes) in &tensors {
+    for (name, shape, bytes) in tensors {
         let view =
             safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
                 .map_err(|e| VaeError::Checkpoint(format!("{name}: {e}")))?;
@@ -62,13 +74,23 @@ pub fn save(layout: &ParamLayout, flat: &[f32], meta: &[(&str, String)]) -> Resu
 pub fn load(layout: &ParamLayout, bytes: &[u8]) -> Result<Vec<f32>> {
     let st = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| VaeError::Checkpoint(format!("not a safetensors file: {e}")))?;
+    read_named(&st, layout, "")
+}
+
+/// The tensors named `prefix` + each PyTorch name, flat in layout order.
+fn read_named(
+    st: &safetensors::SafeTensors<'_>,
+    layout: &ParamLayout,
+    prefix: &str,
+) -> Result<Vec<f32>> {
     let mut flat = vec![0.0f32; layout.len];
     for name in TENSOR_NAMES {
         let t = layout
             .get(name)
             .ok_or_else(|| VaeError::Checkpoint(format!("layout lacks {name}")))?;
+        let name = format!("{prefix}{name}");
         let view = st
-            .tensor(name)
+            .tensor(&name)
             .map_err(|_| VaeError::Checkpoint(format!("tensor {name} is missing")))?;
         if view.dtype() != safetensors::Dtype::F32 {
             return Err(VaeError::Checkpoint(format!(
@@ -97,6 +119,62 @@ pub fn load(layout: &ParamLayout, bytes: &[u8]) -> Result<Vec<f32>> {
         layout.write(&mut flat, t, &values);
     }
     Ok(flat)
+}
+
+/// Adam's state beside a checkpoint (a run interrupted mid-epoch, to resume exactly): its
+/// moments under PyTorch's names for them (`exp_avg.fc1.weight`, `exp_avg_sq.fc1.weight`, …)
+/// and its step count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamState {
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
+    /// Adam's step count t (bias correction).
+    pub t: u64,
+    /// The run's training step the state belongs to (its checkpoint's `step`).
+    pub step: u64,
+}
+
+/// Metadata key of [`AdamState::t`].
+const ADAM_T: &str = "adam_t";
+
+impl AdamState {
+    /// Serialises the state for `layout`.
+    pub fn save(&self, layout: &ParamLayout) -> Result<Vec<u8>> {
+        let mut tensors = named_tensors(layout, &self.m, "exp_avg.")?;
+        tensors.extend(named_tensors(layout, &self.v, "exp_avg_sq.")?);
+        serialize(
+            &tensors,
+            &[
+                (keys::SCHEMA, SCHEMA_VERSION.to_string()),
+                (keys::STEP, self.step.to_string()),
+                (ADAM_T, self.t.to_string()),
+            ],
+        )
+    }
+
+    /// Parses a state written by [`AdamState::save`] for `layout`.
+    pub fn load(layout: &ParamLayout, bytes: &[u8]) -> Result<AdamState> {
+        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
+            VaeError::Checkpoint(format!("Adam's state: not a safetensors file: {e}"))
+        })?;
+        let meta = metadata(bytes)?;
+        let need = |k: &str| {
+            meta_u64(&meta, k)?
+                .ok_or_else(|| VaeError::Checkpoint(format!("Adam's state does not say its {k}")))
+        };
+        let (t, step) = (need(ADAM_T)?, need(keys::STEP)?);
+        if t > step {
+            return Err(VaeError::Checkpoint(format!(
+                "Adam's state says {t} Adam steps at training step {step}"
+            )));
+        }
+        Ok(AdamState {
+            m: read_named(&st, layout, "exp_avg.")?,
+            v: read_named(&st, layout, "exp_avg_sq.")?,
+            t,
+            step,
+        })
+    }
 }
 
 /// The `__metadata__` of a checkpoint (empty when it has none).
@@ -137,8 +215,12 @@ pub mod keys {
     pub const LR: &str = "lr";
     /// Always "pt" (safetensors' PyTorch flavour), as `safetensors.torch` writes.
     pub const FORMAT: &str = "format";
+    /// "true" for a VAE's run, "false" for a plain autoencoder's (schema 2).
+    pub const VARIATIONAL: &str = "variational";
+    /// The KL weight β in use (schema 2).
+    pub const KL_WEIGHT: &str = "kl_weight";
     /// Every key a checkpoint of the current schema carries.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 10] = [
         SCHEMA,
         STEP,
         EPOCH,
@@ -147,11 +229,14 @@ pub mod keys {
         SEED,
         LR,
         FORMAT,
+        VARIATIONAL,
+        KL_WEIGHT,
     ];
 }
 
-/// The schema this build writes; files of a newer one are refused.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The schema this build writes; files of a newer one are refused. 2 added
+/// [`keys::VARIATIONAL`] and [`keys::KL_WEIGHT`]; files of schema 1 (and before) still load.
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Where a run stood when its checkpoint was written, and how it was set up.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +248,10 @@ pub struct RunMeta {
     pub steps_per_epoch: Option<u32>,
     pub seed: Option<u64>,
     pub lr: Option<f32>,
+    /// Whether the run was a VAE's (`None` before schema 2).
+    pub variational: Option<bool>,
+    /// The KL weight β (`None` before schema 2).
+    pub kl_weight: Option<f32>,
 }
 
 impl RunMeta {
@@ -184,6 +273,11 @@ impl RunMeta {
             (keys::SEED, opt(self.seed.map(|v| v.to_string()))),
             (keys::LR, opt(self.lr.map(|v| v.to_string()))),
             (keys::FORMAT, "pt".into()),
+            (
+                keys::VARIATIONAL,
+                opt(self.variational.map(|v| v.to_string())),
+            ),
+            (keys::KL_WEIGHT, opt(self.kl_weight.map(|v| v.to_string()))),
         ]
     }
 
@@ -211,11 +305,27 @@ impl RunMeta {
                 })
                 .transpose()
         };
-        let lr = match meta.get(keys::LR).filter(|v| !v.is_empty()) {
-            None => None,
-            Some(v) => Some(v.parse::<f32>().map_err(|_| {
-                VaeError::Checkpoint(format!("metadata {} = {v:?} is not a number", keys::LR))
-            })?),
+        let real = |k: &'static str| -> Result<Option<f32>> {
+            match meta.get(k).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => match v.parse::<f32>() {
+                    Ok(x) if x.is_finite() => Ok(Some(x)),
+                    _ => Err(VaeError::Checkpoint(format!(
+                        "metadata {k} = {v:?} is not a finite number"
+                    ))),
+                },
+            }
+        };
+        let variational = match meta.get(keys::VARIATIONAL).map(String::as_str) {
+            None | Some("") => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(v) => {
+                return Err(VaeError::Checkpoint(format!(
+                    "metadata {} = {v:?} is neither \"true\" nor \"false\"",
+                    keys::VARIATIONAL
+                )))
+            }
         };
         Ok(Some(RunMeta {
             step,
@@ -223,7 +333,9 @@ impl RunMeta {
             step_in_epoch: small(keys::STEP_IN_EPOCH)?,
             steps_per_epoch: small(keys::STEPS_PER_EPOCH)?,
             seed: num(keys::SEED)?,
-            lr,
+            lr: real(keys::LR)?,
+            variational,
+            kl_weight: real(keys::KL_WEIGHT)?,
         }))
     }
 }
@@ -271,6 +383,8 @@ mod tests {
             steps_per_epoch: Some(469),
             seed: Some(7),
             lr: Some(1e-3),
+            variational: Some(false),
+            kl_weight: Some(0.5),
         };
         let pairs: HashMap<String, String> = m
             .to_pairs()
@@ -292,6 +406,19 @@ mod tests {
         let newer = meta_of(&[("vae_webgpu_schema", "99"), ("step", "1"), ("epoch", "1")]);
         let e = RunMeta::read(&newer).unwrap_err().to_string();
         assert!(e.contains("schema 99 is newer"), "{e}");
+        // Schema 1 (no variational, no kl_weight) still reads.
+        let v1 = meta_of(&[("vae_webgpu_schema", "1"), ("step", "2"), ("epoch", "1")]);
+        let r = RunMeta::read(&v1).unwrap().unwrap();
+        assert_eq!((r.variational, r.kl_weight), (None, None));
+        let odd = meta_of(&[("step", "1"), ("epoch", "1"), ("variational", "yes")]);
+        let e = RunMeta::read(&odd).unwrap_err().to_string();
+        assert!(e.contains("neither \"true\" nor \"false\""), "{e}");
+        let nan = meta_of(&[("step", "1"), ("epoch", "1"), ("kl_weight", "NaN")]);
+        let e = RunMeta::read(&nan).unwrap_err().to_string();
+        assert!(
+            e.contains("kl_weight = \"NaN\" is not a finite number"),
+            "{e}"
+        );
         let huge = meta_of(&[
             ("step", "1"),
             ("epoch", "1"),

@@ -1,5 +1,6 @@
 //! What the command-line tools share: parse the arguments, run, and turn the outcome into an
-//! exit code (2 for a usage error, as clap does; 1 with a one-line message for any other error).
+//! exit code (2 for a usage error, as clap does; 130 for a run the user interrupted; 1 with a
+//! one-line message for any other error).
 
 use std::process::ExitCode;
 
@@ -20,6 +21,11 @@ pub fn main<A: clap::Parser>(name: &str, run: impl FnOnce(A) -> Result<(), VaeEr
     };
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // Stopped by Ctrl-C or SIGTERM, as shells report a SIGINT's end (128 + 2).
+        Err(e @ VaeError::Interrupted(_)) => {
+            eprintln!("{name}: {e}");
+            ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("{name}: error: {e}");
             ExitCode::FAILURE

@@ -290,6 +290,17 @@ impl Engine {
         each!(self, t => t.load_params(flat))
     }
 
+    /// Adam's step count t.
+    pub fn adam_t(&self) -> u64 {
+        each!(self, t => t.adam_t())
+    }
+
+    /// Puts Adam's moments and step count back (after [`Engine::load_params`]).
+    pub fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()> {
+        self.settle();
+        each!(self, e => e.load_adam(m, v, t))
+    }
+
     pub fn check_position(&self, pos: Position) -> Result<()> {
         each!(self, t => t.check_position(pos))
     }

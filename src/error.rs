@@ -85,6 +85,9 @@ pub enum VaeError {
     /// A call that needs data before any was loaded.
     #[error("no dataset is loaded: {0}")]
     NoData(String),
+    /// A run stopped by the user (Ctrl-C or SIGTERM in `vae-train`), after saving where it got.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// A broken invariant inside the crate (a bug, not the caller's fault).
     #[error("internal error (please report it): {0}")]
     Internal(String),
@@ -126,8 +129,9 @@ pub enum VaeError {
 
 /// Every code [`VaeError::code`] gives, and the ones the JS API adds at its boundary
 /// (`no-webgpu`: the browser offers no WebGPU; `freed`: a call on a freed trainer;
-/// `no-worker`: the browser cannot start the trainer's module worker).
-pub const ERROR_CODES: [&str; 15] = [
+/// `no-worker`: the browser cannot start the trainer's module worker; `interrupted` is the
+/// CLI's).
+pub const ERROR_CODES: [&str; 16] = [
     "no-webgpu",
     "no-adapter",
     "device-lost",
@@ -143,6 +147,7 @@ pub const ERROR_CODES: [&str; 15] = [
     "diverged",
     "freed",
     "no-worker",
+    "interrupted",
 ];
 
 impl VaeError {
@@ -164,6 +169,7 @@ impl VaeError {
             VaeError::Checkpoint(_) => "bad-checkpoint",
             VaeError::Io { .. } => "io",
             VaeError::NonFinite { .. } | VaeError::Diverged(_) => "diverged",
+            VaeError::Interrupted(_) => "interrupted",
         }
     }
 

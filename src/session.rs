@@ -10,7 +10,7 @@
 //! `Date.now`, or the host's), so training rates mean the same on both.
 
 use crate::bench::{self, StepProfile};
-use crate::checkpoint::{self, RunMeta};
+use crate::checkpoint::{self, AdamState, RunMeta};
 use crate::config::VaeConfig;
 use crate::cpu::CpuTrainer;
 use crate::engine::Engine;
@@ -96,6 +96,9 @@ pub struct Session {
     last_time: f64,
     /// (reconstruction, KL) per sample of the newest training step read back.
     newest: Option<(f64, f64)>,
+    /// Steps read back by a call that does not report them (an export, a profile): the next
+    /// call that reports steps reports them first.
+    held: Vec<StepRecord>,
 }
 
 fn too_many(what: &'static str, n: usize) -> VaeError {
@@ -124,6 +127,7 @@ impl Session {
             clock,
             last_time: clock(),
             newest: None,
+            held: Vec::new(),
         }
     }
 
@@ -201,23 +205,45 @@ impl Session {
     /// so the GPU stays busy while the caller stays responsive.
     pub async fn train(&mut self, steps: u32) -> Result<TrainReport> {
         let records = self.engine.train(steps).await?;
+        let records = self.with_held(records);
         Ok(self.report(&records))
+    }
+
+    /// `records` after the ones held back (see `held`).
+    fn with_held(&mut self, records: Vec<StepRecord>) -> Vec<StepRecord> {
+        if self.held.is_empty() {
+            return records;
+        }
+        let mut all = std::mem::take(&mut self.held);
+        all.extend(records);
+        all
+    }
+
+    /// Reads back every step in flight for a call that does not report them; they are held
+    /// for the next report. A divergence surfaces here.
+    async fn read_back(&mut self) -> Result<()> {
+        let records = self.engine.flush().await?;
+        self.held.extend(records);
+        Ok(())
     }
 
     /// [`Session::train`] with each step's own record (batch sums, as the seed script prints
     /// them), for faces that print steps (the CLI).
     pub async fn steps(&mut self, steps: u32) -> Result<Vec<StepRecord>> {
-        self.engine.train(steps).await
+        let records = self.engine.train(steps).await?;
+        Ok(self.with_held(records))
     }
 
     /// [`Session::flush`] with each step's own record.
     pub async fn flush_steps(&mut self) -> Result<Vec<StepRecord>> {
-        self.engine.flush().await
+        let records = self.engine.flush().await?;
+        Ok(self.with_held(records))
     }
 
     /// Waits for every submitted step and returns their losses.
     pub async fn flush(&mut self) -> Result<TrainReport> {
         let records = self.engine.flush().await?;
+        let records = self.with_held(records);
         Ok(self.report(&records))
     }
 
@@ -497,14 +523,34 @@ impl Session {
             steps_per_epoch: Some(t.steps_per_epoch()),
             seed: Some(t.cfg().seed),
             lr: Some(t.cfg().lr),
+            variational: Some(t.cfg().variational),
+            kl_weight: Some(t.cfg().kl_weight),
         }
     }
 
     /// The parameters as safetensors with PyTorch's names and the run's place
-    /// ([`checkpoint::keys`]).
+    /// ([`checkpoint::keys`]). Every step in flight is read back first: a run that diverged
+    /// meanwhile is refused here (its last good state is put back, and the error says so;
+    /// export again to get it), never written. The steps read back are reported by the next
+    /// call that reports steps.
     pub async fn export_checkpoint(&mut self) -> Result<Vec<u8>> {
+        self.read_back().await?;
         let flat = self.engine.read_params().await?;
         checkpoint::save(self.engine.layout(), &flat, &self.run_meta().to_pairs())
+    }
+
+    /// Adam's state (moments and step count) for a file beside the checkpoint of the same step:
+    /// with both, [`Session::resume_with_adam`] goes on exactly as if the run never stopped.
+    pub async fn export_adam(&mut self) -> Result<Vec<u8>> {
+        self.read_back().await?;
+        let (m, v) = self.engine.read_adam_state().await?;
+        let state = AdamState {
+            m,
+            v,
+            t: self.engine.adam_t(),
+            step: self.engine.position().global_step,
+        };
+        state.save(self.engine.layout())
     }
 
     /// Loads a checkpoint's weights (ours, or PyTorch's `save_file`); the run's count goes on
@@ -553,6 +599,22 @@ impl Session {
             step_in_epoch,
         };
         self.engine.check_position(pos)?;
+        let here = self.engine.cfg().variational;
+        if let Some(there) = run.variational.filter(|&v| v != here) {
+            let kind = |v: bool| {
+                if v {
+                    "a VAE"
+                } else {
+                    "an autoencoder (variational: false)"
+                }
+            };
+            return Err(VaeError::Checkpoint(format!(
+                "it is {}'s run and this trainer is {}: resume it in a trainer of its kind, or \
+                 load its weights alone with importCheckpoint",
+                kind(there),
+                kind(here)
+            )));
+        }
         Ok(pos)
     }
 
@@ -565,6 +627,23 @@ impl Session {
         self.engine.load_params(&flat)?;
         self.engine.resume_at(pos)?;
         self.newest = None;
+        self.held.clear();
+        Ok(pos)
+    }
+
+    /// [`Session::resume`], and Adam's state from `adam` ([`Session::export_adam`] of the same
+    /// step) instead of a restart: the run goes on exactly where it stopped. All or nothing.
+    pub fn resume_with_adam(&mut self, bytes: &[u8], adam: &[u8]) -> Result<Position> {
+        let state = AdamState::load(self.engine.layout(), adam)?;
+        let pos = self.checkpoint_position(bytes)?;
+        if state.step != pos.global_step {
+            return Err(VaeError::Checkpoint(format!(
+                "Adam's state is of step {}, the checkpoint of step {}",
+                state.step, pos.global_step
+            )));
+        }
+        self.resume(bytes)?;
+        self.engine.load_adam(&state.m, &state.v, state.t)?;
         Ok(pos)
     }
 
@@ -581,12 +660,13 @@ impl Session {
     /// Parameters back to the seed's initialisation, and the epoch count to zero.
     pub async fn reset(&mut self) -> Result<()> {
         self.newest = None;
+        self.held.clear();
         self.engine.reset().await
     }
 
     /// Times each stage of a training step on a model of its own (this one is untouched).
     pub async fn profile_step(&mut self) -> Result<StepProfile> {
-        self.engine.flush().await?;
+        self.read_back().await?;
         match self.engine.gpu_trainer() {
             Some(t) => bench::profile_step(t.gpu(), t.cfg(), t.forms(), &self.clock).await,
             None => crate::cpu::profile_step(self.engine.cfg(), &self.clock),

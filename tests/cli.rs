@@ -414,3 +414,128 @@ fn the_engine_flag_picks_the_engine_and_both_give_the_same_run() {
     }
     assert_fails_with(&vae_train(&["--engine", "tpu"]), 2, "invalid value 'tpu'");
 }
+
+/// Lines of `text` that start with `prefix`.
+fn lines_with<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+#[test]
+fn ctrl_c_mid_epoch_keeps_the_run_and_resume_goes_on_exactly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = scratch("interrupt");
+    let (train, test) = (
+        common::synthetic_digits(3, 12_000, 28),
+        common::synthetic_digits(4, 64, 28),
+    );
+    write_set(&dir, TRAIN_IMAGES, TRAIN_LABELS, &train, false);
+    write_set(&dir, TEST_IMAGES, TEST_LABELS, &test, false);
+    let d = dir.to_str().unwrap();
+    // The CPU engine: the same run bit for bit whatever the threads; a line per step.
+    let flags = |out: &Path| -> Vec<String> {
+        [
+            "--engine",
+            "cpu",
+            "--batch-size",
+            "8",
+            "--hidden",
+            "100",
+            "--epochs",
+            "1",
+            "--log-interval",
+            "1",
+            "--data",
+            d,
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let (full_out, cut_out) = (dir.join("full"), dir.join("cut"));
+    let full = Command::new(env!("CARGO_BIN_EXE_vae-train"))
+        .args(flags(&full_out))
+        .output()
+        .unwrap();
+    assert!(full.status.success(), "{}", stderr(&full));
+    let full_stdout = String::from_utf8_lossy(&full.stdout).into_owned();
+
+    // The same run, interrupted (SIGINT, as Ctrl-C sends) once it printed step 20.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vae-train"))
+        .args(flags(&cut_out))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 && !line.contains("Step [20/") {
+        line.clear();
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let cut = child.wait_with_output().unwrap();
+    let err = stderr(&cut);
+    assert_eq!(cut.status.code(), Some(130), "stderr: {err}");
+    assert!(err.contains("stopping after the steps in flight"), "{err}");
+    assert!(
+        !full_stdout.is_empty() && !rest.contains("Test set loss"),
+        "{rest}"
+    );
+    // It says where it stopped and how to go on, and left both files there.
+    let at = err
+        .split("interrupted at step ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no step in: {err}"));
+    assert!((20..1500).contains(&at), "stopped mid-epoch at {at}: {err}");
+    let ck = cut_out.join(format!("vae-step-{at}.safetensors"));
+    assert!(err.contains(&format!("--resume {}", ck.display())), "{err}");
+    assert!(cut_out
+        .join(format!("vae-step-{at}.adam.safetensors"))
+        .exists());
+
+    // Resumed with the same flags: the steps after the cut print what the uninterrupted run
+    // printed, to the digit, and the epoch ends in the same test loss and the same checkpoint.
+    let resumed = Command::new(env!("CARGO_BIN_EXE_vae-train"))
+        .args(flags(&cut_out))
+        .args(["--resume", ck.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, err) = (String::from_utf8_lossy(&resumed.stdout), stderr(&resumed));
+    assert!(resumed.status.success(), "{err}");
+    assert!(err.contains("Adam's state from"), "{err}");
+    let steps = lines_with(&stdout, "Epoch[1/1], Step [");
+    assert!(
+        steps[0].starts_with(&format!("Epoch[1/1], Step [{}/", at + 1)),
+        "{}",
+        steps[0]
+    );
+    let want = lines_with(&full_stdout, "Epoch[1/1], Step [");
+    assert_eq!(steps, want[want.len() - steps.len()..]);
+    assert_eq!(
+        lines_with(&stdout, "====> Test set loss"),
+        lines_with(&full_stdout, "====> Test set loss")
+    );
+    // (the same tensors bit for bit and the same metadata; the header's key order varies)
+    let layout = ParamLayout::new(784, 100, 20);
+    let [a, b] =
+        [&cut_out, &full_out].map(|o| std::fs::read(o.join("vae-epoch-1.safetensors")).unwrap());
+    let bits = |bytes: &[u8]| -> Vec<u32> {
+        let flat = vae_webgpu::checkpoint::load(&layout, bytes).unwrap();
+        flat.iter().map(|x| x.to_bits()).collect()
+    };
+    assert!(bits(&a) == bits(&b), "the epoch's checkpoints differ");
+    assert_eq!(
+        vae_webgpu::checkpoint::metadata(&a).unwrap(),
+        vae_webgpu::checkpoint::metadata(&b).unwrap()
+    );
+}

@@ -283,7 +283,7 @@ fn a_refused_resume_changes_nothing() {
         vec![("step", "3"), ("epoch", "0"), ("step_in_epoch", "3")],
         vec![("step", "x"), ("epoch", "1"), ("step_in_epoch", "1")],
         vec![
-            ("vae_webgpu_schema", "2"),
+            ("vae_webgpu_schema", "3"),
             ("step", "1"),
             ("epoch", "1"),
             ("step_in_epoch", "1"),
@@ -517,4 +517,110 @@ fn a_checkpoint_of_non_finite_numbers_is_never_written() {
     let e = checkpoint::save(&layout, &params, &[]).unwrap_err();
     assert_eq!(e.code(), "diverged");
     assert!(e.to_string().contains("1 non-finite values"), "{e}");
+}
+
+#[test]
+fn an_export_reads_every_step_back_first() {
+    let Some(mut s) = session() else { return };
+    // Steps still in flight when the export comes are read back by it and reported by the
+    // next call that reports steps: none is lost, none twice.
+    let mut records = block(s.steps(6)).unwrap();
+    block(s.export_checkpoint()).unwrap();
+    records.extend(block(s.flush_steps()).unwrap());
+    let steps: Vec<u64> = records.iter().map(|r| r.global_step).collect();
+    assert_eq!(steps, (1..=6).collect::<Vec<u64>>());
+
+    // A run that diverged in flight is refused at the export (never written), its last good
+    // state put back; the next export writes that state.
+    s.set_lr(vae_webgpu::config::MAX_LR).unwrap();
+    let e = block(async {
+        for _ in 0..40 {
+            s.steps(1).await?;
+        }
+        s.export_checkpoint().await
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), "diverged", "{e}");
+    let good = s.engine().last_good_step();
+    assert_eq!(s.engine().position().global_step, good);
+    let bytes = block(s.export_checkpoint()).unwrap();
+    assert_eq!(
+        checkpoint::metadata(&bytes).unwrap()[keys::STEP],
+        good.to_string()
+    );
+}
+
+#[test]
+fn a_vae_and_an_autoencoder_do_not_resume_in_each_other() {
+    let Some(mut vae) = session() else { return };
+    block(vae.train(3)).unwrap();
+    let bytes = block(vae.export_checkpoint()).unwrap();
+    let meta = checkpoint::metadata(&bytes).unwrap();
+    assert_eq!(
+        (
+            meta[keys::VARIATIONAL].as_str(),
+            meta[keys::KL_WEIGHT].as_str()
+        ),
+        ("true", "1")
+    );
+    let gpu = gpu().unwrap();
+    let ae_cfg = VaeConfig {
+        variational: false,
+        ..cfg()
+    };
+    let train = synthetic_digits(4, 640, 14);
+    let test = synthetic_digits(5, 150, 14);
+    let mut ae = Session::new(Trainer::new(gpu, &ae_cfg, &train, &test).unwrap(), || 0.0);
+    let before = block(ae.engine().read_params()).unwrap();
+    let e = ae.resume(&bytes).unwrap_err().to_string();
+    assert!(
+        e.contains("it is a VAE's run and this trainer is an autoencoder"),
+        "{e}"
+    );
+    assert_eq!(block(ae.engine().read_params()).unwrap(), before);
+    assert_eq!(ae.engine().position(), Position::default());
+    // The weights alone still load.
+    ae.import_checkpoint(&bytes).unwrap();
+    // Schema 1 files (no variational key) resume as before.
+    let v1: Vec<(&str, &str)> = vec![("vae_webgpu_schema", "1"), ("step", "3"), ("epoch", "1")];
+    let old = with_meta(&ae, &before, &v1);
+    ae.resume(&old).unwrap();
+}
+
+#[test]
+fn adam_state_beside_a_checkpoint_resumes_the_run_exactly() {
+    let Some(mut s) = session() else { return };
+    block(s.train(4)).unwrap();
+    block(s.flush()).unwrap();
+    let ck = block(s.export_checkpoint()).unwrap();
+    let adam = block(s.export_adam()).unwrap();
+    let go_on = |s: &mut Session| -> Vec<(u32, u32)> {
+        let mut r = block(s.steps(5)).unwrap();
+        r.extend(block(s.flush_steps()).unwrap());
+        r.iter()
+            .map(|r| (r.recon.to_bits(), r.kl.to_bits()))
+            .collect()
+    };
+    let uninterrupted = go_on(&mut s);
+    let Some(mut resumed) = session() else { return };
+    resumed.resume_with_adam(&ck, &adam).unwrap();
+    assert_eq!(go_on(&mut resumed), uninterrupted);
+    // Without Adam's state the run goes on differently (Adam restarts).
+    let Some(mut restarted) = session() else {
+        return;
+    };
+    restarted.resume(&ck).unwrap();
+    assert_ne!(go_on(&mut restarted), uninterrupted);
+    // Adam's state of another step is refused.
+    let Some(mut other) = session() else { return };
+    block(other.train(2)).unwrap();
+    let wrong = block(other.export_adam()).unwrap();
+    let e = resumed
+        .resume_with_adam(&ck, &wrong)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Adam's state is of step 2, the checkpoint of step 4"),
+        "{e}"
+    );
 }

@@ -67,7 +67,9 @@ mod cli {
         #[arg(long = "log-interval", default_value_t = 10)]
         log_interval: u32,
         /// Continue the run a checkpoint records (this CLI's or the page's): its weights, step,
-        /// epoch and place in the epoch; Adam restarts. Trains on to --epochs.
+        /// epoch and place in the epoch. Adam's state comes from the file beside it that an
+        /// interrupted run writes (NAME.adam.safetensors: the run goes on exactly); without
+        /// one, Adam restarts. Trains on to --epochs.
         #[arg(long)]
         resume: Option<PathBuf>,
         /// Engine: gpu (WGSL through wgpu), cpu (f32 on this CPU's cores), or auto (the GPU on
@@ -142,9 +144,18 @@ mod cli {
         std::fs::create_dir_all(&args.out).map_err(|e| io_err(&args.out, e))?;
         let mut session = Session::with_engine(open_engine(&args, &cfg, &train, &test)?, now_ms);
         if let (Some(bytes), Some(path)) = (&resume, &args.resume) {
-            let pos = session.resume(bytes)?;
+            let adam_path = adam_beside(path);
+            let (pos, adam) = if adam_path.exists() {
+                let adam = std::fs::read(&adam_path).map_err(|e| io_err(&adam_path, e))?;
+                let pos = session
+                    .resume_with_adam(bytes, &adam)
+                    .map_err(|e| io_err(&adam_path, e))?;
+                (pos, format!("Adam's state from {}", adam_path.display()))
+            } else {
+                (session.resume(bytes)?, "Adam restarts".to_string())
+            };
             eprintln!(
-                "resumed {}: step {} (epoch {}, step {} of {})",
+                "resumed {}: step {} (epoch {}, step {} of {}); {adam}",
                 path.display(),
                 pos.global_step,
                 pos.epoch,
@@ -152,6 +163,7 @@ mod cli {
                 session.engine().steps_per_epoch()
             );
         }
+        let stop = interrupt::install();
         let side = train.rows as usize;
         let max_steps = args.steps.unwrap_or(u64::MAX);
         let style = ProgressStyle::with_template(
@@ -196,7 +208,7 @@ mod cli {
             };
             loop {
                 let left = max_steps - session.engine().position().global_step;
-                if left == 0 {
+                if left == 0 || stop.asked() {
                     break;
                 }
                 let chunk = left.min(u64::from(args.log_interval.clamp(1, 64))) as u32;
@@ -206,6 +218,10 @@ mod cli {
                 }
             }
             report(pollster::block_on(session.flush_steps())?, &bar);
+            if stop.asked() {
+                bar.finish_and_clear();
+                return Err(interrupted(&mut session, &args));
+            }
             let secs = started.elapsed().as_secs_f64();
             bar.finish_and_clear();
             let eval = pollster::block_on(session.evaluate())?;
@@ -237,6 +253,80 @@ mod cli {
             std::fs::write(&ck, bytes).map_err(|e| io_err(&ck, e))?;
         }
         Ok(())
+    }
+
+    /// Where an interrupted run's Adam state lies beside its checkpoint `path`:
+    /// `vae-step-9.safetensors` → `vae-step-9.adam.safetensors`.
+    fn adam_beside(path: &Path) -> PathBuf {
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        path.with_file_name(format!("{stem}.adam.safetensors"))
+    }
+
+    /// After a Ctrl-C (or SIGTERM) and the steps in flight: writes the run's checkpoint and
+    /// Adam's state beside it, says how to resume, and returns the error to exit with.
+    fn interrupted(session: &mut Session, args: &Args) -> VaeError {
+        let pos = session.engine().position();
+        let ck = args
+            .out
+            .join(format!("vae-step-{}.safetensors", pos.global_step));
+        let adam = adam_beside(&ck);
+        let written = pollster::block_on(session.export_checkpoint())
+            .and_then(|bytes| std::fs::write(&ck, bytes).map_err(|e| io_err(&ck, e)))
+            .and_then(|()| pollster::block_on(session.export_adam()))
+            .and_then(|bytes| std::fs::write(&adam, bytes).map_err(|e| io_err(&adam, e)));
+        match written {
+            Ok(()) => {
+                eprintln!(
+                    "vae-train: interrupted at step {} (epoch {}, step {} of {}); the run is in {} \
+                     (and Adam's state in {}).\nResume with the same flags and --resume {}",
+                    pos.global_step,
+                    pos.epoch,
+                    pos.step_in_epoch,
+                    session.engine().steps_per_epoch(),
+                    ck.display(),
+                    adam.display(),
+                    ck.display()
+                );
+                VaeError::Interrupted(format!("stopped at step {}", pos.global_step))
+            }
+            Err(e) => VaeError::Interrupted(format!(
+                "stopped at step {}, but its checkpoint was not written: {e}",
+                pos.global_step
+            )),
+        }
+    }
+
+    /// Ctrl-C and SIGTERM: the first asks the run to stop after the steps in flight (and
+    /// write where it got to); a second exits at once.
+    mod interrupt {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+
+        pub struct Stop(Arc<AtomicBool>);
+
+        impl Stop {
+            pub fn asked(&self) -> bool {
+                self.0.load(Ordering::Relaxed)
+            }
+        }
+
+        /// Installs the handler (once per process; if it cannot be installed, Ctrl-C keeps
+        /// its default and the run is not stopped gracefully).
+        pub fn install() -> Stop {
+            let flag = Arc::new(AtomicBool::new(false));
+            let seen = flag.clone();
+            let installed = ctrlc::set_handler(move || {
+                if seen.swap(true, Ordering::SeqCst) {
+                    eprintln!("\nvae-train: stopped at once (a second interrupt)");
+                    std::process::exit(130);
+                }
+                eprintln!("\nvae-train: stopping after the steps in flight (interrupt again to stop at once)");
+            });
+            if let Err(e) = installed {
+                eprintln!("vae-train: Ctrl-C will stop at once ({e})");
+            }
+            Stop(flag)
+        }
     }
 
     /// The engine `--engine` names (auto: see [`engine::resolve`]), with the model and data.

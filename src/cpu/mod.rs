@@ -336,6 +336,29 @@ impl CpuTrainer {
         Ok(())
     }
 
+    /// Adam's step count t (bias correction), 0 after a restart.
+    pub fn adam_t(&self) -> u64 {
+        self.state.adam_t
+    }
+
+    /// Puts Adam's state back (a run interrupted and resumed: its moments `m`, `v` and step
+    /// count `t`), after [`CpuTrainer::load_params`]; the whole state becomes the last good one.
+    pub fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()> {
+        let n = self.layout.len;
+        if m.len() != n || v.len() != n {
+            return Err(VaeError::Checkpoint(format!(
+                "Adam's state holds {} and {} values, the model has {n} parameters",
+                m.len(),
+                v.len()
+            )));
+        }
+        self.state.m.copy_from_slice(m);
+        self.state.v.copy_from_slice(v);
+        self.state.adam_t = t;
+        self.mark_good();
+        Ok(())
+    }
+
     /// Checks that the run can stand at `pos` with the loaded data (a checkpoint's position).
     pub fn check_position(&self, pos: Position) -> Result<()> {
         pos.check(self.has_data().then_some(self.steps_per_epoch))

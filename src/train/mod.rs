@@ -503,6 +503,30 @@ impl Trainer {
         self.mark_good()
     }
 
+    /// Adam's step count t (bias correction), 0 after a restart.
+    pub fn adam_t(&self) -> u64 {
+        self.adam_t
+    }
+
+    /// Puts Adam's state back (a run interrupted and resumed: its moments `m`, `v` and step
+    /// count `t`), after [`Trainer::load_params`]; the whole state becomes the last good one.
+    pub fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()> {
+        let n = self.model.layout.len;
+        if m.len() != n || v.len() != n {
+            return Err(VaeError::Checkpoint(format!(
+                "Adam's state holds {} and {} values, the model has {n} parameters",
+                m.len(),
+                v.len()
+            )));
+        }
+        self.discard_in_flight();
+        let q = &self.gpu.queue;
+        q.write_buffer(&self.model.adam_mv, 0, bytemuck::cast_slice(m));
+        q.write_buffer(&self.model.adam_mv, n as u64 * 4, bytemuck::cast_slice(v));
+        self.adam_t = t;
+        self.mark_good()
+    }
+
     /// Checks that the run can stand at `pos` with the loaded data (a checkpoint's position).
     pub fn check_position(&self, pos: Position) -> Result<()> {
         pos.check(self.has_data().then_some(self.steps_per_epoch))
