@@ -44,7 +44,7 @@ sudo_if_needed() {
   else
     echo "setup: this needs root for: $*" >&2
     echo "setup: you are not root and sudo is missing; ask an administrator to run that (or run this script as root)," >&2
-    echo "setup: then run it again. Prerequisites are listed in the README (\"On a fresh machine\")." >&2
+    echo "setup: then run it again. Prerequisites are listed in docs/setup.md (\"On a fresh machine\")." >&2
     exit 1
   fi
 }

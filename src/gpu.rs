@@ -55,7 +55,7 @@ pub const SUBGROUP_LANES: u32 = 8;
 
 /// Whether an adapter can run the subgroup form: the subgroups feature, and subgroups of at
 /// least [`SUBGROUP_LANES`] lanes. Native only: in a browser, WGSL would need
-/// `enable subgroups;`, and SwiftShader's 4-lane subgroups measured no faster (README).
+/// `enable subgroups;`, and SwiftShader's 4-lane subgroups measured no faster (docs/benchmarks.md).
 pub fn subgroups_usable(features: wgpu::Features, min_subgroup_size: u32) -> bool {
     !cfg!(target_arch = "wasm32")
         && features.contains(wgpu::Features::SUBGROUP)
@@ -64,7 +64,7 @@ pub fn subgroups_usable(features: wgpu::Features, min_subgroup_size: u32) -> boo
 
 impl GemmForm {
     /// The form for an adapter: CPU-emulated adapters (lavapipe, SwiftShader, WARP) run
-    /// workgroup-memory tiling ~10× slower than direct loads (measured, see README), real GPUs
+    /// workgroup-memory tiling ~10× slower than direct loads (measured, see docs/benchmarks.md), real GPUs
     /// the other way round.
     pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
         Self::for_device(&info.name, info.device_type, &info.driver)

@@ -398,7 +398,7 @@ impl Trainer {
         self.adapter_name.clone()
     }
 
-    /// Which matrix-multiply form the adapter got: "Direct", "Subgroup" or "Tiled" ("CPU" on
+    /// Which matrix-multiply form the adapter got: "Direct", "DirectSubgroup" or "Tiled" ("CPU" on
     /// the CPU engine).
     #[wasm_bindgen(getter, js_name = gemmForm)]
     pub fn gemm_form(&self) -> String {
