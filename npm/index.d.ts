@@ -37,6 +37,8 @@ export interface TrainStats {
 }
 /** Test-set loss per sample. */
 export interface EvalStats { reconstruction: number; kl: number; loss: number; count: number; }
+/** `evaluateSome`'s answer: test batches done of all; the losses are NaN until `done`. */
+export interface EvalProgress extends EvalStats { done: boolean; batchesDone: number; batches: number; }
 /** μ and log σ² of a batch of inputs, each rows × latent. */
 export interface Encoding { mu: Float32Array; logVar: Float32Array; }
 /** Test digits placed in two dimensions by their μ. */
@@ -120,6 +122,10 @@ export interface TrainerApi extends Disposable {
   fit(options?: FitOptions): Promise<FitResult>;
   flush(): Promise<TrainStats>;
   evaluate(): Promise<EvalStats>;
+  /** The test-set loss in parts of at most `maxBatches` batches a call, so other calls run
+   * between them; once `done`, the same figures as `evaluate()`. A training step in between
+   * starts it over. */
+  evaluateSome(maxBatches: number): Promise<EvalProgress>;
   reconstruct(n: number): Promise<Float32Array>;
   sample(n: number, seed: number): Promise<Float32Array>;
   latentWalk(a: number, b: number, steps: number): Promise<Float32Array>;

@@ -26,7 +26,7 @@ export const GETTERS = [
 
 /** The calls, each queued and async, with the raw method each runs. */
 export const METHODS = {
-  train: "train", flush: "flush", evaluate: "evaluate", reconstruct: "reconstruct", sample: "sample",
+  train: "train", flush: "flush", evaluate: "evaluate", evaluateSome: "evaluateSome", reconstruct: "reconstruct", sample: "sample",
   latentWalk: "latentWalk", exportCheckpoint: "exportCheckpoint", importCheckpoint: "importCheckpoint",
   resume: "resume", loadDataset: "loadDataset", testDigits: "testDigits", currentBatch: "currentBatch",
   encode: "encode", decode: "decode", latentMeans: "latentMeans", latentMap: "latentMap", reset: "reset",

@@ -216,6 +216,25 @@ impl Engine {
         }
     }
 
+    /// Batches of the test set one evaluation takes.
+    pub fn eval_batches(&self) -> Result<u32> {
+        each!(self, t => t.eval_batches())
+    }
+
+    /// Takes the ε words of one evaluation (to run in parts); the word before them.
+    pub fn reserve_eval(&mut self) -> Result<u32> {
+        each!(self, t => t.reserve_eval())
+    }
+
+    /// Test batches `first .. first + count` of the evaluation reserved at `base`.
+    pub async fn evaluate_part(&mut self, first: u32, count: u32, base: u32) -> Result<EvalResult> {
+        self.settle();
+        match self {
+            Engine::Gpu(t, _) => t.evaluate_part(first, count, base).await,
+            Engine::Cpu(c) => c.evaluate_part(first, count, base),
+        }
+    }
+
     /// Images `ids` (test images, or training images with `test` false) and their
     /// reconstructions; at most [`Engine::capacity`] ids.
     pub async fn reconstruct_images(

@@ -19,7 +19,7 @@ use crate::gpu::Gpu;
 use crate::mnist::{self, Dataset};
 use crate::model::StepKind;
 use crate::pca;
-use crate::train::{Position, StepRecord, Trainer};
+use crate::train::{EvalResult, Position, StepRecord, Trainer};
 
 /// Most images (or latent vectors) one request may ask for: chunked to the model's capacity on
 /// the GPU, and bounded so that no request can ask for gigabytes of output.
@@ -52,6 +52,27 @@ pub struct EvalReport {
     pub kl: f64,
     pub loss: f64,
     pub count: u64,
+}
+
+/// Where an evaluation in parts ([`Session::evaluate_some`]) stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalProgress {
+    /// Test batches evaluated so far, of `batches`.
+    pub batches_done: u32,
+    pub batches: u32,
+    /// The whole test set's losses once `batches_done == batches`.
+    pub report: Option<EvalReport>,
+}
+
+/// An evaluation under way in parts: the ε words it reserved, how far it got, the sums so far,
+/// and the training step it evaluates (a step taken meanwhile starts it over).
+#[derive(Debug, Clone)]
+struct EvalCursor {
+    base: u32,
+    next: u32,
+    batches: u32,
+    global_step: u64,
+    sum: EvalResult,
 }
 
 /// Test digits placed in two dimensions by their μ.
@@ -99,6 +120,18 @@ pub struct Session {
     /// Steps read back by a call that does not report them (an export, a profile): the next
     /// call that reports steps reports them first.
     held: Vec<StepRecord>,
+    /// An evaluation in parts under way.
+    eval: Option<EvalCursor>,
+}
+
+fn eval_report(r: &EvalResult) -> EvalReport {
+    let n = r.count.max(1) as f64;
+    EvalReport {
+        reconstruction: r.recon / n,
+        kl: r.kl / n,
+        loss: r.per_sample(),
+        count: r.count,
+    }
 }
 
 fn too_many(what: &'static str, n: usize) -> VaeError {
@@ -128,6 +161,7 @@ impl Session {
             last_time: clock(),
             newest: None,
             held: Vec::new(),
+            eval: None,
         }
     }
 
@@ -197,6 +231,7 @@ impl Session {
         let side = train.rows;
         self.engine.attach_data(train, test)?;
         self.side = side;
+        self.eval = None;
         Ok(())
     }
 
@@ -292,12 +327,47 @@ impl Session {
     /// Test-set loss per sample (every test image once; ε drawn as in training).
     pub async fn evaluate(&mut self) -> Result<EvalReport> {
         let r = self.engine.evaluate().await?;
-        let n = r.count.max(1) as f64;
-        Ok(EvalReport {
-            reconstruction: r.recon / n,
-            kl: r.kl / n,
-            loss: r.per_sample(),
-            count: r.count,
+        Ok(eval_report(&r))
+    }
+
+    /// The test-set loss in parts of at most `max_batches` test batches a call, so that other
+    /// calls (a hover's decode, a drawn digit's encoding) can run between them: the same figures,
+    /// bit for bit, as [`Session::evaluate`] on the same model, whatever runs between the parts
+    /// (the evaluation's ε are reserved when it starts). A training step, new weights or a reset
+    /// in between start it over.
+    pub async fn evaluate_some(&mut self, max_batches: u32) -> Result<EvalProgress> {
+        let step = self.engine.position().global_step;
+        let mut cur = match self.eval.take() {
+            Some(c) if c.global_step == step => c,
+            _ => EvalCursor {
+                batches: self.engine.eval_batches()?,
+                base: self.engine.reserve_eval()?,
+                next: 0,
+                global_step: step,
+                sum: EvalResult {
+                    recon: 0.0,
+                    kl: 0.0,
+                    count: 0,
+                },
+            },
+        };
+        let count = max_batches.max(1).min(cur.batches - cur.next);
+        let part = self.engine.evaluate_part(cur.next, count, cur.base).await?;
+        cur.sum.recon += part.recon;
+        cur.sum.kl += part.kl;
+        cur.sum.count += part.count;
+        cur.next += count;
+        let (batches_done, batches) = (cur.next, cur.batches);
+        let report = if cur.next >= cur.batches {
+            Some(eval_report(&cur.sum))
+        } else {
+            self.eval = Some(cur);
+            None
+        };
+        Ok(EvalProgress {
+            batches_done,
+            batches,
+            report,
         })
     }
 
@@ -559,6 +629,7 @@ impl Session {
         let flat = checkpoint::load(self.engine.layout(), bytes)?;
         self.engine.load_params(&flat)?;
         self.newest = None;
+        self.eval = None;
         Ok(())
     }
 
@@ -628,6 +699,7 @@ impl Session {
         self.engine.resume_at(pos)?;
         self.newest = None;
         self.held.clear();
+        self.eval = None;
         Ok(pos)
     }
 
@@ -661,6 +733,7 @@ impl Session {
     pub async fn reset(&mut self) -> Result<()> {
         self.newest = None;
         self.held.clear();
+        self.eval = None;
         self.engine.reset().await
     }
 

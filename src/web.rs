@@ -35,8 +35,8 @@ const MAX_STEPS_PER_CALL: u32 = 1 << 20;
 /// Images or latent vectors one request may ask for.
 const MAX_ROWS: u32 = crate::session::MAX_REQUEST_ROWS as u32;
 pub use values::{
-    settings, BatchEncoding, BatchImages, Encoding, EvalStats, LatentMap, LatentMeans, StageTiming,
-    StepTimings, TrainStats,
+    settings, BatchEncoding, BatchImages, Encoding, EvalProgress, EvalStats, LatentMap,
+    LatentMeans, StageTiming, StepTimings, TrainStats,
 };
 
 #[wasm_bindgen(start)]
@@ -560,12 +560,18 @@ impl Trainer {
 
     pub async fn evaluate(&self) -> Result<EvalStats, ApiError> {
         let r = self.call(async |s| s.evaluate().await).await?;
-        Ok(EvalStats {
-            reconstruction: r.reconstruction,
-            kl: r.kl,
-            loss: r.loss,
-            count: r.count as u32,
-        })
+        Ok(EvalStats::from(&r))
+    }
+
+    /// The test-set loss in parts of at most `maxBatches` test batches a call (so other calls
+    /// run between them): `{ done, batchesDone, batches, reconstruction, kl, loss, count }`, the
+    /// losses NaN until `done`, then the same figures as `evaluate()` on the same model. A
+    /// training step between parts starts it over.
+    #[wasm_bindgen(js_name = evaluateSome)]
+    pub async fn evaluate_some(&self, max_batches: f64) -> Result<EvalProgress, ApiError> {
+        let n = count("maxBatches", max_batches, 1, u32::MAX)?;
+        let p = self.call(async |s| s.evaluate_some(n).await).await?;
+        Ok(EvalProgress::from(&p))
     }
 
     pub async fn reconstruct(&self, n: f64) -> Result<Vec<f32>, ApiError> {

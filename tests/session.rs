@@ -624,3 +624,53 @@ fn adam_state_beside_a_checkpoint_resumes_the_run_exactly() {
         "{e}"
     );
 }
+
+/// The same model as `session()`'s on the CPU engine.
+fn cpu_session() -> Session {
+    let c = vae_webgpu::cpu::CpuTrainer::new(
+        &cfg(),
+        &synthetic_digits(4, 640, 14),
+        &synthetic_digits(5, 150, 14),
+    )
+    .unwrap();
+    Session::with_engine(vae_webgpu::engine::Engine::cpu(c), || 0.0)
+}
+
+#[test]
+fn an_evaluation_in_parts_gives_evaluates_figures_whatever_runs_between() {
+    // 150 test digits at batch 70: 3 batches (the last of 10 rows).
+    let sessions: Vec<fn() -> Option<Session>> = vec![session, || Some(cpu_session())];
+    for make in sessions {
+        let (Some(mut whole), Some(mut parts)) = (make(), make()) else {
+            return;
+        };
+        for s in [&mut whole, &mut parts] {
+            block(s.train(5)).unwrap();
+            block(s.flush()).unwrap();
+        }
+        let want = block(whole.evaluate()).unwrap();
+        let mut got = None;
+        let mut seen = vec![];
+        while got.is_none() {
+            let p = block(parts.evaluate_some(1)).unwrap();
+            seen.push((p.batches_done, p.batches));
+            got = p.report;
+            // Display calls draw ε from the same counter between the parts.
+            block(parts.test_images(&[0, 1])).unwrap();
+            block(parts.reconstruct(3)).unwrap();
+        }
+        assert_eq!(seen, vec![(1, 3), (2, 3), (3, 3)]);
+        let got = got.unwrap();
+        assert_eq!(
+            (got.reconstruction.to_bits(), got.kl.to_bits(), got.count),
+            (want.reconstruction.to_bits(), want.kl.to_bits(), want.count)
+        );
+        // A training step between parts starts the evaluation over.
+        assert_eq!(block(parts.evaluate_some(2)).unwrap().batches_done, 2);
+        block(parts.train(1)).unwrap();
+        block(parts.flush()).unwrap();
+        let p = block(parts.evaluate_some(2)).unwrap();
+        assert_eq!((p.batches_done, p.report), (2, None));
+        assert!(block(parts.evaluate_some(5)).unwrap().report.is_some());
+    }
+}

@@ -11,6 +11,7 @@ const TARGET_CALL_MS_WORKER = 50;
 const REFRESH_MS = 2500; // how often images are redrawn while training
 const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
 const PLOT_MS = 250; // the loss plot is redrawn at most this often while training (this thread's budget)
+const EVAL_BATCHES = 8; // test batches per evaluation call at an epoch's end (a hover waits at most one)
 const KEEP_MS = 15000; // how often a checkpoint is kept in memory while training (device loss)
 
 // Every call into the Trainer goes through this queue: the wasm object allows one call at a
@@ -121,7 +122,12 @@ export class Scheduler {
     this.absorb(await exclusive(() => t.flush()));
     await this.keepCheckpoint(t);
     view.message(() => tr("msg.epochEval", stats.epoch));
-    const ev = await exclusive(() => t.evaluate());
+    // The test set in parts, so a hover or a drawn digit waits for one part, not all of it.
+    let ev;
+    do {
+      await ui.explore.yield();
+      ev = await exclusive(() => t.evaluateSome(EVAL_BATCHES));
+    } while (!ev.done);
     const trainMean = this.epochCount ? this.epochSum / this.epochCount : NaN;
     ui.plot.addEpoch(t.globalStep, trainMean, ev.loss);
     this.epochSum = 0;
@@ -211,8 +217,11 @@ export class Scheduler {
       if (engaged) this.absorbLater(await exclusive(() => t.flush()));
       // Both models' work counts when an autoencoder trains beside the VAE.
       const ms = (performance.now() - started) / (ui.compare.twin ? 2 : 1);
-      // Aim each call at `target` ms of work.
-      const scaled = Math.round((this.stepsPerCall * target) / Math.max(ms, 1));
+      // Aim each call at `target` ms of work, from what this chunk's steps took each (a chunk
+      // of one step while the visitor explores says as much as a full one: never scale a
+      // one-step chunk's time as if it were stepsPerCall steps).
+      const perStep = Math.max(ms, 1) / Math.max(1, steps);
+      const scaled = Math.round(target / perStep);
       this.stepsPerCall = Math.max(1, Math.min(32, scaled, this.stepsPerCall * 2));
       this.absorb(stats);
       this.plotSoon();

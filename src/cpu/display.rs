@@ -12,6 +12,17 @@ impl CpuTrainer {
     /// `ids` of the test set, or of the training set with `test` false; returns (Σ BCE, Σ KL)
     /// and leaves x, [μ | log σ²] and the logits in the activations.
     pub(super) fn forward_images(&mut self, ids: &[u32], test: bool) -> Result<(f64, f64)> {
+        let rng = self.next_eval_rng();
+        self.forward_images_with(ids, test, rng)
+    }
+
+    /// [`CpuTrainer::forward_images`] with ε from counter word `rng`.
+    pub(super) fn forward_images_with(
+        &mut self,
+        ids: &[u32],
+        test: bool,
+        rng: u32,
+    ) -> Result<(f64, f64)> {
         let Some((train, test_set)) = &self.data else {
             return Err(VaeError::NoData("load one to see its images".into()));
         };
@@ -35,7 +46,6 @@ impl CpuTrainer {
             )));
         }
         step::gather(&mut self.act.x, &set.images, ids, self.cfg.input);
-        let rng = self.next_eval_rng();
         Ok(self.forward(ids.len(), rng))
     }
 

@@ -23,7 +23,9 @@ use crate::layout::{capacity, ParamLayout};
 use crate::mnist::Dataset;
 use crate::model::StepKind;
 use crate::rng::shuffle;
-use crate::train::{EvalResult, Position, StepRecord, EVAL_RNG_BASE, MAX_STEP, SNAPSHOT_EVERY};
+use crate::train::{
+    eval_rng_after, EvalResult, Position, StepRecord, EVAL_RNG_BASE, MAX_STEP, SNAPSHOT_EVERY,
+};
 
 use step::Scratch;
 
@@ -294,21 +296,45 @@ impl CpuTrainer {
     /// Test-set loss: every test image once, in order, in batches, ε drawn as in training (the
     /// WGSL engine's counter words).
     pub fn evaluate(&mut self) -> Result<EvalResult> {
-        let n = self.test_len() as usize;
+        let batches = self.eval_batches()?;
+        let base = self.reserve_eval()?;
+        self.evaluate_part(0, batches, base)
+    }
+
+    /// Batches of the test set one evaluation takes.
+    pub fn eval_batches(&self) -> Result<u32> {
+        let n = self.test_len();
         if n == 0 {
             return Err(VaeError::NoData("load one before evaluating".into()));
         }
-        let batch = self.cfg.batch_size;
+        Ok(n.div_ceil(self.cfg.batch_size as u32))
+    }
+
+    /// Takes the ε counter words of one whole evaluation and returns the word before them (as
+    /// the WGSL engine's `reserve_eval`).
+    pub fn reserve_eval(&mut self) -> Result<u32> {
+        let base = self.eval_rng;
+        self.eval_rng = eval_rng_after(base, self.eval_batches()?);
+        Ok(base)
+    }
+
+    /// Test batches `first .. first + count` of an evaluation whose ε words follow `base`.
+    pub fn evaluate_part(&mut self, first: u32, count: u32, base: u32) -> Result<EvalResult> {
+        let batches = self.eval_batches()?;
+        let (n, batch) = (self.test_len(), self.cfg.batch_size as u32);
         let mut result = EvalResult {
             recon: 0.0,
             kl: 0.0,
-            count: n as u64,
+            count: 0,
         };
-        for start in (0..n).step_by(batch) {
-            let ids: Vec<u32> = (start as u32..(start + batch).min(n) as u32).collect();
-            let (b, k) = self.forward_images(&ids, true)?;
-            result.recon += b;
+        let mut rng = eval_rng_after(base, first);
+        for b in first..batches.min(first.saturating_add(count)) {
+            let ids: Vec<u32> = (b * batch..((b + 1) * batch).min(n)).collect();
+            rng = eval_rng_after(rng, 1);
+            let (r, k) = self.forward_images_with(&ids, true, rng)?;
+            result.recon += r;
             result.kl += k;
+            result.count += ids.len() as u64;
         }
         Ok(result)
     }

@@ -37,6 +37,12 @@ pub const MAX_STEP: u64 = EVAL_RNG_BASE as u64 - 1;
 /// RNG counter words of evaluation and display steps start here, apart from training steps'.
 pub const EVAL_RNG_BASE: u32 = 0x8000_0000;
 
+/// The Philox counter word `k` evaluation or display batches after `r` (each batch takes the
+/// next: `r + 1`, kept at or above [`EVAL_RNG_BASE`]). Both engines number their test batches so.
+pub fn eval_rng_after(r: u32, k: u32) -> u32 {
+    (0..k).fold(r, |r, _| r.wrapping_add(1) | EVAL_RNG_BASE)
+}
+
 /// One step's losses as read back from the GPU.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepRecord {
@@ -409,16 +415,43 @@ impl Trainer {
     /// Test-set loss: every test image once, in order, ε drawn as in training. Records of
     /// training steps read back meanwhile are kept for the next `poll`/`flush`.
     pub async fn evaluate(&mut self) -> Result<EvalResult> {
+        let batches = self.eval_batches()?;
+        let base = self.reserve_eval()?;
+        self.evaluate_part(0, batches, base).await
+    }
+
+    /// Batches of the test set one evaluation takes.
+    pub fn eval_batches(&self) -> Result<u32> {
+        let data = self
+            .model
+            .data()
+            .ok_or_else(|| VaeError::NoData("load one before evaluating".into()))?;
+        Ok(data.test_len.div_ceil(self.model.cfg.batch_size as u32))
+    }
+
+    /// Takes the ε counter words of one whole evaluation (see [`eval_rng_after`]) and returns
+    /// the word before them: an evaluation in parts draws the same ε as one in a single call,
+    /// whatever runs between its parts.
+    pub fn reserve_eval(&mut self) -> Result<u32> {
+        let base = self.eval_rng;
+        self.eval_rng = eval_rng_after(base, self.eval_batches()?);
+        Ok(base)
+    }
+
+    /// Test batches `first .. first + count` of an evaluation whose ε words follow `base`
+    /// ([`Trainer::reserve_eval`]): their summed losses.
+    pub async fn evaluate_part(&mut self, first: u32, count: u32, base: u32) -> Result<EvalResult> {
         let data = self
             .model
             .data()
             .ok_or_else(|| VaeError::NoData("load one before evaluating".into()))?;
         let (test_len, test_offset) = (data.test_len, data.test_offset());
         let batch = self.model.cfg.batch_size as u32;
-        let batches = test_len.div_ceil(batch);
-        let mut b = 0;
-        while b < batches {
-            let n = (batches - b).min(MAX_STEPS_PER_SUBMIT as u32);
+        let end = test_len.div_ceil(batch).min(first.saturating_add(count));
+        let mut rng = eval_rng_after(base, first);
+        let mut b = first;
+        while b < end {
+            let n = (end - b).min(MAX_STEPS_PER_SUBMIT as u32);
             let mut specs = Vec::with_capacity(n as usize);
             for i in b..b + n {
                 let rows = batch.min(test_len - i * batch);
@@ -429,11 +462,12 @@ impl Trainer {
                     global_step: self.pos.global_step,
                     keep: true,
                 })?;
+                rng = eval_rng_after(rng, 1);
                 specs.push(StepSpec {
                     kind: StepKind::Eval,
                     rows,
                     index_offset: test_offset + i * batch,
-                    rng_step: self.next_eval_rng(),
+                    rng_step: rng,
                     slot,
                     t: self.adam_t,
                 });

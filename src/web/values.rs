@@ -263,3 +263,50 @@ pub struct EvalStats {
     pub loss: f64,
     pub count: u32,
 }
+
+impl From<&crate::session::EvalReport> for EvalStats {
+    fn from(r: &crate::session::EvalReport) -> Self {
+        EvalStats {
+            reconstruction: r.reconstruction,
+            kl: r.kl,
+            loss: r.loss,
+            count: r.count as u32,
+        }
+    }
+}
+
+/// An evaluation in parts (`evaluateSome`): batches done of all, and once `done`, the test-set
+/// loss per sample as `evaluate` gives it (NaN before).
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy)]
+pub struct EvalProgress {
+    pub done: bool,
+    #[wasm_bindgen(js_name = batchesDone)]
+    pub batches_done: u32,
+    pub batches: u32,
+    pub reconstruction: f64,
+    pub kl: f64,
+    pub loss: f64,
+    pub count: u32,
+}
+
+impl From<&crate::session::EvalProgress> for EvalProgress {
+    fn from(p: &crate::session::EvalProgress) -> Self {
+        let nan = EvalStats {
+            reconstruction: f64::NAN,
+            kl: f64::NAN,
+            loss: f64::NAN,
+            count: 0,
+        };
+        let s = p.report.as_ref().map_or(nan, EvalStats::from);
+        EvalProgress {
+            done: p.report.is_some(),
+            batches_done: p.batches_done,
+            batches: p.batches,
+            reconstruction: s.reconstruction,
+            kl: s.kl,
+            loss: s.loss,
+            count: s.count,
+        }
+    }
+}

@@ -4,7 +4,7 @@
 import init, {
   Trainer, RemoteTrainer, spawnTrainer, checkGpu, drawGrid, drawPairs, drawingToInput, gridImage,
   liveGpuBuffers, settings, ERROR_CODES,
-  type TrainerConfig, type Settings, type TrainStats, type EvalStats, type Encoding, type LatentMap,
+  type TrainerConfig, type Settings, type TrainStats, type EvalStats, type EvalProgress, type Encoding, type LatentMap,
   type LatentMeans, type BatchEncoding, type BatchImages, type StepTimings, type StageTiming,
   type FitResult, type StepRecord, type EpochEnd, type ErrorCode, type VaeError, type TrainerApi,
 } from "vae-webgpu";
@@ -29,6 +29,8 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   const flushed: TrainStats = await t.flush();
   const records: Float64Array = flushed.records;
   const ev: EvalStats = await t.evaluate();
+  let part: EvalProgress = await t.evaluateSome(4);
+  while (!part.done) part = await t.evaluateSome(4);
   await t.setKlWeight(2);
   await t.setLr(5e-4);
   const side: number = t.imageSide;
