@@ -131,7 +131,12 @@ export interface TrainerApi extends Disposable {
   latentWalk(a: number, b: number, steps: number): Promise<Float32Array>;
   exportCheckpoint(): Promise<Uint8Array>;
   importCheckpoint(bytes: Uint8Array): Promise<void>;
-  resume(bytes: Uint8Array): Promise<void>;
+  /** Adam's moments and step count (safetensors), for `resume(checkpoint, adam)` with the
+   * checkpoint exported at the same step. */
+  exportAdam(): Promise<Uint8Array>;
+  /** Continues a checkpoint's run (step, epoch, place in the epoch); with `adam` (exportAdam of
+   * the same step) Adam goes on instead of restarting: exactly as if the run never stopped. */
+  resume(bytes: Uint8Array, adam?: Uint8Array): Promise<void>;
   loadDataset(trainImages: Uint8Array, trainLabels: Uint8Array, testImages: Uint8Array, testLabels: Uint8Array): Promise<void>;
   testDigits(ids: Uint32Array | number[]): Promise<Float32Array>;
   currentBatch(): Promise<BatchEncoding>;

@@ -27,7 +27,7 @@ export const GETTERS = [
 /** The calls, each queued and async, with the raw method each runs. */
 export const METHODS = {
   train: "train", flush: "flush", evaluate: "evaluate", evaluateSome: "evaluateSome", reconstruct: "reconstruct", sample: "sample",
-  latentWalk: "latentWalk", exportCheckpoint: "exportCheckpoint", importCheckpoint: "importCheckpoint",
+  latentWalk: "latentWalk", exportCheckpoint: "exportCheckpoint", exportAdam: "exportAdam", importCheckpoint: "importCheckpoint",
   resume: "resume", loadDataset: "loadDataset", testDigits: "testDigits", currentBatch: "currentBatch",
   encode: "encode", decode: "decode", latentMeans: "latentMeans", latentMap: "latentMap", reset: "reset",
   profileStep: "profileStep", lastBatch: "lastBatch", stageKernels: "stageKernels",

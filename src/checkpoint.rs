@@ -66,7 +66,45 @@ fn serialize(tensors: &[NamedTensor], meta: &[(&str, String)]) -> Result<Vec<u8>
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
-    safetensors::serialize(views, Some(info)).map_err(|e| VaeError::Checkpoint(e.to_string()))
+    let bytes = safetensors::serialize(views, Some(info))
+        .map_err(|e| VaeError::Checkpoint(e.to_string()))?;
+    canonical_header(bytes)
+}
+
+/// The file with its JSON header's keys sorted: safetensors writes the metadata from a
+/// `HashMap`, whose order changes from one map to the next, so the same model and run would
+/// give other bytes each time (and a digest of a checkpoint would say nothing). Same keys and
+/// values, so the same length: offsets and tensor bytes are untouched.
+fn canonical_header(mut bytes: Vec<u8>) -> Result<Vec<u8>> {
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<_> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+                )
+            }
+            other => other,
+        }
+    }
+    let bad = |what: &str| VaeError::Checkpoint(format!("writing the header: {what}"));
+    let head: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| bad("no length"))?;
+    let n = usize::try_from(u64::from_le_bytes(head)).map_err(|_| bad("length"))?;
+    let header = bytes.get(8..8 + n).ok_or_else(|| bad("short file"))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(header).map_err(|e| bad(&e.to_string()))?;
+    let text = serde_json::to_string(&sorted(value)).map_err(|e| bad(&e.to_string()))?;
+    if text.len() > n {
+        return Err(bad("the sorted header is longer"));
+    }
+    // safetensors pads the header with spaces to its length; the same here.
+    bytes[8..8 + text.len()].copy_from_slice(text.as_bytes());
+    bytes[8 + text.len()..8 + n].fill(b' ');
+    Ok(bytes)
 }
 
 /// Parses a checkpoint for `layout`: every tensor must be present, f32, and of the model's
@@ -365,6 +403,37 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a safetensors file"));
+    }
+
+    #[test]
+    fn the_same_model_and_run_give_the_same_bytes() {
+        // Before the header was sorted, the metadata's order followed each HashMap's seed.
+        let l = ParamLayout::new(13, 7, 3);
+        let flat = l.init(5);
+        let meta = RunMeta {
+            step: 40,
+            epoch: 2,
+            step_in_epoch: Some(7),
+            steps_per_epoch: Some(33),
+            seed: Some(1),
+            lr: Some(1e-3),
+            variational: Some(true),
+            kl_weight: Some(1.0),
+        }
+        .to_pairs();
+        let first = save(&l, &flat, &meta).unwrap();
+        for _ in 0..16 {
+            assert!(save(&l, &flat, &meta).unwrap() == first);
+        }
+        assert_eq!(load(&l, &first).unwrap(), flat);
+        assert_eq!(metadata(&first).unwrap().len(), meta.len());
+        let n = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&first[8..8 + n]).unwrap();
+        let (a, b) = (
+            header.find("\"epoch\"").unwrap(),
+            header.find("\"step\"").unwrap(),
+        );
+        assert!(a < b, "sorted keys: {header}");
     }
 
     fn meta_of(pairs: &[(&str, &str)]) -> HashMap<String, String> {

@@ -498,8 +498,14 @@ impl Trainer {
         self.call_now(|s| s.set_lr(lr))
     }
 
-    pub fn resume(&self, bytes: &[u8]) -> Result<(), ApiError> {
-        self.call_now(|s| s.resume(bytes).map(|_| ()))
+    /// Continues a checkpoint's run (its step, epoch and place in the epoch); with `adam`
+    /// (`exportAdam()` of the same step) Adam goes on from its moments instead of restarting,
+    /// so the run continues exactly as if it never stopped. All or nothing.
+    pub fn resume(&self, bytes: &[u8], adam: Option<Vec<u8>>) -> Result<(), ApiError> {
+        self.call_now(|s| match &adam {
+            Some(adam) => s.resume_with_adam(bytes, adam).map(|_| ()),
+            None => s.resume(bytes).map(|_| ()),
+        })
     }
 
     #[wasm_bindgen(js_name = loadDataset)]
@@ -598,6 +604,13 @@ impl Trainer {
     #[wasm_bindgen(js_name = exportCheckpoint)]
     pub async fn export_checkpoint(&self) -> Result<Vec<u8>, ApiError> {
         self.call(async |s| s.export_checkpoint().await).await
+    }
+
+    /// Adam's moments and step count as safetensors, for `resume(checkpoint, adam)` with the
+    /// checkpoint exported at the same step (every step in flight is read back first).
+    #[wasm_bindgen(js_name = exportAdam)]
+    pub async fn export_adam(&self) -> Result<Vec<u8>, ApiError> {
+        self.call(async |s| s.export_adam().await).await
     }
 
     #[wasm_bindgen(js_name = importCheckpoint)]

@@ -675,6 +675,7 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
         6 * 196
     );
     let bytes = t.export_checkpoint().await.map_err(JsValue::from).unwrap();
+    let adam = t.export_adam().await.map_err(JsValue::from).unwrap();
     let p = t.profile_step().await.map_err(JsValue::from).unwrap();
     assert!(p.step_ms > 0.0 && p.peak_gflops > 0.0);
     assert!(t.stage_kernels()[1].kernels[0].starts_with("cpu/step.rs"));
@@ -690,7 +691,7 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
     .unwrap();
     assert_eq!(g.engine(), "webgpu");
     g.load_dataset(&ti, &tl, &xi, &xl).unwrap();
-    g.resume(&bytes).unwrap();
+    g.resume(&bytes, Some(adam.clone())).unwrap();
     assert_eq!(g.global_step(), 10);
     let back = g.export_checkpoint().await.map_err(JsValue::from).unwrap();
     let tensors = |b: &[u8]| {
@@ -698,6 +699,9 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
         b[8 + n..].to_vec()
     };
     assert_eq!(tensors(&back), tensors(&bytes));
+    // Adam's moments came with it (resume with exportAdam's bytes: the run goes on exactly).
+    let adam_back = g.export_adam().await.map_err(JsValue::from).unwrap();
+    assert_eq!(adam_back, adam);
     // A plain autoencoder beside a CPU-engine trainer is on the CPU too.
     let ae = Trainer::create_beside(&t, cpu)
         .await

@@ -2,12 +2,13 @@
 // boot.js (the wasm module: drawing here, the trainer's build in its worker), trainers.js (where
 // the trainers live: a Worker, so this thread only draws and listens), data.js (MNIST and dropped files), form.js (settings built from the
 // engine's defaults and limits), scheduler.js (training in chunks), plot.js (the loss plot),
-// explore.js (the Explore view) and lost.js (device loss). Tests read the page through the one
-// small debug object `window.vaePage`.
+// explore.js (the Explore view), lost.js (device loss) and autosave.js (the run kept in this
+// browser across a closed tab). Tests read the page through the one small debug object
+// `window.vaePage`.
 import { loadDrawing } from "./boot.js";
 import { startTrainers } from "./trainers.js";
 import { loadMnist, readIdxFiles, MAX_FILE_BYTES } from "./data.js";
-import { buildForm, readConfig, setFormDisabled } from "./form.js";
+import { buildForm, readConfig, writeConfig, setFormDisabled } from "./form.js";
 import { LossPlot } from "./plot.js";
 import { Explore } from "./explore.js";
 import { Teach } from "./teach.js";
@@ -16,6 +17,7 @@ import { Structure } from "./structure.js";
 import { History } from "./history.js";
 import { LostPanel, saveBytes } from "./lost.js";
 import { Scheduler, exclusive, resetQueue } from "./scheduler.js";
+import { Autosave } from "./autosave.js";
 import { t as tr, chooseLang, setLang, currentLang, onLangChange } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -33,6 +35,8 @@ const ui = {
   lastRefresh: 0,
   walkPair: [0, 1],
   kept: null, // { bytes, step, at }: the last checkpoint kept in memory, for a lost device
+  autosave: new Autosave(), // the run kept in this browser (opened in main)
+  restored: null, // { step, bytes }: the checkpoint of the run continued from this browser's storage
   pretrained: null, // pretrained/pretrained.json while the shipped model is shown
   explore: null,
   /** Whether the Teach panels redraw while training (else at epoch ends only). */
@@ -65,6 +69,7 @@ function setButtons() {
   $("compare-start").disabled = !ui.data || !ui.trainer || ["training", "starting", "lost"].includes(s);
   $("engine").disabled = ["training", "starting", "lost"].includes(s);
   $("compare-stop").disabled = s === "training";
+  $("saved-continue").disabled = ["training", "starting", "lost"].includes(s);
   setFormDisabled(s === "training" || s === "lost");
 }
 
@@ -162,7 +167,44 @@ const scheduler = new Scheduler(ui, {
   fmt,
   showTestLoss: (loss) => { $("test").textContent = fmt(loss); },
   get fields() { return ui.settings.recordFields; },
+  get saving() { return ui.autosave.on; },
+  saveRun,
 });
+
+/** Saves the run in this browser (a snapshot kept with Adam's state; see autosave.js). */
+async function saveRun(snap) {
+  const step = snap.position.globalStep;
+  const flat = (points) => Float64Array.from(points.filter((p) => p[0] <= step).flat());
+  const ok = await ui.autosave.save({
+    config: JSON.parse(ui.trainerConfig),
+    engine: $("engine").value,
+    data: ui.data.kind === "files" ? { kind: "files", files: ui.data.files } : { kind: "mnist" },
+    position: snap.position,
+    checkpoint: snap.bytes,
+    adam: snap.adam,
+    plotSteps: flat(ui.plot.steps),
+    plotEpochs: flat(ui.plot.epochs),
+  });
+  showAutosave(ok ? step : null);
+}
+
+/** The autosave line: when the run was last saved here, or why saving is off. */
+function showAutosave(step = null, at = new Date()) {
+  const note = $("autosave-note");
+  const off = ui.autosave.off;
+  if (off) {
+    note.dataset.kind = "off";
+    note.textContent = tr("autosave.off", off);
+  } else if (step !== null) {
+    note.dataset.kind = "saved";
+    note.dataset.step = String(step);
+    note.dataset.at = String(at.getTime());
+    note.textContent = tr("autosave.saved", step, at.toLocaleTimeString(currentLang()));
+  } else {
+    return;
+  }
+  note.hidden = false;
+}
 
 // Browsers withhold the adapter's name from wgpu; ask WebGPU for vendor and architecture.
 async function adapterLabel(t) {
@@ -195,11 +237,11 @@ async function showEngine(t) {
 
 /** A new trainer for `config` with the page's data (and a checkpoint's run, if given). The old
  * trainer is freed only once the new one stands: if building fails, the model in hand stays. */
-async function buildTrainer(config, resumeFrom = null) {
+async function buildTrainer(config, resumeFrom = null, adam = null) {
   const t = await ui.host.create({ ...config, engine: $("engine").value });
   try {
     await t.loadDataset(...ui.data.files);
-    if (resumeFrom) await t.resume(resumeFrom);
+    if (resumeFrom) await t.resume(resumeFrom, adam ?? undefined);
   } catch (e) {
     release(t);
     throw e;
@@ -294,6 +336,116 @@ async function onResumeNewDevice() {
 
 const lost = new LostPanel(ui, onResumeNewDevice);
 
+// The run saved in this browser on an earlier visit, offered until the visitor continues it,
+// starts fresh or starts another run (whose first save replaces it).
+let saved = null; // { entry } or { discarded: reason }
+
+function renderSaved() {
+  const box = $("saved");
+  box.hidden = !saved;
+  if (!saved) return;
+  box.dataset.kind = saved.entry ? "offer" : "discarded";
+  $("saved-actions").hidden = !saved.entry;
+  if (!saved.entry) {
+    $("saved-text").textContent = tr("saved.discarded", saved.discarded);
+    return;
+  }
+  const { position: p, savedAt, plotEpochs } = saved.entry;
+  const when = new Date(savedAt).toLocaleString(currentLang());
+  const test = plotEpochs.length ? plotEpochs[plotEpochs.length - 1] : NaN;
+  $("saved-text").textContent = tr("saved.offer", when, Number.isFinite(test) ? test.toFixed(2) : "–");
+  $("saved-continue").textContent = tr("btn.savedContinue", p.epoch, p.globalStep);
+}
+
+function hideSaved() {
+  saved = null;
+  renderSaved();
+}
+
+/** Offers the run saved in this browser (or says why a saved entry was discarded). */
+async function offerSaved() {
+  const found = await ui.autosave.load();
+  if (!found) return;
+  saved = found;
+  renderSaved();
+}
+
+async function onStartFresh() {
+  hideSaved();
+  await ui.autosave.clear();
+  message(() => tr("msg.savedDeleted"));
+}
+
+/** Whether an error says the saved entry itself is bad (so it is discarded, not kept). */
+const entryFault = (e) => ["bad-checkpoint", "bad-config", "bad-data", "bad-argument"].includes(e && e.code);
+
+/** Continues the saved run: its settings, data, weights, Adam state, place and loss plot. */
+async function onContinueSaved() {
+  const entry = saved && saved.entry;
+  if (!entry || ["training", "starting", "lost"].includes(ui.state)) return;
+  message(() => tr("msg.continuing"));
+  const before = { data: ui.data, form: readConfig(ui.settings), engine: $("engine").value };
+  try {
+    writeConfig(entry.config);
+    let config;
+    try {
+      config = readConfig(ui.settings);
+    } catch (e) {
+      throw Object.assign(new Error(`its settings: ${e.message}`), { code: "bad-config" });
+    }
+    const webgpuOff = $("engine").querySelector('option[value="webgpu"]').disabled;
+    $("engine").value = entry.engine === "webgpu" && webgpuOff ? "auto" : entry.engine;
+    if (entry.data.kind === "files") ui.data = { kind: "files", files: entry.data.files, label: () => tr("data.restored") };
+    else if (ui.data.kind !== "mnist") ui.data = await loadMnist(ui.settings, (f) => setBar("data", 100 * f));
+    await exclusive(() => buildTrainer(config, entry.checkpoint, entry.adam));
+  } catch (e) {
+    ui.data = before.data;
+    writeConfig(before.form);
+    $("engine").value = before.engine;
+    const text = e && e.message ? e.message : String(e);
+    if (entryFault(e)) {
+      await ui.autosave.clear();
+      saved = { discarded: text };
+      renderSaved();
+    } else {
+      message(`${tr("fail.continue")}: ${text}`, "error");
+    }
+    setButtons();
+    return;
+  }
+  hideSaved();
+  showDataLabel();
+  const t = ui.trainer;
+  ui.restored = { step: ui.kept.step, bytes: ui.kept.bytes };
+  const points = (flat) => Array.from({ length: flat.length / 3 }, (_, i) => [flat[3 * i], flat[3 * i + 1], flat[3 * i + 2]]);
+  ui.plot.steps = points(entry.plotSteps);
+  ui.plot.epochs = points(entry.plotEpochs);
+  ui.plot.draw();
+  scheduler.resumeEpochMean((t.epoch - 1) * t.stepsPerEpoch + 1);
+  const lastEpoch = ui.plot.epochs.at(-1);
+  $("test").textContent = lastEpoch ? fmt(lastEpoch[2]) : "–";
+  updateProgress({ epoch: t.epoch, stepInEpoch: t.stepInEpoch, reconstruction: NaN });
+  $("explore").hidden = false;
+  for (const id of ["compare", "structure"]) $(id).hidden = false;
+  await guarded(tr("fail.continue"), async () => {
+    await ui.explore.refresh();
+    await ui.explore.refreshMap();
+    await ui.teach.refresh();
+    ui.structure.draw();
+  });
+  const [epoch, step] = [t.epoch, t.globalStep];
+  if (epoch >= t.epochs && t.stepInEpoch === t.stepsPerEpoch) {
+    ui.state = "done";
+    message(() => tr("msg.continuedDone", epoch, step), "ok");
+    setButtons();
+    return;
+  }
+  ui.state = "training";
+  setButtons();
+  message(() => tr("msg.continued", epoch, step), "ok");
+  await guarded(tr("fail.stopped"), () => scheduler.run());
+}
+
 async function onTrain() {
   let ready = false;
   await guarded(tr("fail.start"), async () => {
@@ -301,6 +453,7 @@ async function onTrain() {
     if (await needsNewModel(config)) {
       message(() => tr("msg.building"));
       await createTrainer(config);
+      hideSaved(); // this run's first save replaces the one offered
     }
     ready = true;
   });
@@ -318,6 +471,7 @@ async function onCompare() {
     const config = readConfig(ui.settings);
     message(() => tr("msg.building"));
     await createTrainer(config);
+    hideSaved();
     await ui.compare.attach(config);
     ready = true;
   });
@@ -483,6 +637,8 @@ function wire() {
   ui.structure = new Structure(ui, exclusive, message);
   ui.history = new History(ui, exclusive);
   $("compare-start").addEventListener("click", onCompare);
+  $("saved-continue").addEventListener("click", onContinueSaved);
+  $("saved-fresh").addEventListener("click", onStartFresh);
   $("compare-stop").addEventListener("click", () => { ui.compare.stop(); setButtons(); });
 }
 
@@ -498,6 +654,10 @@ window.vaePage = {
   get structure() { return ui.structure; },
   get history() { return ui.history; },
   get kept() { return ui.kept; },
+  /** The run kept in this browser: `on`, `off` (why not), `stats` ({ saves, lastMs, totalMs, bytes }). */
+  get autosave() { return ui.autosave; },
+  /** `{ step, bytes }`: the checkpoint of a run continued from this browser's storage, as it stood once restored. */
+  get restored() { return ui.restored; },
   get lastRefresh() { return ui.lastRefresh; },
   get pretrained() { return ui.pretrained; },
   /** Where the trainers live (trainers.js): `mode` "worker" or "page", `info()` → `{ build,
@@ -529,6 +689,10 @@ async function main() {
     if (ui.history) ui.history.render();
     if (ui.pill) $("adapter").textContent = ui.pill();
     showNoGpu();
+    renderSaved();
+    const note = $("autosave-note");
+    if (note.dataset.kind === "off") showAutosave();
+    else if (note.dataset.kind === "saved") showAutosave(Number(note.dataset.step), new Date(Number(note.dataset.at)));
   });
   ui.plot.draw();
   setButtons();
@@ -539,6 +703,8 @@ async function main() {
     ui.settings = boot.settings;
     ui.host = await startTrainers();
     window.vaePage.wasmBuild = (await ui.host.info()).build;
+    await ui.autosave.open();
+    showAutosave();
   } catch (e) {
     message(() => tr("msg.wasmFailed", e && e.message ? e.message : e), "error");
     $("adapter").textContent = tr("adapter.notLoaded");
@@ -575,6 +741,7 @@ async function main() {
     await createTrainer(readConfig(ui.settings));
     ui.state = "ready";
     await showPretrained();
+    await offerSaved();
   } catch (e) {
     ui.state = "ready";
     message(e && e.message ? e.message : String(e), "error");

@@ -36,7 +36,7 @@ export async function loadMnist(settings, progress) {
     }));
   }
   progress(1);
-  return { files, label: () => tr("data.mnist") };
+  return { kind: "mnist", files, label: () => tr("data.mnist") };
 }
 
 /** Which of the four files (0 train images … 3 test labels) `name` is, or -1. */
@@ -59,5 +59,5 @@ export async function readIdxFiles(files) {
     if (f.size > MAX_FILE_BYTES) throw new Error(tr("err.tooBig", f.name, (f.size / 1e6).toFixed(0), MAX_FILE_BYTES >> 20));
     slots[k] = new Uint8Array(await f.arrayBuffer());
   }
-  return { files: slots, label: () => tr("data.yours", files.length) };
+  return { kind: "files", files: slots, label: () => tr("data.yours", files.length) };
 }

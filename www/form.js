@@ -37,6 +37,11 @@ export function readConfig(settings) {
   return config;
 }
 
+/** Puts a config's fields into the form (a saved run's settings). */
+export function writeConfig(config) {
+  for (const [id, key] of Object.entries(FIELDS)) if (key in config) $(id).value = String(config[key]);
+}
+
 /** Enables or disables the form and the presets. */
 export function setFormDisabled(disabled) {
   for (const el of $("config").elements) el.disabled = disabled;

@@ -13,6 +13,10 @@ const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their d
 const PLOT_MS = 250; // the loss plot is redrawn at most this often while training (this thread's budget)
 const EVAL_BATCHES = 8; // test batches per evaluation call at an epoch's end (a hover waits at most one)
 const KEEP_MS = 15000; // how often a checkpoint is kept in memory while training (device loss)
+// The run is saved in the browser at every epoch's end (at most once every SAVE_MIN_MS: a fast
+// GPU ends an MNIST epoch every second or two), on Pause, and SAVE_MS after the last save.
+const SAVE_MS = 30000;
+const SAVE_MIN_MS = 5000;
 
 // Every call into the Trainer goes through this queue: the wasm object allows one call at a
 // time, and Pause, Download or Load can come while a training chunk is in flight.
@@ -32,7 +36,8 @@ export class Scheduler {
   /**
    * @param ui the page's state (app.js owns it)
    * @param view { message(text, kind), setButtons(), updateProgress(stats), refreshImages(),
-   *   fields: the record layout (settings().recordFields) }
+   *   fields: the record layout (settings().recordFields), saving: whether autosave is on,
+   *   saveRun(snapshot): saves a keepCheckpoint snapshot taken with Adam }
    */
   constructor(ui, view) {
     this.ui = ui;
@@ -42,6 +47,7 @@ export class Scheduler {
     this.epochCount = 0;
     this.pending = []; // stats from a flush inside the loop, merged into the next call's
     this.refreshes = 0;
+    this.savedAt = 0; // when the run was last saved in the browser (or began training)
   }
 
   /** Redraws the loss plot and the progress soon: at most once every PLOT_MS while training,
@@ -109,18 +115,45 @@ export class Scheduler {
 
   /** A checkpoint kept in memory (at most every KEEP_MS, at epoch ends and on pause), so a lost
    * device costs at most that much training. Every step is read back first: a divergence
-   * surfaces here (and rolls back) instead of being kept. */
-  async keepCheckpoint(t = this.ui.trainer) {
+   * surfaces here (and rolls back) instead of being kept. With `adam`, Adam's state of the same
+   * step too (for a save). Returns `{ bytes, adam, position }`. */
+  async keepCheckpoint(t = this.ui.trainer, adam = false) {
     this.absorb(await exclusive(() => t.flush()));
-    const bytes = await exclusive(() => t.exportCheckpoint());
-    this.ui.kept = { bytes, step: t.globalStep, at: performance.now() };
+    const snap = await exclusive(async () => ({
+      bytes: await t.exportCheckpoint(),
+      adam: adam ? await t.exportAdam() : null,
+      position: { epoch: t.epoch, stepInEpoch: t.stepInEpoch, globalStep: t.globalStep },
+    }));
+    this.ui.kept = { bytes: snap.bytes, step: snap.position.globalStep, at: performance.now() };
+    return snap;
+  }
+
+  /** Whether the run is due to be saved in the browser (SAVE_MS since the last save). */
+  saveDue() {
+    return this.view.saving && performance.now() - this.savedAt > SAVE_MS;
+  }
+
+  /** Saves a snapshot kept with Adam's state (one without is not a save). */
+  async save(snap) {
+    if (!snap.adam) return;
+    await this.view.saveRun(snap);
+    this.savedAt = performance.now();
+  }
+
+  /** The running mean of the epoch in progress, from the plot (a run continued mid-epoch). */
+  resumeEpochMean(firstStepOfEpoch) {
+    const mine = this.ui.plot.steps.filter((p) => p[0] >= firstStepOfEpoch);
+    this.epochSum = mine.reduce((s, p) => s + p[1] + p[2], 0);
+    this.epochCount = mine.length;
   }
 
   async endOfEpoch(stats) {
     const { ui, view } = this;
     const t = ui.trainer;
     this.absorb(await exclusive(() => t.flush()));
-    await this.keepCheckpoint(t);
+    const last = stats.epoch >= t.epochs; // the finished run is always saved
+    const saving = view.saving && (last || performance.now() - this.savedAt >= SAVE_MIN_MS);
+    const snap = await this.keepCheckpoint(t, saving);
     view.message(() => tr("msg.epochEval", stats.epoch));
     // The test set in parts, so a hover or a drawn digit waits for one part, not all of it.
     let ev;
@@ -133,6 +166,7 @@ export class Scheduler {
     this.epochSum = 0;
     this.epochCount = 0;
     view.showTestLoss(ev.loss);
+    await this.save(snap); // with the epoch's test loss in its plot
     ui.walkPair = ui.walkPair.map((i) => (i + 2) % Math.max(2, t.testCount));
     await view.refreshImages();
     await ui.explore.refresh();
@@ -148,7 +182,7 @@ export class Scheduler {
   /** Whether a redraw or a kept checkpoint is due after this chunk (the trainer is needed). */
   somethingDue() {
     const ui = this.ui;
-    return performance.now() - ui.kept.at > KEEP_MS || performance.now() - ui.lastRefresh > REFRESH_MS;
+    return performance.now() - ui.kept.at > KEEP_MS || this.saveDue() || performance.now() - ui.lastRefresh > REFRESH_MS;
   }
 
   /** Trains while `ui.state` is "training"; on Pause reads back what is in flight. */
@@ -161,6 +195,7 @@ export class Scheduler {
     // one chunk to the next without waiting for this thread's plot and timers).
     let ahead = null; // { call, steps, at }
     let failure = null;
+    this.savedAt = performance.now(); // the first save comes SAVE_MS in (or at an epoch's end)
     try {
       while (ui.state === "training") {
         // Interactive decodes (hovering the map, the slider) go first: hold training back until
@@ -196,7 +231,7 @@ export class Scheduler {
     if (ui.state === "paused") {
       this.absorb(await exclusive(() => t.flush()));
       await ui.compare.flushTwin();
-      await this.keepCheckpoint(t);
+      await this.save(await this.keepCheckpoint(t, view.saving));
       const step = t.globalStep;
       view.message(() => tr("msg.paused", step));
     }
@@ -233,8 +268,8 @@ export class Scheduler {
           view.message(() => tr("msg.finished", epochs), "ok");
           return;
         }
-      } else if (performance.now() - ui.kept.at > KEEP_MS) {
-        await this.keepCheckpoint(t);
+      } else if (performance.now() - ui.kept.at > KEEP_MS || this.saveDue()) {
+        await this.save(await this.keepCheckpoint(t, this.saveDue()));
       } else if (performance.now() - ui.lastRefresh > REFRESH_MS && !ui.explore.recentlyUsed(QUIET_MS)) {
         try {
           // Between the redraws, a hover or a drawn digit goes first (explore.yield).

@@ -77,14 +77,17 @@ export async function launch(webgpu = true, extra = []) {
 }
 
 /**
- * Opens the page at `url` and waits until it says "Ready" (in either language). Page errors, Content-Security-Policy
+ * Opens the page at `url` (in a new context of `browser`, or in the context given) and waits
+ * until it says "Ready" (in either language). Page errors, Content-Security-Policy
  * violations and requests to any other origin are collected in `errors` (every test expects it
  * empty); `consoleErrors` every console error. `init` (optional) runs in the page before its
  * own scripts. The page trains on WebGPU unless the url names an engine (?engine=auto|cpu): its
  * own default, auto, may pick the CPU engine on SwiftShader, and most tests are about the GPU.
  */
 export async function openReady(browser, url, options = {}, init = null) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options });
+  // A browser gives each page a context of its own; a context (`browser.newContext()`) shares
+  // its storage between the pages opened in it (a tab closed and the page opened again).
+  const page = typeof browser.newContext === "function" ? await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options }) : await browser.newPage();
   page.setDefaultTimeout(60_000);
   // Conditions are polled on a timer, not on animation frames: while SwiftShader runs a long
   // WebGPU queue, the GPU process draws few frames, and frame-driven polling would stall with it.

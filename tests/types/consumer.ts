@@ -50,6 +50,8 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   const bytes: Uint8Array = await t.exportCheckpoint();
   await t.importCheckpoint(bytes);
   await t.resume(bytes);
+  const adam: Uint8Array = await t.exportAdam();
+  await t.resume(bytes, adam);
   await t.reset();
   const lost: string | undefined = t.deviceLost;
   void t.lost.then(({ reason, message }) => `${reason}: ${message}`);
