@@ -3,7 +3,8 @@
 // memory) while the test samples, at every epoch's end, the JS heap after a forced garbage
 // collection, the wasm memory and the crate's count of live GPU buffers. After a warm-up of
 // WARM epochs they must stay flat: the same buffer count within BUFFER_SLACK (readbacks in
-// flight at the sampling moment), wasm memory not growing, and the heap within HEAP_SLACK.
+// flight at the sampling moment), wasm memory not growing, and the heap within HEAP_SLACK —
+// with the page's autosave on (the run written to IndexedDB as it trains).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
@@ -47,6 +48,11 @@ test(`${EPOCHS} epochs in one page keep the JS heap, wasm memory and GPU buffers
     appendFileSync(LOG, line + "\n");
   }
   await page.waitForFunction(() => window.vaePage.state === "done", null, { timeout: 300_000 });
+  // Autosave was on the whole time (every epoch's end, at most once every 5 s).
+  const saved = await page.evaluate(() => ({ off: window.vaePage.autosave.off, ...window.vaePage.autosave.stats }));
+  console.log(`autosave during the soak: ${saved.saves} saves of ${(saved.bytes / 1e6).toFixed(2)} MB, ${(saved.totalMs / saved.saves).toFixed(0)} ms each to commit, the longest copy on the page's thread ${saved.putMs.toFixed(1)} ms`);
+  assert.equal(saved.off, null, "autosave stayed on");
+  assert.ok(saved.saves >= 2, `the run was saved while it trained (${saved.saves} saves)`);
   const flat = rows.slice(WARM);
   const span = (key) => Math.max(...flat.map((r) => r[key])) - Math.min(...flat.map((r) => r[key]));
   console.log(`after epoch ${WARM}: buffers span ${span("count")}, heap span ${(span("heap") / 1024).toFixed(0)} KiB, wasm span ${span("wasm")} B`);
