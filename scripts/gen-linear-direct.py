@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes shaders/linear_direct.wgsl and shaders/linear_subgroup.wgsl, the generated forms of
+"""Writes shaders/generated/linear_direct.wgsl and shaders/generated/linear_subgroup.wgsl, the generated forms of
 the linear layer (kernels::linear compiles them after the hand-written shaders/linear.wgsl):
 three kernels that each keep a 16×16 block of outputs in 64 vec4 registers, unrolled by hand
 because neither CPU adapter's compiler unrolls a loop over an array of accumulators (measured:
@@ -23,7 +23,7 @@ SG_NOTE = [
     "// as the direct kernel, so the same bits.",
 ]
 
-SHADERS = pathlib.Path(__file__).resolve().parent.parent / "shaders"
+SHADERS = pathlib.Path(__file__).resolve().parent.parent / "shaders" / "generated"
 
 
 def zeros(prefix, n, m):
@@ -241,6 +241,6 @@ for name, lines in files.items():
         path.write_text(text)
         print(f"{path}: written")
 if stale:
-    raise SystemExit(f"shaders/{', '.join(stale)} differ from scripts/gen-linear-direct.py's output; run it")
+    raise SystemExit(f"shaders/generated/{', '.join(stale)} differ from scripts/gen-linear-direct.py's output; run it")
 if "--check" in sys.argv[1:]:
-    print("shaders/linear_direct.wgsl and linear_subgroup.wgsl match scripts/gen-linear-direct.py")
+    print("shaders/generated/linear_direct.wgsl and linear_subgroup.wgsl match scripts/gen-linear-direct.py")

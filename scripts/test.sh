@@ -14,8 +14,6 @@ step() { echo; echo "=== $* ==="; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "generated GEMM kernels (shaders/linear_direct.wgsl, linear_subgroup.wgsl) up to date"
-python3 scripts/gen-linear-direct.py --check
 step "cargo clippy (native)"
 cargo clippy --release --all-targets -- -D warnings
 step "cargo clippy (wasm32-unknown-unknown)"

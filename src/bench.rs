@@ -8,75 +8,13 @@ use crate::error::{Result, VaeError};
 use crate::gpu::{Buffer, GemmForm, Gpu, StepForm};
 use crate::kernels::probe::ProbeKernel;
 use crate::mnist::Dataset;
-use crate::model::{Stage, StepKind, StepSpec, VaeModel};
+use crate::model::{StepSpec, VaeModel};
+use crate::run::{stage_flop, Stage, StageTime, StepKind, StepProfile};
 
 /// A measurement is repeated with more work until it lasts at least this long.
 const MIN_MS: f64 = 80.0;
 /// Timed measurements per figure (the median is kept).
 const RUNS: usize = 3;
-
-/// One stage of a training step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StageTime {
-    pub name: String,
-    /// Milliseconds per step.
-    pub ms: f64,
-    /// Useful FLOP per step (the matrix products; 0 for the other stages).
-    pub flop: f64,
-    /// The WGSL entry points it dispatches (see [`Stage::kernels`]).
-    pub kernels: Vec<String>,
-}
-
-impl StageTime {
-    pub fn gflops(&self) -> f64 {
-        if self.ms > 0.0 {
-            self.flop / self.ms / 1e6
-        } else {
-            0.0
-        }
-    }
-}
-
-/// A training step, stage by stage, against the adapter's peak.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepProfile {
-    pub batch: u32,
-    /// The multiply-add probe's GFLOP/s.
-    pub peak_gflops: f64,
-    /// A whole step, measured as consecutive steps in one submit.
-    pub step_ms: f64,
-    /// Useful FLOP of a whole step (every matrix product, forward and backward).
-    pub step_flop: f64,
-    pub stages: Vec<StageTime>,
-}
-
-/// Useful FLOP of one training step of `cfg` at `rows` rows, per stage.
-pub fn stage_flop(cfg: &VaeConfig, stage: Stage, rows: u32) -> f64 {
-    let (i, h, l) = (cfg.input as f64, cfg.hidden as f64, cfg.latent as f64);
-    let dims = [(i, h), (h, 2.0 * l), (l, h), (h, i)];
-    let b = f64::from(rows);
-    let forward = |k: usize| dims.get(k).map_or(0.0, |(a, c)| 2.0 * b * a * c);
-    // Weight gradient, and the input gradient for every layer but the first.
-    let backward = |k: usize| forward(k) * if k == 0 { 1.0 } else { 2.0 };
-    match stage {
-        Stage::Forward(k) => forward(k),
-        Stage::Latent => forward(1) + forward(2),
-        Stage::Backward(k) => backward(k),
-        // On the GPU the weight-gradient half of these runs inside Adam's dispatch.
-        Stage::LatentBackward => backward(1) + backward(2),
-        _ => 0.0,
-    }
-}
-
-/// Useful FLOP of one training sample of `cfg` (every matrix product, forward and backward;
-/// 3.28 M for 784-400-20).
-pub fn flop_per_sample(cfg: &VaeConfig) -> f64 {
-    Stage::FORWARD
-        .into_iter()
-        .chain(Stage::BACKWARD)
-        .map(|s| stage_flop(cfg, s, 1))
-        .sum()
-}
 
 /// Median, smallest and largest of several measurements.
 #[derive(Debug, Clone, Copy, PartialEq)]

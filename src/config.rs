@@ -134,6 +134,23 @@ fn check_size(field: &'static str, value: usize, max: usize) -> Result<()> {
 }
 
 impl VaeConfig {
+    /// This config with learning rate `lr`, checked (a model changes it in place).
+    pub fn with_lr(&self, lr: f32) -> Result<VaeConfig> {
+        let cfg = VaeConfig { lr, ..self.clone() };
+        cfg.validate(None)?;
+        Ok(cfg)
+    }
+
+    /// This config with KL weight `kl_weight`, checked (a model changes it in place).
+    pub fn with_kl_weight(&self, kl_weight: f32) -> Result<VaeConfig> {
+        let cfg = VaeConfig {
+            kl_weight,
+            ..self.clone()
+        };
+        cfg.validate(None)?;
+        Ok(cfg)
+    }
+
     /// Checks every field; `train_len`, when known, bounds the batch size.
     pub fn validate(&self, train_len: Option<usize>) -> Result<()> {
         check_size("input", self.input, MAX_INPUT)?;

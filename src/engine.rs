@@ -3,18 +3,22 @@
 //! shuffle, ε, loss, Adam, step numbering, flat layout — so the [`crate::session::Session`]
 //! above them, and every face above it, cannot tell them apart except by [`Engine::kind`].
 //!
-//! Which engine to use is the caller's choice ([`EngineChoice`]); `Auto` is resolved by the
-//! face that opens devices (the page: no WebGPU adapter, or a software adapter the CPU engine
-//! outruns; the CLI likewise).
+//! Which engine to use is the caller's choice ([`EngineChoice`]); [`Engine::open`] resolves
+//! `Auto` ([`resolve`]: no adapter, or a software adapter the CPU engine outruns → the CPU
+//! engine) and builds the model. A face requests the adapter ([`Device::open`], so it can say
+//! what a browser lacks) and sees the device only through [`Device`]. Faces reach all of this
+//! through the Session (`crate::session` re-exports what they name).
 
+use crate::bench;
 use crate::config::VaeConfig;
 use crate::cpu::CpuTrainer;
 use crate::error::{Result, VaeError};
-use crate::gpu::Gpu;
+use crate::gpu::{Gpu, LostHandle};
 use crate::layout::ParamLayout;
 use crate::mnist::Dataset;
 use crate::rng::{SplitMix64, STREAM_DATA};
-use crate::train::{EvalResult, Position, StepRecord, Trainer, WorkDone};
+use crate::run::{EvalResult, Position, Stage, StepProfile, StepRecord};
+use crate::train::{Trainer, WorkDone};
 
 /// The engine a model trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +72,81 @@ impl EngineChoice {
     }
 }
 
+/// GPU buffers alive in this process and their bytes (the soak tests watch them).
+pub fn live_gpu_buffers() -> (u64, u64) {
+    crate::gpu::live_buffers()
+}
+
+/// Threads the CPU engine spreads its work over now.
+pub fn cpu_threads() -> usize {
+    crate::cpu::pool::threads()
+}
+
+/// Threads the CPU engine could use here.
+pub fn cpu_threads_available() -> usize {
+    crate::cpu::pool::available()
+}
+
+/// Caps the CPU engine's threads at `n` (1 ..= available).
+pub fn set_cpu_thread_limit(n: usize) {
+    crate::cpu::pool::set_limit(n)
+}
+
+/// The CPU's SIMD features the CPU engine uses ("AVX2+FMA", "SIMD128", …).
+pub fn cpu_features() -> &'static str {
+    crate::cpu::peak::features()
+}
+
+/// The device a WGSL engine runs on, as faces see it: what to say about it, whether it was lost,
+/// and a handle to build a second model on it.
+pub struct Device {
+    gpu: Gpu,
+    lost: LostHandle,
+}
+
+impl Device {
+    /// Requests the first adapter (WebGPU's in a browser) and a device with the limits the
+    /// model needs; `VaeError::NoAdapter` when there is none.
+    pub async fn open() -> Result<Device> {
+        Ok(Device::of(Gpu::new().await?))
+    }
+
+    fn of(gpu: Gpu) -> Device {
+        let lost = gpu.lost_handle();
+        Device { gpu, lost }
+    }
+
+    /// Another handle on the same device (a second model beside the first).
+    pub fn share(&self) -> Device {
+        Device::of(self.gpu.share())
+    }
+
+    /// The adapter in words: name, backend and device type.
+    pub fn describe(&self) -> String {
+        self.gpu.describe()
+    }
+
+    /// The adapter's name alone (empty where a browser withholds it).
+    pub fn name(&self) -> Option<String> {
+        self.gpu.device_name()
+    }
+
+    /// The form the matrix products run in on this adapter: "Direct", "DirectSubgroup", "Tiled".
+    pub fn gemm_form(&self) -> String {
+        format!("{:?}", self.gpu.gemm)
+    }
+
+    /// Why the device was lost, or `None` while it works.
+    pub fn lost_reason(&self) -> Option<String> {
+        self.lost.reason()
+    }
+
+    /// True when both handles are on one device.
+    pub fn same_as(&self, other: &Device) -> bool {
+        self.gpu.same_device(&other.gpu)
+    }
+}
+
 /// A model and its run on one of the two engines.
 pub enum Engine {
     /// The WGSL engine, and the signal for the previous training call's work (a call waits for
@@ -86,7 +165,84 @@ macro_rules! each {
     };
 }
 
+impl From<Trainer> for Engine {
+    fn from(t: Trainer) -> Self {
+        Engine::gpu(t)
+    }
+}
+
+impl From<CpuTrainer> for Engine {
+    fn from(t: CpuTrainer) -> Self {
+        Engine::cpu(t)
+    }
+}
+
 impl Engine {
+    /// The engine `choice` resolves to ([`resolve`]; `device`: the adapter, none when there is
+    /// no usable one) with `cfg`'s model and no data; and why that engine. A WGSL model is
+    /// returned once the device has taken every command so far, pipeline creation included (a
+    /// model freed while SwiftShader still compiled its pipelines could hang Chromium's GPU
+    /// process).
+    pub async fn open(
+        choice: EngineChoice,
+        device: Option<&Device>,
+        cfg: &VaeConfig,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(Engine, String)> {
+        cfg.validate(None)?;
+        let gpu = device.map(|d| &d.gpu);
+        let (kind, why) = resolve(choice, gpu, cfg, clock).await?;
+        match (kind, gpu) {
+            (EngineKind::Gpu, Some(gpu)) => {
+                let trainer = Trainer::without_data(gpu.share(), cfg)?;
+                let done = trainer.work_done();
+                trainer.wait(done).await?;
+                Ok((Engine::gpu(trainer), why))
+            }
+            _ => Ok((Engine::cpu(CpuTrainer::without_data(cfg)?), why)),
+        }
+    }
+
+    /// The CPU engine with `cfg`'s model and no data (no device, no waiting).
+    pub fn open_cpu(cfg: &VaeConfig) -> Result<Engine> {
+        Ok(Engine::cpu(CpuTrainer::without_data(cfg)?))
+    }
+
+    /// [`Engine::open`] with `train` and `test` attached.
+    pub async fn open_with_data(
+        choice: EngineChoice,
+        device: Option<&Device>,
+        cfg: &VaeConfig,
+        (train, test): (Dataset, Dataset),
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(Engine, String)> {
+        let (mut engine, why) = Engine::open(choice, device, cfg, clock).await?;
+        engine.attach_data(train, test)?;
+        Ok((engine, why))
+    }
+
+    /// The device of the WGSL engine (none on the CPU engine).
+    pub fn device(&self) -> Option<Device> {
+        self.gpu_trainer().map(|t| Device::of(t.gpu().share()))
+    }
+
+    /// Steps between two readbacks of the losses (the WGSL engine; the CPU engine has every
+    /// step's losses at once).
+    pub fn set_readback_every(&mut self, steps: u32) {
+        if let Engine::Gpu(t, _) = self {
+            t.set_readback_every(steps);
+        }
+    }
+
+    /// Times each stage of a training step, and a whole step, on a model of its own with this
+    /// one's config (this one is untouched); `clock` gives milliseconds.
+    pub async fn profile_step(&self, clock: &dyn Fn() -> f64) -> Result<StepProfile> {
+        match self {
+            Engine::Gpu(t, _) => bench::profile_step(t.gpu(), t.cfg(), t.forms(), clock).await,
+            Engine::Cpu(c) => crate::cpu::profile_step(c.cfg(), clock),
+        }
+    }
+
     pub fn gpu(trainer: Trainer) -> Self {
         Engine::Gpu(Box::new(trainer), None)
     }
@@ -107,6 +263,20 @@ impl Engine {
         match self {
             Engine::Gpu(t, _) => Some(t),
             Engine::Cpu(_) => None,
+        }
+    }
+
+    /// Each stage of a training step ([`Stage::FORWARD`], then [`Stage::BACKWARD`]) with what runs
+    /// it on this engine: the WGSL entry points for this adapter's forms, or the CPU engine's
+    /// functions.
+    pub fn stage_kernels(&self) -> Vec<(Stage, Vec<String>)> {
+        let stages = Stage::FORWARD.into_iter().chain(Stage::BACKWARD);
+        match self {
+            Engine::Gpu(t, _) => {
+                let (form, step) = t.forms();
+                stages.map(|s| (s, s.kernels(form, step))).collect()
+            }
+            Engine::Cpu(_) => stages.map(|s| (s, s.cpu_kernels())).collect(),
         }
     }
 

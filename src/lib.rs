@@ -4,8 +4,10 @@
 //! One way through: [`mnist`] (bytes → dataset) → [`gpu`] (device, buffers, readback) →
 //! [`kernels`] (one module per WGSL file) → [`model`] (the VAE's buffers and dispatch order) →
 //! [`train`] (epochs, steps, readback cadence) → [`session`] (what both faces ask for) → `web`
-//! (the JS API, wasm only) and the CLI binaries. Leaves with no GPU in them: [`config`], [`rng`],
-//! [`layout`], [`mnist`], [`reference`], [`render`], [`checkpoint`].
+//! (the JS API, wasm only) and the CLI binaries. The CPU engine ([`cpu`]) stands beside the WGSL
+//! one (`gpu` … `train`); both build on [`run`] (position, records, stages) and neither imports
+//! the other. Leaves with no GPU in them: [`config`], [`rng`], [`layout`], [`mnist`], [`run`],
+//! [`reference`], [`render`], [`checkpoint`].
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 // The threads build (nightly, `+atomics`: scripts/trunk-post-build.sh) sleeps its workers in
 // `memory.atomic.wait32` (cpu::pool).
@@ -32,6 +34,7 @@ pub mod pca;
 pub mod reference;
 pub mod render;
 pub mod rng;
+pub mod run;
 pub mod session;
 pub mod train;
 #[cfg(target_arch = "wasm32")]

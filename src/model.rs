@@ -23,6 +23,7 @@ use crate::kernels::reparam::ReparamBindings;
 use crate::kernels::{step_stride, Kernels, StepParams, MAX_STEPS_PER_SUBMIT};
 use crate::layout::{buffer_bytes, capacity, ld, ParamLayout};
 use crate::mnist::Dataset;
+use crate::run::{check_rows, Stage, StepKind};
 
 /// A small layer's offset in StepParams when Adam reads its gradients (the separate
 /// [`StepForm`]): past any parameter buffer.
@@ -31,14 +32,6 @@ const NOT_IN_ADAM: u32 = u32::MAX / 2;
 /// Stats records kept on the GPU (a ring); readbacks must come at least this often.
 pub const STATS_SLOTS: u32 = 4096;
 pub use crate::layout::DISPLAY_ROWS;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepKind {
-    /// Forward, loss, backward, Adam.
-    Train,
-    /// Forward and loss only (test set).
-    Eval,
-}
 
 /// What one step of a submit does.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,43 +48,7 @@ pub struct StepSpec {
     pub t: u64,
 }
 
-/// The stages of a training step, in order; a layer index is into fc1, fc2|fc3, fc4, fc5 (the
-/// big layers fc1 and fc5 have stages of their own; fc2|fc3, z and fc4 form one each way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// The batch's images, gathered from the resident dataset into x.
-    Gather,
-    /// fc1's (0) or fc5's (3) forward product with bias and activation.
-    Forward(usize),
-    /// fc2|fc3 → z = μ + σ·ε → fc4 with ReLU (one kernel in the fused [`StepForm`]).
-    Latent,
-    /// BCE + KL, their sum per batch, and the gradient of the logits (in the fused
-    /// [`StepForm`], fc5's forward kernel computes BCE and latent_forward KL: no dispatch here).
-    Loss,
-    /// fc5's (3) or fc1's (0) weight and bias gradients, then its input gradient (none for fc1).
-    Backward(usize),
-    /// The gradient back through fc4, z (with the KL term) and fc2|fc3 to h1, and those layers'
-    /// weight gradients (the fused [`StepForm`] makes these inside Adam's dispatch instead).
-    LatentBackward,
-    /// Adam on the whole flat parameter buffer.
-    Adam,
-}
-
 impl Stage {
-    pub const FORWARD: [Stage; 5] = [
-        Stage::Gather,
-        Stage::Forward(0),
-        Stage::Latent,
-        Stage::Forward(3),
-        Stage::Loss,
-    ];
-    pub const BACKWARD: [Stage; 4] = [
-        Stage::Backward(3),
-        Stage::LatentBackward,
-        Stage::Backward(0),
-        Stage::Adam,
-    ];
-
     /// The WGSL entry points that run this stage in GEMM form `form` and step form `step` (the
     /// names in `shaders/`).
     pub fn kernels(self, form: GemmForm, step: StepForm) -> Vec<String> {
@@ -131,49 +88,6 @@ impl Stage {
                 k
             }
             Stage::Adam => vec!["adam.wgsl: adam_step".into()],
-        }
-    }
-
-    /// The functions of the CPU engine (`src/cpu/step.rs`) that run this stage.
-    pub fn cpu_kernels(self) -> Vec<String> {
-        let f = |name: &str| format!("cpu/step.rs: {name}");
-        match self {
-            Stage::Gather => vec![f("gather")],
-            Stage::Forward(_) => vec![f("linear_forward (matrixmultiply sgemm)")],
-            Stage::Latent => vec![
-                f("linear_forward (fc2|fc3)"),
-                f("z = μ + σ·ε"),
-                f("linear_forward (fc4)"),
-            ],
-            Stage::Loss => vec![f("forward: BCE + KL")],
-            Stage::Backward(i) => {
-                let mut k = vec![f("linear_backward_params (sgemm)")];
-                if i > 0 {
-                    k.push(f("linear_backward_input (sgemm)"));
-                }
-                k
-            }
-            Stage::LatentBackward => vec![
-                f("linear_backward_params, linear_backward_input (fc4)"),
-                f("backward: through z"),
-                f("linear_backward_params, linear_backward_input (fc2|fc3)"),
-            ],
-            Stage::Adam => vec![f("adam")],
-        }
-    }
-
-    /// A short name: "fc1 forward", "adam", ….
-    pub fn name(self) -> String {
-        const LAYERS: [&str; 4] = ["fc1", "fc2|fc3", "fc4", "fc5"];
-        let layer = |i: usize| LAYERS.get(i).copied().unwrap_or("fc?");
-        match self {
-            Stage::Gather => "gather".into(),
-            Stage::Forward(i) => format!("{} forward", layer(i)),
-            Stage::Latent => "fc2|fc3 · z · fc4 forward".into(),
-            Stage::Loss => "loss".into(),
-            Stage::Backward(i) => format!("{} backward", layer(i)),
-            Stage::LatentBackward => "fc2|fc3 · z · fc4 backward".into(),
-            Stage::Adam => "adam".into(),
         }
     }
 }
@@ -945,31 +859,4 @@ impl VaeModel {
 
 fn no_data() -> VaeError {
     VaeError::NoData("load one first".into())
-}
-
-/// Checks that `values` are `rows` (1 ..= `capacity`) rows of `cols` finite numbers: what either
-/// engine takes for one encode or decode pass.
-pub(crate) fn check_rows(
-    values: &[f32],
-    rows: usize,
-    cols: usize,
-    capacity: usize,
-    what: &'static str,
-) -> Result<()> {
-    if values.len() != rows * cols || rows == 0 || rows > capacity {
-        return Err(VaeError::Input {
-            what,
-            message: format!(
-                "expected rows × {cols} values for 1..={capacity} rows, got {} values",
-                values.len()
-            ),
-        });
-    }
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(VaeError::Input {
-            what,
-            message: format!("value {i} is not a finite number"),
-        });
-    }
-    Ok(())
 }

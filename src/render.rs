@@ -80,9 +80,19 @@ pub fn gray_to_rgba(gray: &[u8]) -> Vec<u8> {
     gray.iter().flat_map(|&g| [g, g, g, 255]).collect()
 }
 
-/// Logistic sigmoid, for turning logits into pixels.
-pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+/// The logistic function, for turning logits into pixels: without overflow for large |l| (as
+/// loss.wgsl's), and the same function on both engines, so their pixels agree bit for bit.
+pub fn sigmoid(l: f32) -> f32 {
+    sigmoid_of(l, (-l.abs()).exp())
+}
+
+/// σ(l) given e = e^−|l| (a loss that has e already saves an exp).
+pub fn sigmoid_of(l: f32, e: f32) -> f32 {
+    if l >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    }
 }
 
 #[cfg(test)]

@@ -9,17 +9,18 @@
 //! No wasm-bindgen here: it builds and is tested natively. The clock is handed in (the browser's
 //! `Date.now`, or the host's), so training rates mean the same on both.
 
-use crate::bench::{self, StepProfile};
 use crate::checkpoint::{self, AdamState, RunMeta};
 use crate::config::VaeConfig;
-use crate::cpu::CpuTrainer;
-use crate::engine::Engine;
 use crate::error::{Result, VaeError};
-use crate::gpu::Gpu;
 use crate::mnist::{self, Dataset};
-use crate::model::StepKind;
 use crate::pca;
-use crate::train::{EvalResult, Position, StepRecord, Trainer};
+use crate::run::{EvalResult, Position, Stage, StepKind, StepProfile, StepRecord};
+
+// What the faces name of the engine layer, so that they import the Session alone.
+pub use crate::engine::{
+    cpu_features, cpu_threads, cpu_threads_available, live_gpu_buffers, set_cpu_thread_limit,
+    Device, Engine, EngineChoice, EngineKind, ENGINE_NAMES,
+};
 
 /// Most images (or latent vectors) one request may ask for: chunked to the model's capacity on
 /// the GPU, and bounded so that no request can ask for gigabytes of output.
@@ -143,13 +144,10 @@ fn too_many(what: &'static str, n: usize) -> VaeError {
 }
 
 impl Session {
-    /// A session over the WGSL `trainer`; `clock` gives milliseconds (any origin).
-    pub fn new(trainer: Trainer, clock: fn() -> f64) -> Self {
-        Self::with_engine(Engine::gpu(trainer), clock)
-    }
-
-    /// A session over either engine.
-    pub fn with_engine(engine: Engine, clock: fn() -> f64) -> Self {
+    /// A session over either engine's model (a trainer of either engine, or an [`Engine`]);
+    /// `clock` gives milliseconds (any origin).
+    pub fn new(engine: impl Into<Engine>, clock: fn() -> f64) -> Self {
+        let engine = engine.into();
         // Before any data: the side of the square images the model takes (0 if not square).
         let input = engine.cfg().input;
         let root = (input as f64).sqrt().round() as usize;
@@ -167,22 +165,66 @@ impl Session {
 
     /// The CPU engine's model from `cfg` with no data.
     pub fn open_cpu(cfg: &VaeConfig, clock: fn() -> f64) -> Result<Self> {
-        let trainer = CpuTrainer::without_data(cfg)?;
-        Ok(Self::with_engine(Engine::cpu(trainer), clock))
+        Ok(Self::new(Engine::open_cpu(cfg)?, clock))
     }
 
-    /// Opens the first adapter wgpu finds and builds the model from `cfg` with no data. Waits
-    /// until the device has taken every command so far, pipeline creation included (a model
-    /// freed while SwiftShader still compiled its pipelines could hang Chromium's GPU process).
-    pub async fn open(gpu: Gpu, cfg: &VaeConfig, clock: fn() -> f64) -> Result<Self> {
-        cfg.validate(None)?;
-        let trainer = Trainer::without_data(gpu, cfg)?;
-        let done = trainer.work_done();
-        trainer.wait(done).await?;
-        Ok(Self::new(trainer, clock))
+    /// The model from `cfg`, no data, on the engine `choice` resolves to (`device`: the
+    /// adapter a face opened, none when there is no usable one; see [`Engine::open`]); and why
+    /// that engine.
+    pub async fn open(
+        choice: EngineChoice,
+        device: Option<&Device>,
+        cfg: &VaeConfig,
+        clock: fn() -> f64,
+    ) -> Result<(Self, String)> {
+        let (engine, why) = Engine::open(choice, device, cfg, &clock).await?;
+        Ok((Self::new(engine, clock), why))
     }
 
-    /// The engine (its kind, position, parameters; the WGSL trainer's device on the GPU).
+    /// [`Session::open`] with `train` and `test` loaded.
+    pub async fn open_with_data(
+        choice: EngineChoice,
+        device: Option<&Device>,
+        cfg: &VaeConfig,
+        data: (Dataset, Dataset),
+        clock: fn() -> f64,
+    ) -> Result<(Self, String)> {
+        let (engine, why) = Engine::open_with_data(choice, device, cfg, data, &clock).await?;
+        Ok((Self::new(engine, clock), why))
+    }
+
+    /// The device of the WebGPU engine (none on the CPU engine).
+    pub fn device(&self) -> Option<Device> {
+        self.engine.device()
+    }
+
+    /// Steps between two readbacks of the losses on the WebGPU engine (the CLI's
+    /// `--log-interval`); the CPU engine reports every step at once.
+    pub fn set_readback_every(&mut self, steps: u32) {
+        self.engine.set_readback_every(steps);
+    }
+
+    /// Where the run stands.
+    pub fn position(&self) -> Position {
+        self.engine.position()
+    }
+
+    pub fn steps_per_epoch(&self) -> u32 {
+        self.engine.steps_per_epoch()
+    }
+
+    /// True when the last step ended an epoch.
+    pub fn epoch_finished(&self) -> bool {
+        self.engine.epoch_finished()
+    }
+
+    /// Each stage of a training step with what runs it on this engine (WGSL entry points or the
+    /// CPU engine's functions).
+    pub fn stage_kernels(&self) -> Vec<(Stage, Vec<String>)> {
+        self.engine.stage_kernels()
+    }
+
+    /// The engine (its kind, position, parameters).
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -740,9 +782,6 @@ impl Session {
     /// Times each stage of a training step on a model of its own (this one is untouched).
     pub async fn profile_step(&mut self) -> Result<StepProfile> {
         self.read_back().await?;
-        match self.engine.gpu_trainer() {
-            Some(t) => bench::profile_step(t.gpu(), t.cfg(), t.forms(), &self.clock).await,
-            None => crate::cpu::profile_step(self.engine.cfg(), &self.clock),
-        }
+        self.engine.profile_step(&self.clock).await
     }
 }

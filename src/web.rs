@@ -16,10 +16,8 @@ use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
 
-use crate::engine::{self, EngineChoice, EngineKind};
 use crate::error::VaeError;
-use crate::gpu::{GemmForm, Gpu, LostHandle};
-use crate::session::{Session, Status};
+use crate::session::{self, cpu_features, Device, EngineChoice, EngineKind, Session, Status};
 
 mod canvas;
 mod error;
@@ -62,7 +60,7 @@ fn webgpu_present() -> bool {
 /// WebGPU's adapter and device, or a sentence that says what is missing: a page opened over
 /// plain HTTP from another machine (browsers offer WebGPU only in secure contexts), a browser
 /// without WebGPU, or no usable adapter.
-async fn open_gpu() -> Result<Gpu, ApiError> {
+async fn open_gpu() -> Result<Device, ApiError> {
     let no_webgpu = |m: &str| ApiError::new("no-webgpu", m);
     if !webgpu_present() {
         if global_field("isSecureContext").as_bool() == Some(false) {
@@ -79,7 +77,7 @@ async fn open_gpu() -> Result<Gpu, ApiError> {
              Linux start it with --enable-unsafe-webgpu or enable chrome://flags/#enable-unsafe-webgpu.",
         ));
     }
-    Gpu::new().await.map_err(|e| match e {
+    Device::open().await.map_err(|e| match e {
         VaeError::NoAdapter(m) => {
             web_sys::console::warn_1(&format!("requestAdapter: {m}").into());
             ApiError::new(
@@ -107,7 +105,7 @@ pub async fn check_gpu() -> Result<String, ApiError> {
 /// limit of `setCpuThreads`.
 #[wasm_bindgen(js_name = cpuThreads)]
 pub fn cpu_threads() -> u32 {
-    crate::cpu::pool::threads() as u32
+    session::cpu_threads() as u32
 }
 
 /// Lets the CPU engine use at most `n` of its threads (1 … all that started; the default is
@@ -115,14 +113,14 @@ pub fn cpu_threads() -> u32 {
 /// Returns the threads now in use.
 #[wasm_bindgen(js_name = setCpuThreads)]
 pub fn set_cpu_threads(n: u32) -> Result<u32, ApiError> {
-    let all = crate::cpu::pool::available() as u32;
+    let all = session::cpu_threads_available() as u32;
     if !(1..=all).contains(&n) {
         return Err(ApiError::bad_argument(&format!(
             "setCpuThreads: {n} threads asked for; this page has 1 … {all} (threads need the \
              threads build, which loads on a cross-origin isolated page)"
         )));
     }
-    crate::cpu::pool::set_limit(n as usize);
+    session::set_cpu_thread_limit(n as usize);
     Ok(cpu_threads())
 }
 
@@ -188,11 +186,8 @@ pub struct Trainer {
     adapter: String,
     adapter_name: String,
     gemm_form: String,
-    /// The device's loss handle, a handle on the device (for `createBeside`) and the GEMM form
-    /// the linear kernels run: on the WebGPU engine only.
-    lost: Option<LostHandle>,
-    gpu: Option<Gpu>,
-    form: Option<(GemmForm, crate::gpu::StepForm)>,
+    /// The device (its loss, and a handle for `createBeside`): on the WebGPU engine only.
+    device: Option<Device>,
 }
 
 impl Trainer {
@@ -238,21 +233,18 @@ impl Trainer {
     ) -> Result<Trainer, ApiError> {
         let choice = engine_from_js(&config)?;
         let cfg = config_from_js(&config)?;
-        let gpu = match choice {
-            EngineChoice::Cpu => return Self::build_cpu(&cfg, "asked for".into()),
-            EngineChoice::Gpu => open_gpu().await?,
+        let device = match choice {
+            EngineChoice::Cpu => None,
+            EngineChoice::Gpu => Some(open_gpu().await?),
             EngineChoice::Auto => match open_gpu().await {
-                Ok(gpu) => gpu,
-                Err(why) => return Self::build_cpu(&cfg, why.message()),
+                Ok(device) => Some(device),
+                Err(why) => {
+                    let cpu = EngineChoice::Cpu;
+                    return Self::build(cpu, None, &cfg, Some(why.message())).await;
+                }
             },
         };
-        let (kind, why) = engine::resolve(choice, Some(&gpu), &cfg, &js_sys::Date::now)
-            .await
-            .map_err(js)?;
-        match kind {
-            EngineKind::Gpu => Self::build(gpu, &cfg, why).await,
-            EngineKind::Cpu => Self::build_cpu(&cfg, why),
-        }
+        Self::build(choice, device.as_ref(), &cfg, None).await
     }
 
     /// A second trainer on the same WebGPU device as `other` (e.g. a plain autoencoder trained
@@ -265,33 +257,35 @@ impl Trainer {
     ) -> Result<Trainer, ApiError> {
         let choice = engine_from_js(&config)?;
         let cfg = config_from_js(&config)?;
-        let Some(gpu) = &other.gpu else {
+        let Some(device) = &other.device else {
             if choice == EngineChoice::Gpu {
                 return Err(ApiError::bad_config(
                     "invalid config: engine: \"webgpu\" asked for, but the trainer to build \
                      beside is on the CPU engine (no device to share); use Trainer.create",
                 ));
             }
-            return Self::build_cpu(&cfg, other.engine_reason.clone());
+            let why = Some(other.engine_reason.clone());
+            return Self::build(EngineChoice::Cpu, None, &cfg, why).await;
         };
         if choice == EngineChoice::Cpu {
-            return Self::build_cpu(&cfg, "asked for".into());
+            return Self::build(EngineChoice::Cpu, None, &cfg, None).await;
         }
-        if let Some(reason) = other.lost.as_ref().and_then(LostHandle::reason) {
+        if let Some(reason) = device.lost_reason() {
             return Err(ApiError::new(
                 "device-lost",
                 &format!("the device was lost: {reason}"),
             ));
         }
-        Self::build(gpu.share(), &cfg, other.engine_reason.clone()).await
+        let why = Some(other.engine_reason.clone());
+        Self::build(EngineChoice::Gpu, Some(&device.share()), &cfg, why).await
     }
 
     /// True when `other` trains on the same WebGPU device as this trainer (false on the CPU
     /// engine).
     #[wasm_bindgen(js_name = sharesDeviceWith)]
     pub fn shares_device_with(&self, other: &Trainer) -> bool {
-        match (&self.gpu, &other.gpu) {
-            (Some(a), Some(b)) => a.same_device(b),
+        match (&self.device, &other.device) {
+            (Some(a), Some(b)) => a.same_as(b),
             _ => false,
         }
     }
@@ -335,49 +329,48 @@ impl Trainer {
 }
 
 impl Trainer {
-    async fn build(gpu: Gpu, cfg: &crate::VaeConfig, why: String) -> Result<Trainer, ApiError> {
-        let shared = gpu.share();
-        let form = gpu.gemm;
-        let step = gpu.step_form();
-        let s = Session::open(gpu, cfg, js_sys::Date::now)
+    /// A trainer on the engine `choice` resolves to (`device`: the adapter; none: the CPU
+    /// engine); `why` in place of the engine layer's reason, when given.
+    async fn build(
+        choice: EngineChoice,
+        device: Option<&Device>,
+        cfg: &crate::VaeConfig,
+        why: Option<String>,
+    ) -> Result<Trainer, ApiError> {
+        let (s, found) = Session::open(choice, device, cfg, js_sys::Date::now)
             .await
             .map_err(js)?;
-        let t = Trainer {
-            engine: EngineKind::Gpu,
-            engine_reason: why,
-            adapter: shared.describe(),
-            adapter_name: shared.device_name().unwrap_or_default(),
-            gemm_form: format!("{form:?}"),
-            form: Some((form, step)),
-            status: Cell::new(s.status()),
-            session: RefCell::new(None),
-            lost: Some(shared.lost_handle()),
-            gpu: Some(shared),
-        };
-        t.put(s);
-        Ok(t)
-    }
-
-    fn build_cpu(cfg: &crate::VaeConfig, why: String) -> Result<Trainer, ApiError> {
-        let s = Session::open_cpu(cfg, js_sys::Date::now).map_err(js)?;
-        let t = Trainer {
-            engine: EngineKind::Cpu,
-            engine_reason: why,
-            adapter: format!(
-                "CPU engine ({}, {})",
-                crate::cpu::peak::features(),
-                match crate::cpu::pool::threads() {
-                    1 => "one thread".to_string(),
-                    n => format!("{n} threads"),
-                }
+        let device = s.device();
+        let (engine, adapter, adapter_name, gemm_form) = match &device {
+            Some(d) => (
+                EngineKind::Gpu,
+                d.describe(),
+                d.name().unwrap_or_default(),
+                d.gemm_form(),
             ),
-            adapter_name: String::new(),
-            gemm_form: "CPU".into(),
-            form: None,
+            None => (
+                EngineKind::Cpu,
+                format!(
+                    "CPU engine ({}, {})",
+                    cpu_features(),
+                    match session::cpu_threads() {
+                        1 => "one thread".to_string(),
+                        n => format!("{n} threads"),
+                    }
+                ),
+                String::new(),
+                "CPU".into(),
+            ),
+        };
+        let t = Trainer {
+            engine,
+            engine_reason: why.unwrap_or(found),
+            adapter,
+            adapter_name,
+            gemm_form,
             status: Cell::new(s.status()),
             session: RefCell::new(None),
-            lost: None,
-            gpu: None,
+            device,
         };
         t.put(s);
         Ok(t)
@@ -461,7 +454,7 @@ impl Trainer {
     /// rejects; `resume` the last exported checkpoint on a new `Trainer`.
     #[wasm_bindgen(getter, js_name = deviceLost)]
     pub fn device_lost(&self) -> Option<String> {
-        self.lost.as_ref().and_then(LostHandle::reason)
+        self.device.as_ref().and_then(Device::lost_reason)
     }
 
     /// The training step whose parameters are the last ones read back finite.
@@ -523,20 +516,17 @@ impl Trainer {
     /// this adapter, or the CPU engine's functions (`ms` and `gflops` are NaN: `profileStep`
     /// measures them).
     #[wasm_bindgen(js_name = stageKernels)]
-    pub fn stage_kernels(&self) -> Vec<StageTiming> {
-        let stages = crate::model::Stage::FORWARD.into_iter();
-        stages
-            .chain(crate::model::Stage::BACKWARD)
-            .map(|st| StageTiming {
+    pub fn stage_kernels(&self) -> Result<Vec<StageTiming>, ApiError> {
+        let stages = self.call_now(|s| Ok(s.stage_kernels()))?;
+        Ok(stages
+            .into_iter()
+            .map(|(st, kernels)| StageTiming {
                 name: st.name(),
                 ms: f64::NAN,
                 gflops: f64::NAN,
-                kernels: match self.form {
-                    Some((form, step)) => st.kernels(form, step),
-                    None => st.cpu_kernels(),
-                },
+                kernels,
             })
-            .collect()
+            .collect())
     }
 
     #[wasm_bindgen(js_name = profileStep)]

@@ -5,10 +5,11 @@
 mod common;
 
 use common::{gpu, synthetic_digits};
-use vae_webgpu::bench::{fma_peak, profile_step, stage_flop};
+use vae_webgpu::bench::{fma_peak, profile_step};
 use vae_webgpu::gpu::GemmForm;
 use vae_webgpu::kernels::dispatches_recorded;
-use vae_webgpu::model::{Stage, StepForm, StepKind, StepSpec, VaeModel};
+use vae_webgpu::model::{StepForm, StepSpec, VaeModel};
+use vae_webgpu::run::{stage_flop, Stage, StepKind};
 use vae_webgpu::VaeConfig;
 
 fn clock() -> impl Fn() -> f64 {

@@ -182,8 +182,9 @@ fn small_set(dir: &Path) -> (Dataset, Dataset) {
 
 #[test]
 fn cli_and_page_checkpoints_resume_in_each_other() {
+    use vae_webgpu::run::Position;
     use vae_webgpu::session::Session;
-    use vae_webgpu::train::{Position, Trainer};
+    use vae_webgpu::train::Trainer;
     let Some(gpu) = common::gpu() else { return };
     let dir = scratch("resume");
     let out = dir.join("out");

@@ -112,7 +112,7 @@ fn the_cpu_profile_times_every_stage_against_the_cpus_peak() {
     // Figures, not timings, are checked (the machine is shared): every stage and the peak
     // measured, and the step's FLOP the model's (forward and backward products).
     assert!(p.peak_gflops.is_finite() && p.peak_gflops > 0.0);
-    let want = vae_webgpu::bench::flop_per_sample(&cfg) * 64.0;
+    let want = vae_webgpu::run::flop_per_sample(&cfg) * 64.0;
     assert!((p.step_flop - want).abs() < 1e-6 * want);
 }
 

@@ -6,7 +6,8 @@
 mod common;
 
 use vae_webgpu::gpu::{missing_limit, required_limits, GemmForm, DEFAULT_STORAGE_BINDING};
-use vae_webgpu::model::{StepKind, StepSpec, VaeModel};
+use vae_webgpu::model::{StepSpec, VaeModel};
+use vae_webgpu::run::StepKind;
 use vae_webgpu::{VaeConfig, VaeError};
 
 #[test]

@@ -9,8 +9,9 @@ mod common;
 use common::{assert_close, gpu, synthetic_digits, to_f64, uniform};
 use vae_webgpu::checkpoint::{self, keys};
 use vae_webgpu::mnist::encode_idx;
+use vae_webgpu::run::Position;
 use vae_webgpu::session::{Session, MAX_REQUEST_ROWS};
-use vae_webgpu::train::{Position, Trainer};
+use vae_webgpu::train::Trainer;
 use vae_webgpu::{VaeConfig, VaeError};
 
 const IN: usize = 196;
@@ -633,7 +634,7 @@ fn cpu_session() -> Session {
         &synthetic_digits(5, 150, 14),
     )
     .unwrap();
-    Session::with_engine(vae_webgpu::engine::Engine::cpu(c), || 0.0)
+    Session::new(vae_webgpu::engine::Engine::cpu(c), || 0.0)
 }
 
 #[test]

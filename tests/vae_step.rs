@@ -9,11 +9,12 @@ use common::{assert_close, gpu, synthetic_digits, to_f64};
 use vae_webgpu::gpu::{GemmForm, Gpu};
 use vae_webgpu::layout::{ParamLayout, TENSOR_NAMES};
 use vae_webgpu::mnist::Dataset;
-use vae_webgpu::model::{StepKind, StepSpec, VaeModel};
+use vae_webgpu::model::{StepSpec, VaeModel};
 use vae_webgpu::reference::{
     adam_step, gather_batch, vae_forward_backward, vae_forward_backward_with, Objective, RefParams,
 };
 use vae_webgpu::rng::{normal_eps, seed_key};
+use vae_webgpu::run::StepKind;
 use vae_webgpu::train::Trainer;
 use vae_webgpu::{checkpoint, VaeConfig};
 

@@ -99,7 +99,7 @@ async fn browser_training_lowers_the_loss() {
         recs.extend(t.flush().await.unwrap());
     }
     assert_eq!(recs.len(), steps as usize);
-    let mean = |r: &[vae_webgpu::train::StepRecord]| {
+    let mean = |r: &[vae_webgpu::run::StepRecord]| {
         r.iter()
             .map(|x| (x.recon + x.kl) / x.rows as f32)
             .sum::<f32>()
@@ -678,7 +678,7 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
     let adam = t.export_adam().await.map_err(JsValue::from).unwrap();
     let p = t.profile_step().await.map_err(JsValue::from).unwrap();
     assert!(p.step_ms > 0.0 && p.peak_gflops > 0.0);
-    assert!(t.stage_kernels()[1].kernels[0].starts_with("cpu/step.rs"));
+    assert!(t.stage_kernels().unwrap()[1].kernels[0].starts_with("cpu/step.rs"));
     // Its checkpoint resumes on the WebGPU engine, at the same step, with the same weights.
     let g = Trainer::create(config(&[
         ("input", 196.0),

@@ -17,14 +17,15 @@ mod bench {
     use std::process::ExitCode;
     use std::time::Instant;
 
-    use vae_webgpu::bench::{flop_per_sample, per_rep_ms, Spread};
+    use vae_webgpu::bench::{per_rep_ms, Spread};
     use vae_webgpu::gpu::{GemmForm, Gpu};
     use vae_webgpu::kernels::linear::{LinearBindings, LinearParams};
     use vae_webgpu::kernels::Kernels;
     use vae_webgpu::layout::ld;
     use vae_webgpu::mnist::{load_mnist_dir, Dataset};
-    use vae_webgpu::model::{StepForm, StepKind, StepSpec, VaeModel};
+    use vae_webgpu::model::{StepForm, StepSpec, VaeModel};
     use vae_webgpu::rng::{SplitMix64, STREAM_DATA};
+    use vae_webgpu::run::{flop_per_sample, StepKind};
     use vae_webgpu::train::Trainer;
     use vae_webgpu::{VaeConfig, VaeError};
 

@@ -20,13 +20,9 @@ mod cli {
     use std::time::Instant;
 
     use indicatif::{ProgressBar, ProgressStyle};
-    use vae_webgpu::cpu::CpuTrainer;
-    use vae_webgpu::engine::{self, Engine, EngineChoice, EngineKind};
-    use vae_webgpu::gpu::Gpu;
-    use vae_webgpu::model::StepKind;
     use vae_webgpu::render::{grid, side_by_side};
-    use vae_webgpu::session::Session;
-    use vae_webgpu::train::Trainer;
+    use vae_webgpu::run::StepKind;
+    use vae_webgpu::session::{Device, EngineChoice, Session};
     use vae_webgpu::{mnist, VaeConfig, VaeError};
 
     #[derive(clap::Parser, Debug)]
@@ -142,7 +138,8 @@ mod cli {
             None => None,
         };
         std::fs::create_dir_all(&args.out).map_err(|e| io_err(&args.out, e))?;
-        let mut session = Session::with_engine(open_engine(&args, &cfg, &train, &test)?, now_ms);
+        let side = train.rows as usize;
+        let mut session = open_session(&args, &cfg, (train, test))?;
         if let (Some(bytes), Some(path)) = (&resume, &args.resume) {
             let adam_path = adam_beside(path);
             let (pos, adam) = if adam_path.exists() {
@@ -160,11 +157,10 @@ mod cli {
                 pos.global_step,
                 pos.epoch,
                 pos.step_in_epoch,
-                session.engine().steps_per_epoch()
+                session.steps_per_epoch()
             );
         }
         let stop = interrupt::install();
-        let side = train.rows as usize;
         let max_steps = args.steps.unwrap_or(u64::MAX);
         let style = ProgressStyle::with_template(
             "epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} {msg}",
@@ -172,25 +168,25 @@ mod cli {
         .map_err(|e| VaeError::Internal(e.to_string()))?
         .progress_chars("=> ");
         let first = {
-            let (t, at) = (session.engine(), session.engine().position());
-            if at.epoch == 0 || t.epoch_finished() {
+            let at = session.position();
+            if at.epoch == 0 || session.epoch_finished() {
                 at.epoch + 1
             } else {
                 at.epoch
             }
         };
         for epoch in first..=cfg.epochs as u64 {
-            if session.engine().position().global_step >= max_steps {
+            if session.position().global_step >= max_steps {
                 break;
             }
-            let steps_per_epoch = session.engine().steps_per_epoch();
+            let steps_per_epoch = session.steps_per_epoch();
             let bar = ProgressBar::new(u64::from(steps_per_epoch))
                 .with_style(style.clone())
                 .with_prefix(epoch.to_string());
             let started = Instant::now();
             let mut train_sum = 0.0f64;
             let mut seen = 0u64;
-            let mut report = |recs: Vec<vae_webgpu::train::StepRecord>, bar: &ProgressBar| {
+            let mut report = |recs: Vec<vae_webgpu::run::StepRecord>, bar: &ProgressBar| {
                 for r in recs.iter().filter(|r| r.kind == StepKind::Train) {
                     train_sum += f64::from(r.recon) + f64::from(r.kl);
                     seen += u64::from(r.rows);
@@ -207,13 +203,13 @@ mod cli {
                 }
             };
             loop {
-                let left = max_steps - session.engine().position().global_step;
+                let left = max_steps - session.position().global_step;
                 if left == 0 || stop.asked() {
                     break;
                 }
                 let chunk = left.min(u64::from(args.log_interval.clamp(1, 64))) as u32;
                 report(pollster::block_on(session.steps(chunk))?, &bar);
-                if session.engine().epoch_finished() {
+                if session.epoch_finished() {
                     break;
                 }
             }
@@ -265,7 +261,7 @@ mod cli {
     /// After a Ctrl-C (or SIGTERM) and the steps in flight: writes the run's checkpoint and
     /// Adam's state beside it, says how to resume, and returns the error to exit with.
     fn interrupted(session: &mut Session, args: &Args) -> VaeError {
-        let pos = session.engine().position();
+        let pos = session.position();
         let ck = args
             .out
             .join(format!("vae-step-{}.safetensors", pos.global_step));
@@ -282,7 +278,7 @@ mod cli {
                     pos.global_step,
                     pos.epoch,
                     pos.step_in_epoch,
-                    session.engine().steps_per_epoch(),
+                    session.steps_per_epoch(),
                     ck.display(),
                     adam.display(),
                     ck.display()
@@ -329,19 +325,19 @@ mod cli {
         }
     }
 
-    /// The engine `--engine` names (auto: see [`engine::resolve`]), with the model and data.
-    fn open_engine(
+    /// A session on the engine `--engine` names (auto: a hardware adapter's WebGPU, else the
+    /// CPU engine, or on a software adapter the faster), with the model and data.
+    fn open_session(
         args: &Args,
         cfg: &VaeConfig,
-        train: &mnist::Dataset,
-        test: &mnist::Dataset,
-    ) -> Result<Engine, VaeError> {
+        data: (mnist::Dataset, mnist::Dataset),
+    ) -> Result<Session, VaeError> {
         let choice = EngineChoice::parse(&args.engine)?;
-        let gpu = match choice {
+        let device = match choice {
             EngineChoice::Cpu => None,
-            EngineChoice::Gpu => Some(pollster::block_on(Gpu::new())?),
-            EngineChoice::Auto => match pollster::block_on(Gpu::new()) {
-                Ok(g) => Some(g),
+            EngineChoice::Gpu => Some(pollster::block_on(Device::open())?),
+            EngineChoice::Auto => match pollster::block_on(Device::open()) {
+                Ok(d) => Some(d),
                 Err(VaeError::NoAdapter(why)) => {
                     eprintln!("no GPU adapter ({why})");
                     None
@@ -349,26 +345,21 @@ mod cli {
                 Err(e) => return Err(e),
             },
         };
-        let (kind, why) = pollster::block_on(engine::resolve(choice, gpu.as_ref(), cfg, &now_ms))?;
-        match (kind, gpu) {
-            (EngineKind::Gpu, Some(gpu)) => {
-                eprintln!(
-                    "engine: webgpu ({why}) — adapter {}, GEMM form {:?}",
-                    gpu.describe(),
-                    gpu.gemm
-                );
-                let mut trainer = Trainer::new(gpu, cfg, train, test)?;
-                trainer.set_readback_every(args.log_interval);
-                Ok(Engine::gpu(trainer))
-            }
-            _ => {
-                eprintln!(
-                    "engine: cpu ({why}) — {} threads",
-                    std::thread::available_parallelism().map_or(1, |n| n.get())
-                );
-                Ok(Engine::cpu(CpuTrainer::new(cfg, train, test)?))
-            }
+        let opened = Session::open_with_data(choice, device.as_ref(), cfg, data, now_ms);
+        let (mut session, why) = pollster::block_on(opened)?;
+        match session.device() {
+            Some(d) => eprintln!(
+                "engine: webgpu ({why}) — adapter {}, GEMM form {}",
+                d.describe(),
+                d.gemm_form()
+            ),
+            None => eprintln!(
+                "engine: cpu ({why}) — {} threads",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            ),
         }
+        session.set_readback_every(args.log_interval);
+        Ok(session)
     }
 
     pub fn main() -> ExitCode {

@@ -2,10 +2,11 @@
 //! at most [`CpuTrainer::capacity`] rows (the session chunks larger requests).
 
 use crate::error::{Result, VaeError};
-use crate::model::check_rows;
+use crate::run::{check_ids, check_rows, split_mulv};
 
-use super::step::{self, linear_forward, sigmoid};
+use super::step::{self, linear_forward};
 use super::CpuTrainer;
+use crate::render::sigmoid;
 
 impl CpuTrainer {
     /// The forward pass (ε drawn as in training, from the evaluation counter words) on images
@@ -26,18 +27,8 @@ impl CpuTrainer {
         let Some((train, test_set)) = &self.data else {
             return Err(VaeError::NoData("load one to see its images".into()));
         };
-        let (set, what) = if test {
-            (test_set, "test")
-        } else {
-            (train, "training")
-        };
-        let len = set.len() as u32;
-        if let Some(bad) = ids.iter().find(|&&i| i >= len) {
-            return Err(VaeError::Input {
-                what: "image ids",
-                message: format!("{what} image {bad} does not exist ({len} {what} images)"),
-            });
-        }
+        let set = if test { test_set } else { train };
+        check_ids(ids, set.len() as u32, test)?;
         if ids.len() > self.capacity() as usize {
             return Err(VaeError::Internal(format!(
                 "{} rows in one pass; at most {}",
@@ -51,13 +42,7 @@ impl CpuTrainer {
 
     fn mulv(&self, rows: usize) -> (Vec<f32>, Vec<f32>) {
         let l = self.cfg.latent;
-        let mut mu = Vec::with_capacity(rows * l);
-        let mut log_var = Vec::with_capacity(rows * l);
-        for row in self.act.mulv[..rows * 2 * l].chunks(2 * l) {
-            mu.extend_from_slice(&row[..l]);
-            log_var.extend_from_slice(&row[l..]);
-        }
-        (mu, log_var)
+        split_mulv(&self.act.mulv[..rows * 2 * l], l)
     }
 
     /// Images `ids` (test images, or training images with `test` false) and their

@@ -1,4 +1,4 @@
-//! The CPU engine: the training run the WGSL engine ([`crate::train::Trainer`]) runs — epochs of
+//! The CPU engine: the training run the WGSL engine (`src/train/`) runs — epochs of
 //! seeded shuffles, steps numbered alike (ε's Philox counter words), test-set evaluation,
 //! roll-back to the last good state on a non-finite loss or parameter, display passes — with
 //! the arithmetic on the host ([`step`]). Same init, same flat layout (checkpoints move between
@@ -14,6 +14,7 @@ pub mod peak;
 pub mod pool;
 mod profile;
 mod step;
+mod timing;
 
 pub use profile::profile_step;
 
@@ -21,10 +22,10 @@ use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
 use crate::layout::{capacity, ParamLayout};
 use crate::mnist::Dataset;
-use crate::model::StepKind;
 use crate::rng::shuffle;
-use crate::train::{
-    eval_rng_after, EvalResult, Position, StepRecord, EVAL_RNG_BASE, MAX_STEP, SNAPSHOT_EVERY,
+use crate::run::{
+    check_params, eval_rng_after, EvalResult, Position, StepKind, StepRecord, EVAL_RNG_BASE,
+    MAX_STEP, SNAPSHOT_EVERY,
 };
 
 use step::Scratch;
@@ -167,7 +168,7 @@ impl CpuTrainer {
 
     /// True when the current epoch's last step is done.
     pub fn epoch_finished(&self) -> bool {
-        self.pos.epoch > 0 && self.pos.step_in_epoch == self.steps_per_epoch
+        self.pos.epoch_finished(self.steps_per_epoch)
     }
 
     /// The training step whose parameters are the last known good ones.
@@ -340,23 +341,14 @@ impl CpuTrainer {
     }
 
     fn next_eval_rng(&mut self) -> u32 {
-        self.eval_rng = self.eval_rng.wrapping_add(1) | EVAL_RNG_BASE;
+        self.eval_rng = eval_rng_after(self.eval_rng, 1);
         self.eval_rng
     }
 
     /// Replaces the parameters (e.g. from a checkpoint) and restarts Adam (zero m and v, t = 0);
     /// the step count goes on. The new parameters become the last good state.
     pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
-        if flat.len() != self.layout.len {
-            return Err(VaeError::Checkpoint(format!(
-                "{} parameters given, the model has {}",
-                flat.len(),
-                self.layout.len
-            )));
-        }
-        if let Some(i) = flat.iter().position(|v| !v.is_finite()) {
-            return Err(VaeError::Checkpoint(format!("parameter {i} is not finite")));
-        }
+        check_params(flat, self.layout.len)?;
         self.state = State::fresh(flat.to_vec());
         self.mark_good();
         Ok(())
@@ -401,24 +393,14 @@ impl CpuTrainer {
 
     /// Changes the KL weight β from the next step on; Adam's state is kept.
     pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
-        VaeConfig {
-            kl_weight,
-            ..self.cfg.clone()
-        }
-        .validate(None)?;
-        self.cfg.kl_weight = kl_weight;
+        self.cfg = self.cfg.with_kl_weight(kl_weight)?;
         Ok(())
     }
 
     /// Changes the learning rate from the next step on; Adam's state is kept, and the state in
     /// place becomes the last good one (a divergence at the new rate rolls back to here).
     pub fn set_lr(&mut self, lr: f32) -> Result<()> {
-        VaeConfig {
-            lr,
-            ..self.cfg.clone()
-        }
-        .validate(None)?;
-        self.cfg.lr = lr;
+        self.cfg = self.cfg.with_lr(lr)?;
         if self.pos.global_step > 0 {
             self.mark_good();
         }

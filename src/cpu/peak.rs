@@ -4,7 +4,7 @@
 //! build's baseline SIMD (SSE2, NEON, or wasm SIMD128 when built with it) — on every thread the
 //! engine uses.
 
-use super::profile::per_rep_ms;
+use super::timing::ms_per_call;
 
 /// Independent accumulators: enough to hide the multiply-add latency, few enough to stay in
 /// registers (measured on AVX2: 64 → 116 GFLOP/s a core, 128 → 66 with spills; wasm has 16
@@ -144,7 +144,7 @@ pub fn fma_peak(now: &dyn Fn() -> f64) -> f64 {
     let flop = 2.0 * (CHAINS * ITERS) as f64;
     let threads = engine_threads();
     let round = |chains: Chains| {
-        per_rep_ms(now, &mut || {
+        ms_per_call(now, &mut || {
             let run = || {
                 let mut acc = [1.0f32; CHAINS];
                 chains(&mut acc, 0.999_99, 1e-6);

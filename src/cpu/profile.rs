@@ -2,32 +2,13 @@
 //! WGSL engine's profile, run by the same code as a training step) and of a whole step, against
 //! the multiply-add peak of this CPU ([`super::peak`]).
 
-use crate::bench::{stage_flop, StageTime, StepProfile};
 use crate::config::VaeConfig;
 use crate::error::Result;
 use crate::mnist::Dataset;
-use crate::model::Stage;
+use crate::run::{stage_flop, Stage, StageTime, StepProfile};
 
+use super::timing::ms_per_call;
 use super::{peak, step, CpuTrainer};
-
-/// Shortest timed span per figure (the browser's clock ticks in milliseconds).
-const MIN_SPAN_MS: f64 = 25.0;
-
-/// Milliseconds per call of `f`, from doubling repetitions until they span [`MIN_SPAN_MS`].
-pub(super) fn per_rep_ms(now: &dyn Fn() -> f64, f: &mut dyn FnMut()) -> f64 {
-    let mut reps = 1u32;
-    loop {
-        let start = now();
-        for _ in 0..reps {
-            f();
-        }
-        let ms = now() - start;
-        if ms >= MIN_SPAN_MS || reps >= 1 << 16 {
-            return ms / f64::from(reps);
-        }
-        reps *= 2;
-    }
-}
 
 /// Times each stage of a training step of `cfg`'s model at its batch size, and a whole step,
 /// on a model of its own (random images); `now` gives milliseconds.
@@ -44,7 +25,7 @@ pub fn profile_step(cfg: &VaeConfig, now: &dyn Fn() -> f64) -> Result<StepProfil
     let ids: Vec<u32> = (0..rows as u32).collect();
     let mut stages = Vec::new();
     for stage in Stage::FORWARD.into_iter().chain(Stage::BACKWARD) {
-        let ms = per_rep_ms(now, &mut || match stage {
+        let ms = ms_per_call(now, &mut || match stage {
             Stage::Gather => {
                 if let Some((train, _)) = &t.data {
                     step::gather(&mut t.act.x, &train.images, &ids, cfg.input);
@@ -65,7 +46,7 @@ pub fn profile_step(cfg: &VaeConfig, now: &dyn Fn() -> f64) -> Result<StepProfil
         });
     }
     t.reset()?;
-    let step_ms = per_rep_ms(now, &mut || {
+    let step_ms = ms_per_call(now, &mut || {
         let _ = t.train(1);
     });
     Ok(StepProfile {
@@ -75,4 +56,34 @@ pub fn profile_step(cfg: &VaeConfig, now: &dyn Fn() -> f64) -> Result<StepProfil
         step_flop: stages.iter().map(|s| s.flop).sum(),
         stages,
     })
+}
+
+impl Stage {
+    /// The functions of the CPU engine (`src/cpu/step.rs`) that run this stage.
+    pub fn cpu_kernels(self) -> Vec<String> {
+        let f = |name: &str| format!("cpu/step.rs: {name}");
+        match self {
+            Stage::Gather => vec![f("gather")],
+            Stage::Forward(_) => vec![f("linear_forward (matrixmultiply sgemm)")],
+            Stage::Latent => vec![
+                f("linear_forward (fc2|fc3)"),
+                f("z = μ + σ·ε"),
+                f("linear_forward (fc4)"),
+            ],
+            Stage::Loss => vec![f("forward: BCE + KL")],
+            Stage::Backward(i) => {
+                let mut k = vec![f("linear_backward_params (sgemm)")];
+                if i > 0 {
+                    k.push(f("linear_backward_input (sgemm)"));
+                }
+                k
+            }
+            Stage::LatentBackward => vec![
+                f("linear_backward_params, linear_backward_input (fc4)"),
+                f("backward: through z"),
+                f("linear_backward_params, linear_backward_input (fc2|fc3)"),
+            ],
+            Stage::Adam => vec![f("adam")],
+        }
+    }
 }

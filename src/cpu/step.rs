@@ -10,8 +10,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::layout::LayerView;
-use crate::model::Stage;
+use crate::render::sigmoid_of;
 use crate::rng::{normal_eps, seed_key};
+use crate::run::Stage;
 
 use super::pool::{self, Blocks, Disjoint};
 use super::CpuTrainer;
@@ -237,20 +238,6 @@ pub(super) fn gather(x: &mut [f32], images: &[u8], ids: &[u32], input: usize) {
         for (o, &b) in x[r * input..(r + 1) * input].iter_mut().zip(img) {
             *o = f32::from(b) / 255.0;
         }
-    }
-}
-
-/// The logistic function, without overflow for large |l| (as loss.wgsl's).
-pub(super) fn sigmoid(l: f32) -> f32 {
-    sigmoid_of(l, (-l.abs()).exp())
-}
-
-/// σ(l) given e = e^−|l|.
-fn sigmoid_of(l: f32, e: f32) -> f32 {
-    if l >= 0.0 {
-        1.0 / (1.0 + e)
-    } else {
-        e / (1.0 + e)
     }
 }
 

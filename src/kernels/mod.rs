@@ -20,15 +20,15 @@ use crate::gpu::{GemmForm, Gpu};
 pub const LINEAR_PLAIN_WGSL: &str = concat!(
     include_str!("../../shaders/bce.wgsl"),
     include_str!("../../shaders/linear.wgsl"),
-    include_str!("../../shaders/linear_direct.wgsl"),
+    include_str!("../../shaders/generated/linear_direct.wgsl"),
 );
 /// The linear layer with every form, the subgroup one (linear_subgroup.wgsl, generated) too:
 /// for devices with the subgroups feature.
 pub const LINEAR_WGSL: &str = concat!(
     include_str!("../../shaders/bce.wgsl"),
     include_str!("../../shaders/linear.wgsl"),
-    include_str!("../../shaders/linear_direct.wgsl"),
-    include_str!("../../shaders/linear_subgroup.wgsl"),
+    include_str!("../../shaders/generated/linear_direct.wgsl"),
+    include_str!("../../shaders/generated/linear_subgroup.wgsl"),
 );
 /// Files that use StepParams are compiled with `common.wgsl` prepended.
 pub const GATHER_WGSL: &str = concat!(

@@ -3,8 +3,9 @@
 //! [`Trainer::capacity`] rows; the session chunks larger requests.
 
 use crate::error::{Result, VaeError};
-use crate::model::{StepKind, StepSpec};
+use crate::model::StepSpec;
 use crate::render::sigmoid;
+use crate::run::{check_ids, split_mulv, StepKind};
 
 use super::{SlotMeta, Trainer};
 
@@ -21,17 +22,12 @@ impl Trainer {
             .model
             .data()
             .ok_or_else(|| VaeError::NoData("load one to see its images".into()))?;
-        let (len, base, what) = if test {
-            (data.test_len, data.test_offset(), "test")
+        let (len, base) = if test {
+            (data.test_len, data.test_offset())
         } else {
-            (data.train_len, 0, "training")
+            (data.train_len, 0)
         };
-        if let Some(bad) = ids.iter().find(|&&i| i >= len) {
-            return Err(VaeError::Input {
-                what: "image ids",
-                message: format!("{what} image {bad} does not exist ({len} {what} images)"),
-            });
-        }
+        check_ids(ids, len, test)?;
         let global: Vec<u32> = ids.iter().map(|i| base + i).collect();
         let offset = self.model.write_scratch_indices(&self.gpu, &global)?;
         let slot = self.ring.take_slot(SlotMeta {
@@ -77,13 +73,7 @@ impl Trainer {
     async fn read_mulv(&self, rows: usize) -> Result<(Vec<f32>, Vec<f32>)> {
         let (m, l) = (&self.model, self.model.cfg.latent);
         let mulv = m.read_rows(&self.gpu, &m.act.mulv, rows, 2 * l).await?;
-        let mut mu = Vec::with_capacity(rows * l);
-        let mut log_var = Vec::with_capacity(rows * l);
-        for row in mulv.chunks(2 * l) {
-            mu.extend_from_slice(&row[..l]);
-            log_var.extend_from_slice(&row[l..]);
-        }
-        Ok((mu, log_var))
+        Ok(split_mulv(&mulv, l))
     }
 
     /// Images `ids` (training images, or test images with `test`), their μ and log σ²: pixels

@@ -20,114 +20,19 @@ use crate::gpu::{Buffer, GemmForm, Gpu, LostHandle};
 use crate::kernels::MAX_STEPS_PER_SUBMIT;
 use crate::layout::ParamLayout;
 use crate::mnist::Dataset;
-use crate::model::{StepKind, StepSpec, VaeModel};
+use crate::model::{StepSpec, VaeModel};
 use crate::rng::shuffle;
+use crate::run::{
+    check_params, eval_rng_after, EvalResult, Position, StepKind, EVAL_RNG_BASE, MAX_STEP,
+};
 
 pub use readback::SlotMeta;
 use snapshot::Snapshot;
-pub use snapshot::SNAPSHOT_EVERY;
 
 /// Submits queued before the host waits for the oldest (native back-pressure).
 pub const MAX_IN_FLIGHT: usize = 4;
 /// Default readback cadence in steps (the seed script logs every 100 steps).
 pub const DEFAULT_READBACK_EVERY: u32 = 100;
-/// The last training step a run can reach: steps number ε's Philox counter word below
-/// [`EVAL_RNG_BASE`] (and the page reads the count as a u32).
-pub const MAX_STEP: u64 = EVAL_RNG_BASE as u64 - 1;
-/// RNG counter words of evaluation and display steps start here, apart from training steps'.
-pub const EVAL_RNG_BASE: u32 = 0x8000_0000;
-
-/// The Philox counter word `k` evaluation or display batches after `r` (each batch takes the
-/// next: `r + 1`, kept at or above [`EVAL_RNG_BASE`]). Both engines number their test batches so.
-pub fn eval_rng_after(r: u32, k: u32) -> u32 {
-    (0..k).fold(r, |r, _| r.wrapping_add(1) | EVAL_RNG_BASE)
-}
-
-/// One step's losses as read back from the GPU.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepRecord {
-    pub kind: StepKind,
-    /// 1-based epoch.
-    pub epoch: u64,
-    /// 1-based step within the epoch (training) or batch within the test set (evaluation).
-    pub step: u32,
-    /// Adam's step count after this step (training).
-    pub global_step: u64,
-    pub rows: u32,
-    /// Σ BCE over the batch.
-    pub recon: f32,
-    /// KL summed over the batch.
-    pub kl: f32,
-}
-
-/// Test-set loss; ε is drawn as in training (as the PyTorch reference's `test()` does).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EvalResult {
-    pub recon: f64,
-    pub kl: f64,
-    pub count: u64,
-}
-
-impl EvalResult {
-    /// Mean loss per sample, as the reference prints it.
-    pub fn per_sample(&self) -> f64 {
-        (self.recon + self.kl) / self.count.max(1) as f64
-    }
-}
-
-/// Where a run stands: the step count and the place in the epoch (what a checkpoint records).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Position {
-    /// Training steps submitted so far (numbers the steps and their ε).
-    pub global_step: u64,
-    /// The epoch in progress or last finished (1-based; 0 before the first step).
-    pub epoch: u64,
-    /// Steps done in that epoch.
-    pub step_in_epoch: u32,
-}
-
-impl Position {
-    /// Checks that a run can stand here with `steps_per_epoch` steps per epoch (a checkpoint's
-    /// position against the loaded data; none: no data loaded).
-    pub fn check(self, steps_per_epoch: Option<u32>) -> Result<()> {
-        let Some(steps_per_epoch) = steps_per_epoch else {
-            return Err(VaeError::NoData("load one before resuming".into()));
-        };
-        let Position {
-            global_step,
-            epoch,
-            step_in_epoch,
-        } = self;
-        let bad = |why: String| Err(VaeError::Checkpoint(why));
-        if step_in_epoch > steps_per_epoch || (epoch == 0 && step_in_epoch > 0) {
-            return bad(format!(
-                "step {step_in_epoch} of epoch {epoch} does not exist with {steps_per_epoch} \
-                 steps per epoch"
-            ));
-        }
-        if global_step > MAX_STEP {
-            return bad(format!(
-                "step {global_step} is past the last step a run can reach ({MAX_STEP})"
-            ));
-        }
-        if global_step < u64::from(step_in_epoch) || (epoch > 0 && global_step == 0) {
-            return bad(format!(
-                "step {global_step} in all cannot be step {step_in_epoch} of epoch {epoch}"
-            ));
-        }
-        // Every epoch before this one took at least one step (its data may have been other
-        // than these, so not necessarily `steps_per_epoch`), and this one `step_in_epoch`.
-        let before = epoch.saturating_sub(1);
-        if before.saturating_add(u64::from(step_in_epoch)) > global_step {
-            return bad(format!(
-                "epoch {epoch} cannot have begun after {global_step} steps in all (step \
-                 {step_in_epoch} of it done)"
-            ));
-        }
-        Ok(())
-    }
-}
-
 /// Resolves when the GPU has finished every command submitted before it was made
 /// ([`Trainer::work_done`]).
 pub struct WorkDone(futures_channel::oneshot::Receiver<()>);
@@ -302,7 +207,7 @@ impl Trainer {
 
     /// True when the current epoch's last step has been submitted.
     pub fn epoch_finished(&self) -> bool {
-        self.pos.epoch > 0 && self.pos.step_in_epoch == self.steps_per_epoch
+        self.pos.epoch_finished(self.steps_per_epoch)
     }
 
     /// Training steps between two loss readbacks: 1 ..= half the stats ring (larger values are
@@ -498,7 +403,7 @@ impl Trainer {
     }
 
     fn next_eval_rng(&mut self) -> u32 {
-        self.eval_rng = self.eval_rng.wrapping_add(1) | EVAL_RNG_BASE;
+        self.eval_rng = eval_rng_after(self.eval_rng, 1);
         self.eval_rng
     }
 
@@ -521,16 +426,7 @@ impl Trainer {
     /// the step count goes on. Work in flight is discarded first, so a divergence found in it
     /// can never roll back over the new parameters: they become the last good state.
     pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
-        if flat.len() != self.model.layout.len {
-            return Err(VaeError::Checkpoint(format!(
-                "{} parameters given, the model has {}",
-                flat.len(),
-                self.model.layout.len
-            )));
-        }
-        if let Some(i) = flat.iter().position(|v| !v.is_finite()) {
-            return Err(VaeError::Checkpoint(format!("parameter {i} is not finite")));
-        }
+        check_params(flat, self.model.layout.len)?;
         self.discard_in_flight();
         self.model.write_params(&self.gpu, flat)?;
         self.adam_t = 0;
@@ -591,12 +487,7 @@ impl Trainer {
     /// state is kept. A plain autoencoder (not variational) has no KL term: β is kept for the
     /// record but not used.
     pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
-        let cfg = VaeConfig {
-            kl_weight,
-            ..self.model.cfg.clone()
-        };
-        cfg.validate(None)?;
-        self.model.cfg.kl_weight = kl_weight;
+        self.model.cfg = self.model.cfg.with_kl_weight(kl_weight)?;
         Ok(())
     }
 
@@ -604,12 +495,7 @@ impl Trainer {
     /// is kept. With every step read back clean (after a flush), the state in place becomes the
     /// last good one: a divergence at the new rate rolls back to here.
     pub fn set_lr(&mut self, lr: f32) -> Result<()> {
-        let cfg = VaeConfig {
-            lr,
-            ..self.model.cfg.clone()
-        };
-        cfg.validate(None)?;
-        self.model.cfg.lr = lr;
+        self.model.cfg = self.model.cfg.with_lr(lr)?;
         if self.ring.idle() && self.pos.global_step > 0 {
             self.mark_good()?;
         }

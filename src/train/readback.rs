@@ -8,10 +8,11 @@ use std::collections::VecDeque;
 use crate::error::{Result, VaeError};
 use crate::gpu::{Buffer, PendingRead};
 use crate::kernels::loss::{StatsRecord, FLAG_PARAMS_NON_FINITE, STATS_RECORD};
-use crate::model::{StepKind, STATS_SLOTS};
+use crate::model::STATS_SLOTS;
 
 use super::snapshot::Snapshot;
-use super::{StepRecord, Trainer};
+use super::Trainer;
+use crate::run::{StepKind, StepRecord};
 
 /// Evaluation schedules a readback once this many records wait.
 pub const HALF_RING: u32 = STATS_SLOTS / 2;

@@ -14,12 +14,9 @@ use crate::error::{Result, VaeError};
 use crate::gpu::{Buffer, Gpu};
 use crate::model::VaeModel;
 
-use super::{Position, Trainer};
+use super::Trainer;
+use crate::run::{Position, SNAPSHOT_EVERY};
 
-/// Fewest training steps between two snapshots of the state (each copies parameters, m and v):
-/// a page that reads back every call would otherwise copy them every step, and a snapshot taken
-/// a step or two into a divergence holds finite but ruined parameters.
-pub const SNAPSHOT_EVERY: u64 = 32;
 /// Most snapshots waiting on their readback at once: however many steps one call submits, the
 /// GPU holds at most this many copies of the state besides the last good one and the pool.
 pub const MAX_SNAPSHOTS_IN_FLIGHT: usize = 2;

@@ -22,7 +22,7 @@ pub struct LiveBuffers {
 
 #[wasm_bindgen(js_name = liveGpuBuffers)]
 pub fn live_gpu_buffers() -> LiveBuffers {
-    let (count, bytes) = crate::gpu::live_buffers();
+    let (count, bytes) = crate::session::live_gpu_buffers();
     LiveBuffers {
         count: count as u32,
         bytes: bytes as f64,

@@ -5,8 +5,8 @@ use wasm_bindgen::prelude::*;
 
 use super::{js, ApiError};
 use crate::config::VaeConfig;
-use crate::engine::EngineChoice;
 use crate::session;
+use crate::session::EngineChoice;
 
 /// Field `name` of a JS object, read by `as` (e.g. `JsValue::as_f64`): `None` when the object
 /// or the field is absent, an error naming the field and `kind` when it is of another type.

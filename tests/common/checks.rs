@@ -750,7 +750,7 @@ pub async fn cpu_engine_matches_gpu_engine(
         super::synthetic_digits(8, 40, 14),
     );
     let trainer = vae_webgpu::train::Trainer::without_data(gpu, &cfg).unwrap();
-    let mut g = Session::with_engine(Engine::gpu(trainer), || 0.0);
+    let mut g = Session::new(Engine::gpu(trainer), || 0.0);
     let mut c = Session::open_cpu(&cfg, || 0.0).unwrap();
     assert_eq!(
         (g.engine().kind(), c.engine().kind()),
@@ -770,7 +770,7 @@ pub async fn cpu_engine_matches_gpu_engine(
         }
         for r in &records {
             let s = c.steps(1).await.unwrap()[0];
-            let at = |r: &vae_webgpu::train::StepRecord| (r.epoch, r.step, r.global_step, r.rows);
+            let at = |r: &vae_webgpu::run::StepRecord| (r.epoch, r.step, r.global_step, r.rows);
             assert_eq!(at(&s), at(r));
             for (what, cv, gv) in [("reconstruction", s.recon, r.recon), ("KL", s.kl, r.kl)] {
                 let e = rel(f64::from(cv), f64::from(gv));
