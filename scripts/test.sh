@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: sets up what is missing, then formatting, clippy (native and wasm32), the wasm32
-# build, the native suite on wgpu (lavapipe when there is no GPU) with the full-MNIST epoch, the
+# build, the CPU-only build (no wgpu) and its tests, the native suite on wgpu (lavapipe when there is no GPU) with the full-MNIST epoch, the
 # browser suite (wasm-bindgen-test in headless Chromium's WebGPU), the page built by Trunk and
 # driven end to end by Playwright, and the npm package installed into a scratch page.
 set -euo pipefail
@@ -20,6 +20,15 @@ step "cargo clippy (wasm32-unknown-unknown)"
 cargo clippy --release --target wasm32-unknown-unknown --all-targets -- -D warnings
 step "cargo check --target wasm32-unknown-unknown"
 cargo check --release --target wasm32-unknown-unknown
+step "the CPU-only build: no wgpu in cargo tree --no-default-features; clippy and tests without it"
+mkdir -p target
+cargo tree --no-default-features -e normal > target/cpu-only-tree.txt
+if grep -q "wgpu" target/cpu-only-tree.txt; then
+  echo "wgpu is in the CPU-only build's dependency tree" >&2
+  exit 1
+fi
+cargo clippy --release --no-default-features --all-targets -- -D warnings
+cargo test --release --no-default-features
 step "cargo test (native; GPU tests on the first adapter found)"
 cargo test --release
 step "full MNIST epoch (ignored by default)"

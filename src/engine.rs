@@ -9,15 +9,19 @@
 //! what a browser lacks) and sees the device only through [`Device`]. Faces reach all of this
 //! through the Session (`crate::session` re-exports what they name).
 
+#[cfg(feature = "webgpu")]
 use crate::bench;
 use crate::config::VaeConfig;
 use crate::cpu::CpuTrainer;
 use crate::error::{Result, VaeError};
+#[cfg(feature = "webgpu")]
 use crate::gpu::{Gpu, LostHandle};
 use crate::layout::ParamLayout;
 use crate::mnist::Dataset;
+#[cfg(feature = "webgpu")]
 use crate::rng::{SplitMix64, STREAM_DATA};
 use crate::run::{EvalResult, Position, Stage, StepProfile, StepRecord};
+#[cfg(feature = "webgpu")]
 use crate::train::{Trainer, WorkDone};
 
 /// The engine a model trains on.
@@ -74,7 +78,10 @@ impl EngineChoice {
 
 /// GPU buffers alive in this process and their bytes (the soak tests watch them).
 pub fn live_gpu_buffers() -> (u64, u64) {
-    crate::gpu::live_buffers()
+    #[cfg(feature = "webgpu")]
+    return crate::gpu::live_buffers();
+    #[cfg(not(feature = "webgpu"))]
+    (0, 0)
 }
 
 /// Threads the CPU engine spreads its work over now.
@@ -99,11 +106,13 @@ pub fn cpu_features() -> &'static str {
 
 /// The device a WGSL engine runs on, as faces see it: what to say about it, whether it was lost,
 /// and a handle to build a second model on it.
+#[cfg(feature = "webgpu")]
 pub struct Device {
     gpu: Gpu,
     lost: LostHandle,
 }
 
+#[cfg(feature = "webgpu")]
 impl Device {
     /// Requests the first adapter (WebGPU's in a browser) and a device with the limits the
     /// model needs; `VaeError::NoAdapter` when there is none.
@@ -147,10 +156,49 @@ impl Device {
     }
 }
 
+/// Without the `webgpu` feature there is no device: [`Device::open`] says so.
+#[cfg(not(feature = "webgpu"))]
+pub struct Device(std::convert::Infallible);
+
+#[cfg(not(feature = "webgpu"))]
+impl Device {
+    /// Always `VaeError::NoAdapter`: this build has the CPU engine alone.
+    pub async fn open() -> Result<Device> {
+        Err(VaeError::NoAdapter(
+            "this build has no WebGPU engine (the crate's webgpu feature is off)".into(),
+        ))
+    }
+
+    pub fn share(&self) -> Device {
+        match self.0 {}
+    }
+
+    pub fn describe(&self) -> String {
+        match self.0 {}
+    }
+
+    pub fn name(&self) -> Option<String> {
+        match self.0 {}
+    }
+
+    pub fn gemm_form(&self) -> String {
+        match self.0 {}
+    }
+
+    pub fn lost_reason(&self) -> Option<String> {
+        match self.0 {}
+    }
+
+    pub fn same_as(&self, _other: &Device) -> bool {
+        match self.0 {}
+    }
+}
+
 /// A model and its run on one of the two engines.
 pub enum Engine {
     /// The WGSL engine, and the signal for the previous training call's work (a call waits for
     /// it, not for its own, so the GPU stays busy while the caller stays responsive).
+    #[cfg(feature = "webgpu")]
     Gpu(Box<Trainer>, Option<WorkDone>),
     Cpu(Box<CpuTrainer>),
 }
@@ -159,12 +207,14 @@ pub enum Engine {
 macro_rules! each {
     ($self:expr, $t:ident => $e:expr) => {
         match $self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu($t, _) => $e,
             Engine::Cpu($t) => $e,
         }
     };
 }
 
+#[cfg(feature = "webgpu")]
 impl From<Trainer> for Engine {
     fn from(t: Trainer) -> Self {
         Engine::gpu(t)
@@ -190,11 +240,11 @@ impl Engine {
         clock: &dyn Fn() -> f64,
     ) -> Result<(Engine, String)> {
         cfg.validate(None)?;
-        let gpu = device.map(|d| &d.gpu);
-        let (kind, why) = resolve(choice, gpu, cfg, clock).await?;
-        match (kind, gpu) {
-            (EngineKind::Gpu, Some(gpu)) => {
-                let trainer = Trainer::without_data(gpu.share(), cfg)?;
+        let (kind, why) = resolve(choice, device, cfg, clock).await?;
+        match (kind, device) {
+            #[cfg(feature = "webgpu")]
+            (EngineKind::Gpu, Some(device)) => {
+                let trainer = Trainer::without_data(device.gpu.share(), cfg)?;
                 let done = trainer.work_done();
                 trainer.wait(done).await?;
                 Ok((Engine::gpu(trainer), why))
@@ -223,27 +273,36 @@ impl Engine {
 
     /// The device of the WGSL engine (none on the CPU engine).
     pub fn device(&self) -> Option<Device> {
-        self.gpu_trainer().map(|t| Device::of(t.gpu().share()))
+        #[cfg(feature = "webgpu")]
+        return self.gpu_trainer().map(|t| Device::of(t.gpu().share()));
+        #[cfg(not(feature = "webgpu"))]
+        None
     }
 
     /// Steps between two readbacks of the losses (the WGSL engine; the CPU engine has every
     /// step's losses at once).
     pub fn set_readback_every(&mut self, steps: u32) {
+        #[cfg(feature = "webgpu")]
         if let Engine::Gpu(t, _) = self {
             t.set_readback_every(steps);
         }
+        #[cfg(not(feature = "webgpu"))]
+        let _ = steps;
     }
 
     /// Times each stage of a training step, and a whole step, on a model of its own with this
     /// one's config (this one is untouched); `clock` gives milliseconds.
     pub async fn profile_step(&self, clock: &dyn Fn() -> f64) -> Result<StepProfile> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => bench::profile_step(t.gpu(), t.cfg(), t.forms(), clock).await,
             Engine::Cpu(c) => crate::cpu::profile_step(c.cfg(), clock),
         }
     }
 
+    #[cfg(feature = "webgpu")]
     pub fn gpu(trainer: Trainer) -> Self {
+        #[cfg(feature = "webgpu")]
         Engine::Gpu(Box::new(trainer), None)
     }
 
@@ -253,14 +312,17 @@ impl Engine {
 
     pub fn kind(&self) -> EngineKind {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(..) => EngineKind::Gpu,
             Engine::Cpu(_) => EngineKind::Cpu,
         }
     }
 
     /// The WGSL trainer (its device, adapter and kernels), when this is the GPU engine.
+    #[cfg(feature = "webgpu")]
     pub fn gpu_trainer(&self) -> Option<&Trainer> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => Some(t),
             Engine::Cpu(_) => None,
         }
@@ -272,6 +334,7 @@ impl Engine {
     pub fn stage_kernels(&self) -> Vec<(Stage, Vec<String>)> {
         let stages = Stage::FORWARD.into_iter().chain(Stage::BACKWARD);
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => {
                 let (form, step) = t.forms();
                 stages.map(|s| (s, s.kernels(form, step))).collect()
@@ -283,6 +346,7 @@ impl Engine {
     /// The CPU trainer, when this is the CPU engine.
     pub fn cpu_trainer(&self) -> Option<&CpuTrainer> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(..) => None,
             Engine::Cpu(c) => Some(c),
         }
@@ -290,6 +354,7 @@ impl Engine {
 
     /// Forgets the previous call's signal (a call that changes the state waits for nothing).
     fn settle(&mut self) {
+        #[cfg(feature = "webgpu")]
         if let Engine::Gpu(_, previous) = self {
             *previous = None;
         }
@@ -345,6 +410,7 @@ impl Engine {
     pub fn attach_data(&mut self, train: Dataset, test: Dataset) -> Result<()> {
         self.settle();
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.attach_data(&train, &test),
             Engine::Cpu(c) => c.attach_data(train, test),
         }
@@ -355,6 +421,7 @@ impl Engine {
     /// those read back so far (this call's come with the next call or a flush).
     pub async fn train(&mut self, steps: u32) -> Result<Vec<StepRecord>> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, previous) => {
                 let before = previous.take();
                 t.submit_train(steps.max(1))?;
@@ -373,6 +440,7 @@ impl Engine {
     pub async fn flush(&mut self) -> Result<Vec<StepRecord>> {
         self.settle();
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.flush().await,
             Engine::Cpu(_) => Ok(Vec::new()),
         }
@@ -381,6 +449,7 @@ impl Engine {
     pub async fn evaluate(&mut self) -> Result<EvalResult> {
         self.settle();
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.evaluate().await,
             Engine::Cpu(c) => c.evaluate(),
         }
@@ -400,6 +469,7 @@ impl Engine {
     pub async fn evaluate_part(&mut self, first: u32, count: u32, base: u32) -> Result<EvalResult> {
         self.settle();
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.evaluate_part(first, count, base).await,
             Engine::Cpu(c) => c.evaluate_part(first, count, base),
         }
@@ -413,6 +483,7 @@ impl Engine {
         test: bool,
     ) -> Result<(Vec<f32>, Vec<f32>)> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.reconstruct_images(ids, test).await,
             Engine::Cpu(c) => c.reconstruct_images(ids, test),
         }
@@ -425,6 +496,7 @@ impl Engine {
         test: bool,
     ) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.encode_images(ids, test).await,
             Engine::Cpu(c) => c.encode_images(ids, test),
         }
@@ -433,6 +505,7 @@ impl Engine {
     /// μ and log σ² of test images `ids`; at most [`Engine::capacity`] ids.
     pub async fn encode_test(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.encode_test(ids).await,
             Engine::Cpu(c) => c.encode_test(ids),
         }
@@ -441,6 +514,7 @@ impl Engine {
     /// μ and log σ² of `rows` inputs (at most [`Engine::capacity`]).
     pub async fn encode(&mut self, pixels: &[f32], rows: usize) -> Result<(Vec<f32>, Vec<f32>)> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.encode(pixels, rows).await,
             Engine::Cpu(c) => c.encode(pixels, rows),
         }
@@ -449,6 +523,7 @@ impl Engine {
     /// Pixels decoded from `rows` latent vectors (at most [`Engine::capacity`]).
     pub async fn decode(&mut self, z: &[f32], rows: usize) -> Result<Vec<f32>> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.decode(z, rows).await,
             Engine::Cpu(c) => c.decode(z, rows),
         }
@@ -457,6 +532,7 @@ impl Engine {
     /// The flat parameters (layout order).
     pub async fn read_params(&self) -> Result<Vec<f32>> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.read_params().await,
             Engine::Cpu(c) => Ok(c.params().to_vec()),
         }
@@ -465,6 +541,7 @@ impl Engine {
     /// Adam's first and second moments (flat, layout order).
     pub async fn read_adam_state(&self) -> Result<(Vec<f32>, Vec<f32>)> {
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.read_adam_state().await,
             Engine::Cpu(c) => {
                 let (m, v) = c.adam_state();
@@ -511,6 +588,7 @@ impl Engine {
     pub async fn reset(&mut self) -> Result<()> {
         self.settle();
         match self {
+            #[cfg(feature = "webgpu")]
             Engine::Gpu(t, _) => t.reset().await,
             Engine::Cpu(c) => c.reset(),
         }
@@ -530,6 +608,7 @@ pub const PROBE_STEPS: u32 = 2;
 /// Times [`PROBE_STEPS`] training steps of `cfg`'s model on each engine (on `gpu`'s device,
 /// and on this CPU), on random images, after one untimed step each (the GPU's pipelines are
 /// built and warm). `clock` gives milliseconds. Nothing of the probe is kept.
+#[cfg(feature = "webgpu")]
 pub async fn probe(gpu: &Gpu, cfg: &VaeConfig, clock: &dyn Fn() -> f64) -> Result<Probe> {
     let batch = cfg.batch_size;
     let data = |seed: u64, n: usize| {
@@ -565,27 +644,33 @@ pub async fn probe(gpu: &Gpu, cfg: &VaeConfig, clock: &dyn Fn() -> f64) -> Resul
     })
 }
 
-/// The engine `choice` resolves to on `gpu` (none: no usable adapter): the GPU on a hardware
+/// The engine `choice` resolves to on `device` (none: no usable adapter): the GPU on a hardware
 /// adapter, the CPU without one, and on a software adapter whichever [`probe`] finds faster.
 /// Returns the kind and a sentence saying why.
 pub async fn resolve(
     choice: EngineChoice,
-    gpu: Option<&Gpu>,
+    device: Option<&Device>,
     cfg: &VaeConfig,
     clock: &dyn Fn() -> f64,
 ) -> Result<(EngineKind, String)> {
-    match (choice, gpu) {
+    #[cfg(not(feature = "webgpu"))]
+    let _ = (cfg, clock);
+    match (choice, device) {
         (EngineChoice::Cpu, _) => Ok((EngineKind::Cpu, "asked for".into())),
         (EngineChoice::Gpu, Some(_)) => Ok((EngineKind::Gpu, "asked for".into())),
         (EngineChoice::Gpu, None) => Err(VaeError::NoAdapter(
             "the WebGPU engine was asked for and no GPU adapter is available".into(),
         )),
         (EngineChoice::Auto, None) => Ok((EngineKind::Cpu, "no GPU adapter".into())),
-        (EngineChoice::Auto, Some(g)) if !g.is_software() => {
+        #[cfg(not(feature = "webgpu"))]
+        (EngineChoice::Auto, Some(d)) => match d.0 {},
+        #[cfg(feature = "webgpu")]
+        (EngineChoice::Auto, Some(d)) if !d.gpu.is_software() => {
             Ok((EngineKind::Gpu, "a hardware GPU adapter".into()))
         }
-        (EngineChoice::Auto, Some(g)) => {
-            let p = probe(g, cfg, clock).await?;
+        #[cfg(feature = "webgpu")]
+        (EngineChoice::Auto, Some(d)) => {
+            let p = probe(&d.gpu, cfg, clock).await?;
             let kind = if p.cpu > p.gpu {
                 EngineKind::Cpu
             } else {

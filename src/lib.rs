@@ -16,6 +16,7 @@
     feature(stdarch_wasm_atomic_wait)
 )]
 
+#[cfg(feature = "webgpu")]
 pub mod bench;
 pub mod checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
@@ -25,10 +26,13 @@ pub mod cpu;
 pub mod draw;
 pub mod engine;
 pub mod error;
+#[cfg(feature = "webgpu")]
 pub mod gpu;
+#[cfg(feature = "webgpu")]
 pub mod kernels;
 pub mod layout;
 pub mod mnist;
+#[cfg(feature = "webgpu")]
 pub mod model;
 pub mod pca;
 pub mod reference;
@@ -36,6 +40,7 @@ pub mod render;
 pub mod rng;
 pub mod run;
 pub mod session;
+#[cfg(feature = "webgpu")]
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

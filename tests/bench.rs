@@ -1,5 +1,7 @@
 //! The benchmark's parts: the FMA probe, the stage-by-stage recording of a training step (which
 //! must be the step itself, stage for stage), and the profile's bookkeeping.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

@@ -99,6 +99,7 @@ fn malformed_data_names_the_file_and_defect() {
 }
 
 #[test]
+#[cfg(feature = "webgpu")]
 fn short_run_writes_pngs_and_a_loadable_checkpoint() {
     if common::gpu().is_none() {
         return;
@@ -181,6 +182,7 @@ fn small_set(dir: &Path) -> (Dataset, Dataset) {
 }
 
 #[test]
+#[cfg(feature = "webgpu")]
 fn cli_and_page_checkpoints_resume_in_each_other() {
     use vae_webgpu::run::Position;
     use vae_webgpu::session::Session;
@@ -391,6 +393,7 @@ fn the_engine_flag_picks_the_engine_and_both_give_the_same_run() {
     // auto says what it chose and why.
     let (_, auto_err) = run("auto");
     assert!(auto_err.contains("engine: "), "{auto_err}");
+    #[cfg(feature = "webgpu")]
     if common::gpu().is_some() {
         let (gpu, gpu_err) = run("gpu");
         assert!(gpu_err.contains("engine: webgpu (asked for)"), "{gpu_err}");

@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{checks, gpu, synthetic_digits};
+use common::synthetic_digits;
+#[cfg(feature = "webgpu")]
+use common::{checks, gpu};
 use vae_webgpu::cpu::CpuTrainer;
 use vae_webgpu::VaeConfig;
 
@@ -21,11 +23,13 @@ fn small() -> VaeConfig {
     }
 }
 
+#[cfg(feature = "webgpu")]
 fn check(cfg: VaeConfig, steps: u32) {
     let Some(gpu) = gpu() else { return };
     check_on(gpu, cfg, steps);
 }
 
+#[cfg(feature = "webgpu")]
 fn check_on(gpu: vae_webgpu::gpu::Gpu, cfg: VaeConfig, steps: u32) {
     eprintln!(
         "{}",
@@ -34,6 +38,7 @@ fn check_on(gpu: vae_webgpu::gpu::Gpu, cfg: VaeConfig, steps: u32) {
 }
 
 #[test]
+#[cfg(feature = "webgpu")]
 fn cpu_engine_matches_the_gpu_engine_step_by_step() {
     // 150 images, batch 32: epochs of 5 steps, the last of 22 rows; 12 steps cross two epochs.
     check(small(), 12);
@@ -43,6 +48,7 @@ fn cpu_engine_matches_the_gpu_engine_step_by_step() {
 /// forced here on whatever adapter there is: the same run as the CPU engine's, for the VAE, β = 4
 /// and the autoencoder.
 #[test]
+#[cfg(feature = "webgpu")]
 fn cpu_engine_matches_the_fused_gpu_step() {
     for cfg in [
         small(),
@@ -62,6 +68,7 @@ fn cpu_engine_matches_the_fused_gpu_step() {
 }
 
 #[test]
+#[cfg(feature = "webgpu")]
 fn cpu_engine_matches_with_beta_4_and_as_an_autoencoder() {
     check(
         VaeConfig {

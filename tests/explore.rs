@@ -1,6 +1,8 @@
 //! The pieces the "Explore" view stands on: encoding pixels and decoding z on the GPU against the
 //! CPU reference, μ of test images, PCA against a direct f64 computation on known data, and the
 //! drawing downsampler on fixed strokes.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 
 mod common;
 

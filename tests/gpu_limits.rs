@@ -1,6 +1,8 @@
 //! Device requirements: only the limits needed are requested (all within WebGPU's defaults for
 //! MNIST), a shortfall is an error naming the limit with needed and available, and the GEMM form
 //! follows the adapter type.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

@@ -1,5 +1,7 @@
 //! Every kernel against the CPU reference, natively (on lavapipe in CI); the checks themselves
 //! are in tests/common/checks.rs and run in the browser too (tests/web.rs).
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

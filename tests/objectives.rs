@@ -1,6 +1,8 @@
 //! What the KL term does, measured: trained from one seed on the same data, the seed's VAE keeps
 //! its latent means near the prior N(0, I), while β = 0 and a plain autoencoder (z = μ, no KL)
 //! let them drift far from it; the autoencoder reconstructs at least as well as the VAE.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

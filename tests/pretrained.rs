@@ -2,6 +2,8 @@
 //! model and, on MNIST's test set, scores the test loss recorded beside it within 1%. Needs
 //! MNIST in data/mnist (scripts/fetch-mnist.sh; the test command fetches it); skips without it
 //! outside CI.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

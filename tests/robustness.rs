@@ -1,6 +1,8 @@
 //! Faults a long-running trainer must survive: a diverging learning rate (non-finite loss or
 //! parameters are flagged on the GPU, training stops and the last good state comes back), and
 //! many epochs in one process without growing memory or GPU buffers (the native soak).
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

@@ -2,6 +2,8 @@
 //! at, one over), n = 0 and one past the request limit, the latent walk and map, the checkpoint
 //! round trip with its one metadata schema (older page and CLI files included), and position
 //! checks that leave the model untouched when they refuse.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

@@ -1,5 +1,7 @@
 //! Every WGSL file parses and validates with naga, and the params structs and workgroup sizes in
 //! WGSL equal their Rust twins.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 
 use vae_webgpu::kernels::{self, adam, gather, latent, linear, loss, probe, reparam, StepParams};
 

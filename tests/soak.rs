@@ -3,6 +3,8 @@
 //! while the crate's live GPU buffer count and the process's resident memory are sampled after
 //! every epoch. Both must stay flat once the first epochs have warmed the pools up. Its own test
 //! binary, so no other test's buffers are counted.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

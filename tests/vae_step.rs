@@ -1,6 +1,8 @@
 //! The whole training step against the reference, as llm.c's test_gpt2 does: loss and every
 //! gradient tensor at step 0 at the real sizes (784-400-20, batch 128), in both GEMM forms; a
 //! 10-step Adam loss trajectory; and training that lowers the loss deterministically.
+// The WGSL engine is under test: not built without the `webgpu` feature.
+#![cfg(feature = "webgpu")]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

@@ -2,6 +2,7 @@
 //! data, padding, and the tolerance check every comparison uses.
 #![allow(dead_code)]
 
+#[cfg(feature = "webgpu")]
 pub mod checks;
 
 use vae_webgpu::layout::ld;
@@ -10,6 +11,7 @@ use vae_webgpu::rng::{SplitMix64, STREAM_DATA};
 
 /// The GPU, or `None` (with a printed SKIPPED line) when there is no adapter outside CI.
 #[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "webgpu")]
 pub fn gpu() -> Option<vae_webgpu::gpu::Gpu> {
     match pollster::block_on(vae_webgpu::gpu::Gpu::new()) {
         Ok(g) => Some(g),
