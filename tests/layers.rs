@@ -130,7 +130,7 @@ fn neither_engine_imports_the_other() {
         "the CPU engine names the WGSL engine:\n{}",
         found.join("\n")
     );
-    let wgsl = ["gpu.rs", "kernels", "model.rs", "train", "bench.rs"];
+    let wgsl = ["gpu.rs", "kernels", "model", "train", "bench.rs"];
     let found = crossings(&wgsl, &CPU);
     assert!(
         found.is_empty(),

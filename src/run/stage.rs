@@ -1,6 +1,6 @@
 //! The stages of a training step (the vocabulary both engines' profiles and the page's structure
 //! figure use), their useful work, and a profile's figures. Which kernels run a stage is each
-//! engine's own: `Stage::kernels` in `model.rs` (WGSL entry points), `Stage::cpu_kernels` in
+//! engine's own: `Stage::kernels` in `model/stage_kernels.rs` (WGSL entry points), `Stage::cpu_kernels` in
 //! `cpu/profile.rs`.
 
 use crate::config::VaeConfig;
