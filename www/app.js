@@ -19,8 +19,8 @@ import { LostPanel, saveBytes } from "./lost.js";
 import { Scheduler, exclusive, resetQueue } from "./scheduler.js";
 import { Autosave } from "./autosave.js";
 import { t as tr, chooseLang, setLang, currentLang, onLangChange } from "./i18n.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 
 const ui = {
   state: "starting", // starting | ready | training | paused | done | lost

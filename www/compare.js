@@ -4,10 +4,8 @@
 // their loss curves — plus the KL weight β of the running VAE.
 import { t as tr } from "./i18n.js";
 import { stepRecords } from "./plot.js";
-import { sizeCanvas } from "./teach.js";
-import { COLORS } from "./explore.js";
+import { $, sizeCanvas, DIGIT_COLORS as COLORS } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const MAP_DIGITS = 500; // test digits placed on each map
 const SAMPLES = 24; // decodes of z ~ N(0, I), 8 per row
 const SAMPLE_SEED = 11; // the same z for both models

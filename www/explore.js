@@ -3,10 +3,9 @@
 // on the GPU through the same Trainer, queued between training chunks.
 
 import { t as tr } from "./i18n.js";
+import { $, sizeCanvas, DIGIT_COLORS as COLORS } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 /** One colour per digit 0…9, for the latent maps. */
-export const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 const DRAW_SIZE = 280;
 const SAMPLE_COUNT = 12;
 const MAP_POINTS = 2000;
@@ -16,18 +15,6 @@ const HOVER_HOLD_MS = 300; // training pauses this long after the last pointer m
 function gaussian() {
   const u = 1 - Math.random(), v = Math.random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
-function sizeCanvas(c, cssH) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = c.clientWidth || 200, h = cssH ?? (c.clientHeight || w);
-  if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(h * dpr);
-  }
-  const g = c.getContext("2d");
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  return [g, w, h];
 }
 
 export class Explore {

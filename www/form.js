@@ -2,8 +2,8 @@
 // what the form offers, what the trainer accepts and what the CLI defaults to.
 
 import { t as tr } from "./i18n.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 // Form input id → config field.
 const FIELDS = { epochs: "epochs", batch: "batchSize", lr: "lr", hidden: "hidden", latent: "latent", seed: "seed" };
 

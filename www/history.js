@@ -3,8 +3,8 @@
 // (reconst-E.png, pairs 8 per row) — the CLI's layout, drawn by the same grid code. Each is kept
 // as a PNG blob (outside the JS heap), shown in a strip and downloadable.
 import { t as tr } from "./i18n.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const SAMPLES = 128;
 const PER_ROW = 8;
 const KEEP = 60; // epochs kept (the oldest go first)

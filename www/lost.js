@@ -2,8 +2,8 @@
 // the trainer fails: this panel offers the checkpoint kept in memory and a new device to go on.
 
 import { t as tr } from "./i18n.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 
 /** Saves `bytes` as a download named `name`. */
 export function saveBytes(bytes, name) {

@@ -2,6 +2,7 @@
 // y axis with labelled ticks. Pure drawing on a 2D canvas; no library.
 
 import { t as tr } from "./i18n.js";
+import { sizeCanvas } from "./dom.js";
 
 // Lines and text at ≥ 3:1 and ≥ 4.5:1 against white (WCAG 1.4.11, 1.4.3).
 const COLORS = { recon: "#1d4ed8", kl: "#b45309", train: "#111827", test: "#b91c1c", grid: "#e5e7eb", axis: "#4b5563" };
@@ -57,16 +58,7 @@ export class LossPlot {
 
   draw() {
     const c = this.canvas;
-    const dpr = window.devicePixelRatio || 1;
-    const cssW = c.clientWidth || 600;
-    const cssH = c.clientHeight || 260;
-    if (c.width !== Math.round(cssW * dpr) || c.height !== Math.round(cssH * dpr)) {
-      c.width = Math.round(cssW * dpr);
-      c.height = Math.round(cssH * dpr);
-    }
-    const g = c.getContext("2d");
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, cssW, cssH);
+    const [g, cssW, cssH] = sizeCanvas(c, c.clientHeight || 260, 600);
     g.font = "12px system-ui, sans-serif";
     const left = 48, right = 12, top = 10, bottom = 34;
     const w = cssW - left - right, h = cssH - top - bottom;

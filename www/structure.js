@@ -2,8 +2,8 @@
 // blocks fc1 … fc5 grouped as encode, reparameterize and decode, each with the WGSL entry points
 // that run it on this adapter and, once measured (profileStep), its milliseconds per step.
 import { t as tr } from "./i18n.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 
 /** The stages (model.rs Stage::name) that run fc2|fc3 → z → fc4 and back. */
 const LATENT = ["fc2|fc3 · z · fc4 forward", "fc2|fc3 · z · fc4 backward"];

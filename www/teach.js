@@ -3,8 +3,8 @@
 // against the prior. (2) Why log σ²: the batch's log σ² and σ = exp(½ log σ²) side by side.
 // (3) The reparameterization trick: z = μ + σ·ε with live values and the gradient paths.
 import { t as tr } from "./i18n.js";
+import { $, sizeCanvas } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const BINS = 30;
 const GRID = 10; // the manifold's decodes per side
 
@@ -29,22 +29,6 @@ function spread(values, lo, hi) {
   const s = Array.from(values).sort((x, y) => x - y);
   const at = (p) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
   return [at(lo), at(hi)];
-}
-
-/** Sizes canvas `c` to its CSS width × `cssH` at the device's pixel ratio; returns a cleared 2D
- * context in CSS pixels, its width and height (the Teach panels' charts share it). */
-export function sizeCanvas(c, cssH) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = c.clientWidth || 240, h = cssH;
-  if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(h * dpr);
-  }
-  const g = c.getContext("2d");
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, w, h);
-  g.font = "11px system-ui, sans-serif";
-  return [g, w, h];
 }
 
 /** Blue (negative) – white – red (positive), |v| / scale clamped to 1. */
