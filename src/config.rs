@@ -12,10 +12,6 @@ pub const MAX_EPOCHS: usize = 100_000;
 pub const MAX_LR: f32 = 10.0;
 /// Largest KL weight β accepted (the page offers 0 … 4).
 pub const MAX_KL_WEIGHT: f32 = 100.0;
-/// Smallest learning rate the page's form offers (the engine takes any positive rate).
-pub const MIN_FORM_LR: f64 = 1e-6;
-/// Largest seed the page's form and the JS config take.
-pub const MAX_SEED: u64 = 1_000_000_000;
 
 /// The model (input → hidden → 2·latent → hidden → input) and its training.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,71 +49,6 @@ impl Default for VaeConfig {
             variational: true,
         }
     }
-}
-
-/// `v` as the shortest decimal that reads back as the same f32 (0.001, not 0.0010000000474974513).
-fn shortest(v: f32) -> f64 {
-    v.to_string().parse().unwrap_or(f64::from(v))
-}
-
-/// The page's form fields with their default, minimum and maximum, from this file's constants
-/// and [`VaeConfig::default`] (names as the JS config spells them).
-pub fn form_fields() -> [(&'static str, f64, f64, f64); 6] {
-    let d = VaeConfig::default();
-    [
-        ("epochs", d.epochs as f64, 1.0, MAX_EPOCHS as f64),
-        ("batchSize", d.batch_size as f64, 1.0, MAX_BATCH as f64),
-        ("lr", shortest(d.lr), MIN_FORM_LR, shortest(MAX_LR)),
-        ("hidden", d.hidden as f64, 1.0, MAX_HIDDEN as f64),
-        ("latent", d.latent as f64, 1.0, MAX_LATENT as f64),
-        ("seed", d.seed as f64, 0.0, MAX_SEED as f64),
-    ]
-}
-
-/// The keys the JS config object (`Trainer.create(config)`) takes.
-pub const JS_KEYS: [&str; 10] = [
-    "epochs",
-    "batchSize",
-    "lr",
-    "hidden",
-    "latent",
-    "input",
-    "seed",
-    "klWeight",
-    "variational",
-    "engine",
-];
-
-/// Checks a JS config key: `Ok` for one of [`JS_KEYS`], otherwise an error that names it and,
-/// when it is a known key spelled another way (`batch_size`, `BatchSize`, `learningRate`…),
-/// the right spelling.
-pub fn check_js_key(key: &str) -> Result<()> {
-    if JS_KEYS.contains(&key) {
-        return Ok(());
-    }
-    let fold = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
-    let k = fold(key);
-    let alias = match k.as_str() {
-        "learningrate" | "rate" => Some("lr"),
-        "beta" | "klbeta" => Some("klWeight"),
-        "batch" => Some("batchSize"),
-        "latentsize" | "latentdim" | "zdim" => Some("latent"),
-        "hiddensize" | "hdim" => Some("hidden"),
-        _ => JS_KEYS.iter().copied().find(|j| fold(j) == k),
-    };
-    let hint = alias.map_or_else(
-        || format!("known keys: {}", JS_KEYS.join(", ")),
-        |a| format!("did you mean {a}?"),
-    );
-    Err(VaeError::Config {
-        field: "config",
-        message: format!("unknown key {key} — {hint}"),
-    })
 }
 
 fn check_size(field: &'static str, value: usize, max: usize) -> Result<()> {

@@ -56,7 +56,7 @@ pub enum EngineChoice {
 }
 
 /// The names [`EngineChoice::parse`] takes.
-pub const ENGINE_NAMES: [&str; 3] = ["auto", "webgpu", "cpu"];
+pub use crate::fields::ENGINE_NAMES;
 
 impl EngineChoice {
     /// "auto", "webgpu" (or "gpu") or "cpu".

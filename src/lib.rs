@@ -26,6 +26,7 @@ pub mod cpu;
 pub mod draw;
 pub mod engine;
 pub mod error;
+pub mod fields;
 #[cfg(feature = "webgpu")]
 pub mod gpu;
 #[cfg(feature = "webgpu")]

@@ -157,11 +157,14 @@ export interface TrainerConfig {
 
 /** A numeric field's range. */
 export interface Range { min: number; max: number; }
+/** The values a flag or a choice takes. */
+export interface Values<T> { values: T[]; }
 
-/** The engine's defaults and limits (`settings()`): one source for forms and checks. */
+/** The engine's defaults and limits (`settings()`): one source for forms and checks, with
+ * every field of `TrainerConfig`. */
 export interface Settings {
-  defaults: { epochs: number; batchSize: number; lr: number; hidden: number; latent: number; seed: number };
-  limits: { epochs: Range; batchSize: Range; lr: Range; hidden: Range; latent: Range; seed: Range };
+  defaults: { epochs: number; batchSize: number; lr: number; hidden: number; latent: number; input: number; seed: number; klWeight: number; variational: boolean; engine: "auto" | "webgpu" | "cpu" };
+  limits: { epochs: Range; batchSize: Range; lr: Range; hidden: Range; latent: Range; input: Range; seed: Range; klWeight: Range; variational: Values<boolean>; engine: Values<"auto" | "webgpu" | "cpu"> };
   /** The four IDX files' MNIST names, in `loadDataset`'s order. */
   idxFiles: string[];
   /** The numbers of one step in `TrainStats.records`, in order. */

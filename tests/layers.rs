@@ -153,6 +153,7 @@ fn the_run_layer_and_the_leaves_name_no_layer_above_them() {
         "pca.rs",
         "reference.rs",
         "error.rs",
+        "fields.rs",
     ];
     let above = all(&[&WGSL, &CPU, &["engine", "session", "web", "cli"]]);
     let found = crossings(&below, &above);

@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{js, ApiError};
 use crate::config::VaeConfig;
+use crate::fields::{self, Default, Kind};
 use crate::session;
 use crate::session::EngineChoice;
 
@@ -39,10 +40,11 @@ fn flag(obj: &JsValue, name: &str) -> Result<Option<bool>, ApiError> {
     read(obj, name, "true or false", JsValue::as_bool)
 }
 
-fn whole(obj: &JsValue, name: &str, default: usize) -> Result<usize, ApiError> {
+/// A whole-number field: `None` when absent, an error naming it when not a whole number ≥ 0.
+fn whole(obj: &JsValue, name: &str) -> Result<Option<f64>, ApiError> {
     match field(obj, name)? {
-        None => Ok(default),
-        Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 1e9 => Ok(x as usize),
+        None => Ok(None),
+        Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 1e9 => Ok(Some(x)),
         Some(x) => Err(ApiError::bad_config(&format!(
             "config.{name} must be a whole number ≥ 0, got {x}"
         ))),
@@ -57,8 +59,8 @@ pub(super) fn engine_from_js(obj: &JsValue) -> Result<EngineChoice, ApiError> {
     }
 }
 
-/// A [`VaeConfig`] from `{ epochs, batchSize, lr, hidden, latent, seed }` (all optional; the
-/// PyTorch reference's defaults otherwise), validated.
+/// A [`VaeConfig`] from the JS config (every field of [`fields::fields`] optional; the PyTorch
+/// reference's defaults otherwise), validated. `engine` is read by [`engine_from_js`].
 pub(super) fn config_from_js(obj: &JsValue) -> Result<VaeConfig, ApiError> {
     if !obj.is_undefined() && !obj.is_null() {
         if !obj.is_object() {
@@ -68,22 +70,28 @@ pub(super) fn config_from_js(obj: &JsValue) -> Result<VaeConfig, ApiError> {
         }
         for key in js_sys::Object::keys(&js_sys::Object::from(obj.clone())).iter() {
             let key = key.as_string().unwrap_or_default();
-            crate::config::check_js_key(&key).map_err(js)?;
+            fields::check_key(&key).map_err(js)?;
         }
     }
-    let d = VaeConfig::default();
-    let cfg = VaeConfig {
-        epochs: whole(obj, "epochs", d.epochs)?,
-        batch_size: whole(obj, "batchSize", d.batch_size)?,
-        hidden: whole(obj, "hidden", d.hidden)?,
-        latent: whole(obj, "latent", d.latent)?,
-        input: whole(obj, "input", d.input)?,
-        seed: whole(obj, "seed", d.seed as usize)? as u64,
-        lr: field(obj, "lr")?.map_or(d.lr, |x| x as f32),
-        kl_weight: field(obj, "klWeight")?.map_or(d.kl_weight, |x| x as f32),
-        variational: flag(obj, "variational")?.unwrap_or(d.variational),
-        ..d
-    };
+    let mut cfg = VaeConfig::default();
+    for f in fields::fields() {
+        let set = match f.kind {
+            Kind::Whole { .. } => {
+                whole(obj, f.name)?.is_none_or(|v| fields::set_number(&mut cfg, f.name, v))
+            }
+            Kind::Real { .. } => {
+                field(obj, f.name)?.is_none_or(|v| fields::set_number(&mut cfg, f.name, v))
+            }
+            Kind::Flag => flag(obj, f.name)?.is_none_or(|v| fields::set_flag(&mut cfg, f.name, v)),
+            Kind::Choice(_) => true,
+        };
+        if !set {
+            return Err(ApiError::bad_config(&format!(
+                "config.{} cannot be set",
+                f.name
+            )));
+        }
+    }
     cfg.validate(None).map_err(js)?;
     Ok(cfg)
 }
@@ -100,8 +108,8 @@ pub(super) fn count(name: &str, v: f64, min: u32, max: u32) -> Result<u32, ApiEr
     }
 }
 
-/// The defaults and limits the page's form is built from (one source: config.rs and the
-/// session): `{ defaults: {...}, limits: {...}, idxFiles: [...], recordFields: [...],
+/// The defaults and limits of every config field (one source: [`fields::fields`]) and what the
+/// page's form needs besides: `{ defaults: {...}, limits: {...}, idxFiles: [...], recordFields: [...],
 /// checkpointKeys: [...] }`.
 #[wasm_bindgen(unchecked_return_type = "Settings")]
 pub fn settings() -> Result<JsValue, ApiError> {
@@ -119,12 +127,31 @@ pub fn settings() -> Result<JsValue, ApiError> {
             .into()
     };
     let (defaults, limits) = (js_sys::Object::new(), js_sys::Object::new());
-    for (name, default, min, max) in crate::config::form_fields() {
-        set(&defaults, name, default.into())?;
-        let range = js_sys::Object::new();
-        set(&range, "min", min.into())?;
-        set(&range, "max", max.into())?;
-        set(&limits, name, range.into())?;
+    for f in fields::fields() {
+        let default = match f.default {
+            Default::Number(v) => v.into(),
+            Default::Flag(b) => b.into(),
+            Default::Name(n) => n.into(),
+        };
+        set(&defaults, f.name, default)?;
+        let limit = js_sys::Object::new();
+        match f.kind {
+            Kind::Whole { min, max } | Kind::Real { min, max } => {
+                set(&limit, "min", min.into())?;
+                set(&limit, "max", max.into())?;
+            }
+            Kind::Flag => set(
+                &limit,
+                "values",
+                [true, false]
+                    .map(JsValue::from)
+                    .iter()
+                    .collect::<js_sys::Array>()
+                    .into(),
+            )?,
+            Kind::Choice(names) => set(&limit, "values", strings(names))?,
+        }
+        set(&limits, f.name, limit.into())?;
     }
     set(&o, "defaults", defaults.into())?;
     set(&o, "limits", limits.into())?;
