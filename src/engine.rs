@@ -20,6 +20,7 @@ use crate::layout::ParamLayout;
 use crate::mnist::Dataset;
 #[cfg(feature = "webgpu")]
 use crate::rng::{SplitMix64, STREAM_DATA};
+use crate::run::RunState;
 use crate::run::{EvalResult, Position, Stage, StepProfile, StepRecord};
 #[cfg(feature = "webgpu")]
 use crate::train::{Trainer, WorkDone};
@@ -203,17 +204,6 @@ pub enum Engine {
     Cpu(Box<CpuTrainer>),
 }
 
-/// `$e` on whichever trainer `$self` holds, bound to `$t`.
-macro_rules! each {
-    ($self:expr, $t:ident => $e:expr) => {
-        match $self {
-            #[cfg(feature = "webgpu")]
-            Engine::Gpu($t, _) => $e,
-            Engine::Cpu($t) => $e,
-        }
-    };
-}
-
 #[cfg(feature = "webgpu")]
 impl From<Trainer> for Engine {
     fn from(t: Trainer) -> Self {
@@ -360,49 +350,67 @@ impl Engine {
         }
     }
 
+    /// The run contract ([`RunState`]) of whichever trainer this holds: the calls both engines
+    /// answer alike go through it.
+    fn run(&self) -> &dyn RunState {
+        match self {
+            #[cfg(feature = "webgpu")]
+            Engine::Gpu(t, _) => &**t,
+            Engine::Cpu(c) => &**c,
+        }
+    }
+
+    fn run_mut(&mut self) -> &mut dyn RunState {
+        match self {
+            #[cfg(feature = "webgpu")]
+            Engine::Gpu(t, _) => &mut **t,
+            Engine::Cpu(c) => &mut **c,
+        }
+    }
+
     pub fn cfg(&self) -> &VaeConfig {
-        each!(self, t => t.cfg())
+        self.run().cfg()
     }
 
     pub fn layout(&self) -> &ParamLayout {
-        each!(self, t => t.layout())
+        self.run().layout()
     }
 
     /// Rows one pass takes at most (display and inference requests are chunked to it).
     pub fn capacity(&self) -> u32 {
-        each!(self, t => t.capacity())
+        self.run().capacity()
     }
 
     pub fn position(&self) -> Position {
-        each!(self, t => t.position())
+        self.run().position()
     }
 
     pub fn steps_per_epoch(&self) -> u32 {
-        each!(self, t => t.steps_per_epoch())
+        self.run().steps_per_epoch()
     }
 
     pub fn epoch_finished(&self) -> bool {
-        each!(self, t => t.epoch_finished())
+        self.run().epoch_finished()
     }
 
     pub fn has_data(&self) -> bool {
-        each!(self, t => t.has_data())
+        self.run().has_data()
     }
 
     pub fn train_len(&self) -> u32 {
-        each!(self, t => t.train_len())
+        self.run().train_len()
     }
 
     pub fn test_len(&self) -> u32 {
-        each!(self, t => t.test_len())
+        self.run().test_len()
     }
 
     pub fn last_good_step(&self) -> u64 {
-        each!(self, t => t.last_good_step())
+        self.run().last_good_step()
     }
 
     pub fn test_labels(&self, n: usize) -> Result<Vec<u8>> {
-        each!(self, t => t.test_labels(n))
+        self.run().test_labels(n)
     }
 
     /// Takes `train` and `test` (the GPU engine uploads them, the CPU engine keeps them); the
@@ -457,12 +465,12 @@ impl Engine {
 
     /// Batches of the test set one evaluation takes.
     pub fn eval_batches(&self) -> Result<u32> {
-        each!(self, t => t.eval_batches())
+        self.run().eval_batches()
     }
 
     /// Takes the ε words of one evaluation (to run in parts); the word before them.
     pub fn reserve_eval(&mut self) -> Result<u32> {
-        each!(self, t => t.reserve_eval())
+        self.run_mut().reserve_eval()
     }
 
     /// Test batches `first .. first + count` of the evaluation reserved at `base`.
@@ -553,35 +561,35 @@ impl Engine {
     /// Replaces the parameters; Adam restarts, the step count goes on.
     pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
         self.settle();
-        each!(self, t => t.load_params(flat))
+        self.run_mut().load_params(flat)
     }
 
     /// Adam's step count t.
     pub fn adam_t(&self) -> u64 {
-        each!(self, t => t.adam_t())
+        self.run().adam_t()
     }
 
     /// Puts Adam's moments and step count back (after [`Engine::load_params`]).
     pub fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()> {
         self.settle();
-        each!(self, e => e.load_adam(m, v, t))
+        self.run_mut().load_adam(m, v, t)
     }
 
     pub fn check_position(&self, pos: Position) -> Result<()> {
-        each!(self, t => t.check_position(pos))
+        self.run().check_position(pos)
     }
 
     pub fn resume_at(&mut self, pos: Position) -> Result<()> {
         self.settle();
-        each!(self, t => t.resume_at(pos))
+        self.run_mut().resume_at(pos)
     }
 
     pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
-        each!(self, t => t.set_kl_weight(kl_weight))
+        self.run_mut().set_kl_weight(kl_weight)
     }
 
     pub fn set_lr(&mut self, lr: f32) -> Result<()> {
-        each!(self, t => t.set_lr(lr))
+        self.run_mut().set_lr(lr)
     }
 
     /// Parameters back to the seed's initialisation, Adam and the epoch count to zero.

@@ -14,6 +14,7 @@ use vae_webgpu::rng::SplitMix64;
 mod gpu {
     use super::common::{assert_close, gpu, synthetic_digits, to_f64, uniform};
     use vae_webgpu::reference::{sigmoid, vae_decode, vae_encode, RefParams};
+    use vae_webgpu::run::RunState;
     use vae_webgpu::train::Trainer;
     use vae_webgpu::VaeConfig;
 

@@ -10,6 +10,7 @@ mod common;
 use common::{gpu, synthetic_digits};
 use vae_webgpu::cpu::CpuTrainer;
 use vae_webgpu::engine::Engine;
+use vae_webgpu::run::RunState;
 use vae_webgpu::run::StepRecord;
 use vae_webgpu::train::Trainer;
 use vae_webgpu::{VaeConfig, VaeError};

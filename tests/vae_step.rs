@@ -16,6 +16,7 @@ use vae_webgpu::reference::{
     adam_step, gather_batch, vae_forward_backward, vae_forward_backward_with, Objective, RefParams,
 };
 use vae_webgpu::rng::{normal_eps, seed_key};
+use vae_webgpu::run::RunState;
 use vae_webgpu::run::StepKind;
 use vae_webgpu::train::Trainer;
 use vae_webgpu::{checkpoint, VaeConfig};

@@ -2,7 +2,7 @@
 //! at most [`CpuTrainer::capacity`] rows (the session chunks larger requests).
 
 use crate::error::{Result, VaeError};
-use crate::run::{check_ids, check_rows, split_mulv};
+use crate::run::{check_ids, check_rows, split_mulv, RunState};
 
 use super::step::{self, linear_forward};
 use super::CpuTrainer;

@@ -24,8 +24,8 @@ use crate::layout::{capacity, ParamLayout};
 use crate::mnist::Dataset;
 use crate::rng::shuffle;
 use crate::run::{
-    check_params, eval_rng_after, EvalResult, Position, StepKind, StepRecord, EVAL_RNG_BASE,
-    MAX_STEP, SNAPSHOT_EVERY,
+    check_params, eval_rng_after, EvalResult, Position, RunState, StepKind, StepRecord,
+    EVAL_RNG_BASE, MAX_STEP, SNAPSHOT_EVERY,
 };
 
 use step::Scratch;
@@ -130,50 +130,6 @@ impl CpuTrainer {
         self.good_pos.epoch = 0;
         self.good_pos.step_in_epoch = 0;
         Ok(())
-    }
-
-    pub fn has_data(&self) -> bool {
-        self.data.is_some()
-    }
-
-    pub fn train_len(&self) -> u32 {
-        self.data.as_ref().map_or(0, |d| d.0.len() as u32)
-    }
-
-    pub fn test_len(&self) -> u32 {
-        self.data.as_ref().map_or(0, |d| d.1.len() as u32)
-    }
-
-    pub fn cfg(&self) -> &VaeConfig {
-        &self.cfg
-    }
-
-    pub fn layout(&self) -> &ParamLayout {
-        &self.layout
-    }
-
-    /// Rows one display or inference pass takes at most: the GPU engine's capacity, so both
-    /// chunk a request alike (and draw ε alike for each chunk).
-    pub fn capacity(&self) -> u32 {
-        capacity(&self.cfg) as u32
-    }
-
-    pub fn position(&self) -> Position {
-        self.pos
-    }
-
-    pub fn steps_per_epoch(&self) -> u32 {
-        self.steps_per_epoch
-    }
-
-    /// True when the current epoch's last step is done.
-    pub fn epoch_finished(&self) -> bool {
-        self.pos.epoch_finished(self.steps_per_epoch)
-    }
-
-    /// The training step whose parameters are the last known good ones.
-    pub fn last_good_step(&self) -> u64 {
-        self.good_pos.global_step
     }
 
     /// The flat parameters (the layout's order and padding, as the GPU engine's buffer).
@@ -302,23 +258,6 @@ impl CpuTrainer {
         self.evaluate_part(0, batches, base)
     }
 
-    /// Batches of the test set one evaluation takes.
-    pub fn eval_batches(&self) -> Result<u32> {
-        let n = self.test_len();
-        if n == 0 {
-            return Err(VaeError::NoData("load one before evaluating".into()));
-        }
-        Ok(n.div_ceil(self.cfg.batch_size as u32))
-    }
-
-    /// Takes the ε counter words of one whole evaluation and returns the word before them (as
-    /// the WGSL engine's `reserve_eval`).
-    pub fn reserve_eval(&mut self) -> Result<u32> {
-        let base = self.eval_rng;
-        self.eval_rng = eval_rng_after(base, self.eval_batches()?);
-        Ok(base)
-    }
-
     /// Test batches `first .. first + count` of an evaluation whose ε words follow `base`.
     pub fn evaluate_part(&mut self, first: u32, count: u32, base: u32) -> Result<EvalResult> {
         let batches = self.eval_batches()?;
@@ -345,9 +284,86 @@ impl CpuTrainer {
         self.eval_rng
     }
 
+    /// Parameters back to the seed's initialisation, Adam and the epoch count to zero.
+    pub fn reset(&mut self) -> Result<()> {
+        let flat = self.layout.init(self.cfg.seed);
+        self.load_params(&flat)?;
+        self.pos = Position::default();
+        self.good_pos = self.pos;
+        self.snapshot_step = 0;
+        Ok(())
+    }
+}
+
+impl RunState for CpuTrainer {
+    fn cfg(&self) -> &VaeConfig {
+        &self.cfg
+    }
+
+    fn layout(&self) -> &ParamLayout {
+        &self.layout
+    }
+
+    /// Rows one display or inference pass takes at most: the GPU engine's capacity, so both
+    /// chunk a request alike (and draw ε alike for each chunk).
+    fn capacity(&self) -> u32 {
+        capacity(&self.cfg) as u32
+    }
+
+    fn position(&self) -> Position {
+        self.pos
+    }
+
+    fn steps_per_epoch(&self) -> u32 {
+        self.steps_per_epoch
+    }
+
+    /// True when the current epoch's last step is done.
+    fn epoch_finished(&self) -> bool {
+        self.pos.epoch_finished(self.steps_per_epoch)
+    }
+
+    fn has_data(&self) -> bool {
+        self.data.is_some()
+    }
+
+    fn train_len(&self) -> u32 {
+        self.data.as_ref().map_or(0, |d| d.0.len() as u32)
+    }
+
+    fn test_len(&self) -> u32 {
+        self.data.as_ref().map_or(0, |d| d.1.len() as u32)
+    }
+
+    /// The training step whose parameters are the last known good ones.
+    fn last_good_step(&self) -> u64 {
+        self.good_pos.global_step
+    }
+
+    fn test_labels(&self, n: usize) -> Result<Vec<u8>> {
+        CpuTrainer::test_labels(self, n)
+    }
+
+    /// Batches of the test set one evaluation takes.
+    fn eval_batches(&self) -> Result<u32> {
+        let n = self.test_len();
+        if n == 0 {
+            return Err(VaeError::NoData("load one before evaluating".into()));
+        }
+        Ok(n.div_ceil(self.cfg.batch_size as u32))
+    }
+
+    /// Takes the ε counter words of one whole evaluation and returns the word before them (as
+    /// the WGSL engine's `reserve_eval`).
+    fn reserve_eval(&mut self) -> Result<u32> {
+        let base = self.eval_rng;
+        self.eval_rng = eval_rng_after(base, self.eval_batches()?);
+        Ok(base)
+    }
+
     /// Replaces the parameters (e.g. from a checkpoint) and restarts Adam (zero m and v, t = 0);
     /// the step count goes on. The new parameters become the last good state.
-    pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
+    fn load_params(&mut self, flat: &[f32]) -> Result<()> {
         check_params(flat, self.layout.len)?;
         self.state = State::fresh(flat.to_vec());
         self.mark_good();
@@ -355,13 +371,13 @@ impl CpuTrainer {
     }
 
     /// Adam's step count t (bias correction), 0 after a restart.
-    pub fn adam_t(&self) -> u64 {
+    fn adam_t(&self) -> u64 {
         self.state.adam_t
     }
 
     /// Puts Adam's state back (a run interrupted and resumed: its moments `m`, `v` and step
     /// count `t`), after [`CpuTrainer::load_params`]; the whole state becomes the last good one.
-    pub fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()> {
+    fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()> {
         let n = self.layout.len;
         if m.len() != n || v.len() != n {
             return Err(VaeError::Checkpoint(format!(
@@ -378,13 +394,13 @@ impl CpuTrainer {
     }
 
     /// Checks that the run can stand at `pos` with the loaded data (a checkpoint's position).
-    pub fn check_position(&self, pos: Position) -> Result<()> {
+    fn check_position(&self, pos: Position) -> Result<()> {
         pos.check(self.has_data().then_some(self.steps_per_epoch))
     }
 
     /// Continues the numbering of an earlier run: the next step is `global_step + 1`, at
     /// `step_in_epoch` of `epoch`, with that epoch's shuffle.
-    pub fn resume_at(&mut self, pos: Position) -> Result<()> {
+    fn resume_at(&mut self, pos: Position) -> Result<()> {
         self.check_position(pos)?;
         self.set_position(pos);
         self.good_pos = pos;
@@ -392,28 +408,18 @@ impl CpuTrainer {
     }
 
     /// Changes the KL weight β from the next step on; Adam's state is kept.
-    pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
+    fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
         self.cfg = self.cfg.with_kl_weight(kl_weight)?;
         Ok(())
     }
 
     /// Changes the learning rate from the next step on; Adam's state is kept, and the state in
     /// place becomes the last good one (a divergence at the new rate rolls back to here).
-    pub fn set_lr(&mut self, lr: f32) -> Result<()> {
+    fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.cfg = self.cfg.with_lr(lr)?;
         if self.pos.global_step > 0 {
             self.mark_good();
         }
-        Ok(())
-    }
-
-    /// Parameters back to the seed's initialisation, Adam and the epoch count to zero.
-    pub fn reset(&mut self) -> Result<()> {
-        let flat = self.layout.init(self.cfg.seed);
-        self.load_params(&flat)?;
-        self.pos = Position::default();
-        self.good_pos = self.pos;
-        self.snapshot_step = 0;
         Ok(())
     }
 }

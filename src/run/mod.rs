@@ -7,9 +7,58 @@
 
 pub mod stage;
 
+use crate::config::VaeConfig;
 use crate::error::{Result, VaeError};
+use crate::layout::ParamLayout;
 
 pub use stage::{flop_per_sample, stage_flop, Stage, StageTime, StepProfile};
+
+/// What both engines answer about their run and the changes to it that need no waiting on a
+/// device: one contract the WGSL trainer and the CPU trainer implement, so the engine layer
+/// calls them alike (`Engine::run`) and a method missing or typed differently on one engine
+/// does not compile.
+pub trait RunState {
+    /// The model's and the run's settings.
+    fn cfg(&self) -> &VaeConfig;
+    /// The flat parameter layout (the same on both engines).
+    fn layout(&self) -> &ParamLayout;
+    /// Rows one pass takes at most (display requests are chunked to it).
+    fn capacity(&self) -> u32;
+    /// Where the run stands.
+    fn position(&self) -> Position;
+    /// Training steps in an epoch of the data loaded.
+    fn steps_per_epoch(&self) -> u32;
+    /// True when the last step ended an epoch.
+    fn epoch_finished(&self) -> bool;
+    /// True once data is loaded.
+    fn has_data(&self) -> bool;
+    /// Training images loaded.
+    fn train_len(&self) -> u32;
+    /// Test images loaded.
+    fn test_len(&self) -> u32;
+    /// The step whose parameters are the last known good ones.
+    fn last_good_step(&self) -> u64;
+    /// Labels of the first `n` test images.
+    fn test_labels(&self, n: usize) -> Result<Vec<u8>>;
+    /// Batches of the test set one evaluation takes.
+    fn eval_batches(&self) -> Result<u32>;
+    /// Takes the ε words of one evaluation (to run in parts); the word before them.
+    fn reserve_eval(&mut self) -> Result<u32>;
+    /// Replaces the parameters; Adam restarts, the step count goes on.
+    fn load_params(&mut self, flat: &[f32]) -> Result<()>;
+    /// Adam's step count t.
+    fn adam_t(&self) -> u64;
+    /// Puts Adam's moments and step count back (after `load_params`).
+    fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()>;
+    /// Checks that the run could stand at `pos` with the data loaded.
+    fn check_position(&self, pos: Position) -> Result<()>;
+    /// Continues an earlier run's numbering from `pos`.
+    fn resume_at(&mut self, pos: Position) -> Result<()>;
+    /// Changes β from the next step on (Adam's state is kept).
+    fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()>;
+    /// Changes the learning rate from the next step on (Adam's state is kept).
+    fn set_lr(&mut self, lr: f32) -> Result<()>;
+}
 
 /// What a step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use crate::mnist::Dataset;
 use crate::model::{StepSpec, VaeModel};
 use crate::rng::shuffle;
 use crate::run::{
-    check_params, eval_rng_after, EvalResult, Position, StepKind, EVAL_RNG_BASE, MAX_STEP,
+    check_params, eval_rng_after, EvalResult, Position, RunState, StepKind, EVAL_RNG_BASE, MAX_STEP,
 };
 
 pub use readback::SlotMeta;
@@ -118,20 +118,6 @@ impl Trainer {
         Ok(())
     }
 
-    pub fn has_data(&self) -> bool {
-        self.model.data().is_some()
-    }
-
-    /// Training images on the GPU (0 before a dataset is loaded).
-    pub fn train_len(&self) -> u32 {
-        self.train_len
-    }
-
-    /// Test images on the GPU (0 before a dataset is loaded).
-    pub fn test_len(&self) -> u32 {
-        self.model.data().map_or(0, |d| d.test_len)
-    }
-
     /// Parameters back to the seed's initialisation, Adam and the epoch count to zero.
     pub async fn reset(&mut self) -> Result<()> {
         self.flush().await?;
@@ -139,20 +125,6 @@ impl Trainer {
         self.load_params(&flat)?;
         self.pos = Position::default();
         Ok(())
-    }
-
-    pub fn cfg(&self) -> &VaeConfig {
-        &self.model.cfg
-    }
-
-    /// The flat parameter table (PyTorch names and shapes).
-    pub fn layout(&self) -> &ParamLayout {
-        &self.model.layout
-    }
-
-    /// Rows one GPU pass takes at most (display and inference requests are chunked to it).
-    pub fn capacity(&self) -> u32 {
-        self.model.capacity
     }
 
     /// The matrix-multiply form the kernels use.
@@ -180,11 +152,6 @@ impl Trainer {
         self.gpu.lost_handle()
     }
 
-    /// Where the run stands.
-    pub fn position(&self) -> Position {
-        self.pos
-    }
-
     /// The epoch in progress or last finished (1-based; 0 before the first step).
     pub fn epoch(&self) -> u64 {
         self.pos.epoch
@@ -198,16 +165,6 @@ impl Trainer {
     /// Steps done in the current epoch.
     pub fn step_in_epoch(&self) -> u32 {
         self.pos.step_in_epoch
-    }
-
-    /// Steps in one epoch of the loaded training set (0 before a dataset is loaded).
-    pub fn steps_per_epoch(&self) -> u32 {
-        self.steps_per_epoch
-    }
-
-    /// True when the current epoch's last step has been submitted.
-    pub fn epoch_finished(&self) -> bool {
-        self.pos.epoch_finished(self.steps_per_epoch)
     }
 
     /// Training steps between two loss readbacks: 1 ..= half the stats ring (larger values are
@@ -325,24 +282,6 @@ impl Trainer {
         self.evaluate_part(0, batches, base).await
     }
 
-    /// Batches of the test set one evaluation takes.
-    pub fn eval_batches(&self) -> Result<u32> {
-        let data = self
-            .model
-            .data()
-            .ok_or_else(|| VaeError::NoData("load one before evaluating".into()))?;
-        Ok(data.test_len.div_ceil(self.model.cfg.batch_size as u32))
-    }
-
-    /// Takes the ε counter words of one whole evaluation (see [`eval_rng_after`]) and returns
-    /// the word before them: an evaluation in parts draws the same ε as one in a single call,
-    /// whatever runs between its parts.
-    pub fn reserve_eval(&mut self) -> Result<u32> {
-        let base = self.eval_rng;
-        self.eval_rng = eval_rng_after(base, self.eval_batches()?);
-        Ok(base)
-    }
-
     /// Test batches `first .. first + count` of an evaluation whose ε words follow `base`
     /// ([`Trainer::reserve_eval`]): their summed losses.
     pub async fn evaluate_part(&mut self, first: u32, count: u32, base: u32) -> Result<EvalResult> {
@@ -422,10 +361,92 @@ impl Trainer {
         Ok((m, v))
     }
 
+    /// Moves the step count to `pos`, with that epoch's shuffle on the GPU.
+    fn set_position(&mut self, pos: Position) -> Result<()> {
+        if pos.epoch > 0 && pos.step_in_epoch < self.steps_per_epoch {
+            let order = shuffle(self.model.cfg.seed, pos.epoch - 1, self.train_len as usize);
+            self.model.write_train_order(&self.gpu, &order)?;
+        }
+        self.pos = pos;
+        self.snapshot_step = pos.global_step;
+        Ok(())
+    }
+}
+
+impl RunState for Trainer {
+    fn cfg(&self) -> &VaeConfig {
+        &self.model.cfg
+    }
+
+    /// The flat parameter table (PyTorch names and shapes).
+    fn layout(&self) -> &ParamLayout {
+        &self.model.layout
+    }
+
+    /// Rows one GPU pass takes at most (display and inference requests are chunked to it).
+    fn capacity(&self) -> u32 {
+        self.model.capacity
+    }
+
+    /// Where the run stands.
+    fn position(&self) -> Position {
+        self.pos
+    }
+
+    /// Steps in one epoch of the loaded training set (0 before a dataset is loaded).
+    fn steps_per_epoch(&self) -> u32 {
+        self.steps_per_epoch
+    }
+
+    /// True when the current epoch's last step has been submitted.
+    fn epoch_finished(&self) -> bool {
+        self.pos.epoch_finished(self.steps_per_epoch)
+    }
+
+    fn has_data(&self) -> bool {
+        self.model.data().is_some()
+    }
+
+    /// Training images on the GPU (0 before a dataset is loaded).
+    fn train_len(&self) -> u32 {
+        self.train_len
+    }
+
+    /// Test images on the GPU (0 before a dataset is loaded).
+    fn test_len(&self) -> u32 {
+        self.model.data().map_or(0, |d| d.test_len)
+    }
+
+    fn last_good_step(&self) -> u64 {
+        Trainer::last_good_step(self)
+    }
+
+    fn test_labels(&self, n: usize) -> Result<Vec<u8>> {
+        Trainer::test_labels(self, n)
+    }
+
+    /// Batches of the test set one evaluation takes.
+    fn eval_batches(&self) -> Result<u32> {
+        let data = self
+            .model
+            .data()
+            .ok_or_else(|| VaeError::NoData("load one before evaluating".into()))?;
+        Ok(data.test_len.div_ceil(self.model.cfg.batch_size as u32))
+    }
+
+    /// Takes the ε counter words of one whole evaluation (see [`eval_rng_after`]) and returns
+    /// the word before them: an evaluation in parts draws the same ε as one in a single call,
+    /// whatever runs between its parts.
+    fn reserve_eval(&mut self) -> Result<u32> {
+        let base = self.eval_rng;
+        self.eval_rng = eval_rng_after(base, self.eval_batches()?);
+        Ok(base)
+    }
+
     /// Replaces the parameters (e.g. from a checkpoint) and restarts Adam (zero m and v, t = 0);
     /// the step count goes on. Work in flight is discarded first, so a divergence found in it
     /// can never roll back over the new parameters: they become the last good state.
-    pub fn load_params(&mut self, flat: &[f32]) -> Result<()> {
+    fn load_params(&mut self, flat: &[f32]) -> Result<()> {
         check_params(flat, self.model.layout.len)?;
         self.discard_in_flight();
         self.model.write_params(&self.gpu, flat)?;
@@ -434,13 +455,13 @@ impl Trainer {
     }
 
     /// Adam's step count t (bias correction), 0 after a restart.
-    pub fn adam_t(&self) -> u64 {
+    fn adam_t(&self) -> u64 {
         self.adam_t
     }
 
     /// Puts Adam's state back (a run interrupted and resumed: its moments `m`, `v` and step
     /// count `t`), after [`Trainer::load_params`]; the whole state becomes the last good one.
-    pub fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()> {
+    fn load_adam(&mut self, m: &[f32], v: &[f32], t: u64) -> Result<()> {
         let n = self.model.layout.len;
         if m.len() != n || v.len() != n {
             return Err(VaeError::Checkpoint(format!(
@@ -458,13 +479,13 @@ impl Trainer {
     }
 
     /// Checks that the run can stand at `pos` with the loaded data (a checkpoint's position).
-    pub fn check_position(&self, pos: Position) -> Result<()> {
+    fn check_position(&self, pos: Position) -> Result<()> {
         pos.check(self.has_data().then_some(self.steps_per_epoch))
     }
 
     /// Continues the numbering of an earlier run (e.g. a checkpoint's, on a new device): the
     /// next step is `global_step + 1`, at `step_in_epoch` of `epoch`, with that epoch's shuffle.
-    pub fn resume_at(&mut self, pos: Position) -> Result<()> {
+    fn resume_at(&mut self, pos: Position) -> Result<()> {
         self.check_position(pos)?;
         self.discard_in_flight();
         self.set_position(pos)?;
@@ -472,21 +493,10 @@ impl Trainer {
         Ok(())
     }
 
-    /// Moves the step count to `pos`, with that epoch's shuffle on the GPU.
-    fn set_position(&mut self, pos: Position) -> Result<()> {
-        if pos.epoch > 0 && pos.step_in_epoch < self.steps_per_epoch {
-            let order = shuffle(self.model.cfg.seed, pos.epoch - 1, self.train_len as usize);
-            self.model.write_train_order(&self.gpu, &order)?;
-        }
-        self.pos = pos;
-        self.snapshot_step = pos.global_step;
-        Ok(())
-    }
-
     /// Changes the KL weight β from the next step on (the objective becomes BCE + β·KL); Adam's
     /// state is kept. A plain autoencoder (not variational) has no KL term: β is kept for the
     /// record but not used.
-    pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
+    fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
         self.model.cfg = self.model.cfg.with_kl_weight(kl_weight)?;
         Ok(())
     }
@@ -494,7 +504,7 @@ impl Trainer {
     /// Changes the learning rate from the next step on (e.g. after a divergence); Adam's state
     /// is kept. With every step read back clean (after a flush), the state in place becomes the
     /// last good one: a divergence at the new rate rolls back to here.
-    pub fn set_lr(&mut self, lr: f32) -> Result<()> {
+    fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.model.cfg = self.model.cfg.with_lr(lr)?;
         if self.ring.idle() && self.pos.global_step > 0 {
             self.mark_good()?;
