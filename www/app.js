@@ -271,7 +271,7 @@ async function createTrainer(config) {
   await ui.explore.refresh();
   await ui.explore.refreshMap();
   await ui.teach.refresh();
-  for (const id of ["compare", "structure"]) $(id).hidden = false;
+  for (const id of ["compare", "structure", "contents"]) $(id).hidden = false;
   ui.structure.draw();
 }
 
@@ -426,7 +426,7 @@ async function onContinueSaved() {
   $("test").textContent = lastEpoch ? fmt(lastEpoch[2]) : "–";
   updateProgress({ epoch: t.epoch, stepInEpoch: t.stepInEpoch, reconstruction: NaN });
   $("explore").hidden = false;
-  for (const id of ["compare", "structure"]) $(id).hidden = false;
+  for (const id of ["compare", "structure", "contents"]) $(id).hidden = false;
   await guarded(tr("fail.continue"), async () => {
     await ui.explore.refresh();
     await ui.explore.refreshMap();

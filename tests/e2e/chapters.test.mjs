@@ -1,0 +1,72 @@
+// The seed article's questions as the page's chapters: a contents list at the top links to each
+// chapter (the model's structure, Q1–Q5, Explore, the per-epoch images, the glossary) and every
+// link lands on a visible heading; the glossary defines the article's vocabulary. In Japanese
+// and English, with screenshots of the contents and of the glossary.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { serve, launch, openReady, closeBrowser } from "./serve.mjs";
+
+const SHOTS = "target/e2e";
+mkdirSync(SHOTS, { recursive: true });
+let server, browser;
+before(async () => {
+  server = await serve("dist");
+  browser = await launch(true);
+});
+after(async () => {
+  await closeBrowser(browser);
+  await server.close();
+});
+
+for (const lang of ["ja", "en"]) {
+  test(`${lang}: the contents list links to every chapter, and the glossary defines the article's words`, { timeout: 300_000 }, async () => {
+    const { page, errors } = await openReady(browser, `${server.url}?lang=${lang}&engine=cpu`);
+    await page.waitForSelector("#contents:not([hidden])");
+    const links = await page.evaluate(() =>
+      [...document.querySelectorAll("#contents a")].map((a) => {
+        const target = document.getElementById(a.getAttribute("href").slice(1));
+        return {
+          href: a.getAttribute("href"),
+          text: a.textContent.trim(),
+          tag: target ? target.tagName : null,
+          heading: target ? target.textContent.trim() : "",
+          visible: !!target && target.getClientRects().length > 0,
+        };
+      }));
+    assert.equal(links.length, 9, JSON.stringify(links));
+    for (const l of links) {
+      assert.ok(l.text.length > 0, `${l.href}: link text`);
+      assert.ok(["H2", "H3"].includes(l.tag), `${l.href} lands on a heading (${l.tag})`);
+      assert.ok(l.heading.length > 0 && l.visible, `${l.href}: a visible heading`);
+    }
+    // The five questions in order, each heading quoting the article.
+    const qs = links.filter((l) => /^Q\d/.test(l.text)).map((l) => l.heading.slice(0, 2));
+    assert.deepEqual(qs, ["Q1", "Q2", "Q3", "Q4", "Q5"]);
+    const quote = lang === "ja" ? /「.+」/ : /“.+”/;
+    for (const l of links.filter((x) => /^Q\d/.test(x.text))) assert.match(l.heading, quote, l.heading);
+    // A link scrolls to its chapter.
+    await page.click('#contents a[href="#q3"]');
+    await page.waitForFunction(() => {
+      const r = document.getElementById("q3").getBoundingClientRect();
+      return r.top > -2 && r.top < window.innerHeight; // sub-pixel: the heading at the very top
+    });
+    // The glossary: the article's vocabulary, σ named the standard deviation.
+    const terms = await page.evaluate(() => [...document.querySelectorAll("#glossary dt")].map((d) => d.textContent));
+    assert.equal(terms.length, 10);
+    const text = await page.textContent("#glossary");
+    const words = lang === "ja"
+      ? ["潜在変数", "平均 μ", "標準偏差 σ", "分散 σ²", "log σ²", "事前分布", "再構成誤差", "KLダイバージェンス", "変分下限", "生成", "復元"]
+      : ["latent variable", "mean μ", "standard deviation σ", "variance σ²", "log σ²", "prior", "reconstruction error", "KL divergence", "ELBO", "generation"];
+    for (const w of words) assert.ok(text.includes(w), `the glossary has ${w}`);
+    assert.match(text, lang === "ja" ? /「分散ベクトル σ」は、正しくは標準偏差/ : /“variance vector σ”: σ is the standard deviation/);
+    // Explore's panels are lettered (no number shared with the questions).
+    const explore = await page.evaluate(() => [...document.querySelectorAll("#explore h3")].map((h) => h.textContent.trim()[0]));
+    assert.deepEqual(explore, ["A", "B", "C", "D", "E"]);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${SHOTS}/contents-${lang}-1280x800.png` });
+    await page.locator("#glossary").screenshot({ path: `${SHOTS}/glossary-${lang}.png` });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
