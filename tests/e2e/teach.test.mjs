@@ -149,7 +149,7 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   }
   // Japanese: every new panel's text switches.
   await page.selectOption("#lang", "ja");
-  assert.match(await page.textContent("#compare h2"), /オートエンコーダと VAE/);
+  assert.match(await page.textContent("#compare h2"), /「AutoEncoder との違い」/);
   assert.match(await page.textContent('#structure-blocks [data-block="loss"] .block-head'), /損失/);
   assert.match(await page.textContent("#history-strip figcaption"), /エポック 1/);
   // Stop comparing: the autoencoder is freed, the VAE stays.
