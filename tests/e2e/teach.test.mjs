@@ -47,6 +47,23 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   const browser = await launch(true);
   const { page, errors, consoleErrors } = await openReady(browser, `${server.url}?lang=en`);
 
+  // The structure figure: an SVG of the seed's VAE with the live batch shapes, the seed's code
+  // line at each layer, ε coming in, and the loss's two terms.
+  const figure = () => page.evaluate(() => {
+    const svg = document.getElementById("structure-svg");
+    return { tag: svg.tagName.toLowerCase(), text: svg.textContent, nodes: Array.from(svg.querySelectorAll("[data-node]"), (g) => g.dataset.node) };
+  });
+  let fig = await figure();
+  assert.equal(fig.tag, "svg");
+  assert.deepEqual(fig.nodes, ["x", "fc1", "h1", "fc2", "fc3", "mu", "logvar", "reparam", "eps", "z", "fc4", "h4", "fc5", "xhat", "bce", "kl", "total"]);
+  for (const part of ["[128, 784]", "[128, 400]", "[128, 20]", "784 → 400", "z = μ + σ·ε", "ε ~ N(0, I)", "h = F.relu(self.fc1(x))",
+    "z = mu + torch.exp(log_var/2) * eps", "x_reconst = F.sigmoid(self.fc5(h))", "reduction='sum'", "BCE + β·KL"]) {
+    assert.ok(fig.text.includes(part), `the figure shows ${part}`);
+  }
+  assert.equal(await page.isVisible("#structure-blocks"), false, "the kernels are a collapsed detail");
+  await page.click("#structure-detail summary");
+  assert.equal(await page.isVisible("#structure-blocks"), true);
+
   // The structure of the shipped model: 784 → 400 → 20, the seed's names, WGSL entry points.
   const blocks = () => page.evaluate(() => Array.from(document.querySelectorAll("#structure-blocks .block"), (b) => ({
     key: b.dataset.block, head: b.querySelector(".block-head").textContent, code: b.querySelector(".block-code").textContent,
@@ -105,6 +122,10 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   assert.match(shown.find((b) => b.key === "fc1").head, /784 → 64/);
   assert.match(shown.find((b) => b.key === "fc23").head, /64 → 2 \+ 2/);
   assert.equal(shown.find((b) => b.key === "fc1").ms, undefined, "the old profile does not describe the new model");
+  // The figure follows the settings: batch 64, hidden 64, latent 2.
+  fig = await figure();
+  for (const part of ["[64, 784]", "[64, 64]", "[64, 2]", "784 → 64", "64 → 2"]) assert.ok(fig.text.includes(part), `the figure shows ${part}`);
+  assert.ok(!fig.text.includes("[128,"), "no shape of the old batch size");
 
   // After the first epoch: both curves, both maps, both test losses, a history entry.
   await page.waitForFunction(() => window.vaePage.plot.epochs.length >= 1 && document.getElementById("cmp-test-ae").textContent, null, { timeout: 300_000 });
