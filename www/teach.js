@@ -31,6 +31,28 @@ function spread(values, lo, hi) {
   return [at(lo), at(hi)];
 }
 
+/** Test images whose μ decide which latent dimensions are in use. */
+const ACTIVE_N = 1000;
+/** A dimension is active when μ_j varies over the test images by more than this (variance). */
+const ACTIVE_VAR = 0.01;
+
+/** Which latent dimensions the model uses: Var over the images of μ_j > ACTIVE_VAR. */
+export function activity(mu, L) {
+  const n = Math.floor(mu.length / L);
+  const active = [];
+  for (let j = 0; j < L; j++) {
+    let s = 0, s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const v = mu[i * L + j];
+      s += v;
+      s2 += v * v;
+    }
+    const mean = s / Math.max(n, 1);
+    active.push(s2 / Math.max(n, 1) - mean * mean > ACTIVE_VAR);
+  }
+  return { n, active, count: active.filter(Boolean).length };
+}
+
 /** Blue (negative) – white – red (positive), |v| / scale clamped to 1. */
 function diverging(v, scale) {
   const s = Math.max(-1, Math.min(1, v / scale));
@@ -71,12 +93,15 @@ export class Teach {
     return this.batch ? this.batch.mu.length / this.batch.rows : 0;
   }
 
-  /** Reads the newest training batch's μ and log σ² and redraws. */
+  /** Reads the newest training batch's μ and log σ², and which latent dimensions the model uses
+   * (the variance of μ_j over ACTIVE_N test images), and redraws. */
   async refresh() {
     const t = this.ui.trainer;
     if (!t || !t.testCount) return;
     try {
       this.batch = await this.exclusive(() => t.currentBatch());
+      const { mu } = await this.exclusive(() => t.latentMeans(Math.min(ACTIVE_N, t.testCount)));
+      this.activity = activity(mu, t.latent);
     } catch (e) {
       this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
       return;
@@ -148,6 +173,16 @@ export class Teach {
         g.fillRect(j * cw, r * ch, Math.ceil(cw), Math.ceil(ch));
       }
     }
+    // Unused dimensions (μ ≈ 0 and σ ≈ 1 for every input: flat columns) greyed and crossed.
+    const act = this.activity && this.activity.active.length === L ? this.activity.active : null;
+    for (let j = 0; act && j < L; j++) {
+      if (act[j]) continue;
+      g.fillStyle = "rgba(75, 85, 99, 0.45)";
+      g.fillRect(j * cw, 0, Math.ceil(cw), h);
+      g.strokeStyle = "#374151";
+      g.lineWidth = 1;
+      g.beginPath(); g.moveTo(j * cw + 1, 1); g.lineTo((j + 1) * cw - 1, 7); g.moveTo((j + 1) * cw - 1, 1); g.lineTo(j * cw + 1, 7); g.stroke();
+    }
     g.strokeStyle = "#111827";
     g.lineWidth = 1.5;
     g.strokeRect(0.5, this.row * ch, w - 1, Math.max(ch, 2));
@@ -188,6 +223,11 @@ export class Teach {
     let total = 0;
     for (let k = 0; k < rows; k++) total += klOf(k);
     $("batch-kl").textContent = tr("t1.kl", r, klOf(r).toFixed(2), (total / rows).toFixed(2));
+    $("t1-caption").textContent = tr("t1.caption", rows, L);
+    const a = this.activity;
+    $("batch-active").textContent = a && a.active.length === L
+      ? tr("t1.active", a.count, L, a.n, a.active.map((on, j) => (on ? null : `z${j + 1}`)).filter(Boolean).join(", "))
+      : "";
   }
 
   drawHistograms() {

@@ -1,6 +1,7 @@
 // The seed article's questions as the page's chapters: a contents list at the top links to each
 // chapter (the model's structure, Q1–Q5, Explore, the per-epoch images, the glossary) and every
-// link lands on a visible heading; the glossary defines the article's vocabulary. In Japanese
+// link lands on a visible heading; Q1 counts the latent dimensions in use and its caption follows
+// the batch; the glossary defines the article's vocabulary. In Japanese
 // and English, with screenshots of the contents and of the glossary.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -60,6 +61,16 @@ for (const lang of ["ja", "en"]) {
       : ["latent variable", "mean μ", "standard deviation σ", "variance σ²", "log σ²", "prior", "reconstruction error", "KL divergence", "ELBO", "generation"];
     for (const w of words) assert.ok(text.includes(w), `the glossary has ${w}`);
     assert.match(text, lang === "ja" ? /「分散ベクトル σ」は、正しくは標準偏差/ : /“variance vector σ”: σ is the standard deviation/);
+    // Q1 says how many latent dimensions the shipped model uses (Var of μ_j over test images
+    // > 0.01), and its caption follows the batch: 128 inputs, 20 one-dimensional normals each.
+    await page.waitForFunction(() => document.getElementById("batch-active").textContent.length > 0);
+    const active = await page.textContent("#batch-active");
+    const k = Number((lang === "ja" ? active.match(/20 次元のうち (\d+)/) : active.match(/Active dimensions: (\d+) of 20/))[1]);
+    console.log(`${lang}: ${active}`);
+    assert.ok(k >= 5 && k <= 20, `active dimensions of the shipped model: ${k}`);
+    const caption = await page.textContent("#t1-caption");
+    assert.match(caption, lang === "ja" ? /128 個の入力からなるバッチは 128 個の正規分布/ : /a batch of 128 inputs is 128 normal distributions/);
+    assert.match(caption, lang === "ja" ? /1 次元の正規分布 N\(μ_j, σ_j²\) が 20 個/ : /its 20 one-dimensional normals/);
     // Explore's panels are lettered (no number shared with the questions).
     const explore = await page.evaluate(() => [...document.querySelectorAll("#explore h3")].map((h) => h.textContent.trim()[0]));
     assert.deepEqual(explore, ["A", "B", "C", "D", "E"]);
