@@ -100,8 +100,12 @@ export class Teach {
     if (!t || !t.testCount) return;
     try {
       this.batch = await this.exclusive(() => t.currentBatch());
-      const { mu } = await this.exclusive(() => t.latentMeans(Math.min(ACTIVE_N, t.testCount)));
-      this.activity = activity(mu, t.latent);
+      // Once an epoch while training (it encodes ACTIVE_N test images), at every refresh otherwise.
+      const stale = !this.activity || this.activity.trainer !== t || this.activity.epoch !== t.epoch || this.ui.state !== "training";
+      if (stale) {
+        const { mu } = await this.exclusive(() => t.latentMeans(Math.min(ACTIVE_N, t.testCount)));
+        this.activity = { ...activity(mu, t.latent), trainer: t, epoch: t.epoch };
+      }
     } catch (e) {
       this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
       return;
