@@ -239,6 +239,18 @@ export class Teach {
     const sigma = lv.map((v) => Math.exp(0.5 * v));
     this.histogram("hist-lv", lv, "#b45309");
     this.histogram("hist-sigma", sigma, "#1d4ed8");
+    // The same outputs read as σ itself: the share that is no standard deviation at all.
+    const n = lv.length;
+    let bad = 0, lo = Infinity, hi = 0;
+    for (let i = 0; i < n; i++) {
+      if (lv[i] <= 0) bad += 1;
+      lo = Math.min(lo, sigma[i]);
+      hi = Math.max(hi, sigma[i]);
+    }
+    const el = $("q2-numbers");
+    el.dataset.negShare = String(bad / Math.max(n, 1));
+    const fmt = (v) => (v >= 0.01 ? v.toFixed(3) : v.toExponential(1));
+    el.textContent = tr("t2.numbers", n, ((100 * bad) / Math.max(n, 1)).toFixed(1), fmt(lo), fmt(hi), (hi / lo).toFixed(hi / lo < 10 ? 1 : 0));
   }
 
   histogram(id, values, color) {

@@ -71,6 +71,11 @@ for (const lang of ["ja", "en"]) {
     const caption = await page.textContent("#t1-caption");
     assert.match(caption, lang === "ja" ? /128 個の入力からなるバッチは 128 個の正規分布/ : /a batch of 128 inputs is 128 normal distributions/);
     assert.match(caption, lang === "ja" ? /1 次元の正規分布 N\(μ_j, σ_j²\) が 20 個/ : /its 20 one-dimensional normals/);
+    // Q2: the share of the batch's encoder outputs that would be no standard deviation if read
+    // as σ itself, and σ's range.
+    const neg = Number(await page.getAttribute("#q2-numbers", "data-neg-share"));
+    assert.ok(neg >= 0 && neg <= 1, `negative share ${neg}`);
+    assert.match(await page.textContent("#q2-numbers"), lang === "ja" ? /% が 0 以下になり/ : /% of this batch's \d+ encoder outputs would be 0 or negative/);
     // Explore's panels are lettered (no number shared with the questions).
     const explore = await page.evaluate(() => [...document.querySelectorAll("#explore h3")].map((h) => h.textContent.trim()[0]));
     assert.deepEqual(explore, ["A", "B", "C", "D", "E"]);
