@@ -76,6 +76,11 @@ for (const lang of ["ja", "en"]) {
     const neg = Number(await page.getAttribute("#q2-numbers", "data-neg-share"));
     assert.ok(neg >= 0 && neg <= 1, `negative share ${neg}`);
     assert.match(await page.textContent("#q2-numbers"), lang === "ja" ? /% が 0 以下になり/ : /% of this batch's \d+ encoder outputs would be 0 or negative/);
+    // The loss explained: −log p(x | z), the negative ELBO, nats per image, reduction='mean'.
+    const lossRead = await page.textContent("#loss-read");
+    for (const w of ["−log p(x | z)", "ELBO", "784·ln 2 ≈ 543", "104.81", "reduction='mean'", "β = 784"]) assert.ok(lossRead.includes(w), `the loss explained: ${w}`);
+    // The history names the seed's images as generation and reconstruction.
+    assert.match(await page.textContent("#history"), lang === "ja" ? /sampled-E\.png は生成.*reconst-E\.png は復元/s : /sampled-E\.png — generation.*reconst-E\.png — reconstruction/s);
     // Explore's panels are lettered (no number shared with the questions).
     const explore = await page.evaluate(() => [...document.querySelectorAll("#explore h3")].map((h) => h.textContent.trim()[0]));
     assert.deepEqual(explore, ["A", "B", "C", "D", "E"]);
