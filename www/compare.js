@@ -5,6 +5,7 @@
 import { t as tr } from "./i18n.js";
 import { stepRecords } from "./plot.js";
 import { $, sizeCanvas, DIGIT_COLORS as COLORS } from "./dom.js";
+import { activity } from "./stats.js";
 
 const MAP_DIGITS = 500; // test digits placed on each map
 const SAMPLES = 24; // decodes of z ~ N(0, I), 8 per row
@@ -38,6 +39,13 @@ export class Compare {
     this.test = { vae: NaN, vaeKl: NaN, ae: NaN }; // test reconstruction (and the VAE's KL) per sample
     this.refreshes = 0;
     $("beta").addEventListener("input", (e) => this.setBeta(Number(e.target.value)));
+    // Presets: no pull toward the prior, the seed's loss, and a strong pull.
+    for (const b of document.querySelectorAll("#beta-presets button")) {
+      b.addEventListener("click", () => {
+        $("beta").value = b.dataset.beta;
+        $("beta").dispatchEvent(new Event("input"));
+      });
+    }
     addEventListener("resize", () => this.draw());
   }
 
@@ -139,7 +147,7 @@ export class Compare {
         const samples = await this.exclusive(() => t.sample(SAMPLES, SAMPLE_SEED));
         const [a, b] = this.ui.walkPair;
         const walk = t.testCount > Math.max(a, b) ? await this.exclusive(() => t.latentWalk(a, b, WALK)) : null;
-        views[name] = { mu, labels, L: t.latent, side, samples, walk, ...latentSummary(mu, t.latent) };
+        views[name] = { mu, labels, L: t.latent, side, samples, walk, active: activity(mu, t.latent).count, ...latentSummary(mu, t.latent) };
       }
     } catch (e) {
       this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
@@ -166,7 +174,7 @@ export class Compare {
       this.drawMap(`cmp-map-${name}`, v, extent);
       this.ui.wasm.drawGrid($(`cmp-samples-${name}`), v.samples, v.side, 8);
       if (v.walk) this.ui.wasm.drawGrid($(`cmp-walk-${name}`), v.walk, v.side, WALK);
-      $(`cmp-mu2-${name}`).textContent = tr("cmp.mu2", v.mu2.toFixed(2), `z${v.dims[0] + 1}`, `z${v.dims[1] + 1}`);
+      $(`cmp-mu2-${name}`).textContent = tr("cmp.mu2", v.mu2.toFixed(2), `z${v.dims[0] + 1}`, `z${v.dims[1] + 1}`) + tr("cmp.active", v.active, v.L);
       const test = this.test[name];
       const kl = name === "vae" ? tr("cmp.testKl", this.test.vaeKl.toFixed(2)) : "";
       $(`cmp-test-${name}`).textContent = Number.isFinite(test) ? tr("cmp.test", test.toFixed(2)) + kl : "";

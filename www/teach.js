@@ -4,6 +4,7 @@
 // (3) The reparameterization trick: z = μ + σ·ε with live values and the gradient paths.
 import { t as tr } from "./i18n.js";
 import { $, sizeCanvas } from "./dom.js";
+import { activity, ACTIVE_N } from "./stats.js";
 
 const BINS = 30;
 const GRID = 10; // the manifold's decodes per side
@@ -29,28 +30,6 @@ function spread(values, lo, hi) {
   const s = Array.from(values).sort((x, y) => x - y);
   const at = (p) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
   return [at(lo), at(hi)];
-}
-
-/** Test images whose μ decide which latent dimensions are in use. */
-const ACTIVE_N = 1000;
-/** A dimension is active when μ_j varies over the test images by more than this (variance). */
-const ACTIVE_VAR = 0.01;
-
-/** Which latent dimensions the model uses: Var over the images of μ_j > ACTIVE_VAR. */
-export function activity(mu, L) {
-  const n = Math.floor(mu.length / L);
-  const active = [];
-  for (let j = 0; j < L; j++) {
-    let s = 0, s2 = 0;
-    for (let i = 0; i < n; i++) {
-      const v = mu[i * L + j];
-      s += v;
-      s2 += v * v;
-    }
-    const mean = s / Math.max(n, 1);
-    active.push(s2 / Math.max(n, 1) - mean * mean > ACTIVE_VAR);
-  }
-  return { n, active, count: active.filter(Boolean).length };
 }
 
 /** Blue (negative) – white – red (positive), |v| / scale clamped to 1. */

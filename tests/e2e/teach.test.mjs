@@ -141,8 +141,11 @@ test("structure, history and AutoEncoder vs VAE: live, downloadable, side by sid
   assert.match(await page.textContent("#cmp-test-ae"), /^test reconstruction per sample: [\d.]+$/);
   assert.match(await page.textContent("#cmp-mu2-ae"), /mean of μ² over the test digits and dimensions: [\d.]+/);
   // β changed on the running VAE.
-  await page.$eval("#beta", (el) => { el.value = "4"; el.dispatchEvent(new Event("input")); });
+  // The β = 4 preset, and the count of active dimensions beside each map.
+  assert.match(await page.textContent("#cmp-mu2-vae"), /active dimensions: \d of 2/);
+  await page.click('#beta-presets button[data-beta="4"]');
   await page.waitForFunction(() => window.vaePage.trainer.klWeight === 4);
+  assert.equal(await page.inputValue("#beta"), "4");
   await page.waitForFunction(() => window.vaePage.state === "done", null, { timeout: 600_000 });
   const end = await page.evaluate(() => {
     const c = window.vaePage.compare;
