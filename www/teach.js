@@ -195,6 +195,32 @@ export class Teach {
       for (let v = -4; v <= 4; v += 0.02) { const p = y(pdf(v, m, s)); if (v === -4) g.moveTo(x(v), p); else g.lineTo(x(v), p); }
       g.stroke();
     }
+    // "The average": the batch's mixture (1/B)·Σ_k N(μ_kj, σ_kj²) in the chosen dimension j.
+    const j = this.dim;
+    const mix = (v) => {
+      let p = 0;
+      for (let k = 0; k < rows; k++) p += pdf(v, mu[k * L + j], Math.exp(0.5 * logVar[k * L + j]));
+      return p / rows;
+    };
+    g.strokeStyle = "#111827";
+    g.lineWidth = 2.5;
+    g.setLineDash([6, 4]);
+    g.beginPath();
+    for (let v = -4; v <= 4; v += 0.04) { const p = y(mix(v)); if (v === -4) g.moveTo(x(v), p); else g.lineTo(x(v), p); }
+    g.stroke();
+    g.setLineDash([]);
+    let m1 = 0, m2 = 0;
+    for (let k = 0; k < rows; k++) {
+      const m = mu[k * L + j];
+      m1 += m;
+      m2 += m * m + Math.exp(logVar[k * L + j]);
+    }
+    m1 /= rows;
+    const mixVar = m2 / rows - m1 * m1;
+    const mixEl = $("batch-mixture");
+    mixEl.dataset.mean = String(m1);
+    mixEl.dataset.variance = String(mixVar);
+    mixEl.textContent = tr("t1.mixture", rows, `z${j + 1}`, m1.toFixed(2), mixVar.toFixed(2));
     g.fillStyle = "#4b5563"; g.textAlign = "center";
     for (const v of [-4, -2, 0, 2, 4]) g.fillText(String(v), x(v), h - 12 + 10);
     // KL of this input (summed over its L dimensions) and the batch's mean per sample.

@@ -71,6 +71,9 @@ for (const lang of ["ja", "en"]) {
     const caption = await page.textContent("#t1-caption");
     assert.match(caption, lang === "ja" ? /128 個の入力からなるバッチは 128 個の正規分布/ : /a batch of 128 inputs is 128 normal distributions/);
     assert.match(caption, lang === "ja" ? /1 次元の正規分布 N\(μ_j, σ_j²\) が 20 個/ : /its 20 one-dimensional normals/);
+    // Q1 draws "the average" for real: the batch's mixture in the chosen dimension, near the prior.
+    const mix = await page.evaluate(() => ({ ...document.getElementById("batch-mixture").dataset }));
+    assert.ok(Math.abs(Number(mix.mean)) < 1 && Number(mix.variance) > 0.3 && Number(mix.variance) < 3, JSON.stringify(mix));
     // Q2: the share of the batch's encoder outputs that would be no standard deviation if read
     // as σ itself, and σ's range.
     const neg = Number(await page.getAttribute("#q2-numbers", "data-neg-share"));
