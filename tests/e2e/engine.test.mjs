@@ -54,6 +54,8 @@ async function checkCpuPage(page, why, shot) {
   assert.ok(Number.isFinite(loss) && loss > 50 && loss < 600, `reconstruction ${loss}`);
   // The structure panel names the CPU engine's functions and times them.
   assert.match(await page.textContent("#structure"), /cpu\/step\.rs: linear_forward/);
+  // The kernels and timings sit in a collapsed detail under the structure figure.
+  await page.evaluate(() => { document.getElementById("structure-detail").open = true; });
   await page.click("#profile");
   await page.waitForFunction(() => /a whole training step: [\d.]+ ms/.test(document.getElementById("structure").textContent), null, { timeout: 120_000 });
   await page.screenshot({ path: `${SHOTS}/${shot}` });
