@@ -18,30 +18,24 @@ import { History } from "./history.js";
 import { LostPanel, saveBytes } from "./lost.js";
 import { Scheduler, exclusive, resetQueue } from "./scheduler.js";
 import { Autosave } from "./autosave.js";
+import { PageState } from "./state.js";
 import { t as tr, chooseLang, setLang, currentLang, onLangChange } from "./i18n.js";
 import { $ } from "./dom.js";
 
 
-const ui = {
-  state: "starting", // starting | ready | training | paused | done | lost
-  gpuProblem: null, // why WebGPU is unusable here: { kind: "insecure" | "absent" | "adapter", detail }
-  wasm: null, // the drawing functions (the SIMD128 build on this thread)
-  host: null, // trainers.js: where trainers are made (a worker, or this thread)
-  settings: null,
-  trainer: null,
-  trainerConfig: null,
-  data: null, // { files: [Uint8Array × 4], label }
-  plot: new LossPlot($("plot")),
-  lastRefresh: 0,
-  walkPair: [0, 1],
-  kept: null, // { bytes, step, at }: the last checkpoint kept in memory, for a lost device
-  autosave: new Autosave(), // the run kept in this browser (opened in main)
-  restored: null, // { step, bytes }: the checkpoint of the run continued from this browser's storage
-  pretrained: null, // pretrained/pretrained.json while the shipped model is shown
-  explore: null,
-  /** Whether the Teach panels redraw while training (else at epoch ends only). */
-  teachLive: () => $("teach-live").checked,
-};
+// The page's state, one owner (state.js: getters, and setters app.js and the scheduler call).
+const page = new PageState();
+// The parts, made once: the loss plot, the run kept in this browser, and (at boot) the drawing
+// functions, the settings and where the trainers live; the panels are made in wire().
+const plot = new LossPlot($("plot"));
+const autosave = new Autosave(); // opened in main
+let wasm = null; // the drawing functions (the SIMD128 build on this thread)
+let host = null; // trainers.js: where trainers are made (a worker, or this thread)
+let settings = null; // the engine's defaults and limits (settings())
+let pill = null; // the engine pill's text in the current language
+const panels = { plot, explore: null, teach: null, compare: null, structure: null, history: null };
+/** Whether the Teach panels redraw while training (else at epoch ends only). */
+const teachLive = () => $("teach-live").checked;
 
 let lastMessage = { render: () => "", kind: "info" };
 /** Shows a message; `text` is a string or a function giving it (re-run when the language
@@ -55,10 +49,10 @@ function message(text, kind = "info") {
 }
 
 function setButtons() {
-  const s = ui.state;
-  const haveModel = !!ui.trainer && !!ui.data && s !== "lost";
-  $("train").disabled = !(haveModel || ui.data) || ["training", "starting", "lost"].includes(s);
-  $("train").dataset.i18n = ui.pretrained ? "btn.trainOwn" : "btn.train";
+  const s = page.phase;
+  const haveModel = !!page.trainer && !!page.data && s !== "lost";
+  $("train").disabled = !(haveModel || page.data) || page.busy;
+  $("train").dataset.i18n = page.pretrained ? "btn.trainOwn" : "btn.train";
   $("train").textContent = tr($("train").dataset.i18n);
   $("resume").disabled = s !== "paused";
   $("pause").disabled = s !== "training";
@@ -66,10 +60,10 @@ function setButtons() {
   $("download").disabled = !haveModel || s === "starting";
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
-  $("compare-start").disabled = !ui.data || !ui.trainer || ["training", "starting", "lost"].includes(s);
-  $("engine").disabled = ["training", "starting", "lost"].includes(s);
+  $("compare-start").disabled = !page.data || !page.trainer || page.busy;
+  $("engine").disabled = page.busy;
   $("compare-stop").disabled = s === "training";
-  $("saved-continue").disabled = ["training", "starting", "lost"].includes(s);
+  $("saved-continue").disabled = page.busy;
   setFormDisabled(s === "training" || s === "lost");
 }
 
@@ -85,7 +79,7 @@ function fmt(v, digits = 2) {
 }
 
 function updateProgress(stats) {
-  const t = ui.trainer;
+  const t = page.trainer;
   if (!t) return;
   const epochs = t.epochs, spe = t.stepsPerEpoch || 1;
   const epoch = stats ? stats.epoch : t.epoch;
@@ -106,17 +100,17 @@ function updateProgress(stats) {
 }
 
 async function drawImages() {
-  const t = ui.trainer;
+  const t = page.trainer;
   const side = t.imageSide;
   const n = Math.min(8, t.testCount);
-  ui.wasm.drawGrid($("recon-canvas"), await t.reconstruct(n), side, n);
-  ui.wasm.drawGrid($("samples-canvas"), await t.sample(64, 7), side, 8);
-  const [a, b] = ui.walkPair;
+  wasm.drawGrid($("recon-canvas"), await t.reconstruct(n), side, n);
+  wasm.drawGrid($("samples-canvas"), await t.sample(64, 7), side, 8);
+  const [a, b] = page.walkPair;
   if (t.testCount > Math.max(a, b)) {
-    ui.wasm.drawGrid($("walk-canvas"), await t.latentWalk(a, b, 10), side, 10);
+    wasm.drawGrid($("walk-canvas"), await t.latentWalk(a, b, 10), side, 10);
     $("walk-caption").textContent = tr("walk.caption", a, b);
   }
-  ui.lastRefresh = performance.now();
+  page.markRefreshed();
 }
 
 /** Loads the model shipped with the page (pretrained/pretrained.json says what it is), so
@@ -128,46 +122,48 @@ async function showPretrained() {
     const res = await fetch("pretrained/pretrained.json");
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     info = await res.json();
-    const config = readConfig(ui.settings);
+    const config = readConfig(settings);
     if (info.config.hidden !== config.hidden || info.config.latent !== config.latent) throw new Error("other settings");
     const file = await fetch(`pretrained/${info.file}`);
     if (!file.ok) throw new Error(`HTTP ${file.status}`);
     const bytes = new Uint8Array(await file.arrayBuffer());
-    await exclusive(() => ui.trainer.importCheckpoint(bytes));
+    await exclusive(() => page.trainer.importCheckpoint(bytes));
   } catch (e) {
     console.info(`no pretrained model: ${e && e.message ? e.message : e}`);
     message(() => tr("msg.ready"));
     return;
   }
-  ui.pretrained = info;
+  page.setPretrained(info);
   // Its run as the CLI recorded it: train and test loss per epoch.
-  const spe = ui.trainer.stepsPerEpoch;
-  for (const h of info.history) ui.plot.addEpoch(h.epoch * spe, h.trainLoss, h.testLoss);
-  ui.plot.draw();
+  const spe = page.trainer.stepsPerEpoch;
+  for (const h of info.history) plot.addEpoch(h.epoch * spe, h.trainLoss, h.testLoss);
+  plot.draw();
   await refreshImages();
-  await ui.explore.refresh();
-  await ui.explore.refreshMap();
-  await ui.teach.refresh();
-  await ui.history.record(info.epochs, true);
+  await panels.explore.refresh();
+  await panels.explore.refreshMap();
+  await panels.teach.refresh();
+  await panels.history.record(info.epochs, true);
   const loss = info.testLoss.toFixed(2);
   message(() => tr("msg.pretrained", info.epochs, loss));
 }
 
 /** Redraws the images once interactive decodes are done (they go first). */
 async function refreshImages() {
-  await ui.explore.yield();
+  await panels.explore.yield();
   return exclusive(drawImages);
 }
 
-const scheduler = new Scheduler(ui, {
+const scheduler = new Scheduler(page, panels, {
   message,
   setButtons,
   updateProgress,
   refreshImages,
   fmt,
   showTestLoss: (loss) => { $("test").textContent = fmt(loss); },
-  get fields() { return ui.settings.recordFields; },
-  get saving() { return ui.autosave.on; },
+  get fields() { return settings.recordFields; },
+  get saving() { return autosave.on; },
+  get worker() { return !!host && host.mode === "worker"; },
+  teachLive,
   saveRun,
 });
 
@@ -175,15 +171,15 @@ const scheduler = new Scheduler(ui, {
 async function saveRun(snap) {
   const step = snap.position.globalStep;
   const flat = (points) => Float64Array.from(points.filter((p) => p[0] <= step).flat());
-  const ok = await ui.autosave.save({
-    config: JSON.parse(ui.trainerConfig),
+  const ok = await autosave.save({
+    config: page.config,
     engine: $("engine").value,
-    data: ui.data.kind === "files" ? { kind: "files", files: ui.data.files } : { kind: "mnist" },
+    data: page.data.kind === "files" ? { kind: "files", files: page.data.files } : { kind: "mnist" },
     position: snap.position,
     checkpoint: snap.bytes,
     adam: snap.adam,
-    plotSteps: flat(ui.plot.steps),
-    plotEpochs: flat(ui.plot.epochs),
+    plotSteps: flat(plot.steps),
+    plotEpochs: flat(plot.epochs),
   });
   showAutosave(ok ? step : null);
 }
@@ -191,7 +187,7 @@ async function saveRun(snap) {
 /** The autosave line: when the run was last saved here, or why saving is off. */
 function showAutosave(step = null, at = new Date()) {
   const note = $("autosave-note");
-  const off = ui.autosave.off;
+  const off = autosave.off;
   if (off) {
     note.dataset.kind = "off";
     note.textContent = tr("autosave.off", off);
@@ -229,8 +225,8 @@ function release(t) {
 async function showEngine(t) {
   const gpu = t.engine === "webgpu" ? await adapterLabel(t) : null;
   const threads = t.cpuThreads;
-  ui.pill = () => (gpu ? tr("engine.gpuPill", gpu, t.gemmForm) : tr("engine.cpuPill", threads));
-  $("adapter").textContent = ui.pill();
+  pill = () => (gpu ? tr("engine.gpuPill", gpu, t.gemmForm) : tr("engine.cpuPill", threads));
+  $("adapter").textContent = pill();
   $("adapter").title = gpu ? t.adapter : `${t.adapter}: ${t.engineReason}`;
   $("adapter").dataset.engine = t.engine;
 }
@@ -238,52 +234,51 @@ async function showEngine(t) {
 /** A new trainer for `config` with the page's data (and a checkpoint's run, if given). The old
  * trainer is freed only once the new one stands: if building fails, the model in hand stays. */
 async function buildTrainer(config, resumeFrom = null, adam = null) {
-  const t = await ui.host.create({ ...config, engine: $("engine").value });
+  const t = await host.create({ ...config, engine: $("engine").value });
   try {
-    await t.loadDataset(...ui.data.files);
+    await t.loadDataset(...page.data.files);
     if (resumeFrom) await t.resume(resumeFrom, adam ?? undefined);
   } catch (e) {
     release(t);
     throw e;
   }
-  release(ui.trainer);
-  ui.trainer = t;
-  ui.pretrained = null;
-  ui.compare.onNewTrainer(t);
-  if (!resumeFrom) ui.history.clear();
+  release(page.trainer);
+  page.setTrainer(t, config);
+  panels.compare.onNewTrainer(t);
+  if (!resumeFrom) panels.history.clear();
   // The plot forgets the old model's points at once (the shipped model's history too).
-  if (!resumeFrom) ui.plot.clear();
-  ui.trainerConfig = JSON.stringify(config);
+  if (!resumeFrom) plot.clear();
   await showEngine(t);
   $("rate").textContent = "–"; // the old trainer's rate says nothing of this one
   scheduler.restart();
   await drawImages();
   updateProgress(null);
-  ui.kept = { bytes: await t.exportCheckpoint(), step: t.globalStep, at: performance.now() };
+  page.keep(await t.exportCheckpoint(), t.globalStep);
 }
 
 async function createTrainer(config) {
   await exclusive(() => buildTrainer(config));
-  ui.explore.input = null;
-  ui.explore.b.pixels = null;
-  ui.explore.map = null;
+  panels.explore.input = null;
+  panels.explore.b.pixels = null;
+  panels.explore.map = null;
   $("explore").hidden = false;
-  await ui.explore.refresh();
-  await ui.explore.refreshMap();
-  await ui.teach.refresh();
+  await panels.explore.refresh();
+  await panels.explore.refreshMap();
+  await panels.teach.refresh();
   for (const id of ["compare", "structure", "contents"]) $(id).hidden = false;
-  ui.structure.draw();
+  panels.structure.draw();
 }
 
 // Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
 // divergence); any other change needs a new model. Returns true when it needs one.
 async function needsNewModel(config) {
-  if (!ui.trainer || ui.state === "done" || ui.pretrained) return true;
-  const was = JSON.parse(ui.trainerConfig);
+  if (!page.trainer || page.phase === "done" || page.pretrained) return true;
+  const was = page.config;
   if (JSON.stringify({ ...was, lr: config.lr }) !== JSON.stringify(config)) return true;
   if (was.lr !== config.lr) {
-    await ui.trainer.setLr(config.lr);
-    ui.trainerConfig = JSON.stringify(config);
+    const t = page.trainer;
+    await exclusive(() => t.setLr(config.lr));
+    page.setLr(config.lr);
   }
   return false;
 }
@@ -293,16 +288,16 @@ async function guarded(what, fn) {
     await fn();
   } catch (e) {
     const text = e && e.message ? e.message : String(e);
-    if (ui.trainer && ui.trainer.deviceLost) return onDeviceLost();
-    if (ui.trainer) scheduler.forgetAfter(ui.trainer.globalStep);
+    if (page.trainer && page.trainer.deviceLost) return onDeviceLost();
+    if (page.trainer) scheduler.forgetAfter(page.trainer.globalStep);
     message(`${what}: ${text}`, "error");
-    if (ui.state === "training") ui.state = "paused";
+    if (page.phase === "training") page.setPhase("paused");
     setButtons();
     // The images show the model in place now (after a roll-back, the last good one).
-    if (ui.trainer && ui.trainer.lastGoodStep === ui.trainer.globalStep) {
+    if (page.trainer && page.trainer.lastGoodStep === page.trainer.globalStep) {
       try {
         await refreshImages();
-        await ui.explore.refresh();
+        await panels.explore.refresh();
       } catch {
         // they keep what they showed
       }
@@ -311,9 +306,9 @@ async function guarded(what, fn) {
 }
 
 function onDeviceLost() {
-  if (ui.state === "lost") return;
-  ui.state = "lost";
-  lost.show(ui.trainer.deviceLost);
+  if (page.phase === "lost") return;
+  page.setPhase("lost");
+  lost.show(page.trainer.deviceLost);
   message(() => tr("msg.lost"), "error");
   setButtons();
 }
@@ -321,20 +316,20 @@ function onDeviceLost() {
 async function onResumeNewDevice() {
   await guarded(tr("fail.newDevice"), async () => {
     message(() => tr("msg.newDevice"));
-    const config = JSON.parse(ui.trainerConfig);
+    const config = page.config;
     resetQueue(); // the old trainer's queue may hold a call that never settles
-    await exclusive(() => buildTrainer(config, ui.kept.bytes));
+    await exclusive(() => buildTrainer(config, page.kept.bytes));
     lost.hide();
-    ui.state = "training";
+    page.setPhase("training");
     setButtons();
-    const step = ui.trainer.globalStep;
+    const step = page.trainer.globalStep;
     message(() => tr("msg.resumed", step), "ok");
-    await ui.explore.refresh();
+    await panels.explore.refresh();
     await scheduler.run();
   });
 }
 
-const lost = new LostPanel(ui, onResumeNewDevice);
+const lost = new LostPanel({ get kept() { return page.kept; } }, onResumeNewDevice);
 
 // The run saved in this browser on an earlier visit, offered until the visitor continues it,
 // starts fresh or starts another run (whose first save replaces it).
@@ -364,7 +359,7 @@ function hideSaved() {
 
 /** Offers the run saved in this browser (or says why a saved entry was discarded). */
 async function offerSaved() {
-  const found = await ui.autosave.load();
+  const found = await autosave.load();
   if (!found) return;
   saved = found;
   renderSaved();
@@ -372,7 +367,7 @@ async function offerSaved() {
 
 async function onStartFresh() {
   hideSaved();
-  await ui.autosave.clear();
+  await autosave.clear();
   message(() => tr("msg.savedDeleted"));
 }
 
@@ -382,29 +377,29 @@ const entryFault = (e) => ["bad-checkpoint", "bad-config", "bad-data", "bad-argu
 /** Continues the saved run: its settings, data, weights, Adam state, place and loss plot. */
 async function onContinueSaved() {
   const entry = saved && saved.entry;
-  if (!entry || ["training", "starting", "lost"].includes(ui.state)) return;
+  if (!entry || page.busy) return;
   message(() => tr("msg.continuing"));
-  const before = { data: ui.data, form: readConfig(ui.settings), engine: $("engine").value };
+  const before = { data: page.data, form: readConfig(settings), engine: $("engine").value };
   try {
     writeConfig(entry.config);
     let config;
     try {
-      config = readConfig(ui.settings);
+      config = readConfig(settings);
     } catch (e) {
       throw Object.assign(new Error(`its settings: ${e.message}`), { code: "bad-config" });
     }
     const webgpuOff = $("engine").querySelector('option[value="webgpu"]').disabled;
     $("engine").value = entry.engine === "webgpu" && webgpuOff ? "auto" : entry.engine;
-    if (entry.data.kind === "files") ui.data = { kind: "files", files: entry.data.files, label: () => tr("data.restored") };
-    else if (ui.data.kind !== "mnist") ui.data = await loadMnist(ui.settings, (f) => setBar("data", 100 * f));
+    if (entry.data.kind === "files") page.setData({ kind: "files", files: entry.data.files, label: () => tr("data.restored") });
+    else if (page.data.kind !== "mnist") page.setData(await loadMnist(settings, (f) => setBar("data", 100 * f)));
     await exclusive(() => buildTrainer(config, entry.checkpoint, entry.adam));
   } catch (e) {
-    ui.data = before.data;
+    if (before.data) page.setData(before.data);
     writeConfig(before.form);
     $("engine").value = before.engine;
     const text = e && e.message ? e.message : String(e);
     if (entryFault(e)) {
-      await ui.autosave.clear();
+      await autosave.clear();
       saved = { discarded: text };
       renderSaved();
     } else {
@@ -415,32 +410,32 @@ async function onContinueSaved() {
   }
   hideSaved();
   showDataLabel();
-  const t = ui.trainer;
-  ui.restored = { step: ui.kept.step, bytes: ui.kept.bytes };
+  const t = page.trainer;
+  page.markRestored();
   const points = (flat) => Array.from({ length: flat.length / 3 }, (_, i) => [flat[3 * i], flat[3 * i + 1], flat[3 * i + 2]]);
-  ui.plot.steps = points(entry.plotSteps);
-  ui.plot.epochs = points(entry.plotEpochs);
-  ui.plot.draw();
+  plot.steps = points(entry.plotSteps);
+  plot.epochs = points(entry.plotEpochs);
+  plot.draw();
   scheduler.resumeEpochMean((t.epoch - 1) * t.stepsPerEpoch + 1);
-  const lastEpoch = ui.plot.epochs.at(-1);
+  const lastEpoch = plot.epochs.at(-1);
   $("test").textContent = lastEpoch ? fmt(lastEpoch[2]) : "–";
   updateProgress({ epoch: t.epoch, stepInEpoch: t.stepInEpoch, reconstruction: NaN });
   $("explore").hidden = false;
   for (const id of ["compare", "structure", "contents"]) $(id).hidden = false;
   await guarded(tr("fail.continue"), async () => {
-    await ui.explore.refresh();
-    await ui.explore.refreshMap();
-    await ui.teach.refresh();
-    ui.structure.draw();
+    await panels.explore.refresh();
+    await panels.explore.refreshMap();
+    await panels.teach.refresh();
+    panels.structure.draw();
   });
   const [epoch, step] = [t.epoch, t.globalStep];
   if (epoch >= t.epochs && t.stepInEpoch === t.stepsPerEpoch) {
-    ui.state = "done";
+    page.setPhase("done");
     message(() => tr("msg.continuedDone", epoch, step), "ok");
     setButtons();
     return;
   }
-  ui.state = "training";
+  page.setPhase("training");
   setButtons();
   message(() => tr("msg.continued", epoch, step), "ok");
   await guarded(tr("fail.stopped"), () => scheduler.run());
@@ -449,7 +444,7 @@ async function onContinueSaved() {
 async function onTrain() {
   let ready = false;
   await guarded(tr("fail.start"), async () => {
-    const config = readConfig(ui.settings);
+    const config = readConfig(settings);
     if (await needsNewModel(config)) {
       message(() => tr("msg.building"));
       await createTrainer(config);
@@ -458,7 +453,7 @@ async function onTrain() {
     ready = true;
   });
   if (!ready) return;
-  ui.state = "training";
+  page.setPhase("training");
   setButtons();
   message(() => tr("msg.training"));
   await guarded(tr("fail.stopped"), () => scheduler.run());
@@ -468,16 +463,16 @@ async function onTrain() {
 async function onCompare() {
   let ready = false;
   await guarded(tr("fail.compare"), async () => {
-    const config = readConfig(ui.settings);
+    const config = readConfig(settings);
     message(() => tr("msg.building"));
     await createTrainer(config);
     hideSaved();
-    await ui.compare.attach(config);
+    await panels.compare.attach(config);
     ready = true;
   });
   setButtons();
   if (!ready) return;
-  ui.state = "training";
+  page.setPhase("training");
   setButtons();
   message(() => tr("msg.comparing"));
   await guarded(tr("fail.stopped"), () => scheduler.run());
@@ -486,25 +481,25 @@ async function onCompare() {
 function onPause() {
   // The training loop sees this after its current chunk (≈120 ms), reads back what is in
   // flight and reports "Paused".
-  ui.state = "paused";
+  page.setPhase("paused");
   setButtons();
   message(() => tr("msg.pausing"));
 }
 
 async function onResume() {
   await guarded(tr("fail.resume"), async () => {
-    if (await needsNewModel(readConfig(ui.settings))) throw new Error(tr("err.settingsChanged"));
-    ui.state = "training";
+    if (await needsNewModel(readConfig(settings))) throw new Error(tr("err.settingsChanged"));
+    page.setPhase("training");
     setButtons();
     message(() => tr("msg.training"));
   });
-  if (ui.state === "training") await guarded(tr("fail.stopped"), () => scheduler.run());
+  if (page.phase === "training") await guarded(tr("fail.stopped"), () => scheduler.run());
 }
 
 async function onReset() {
   await guarded(tr("fail.reset"), async () => {
-    await createTrainer(readConfig(ui.settings));
-    ui.state = "ready";
+    await createTrainer(readConfig(settings));
+    page.setPhase("ready");
     $("test").textContent = "–";
     message(() => tr("msg.reset"));
     setButtons();
@@ -513,8 +508,8 @@ async function onReset() {
 
 async function onDownload() {
   await guarded(tr("fail.download"), async () => {
-    const bytes = await exclusive(() => ui.trainer.exportCheckpoint());
-    saveBytes(bytes, `vae-step-${ui.trainer.globalStep}.safetensors`);
+    const bytes = await exclusive(() => page.trainer.exportCheckpoint());
+    saveBytes(bytes, `vae-step-${page.trainer.globalStep}.safetensors`);
     const mb = (bytes.length / 1e6).toFixed(1);
     message(() => tr("msg.saved", mb), "ok");
   });
@@ -527,10 +522,10 @@ async function onLoadCheckpoint(ev) {
   await guarded(tr("fail.load", file.name), async () => {
     if (file.size > MAX_FILE_BYTES) throw new Error(tr("err.fileTooBig", (file.size / 1e6).toFixed(0), MAX_FILE_BYTES >> 20));
     const bytes = new Uint8Array(await file.arrayBuffer());
-    await exclusive(() => ui.trainer.importCheckpoint(bytes));
+    await exclusive(() => page.trainer.importCheckpoint(bytes));
     await refreshImages();
-    await ui.explore.refresh();
-    await ui.explore.refreshMap();
+    await panels.explore.refresh();
+    await panels.explore.refreshMap();
     message(() => tr("msg.loaded", file.name), "ok");
   });
 }
@@ -538,18 +533,18 @@ async function onLoadCheckpoint(ev) {
 async function onIdxFiles(files) {
   await guarded(tr("fail.files"), async () => {
     const data = await readIdxFiles(files);
-    if (ui.trainer) {
+    if (page.trainer) {
       // throws (and keeps the old data) if a file is bad
-      await exclusive(() => ui.trainer.loadDataset(...data.files));
+      await exclusive(() => page.trainer.loadDataset(...data.files));
     }
-    ui.data = data;
+    page.setData(data);
     showDataLabel();
-    if (ui.trainer) {
-      ui.explore.input = null;
-      ui.explore.b.pixels = null;
+    if (page.trainer) {
+      panels.explore.input = null;
+      panels.explore.b.pixels = null;
       await refreshImages();
-      await ui.explore.refresh();
-      await ui.explore.refreshMap();
+      await panels.explore.refresh();
+      await panels.explore.refreshMap();
     }
     message(() => tr("msg.idxLoaded"), "ok");
     setButtons();
@@ -558,13 +553,13 @@ async function onIdxFiles(files) {
 
 /** The data label (MNIST or the user's files) in the current language. */
 function showDataLabel() {
-  $("data-status").textContent = ui.data.label();
+  $("data-status").textContent = page.data.label();
 }
 
 /** Says why the model trains on the CPU engine when WebGPU is unusable here (the page goes on
  * without it), and takes WebGPU off the engine choices. */
 function showNoGpu() {
-  const p = ui.gpuProblem;
+  const p = page.gpuProblem;
   if (!p) return;
   $("nogpu").hidden = false;
   $("nogpu").dataset.kind = p.kind;
@@ -585,21 +580,30 @@ async function onEngineChange() {
   const url = new URL(location.href);
   url.searchParams.set("engine", $("engine").value);
   history.replaceState(null, "", url);
-  if (!ui.trainer || !ui.data) return; // the next model is built on it
+  if (!page.trainer || !page.data) return; // the next model is built on it
   await guarded(tr("fail.switch"), async () => {
     const asked = $("engine").value;
     message(() => tr("msg.switching", engineName(asked)));
-    const config = JSON.parse(ui.trainerConfig);
-    const pretrained = ui.pretrained;
-    await exclusive(async () => buildTrainer(config, await ui.trainer.exportCheckpoint()));
-    ui.pretrained = pretrained;
-    await ui.explore.refresh();
-    await ui.explore.refreshMap();
-    ui.structure.draw();
-    const [engine, step] = [ui.trainer.engine, ui.trainer.globalStep];
+    const config = page.config;
+    const pretrained = page.pretrained;
+    await exclusive(async () => buildTrainer(config, await page.trainer.exportCheckpoint()));
+    page.setPretrained(pretrained);
+    await panels.explore.refresh();
+    await panels.explore.refreshMap();
+    panels.structure.draw();
+    const [engine, step] = [page.trainer.engine, page.trainer.globalStep];
     message(() => tr("msg.switched", engineName(engine), step), "ok");
   });
   setButtons();
+}
+
+/** A panel's read-only view: the trainer in hand and the drawing functions, and `more`'s getters. */
+function view(more = {}) {
+  const base = { get trainer() { return page.trainer; }, get wasm() { return wasm; } };
+  return Object.freeze(Object.defineProperties({}, {
+    ...Object.getOwnPropertyDescriptors(base),
+    ...Object.getOwnPropertyDescriptors(more),
+  }));
 }
 
 function wire() {
@@ -613,7 +617,7 @@ function wire() {
   // A device can also be lost while nothing runs on it (a paused tab): look once a second.
   setInterval(() => {
     try {
-      if (ui.trainer && ui.trainer.deviceLost) onDeviceLost();
+      if (page.trainer && page.trainer.deviceLost) onDeviceLost();
     } catch {
       // a trainer being replaced
     }
@@ -623,46 +627,56 @@ function wire() {
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); onIdxFiles([...e.dataTransfer.files]); });
-  addEventListener("resize", () => ui.plot.draw());
+  addEventListener("resize", () => plot.draw());
   // A click on one of the test digits (top row of the reconstructions) explores it.
   $("recon-canvas").addEventListener("click", (e) => {
     const r = e.target.getBoundingClientRect();
-    const n = Math.min(8, ui.trainer ? ui.trainer.testCount : 0);
+    const n = Math.min(8, page.trainer ? page.trainer.testCount : 0);
     const col = Math.floor(((e.clientX - r.left) / r.width) * n);
-    if (n && col >= 0 && col < n) ui.explore.pick(col);
+    if (n && col >= 0 && col < n) panels.explore.pick(col);
   });
-  ui.explore = new Explore(ui, exclusive, message);
-  ui.teach = new Teach(ui, exclusive, message);
-  ui.compare = new Compare(ui, exclusive, message);
-  ui.structure = new Structure(ui, exclusive, message);
-  ui.history = new History(ui, exclusive);
+  // Each panel gets a read-only view of what it needs, read at each use (the trainer in hand
+  // changes when a model is rebuilt or the engine switched).
+  panels.explore = new Explore(view(), exclusive, message);
+  panels.teach = new Teach(view({
+    get training() { return page.phase === "training"; },
+    get map() { return panels.explore.map; },
+  }), exclusive, message);
+  panels.compare = new Compare(view({
+    get host() { return host; },
+    get dataFiles() { return page.data.files; },
+    get recordFields() { return settings.recordFields; },
+    get walkPair() { return page.walkPair; },
+  }), exclusive, message);
+  panels.structure = new Structure(view({ get config() { return page.config; } }), exclusive, message);
+  panels.history = new History(view(), exclusive);
   $("compare-start").addEventListener("click", onCompare);
   $("saved-continue").addEventListener("click", onContinueSaved);
   $("saved-fresh").addEventListener("click", onStartFresh);
-  $("compare-stop").addEventListener("click", () => { ui.compare.stop(); setButtons(); });
+  $("compare-stop").addEventListener("click", () => { panels.compare.stop(); setButtons(); });
 }
 
 // The one object tests read: the page's state, read-only.
 window.vaePage = {
-  get state() { return ui.state; },
-  get trainer() { return ui.trainer; },
-  get wasm() { return ui.wasm; },
-  get plot() { return ui.plot; },
-  get explore() { return ui.explore; },
-  get teach() { return ui.teach; },
-  get compare() { return ui.compare; },
-  get structure() { return ui.structure; },
-  get history() { return ui.history; },
-  get kept() { return ui.kept; },
+  get state() { return page.phase; },
+  get trainer() { return page.trainer; },
+  get wasm() { return wasm; },
+  get plot() { return plot; },
+  get explore() { return panels.explore; },
+  get teach() { return panels.teach; },
+  get compare() { return panels.compare; },
+  get structure() { return panels.structure; },
+  get history() { return panels.history; },
+  get kept() { return page.kept; },
   /** The run kept in this browser: `on`, `off` (why not), `stats` ({ saves, lastMs, totalMs, bytes }). */
-  get autosave() { return ui.autosave; },
+  get autosave() { return autosave; },
   /** `{ step, bytes }`: the checkpoint of a run continued from this browser's storage, as it stood once restored. */
-  get restored() { return ui.restored; },
-  get lastRefresh() { return ui.lastRefresh; },
-  get pretrained() { return ui.pretrained; },
+  get restored() { return page.restored; },
+  get lastRefresh() { return page.lastRefresh; },
+  get pretrained() { return page.pretrained; },
   /** Where the trainers live (trainers.js): `mode` "worker" or "page", `info()` → `{ build,
    * cpuThreads, wasmBytes, liveGpuBuffers }` of the trainer's module (the soak test watches). */
-  get host() { return ui.host; },
+  get host() { return host; },
   wasmBuild: null, // "threads", "relaxed-simd" or "simd128": which build of the module the trainer runs (boot.js)
 };
 
@@ -678,46 +692,46 @@ async function main() {
   onLangChange(() => {
     const m = $("message");
     m.textContent = lastMessage.render();
-    if (ui.data) showDataLabel();
-    if (ui.trainer) $("walk-caption").textContent = tr("walk.caption", ...ui.walkPair);
+    if (page.data) showDataLabel();
+    if (page.trainer) $("walk-caption").textContent = tr("walk.caption", ...page.walkPair);
     setButtons();
-    ui.plot.draw();
-    if (ui.explore) ui.explore.relabel();
-    if (ui.teach) ui.teach.draw();
-    if (ui.compare) ui.compare.draw();
-    if (ui.trainer && ui.structure) ui.structure.draw();
-    if (ui.history) ui.history.render();
-    if (ui.pill) $("adapter").textContent = ui.pill();
+    plot.draw();
+    if (panels.explore) panels.explore.relabel();
+    if (panels.teach) panels.teach.draw();
+    if (panels.compare) panels.compare.draw();
+    if (page.trainer && panels.structure) panels.structure.draw();
+    if (panels.history) panels.history.render();
+    if (pill) $("adapter").textContent = pill();
     showNoGpu();
     renderSaved();
     const note = $("autosave-note");
     if (note.dataset.kind === "off") showAutosave();
     else if (note.dataset.kind === "saved") showAutosave(Number(note.dataset.step), new Date(Number(note.dataset.at)));
   });
-  ui.plot.draw();
+  plot.draw();
   setButtons();
   wire();
   try {
     const boot = await loadDrawing();
-    ui.wasm = boot.wasm;
-    ui.settings = boot.settings;
-    ui.host = await startTrainers();
-    window.vaePage.wasmBuild = (await ui.host.info()).build;
-    await ui.autosave.open();
+    wasm = boot.wasm;
+    settings = boot.settings;
+    host = await startTrainers();
+    window.vaePage.wasmBuild = (await host.info()).build;
+    await autosave.open();
     showAutosave();
   } catch (e) {
     message(() => tr("msg.wasmFailed", e && e.message ? e.message : e), "error");
     $("adapter").textContent = tr("adapter.notLoaded");
     return;
   }
-  if (ui.host.mode === "page") {
+  if (host.mode === "page") {
     const note = $("noworker");
-    note.dataset.why = ui.host.why;
-    if (ui.host.why === "?worker=0") note.dataset.i18n = "noworker.asked";
+    note.dataset.why = host.why;
+    if (host.why === "?worker=0") note.dataset.i18n = "noworker.asked";
     note.textContent = tr(note.dataset.i18n);
     note.hidden = false;
   }
-  buildForm(ui.settings);
+  buildForm(settings);
   const asked = new URLSearchParams(location.search).get("engine");
   if (["auto", "webgpu", "cpu"].includes(asked)) $("engine").value = asked;
   // Ask for the GPU before downloading anything: a device only, no model. (A throwaway
@@ -725,25 +739,25 @@ async function main() {
   // process hung now and then when the real trainer asked for a second device.) Without
   // WebGPU the page goes on with the CPU engine and says why.
   if (!navigator.gpu) {
-    ui.gpuProblem = { kind: window.isSecureContext === false ? "insecure" : "absent" };
+    page.setGpuProblem({ kind: window.isSecureContext === false ? "insecure" : "absent" });
   } else if ($("engine").value !== "cpu") {
     try {
-      await ui.host.checkGpu();
+      await host.checkGpu();
     } catch (e) {
-      ui.gpuProblem = { kind: "adapter", detail: e && e.message ? e.message : String(e) };
+      page.setGpuProblem({ kind: "adapter", detail: e && e.message ? e.message : String(e) });
     }
   }
   showNoGpu();
   try {
-    ui.data = await loadMnist(ui.settings, (f) => setBar("data", 100 * f));
+    page.setData(await loadMnist(settings, (f) => setBar("data", 100 * f)));
     showDataLabel();
     message(() => tr("msg.building"));
-    await createTrainer(readConfig(ui.settings));
-    ui.state = "ready";
+    await createTrainer(readConfig(settings));
+    page.setPhase("ready");
     await showPretrained();
     await offerSaved();
   } catch (e) {
-    ui.state = "ready";
+    page.setPhase("ready");
     message(e && e.message ? e.message : String(e), "error");
   }
   setButtons();

@@ -28,8 +28,8 @@ export function latentSummary(mu, L) {
 
 export class Compare {
   /** `exclusive(fn)` queues a trainer call; `report(text, kind)` shows a message. */
-  constructor(ui, exclusive, report) {
-    this.ui = ui;
+  constructor(view, exclusive, report) {
+    this.view = view;
     this.exclusive = exclusive;
     this.report = report;
     this.twin = null; // the autoencoder's Trainer
@@ -53,7 +53,7 @@ export class Compare {
   async setBeta(beta) {
     this.beta = beta;
     $("beta-value").textContent = beta.toFixed(1);
-    const t = this.ui.trainer;
+    const t = this.view.trainer;
     if (!t) return;
     try {
       await this.exclusive(() => t.setKlWeight(beta));
@@ -96,10 +96,10 @@ export class Compare {
 
   /** Builds the autoencoder beside the (fresh) VAE: same settings and seed, same device. */
   async attach(config) {
-    const vae = this.ui.trainer;
-    const twin = await this.exclusive(() => this.ui.host.createBeside(vae, { ...config, variational: false }));
+    const vae = this.view.trainer;
+    const twin = await this.exclusive(() => this.view.host.createBeside(vae, { ...config, variational: false }));
     try {
-      await this.exclusive(() => twin.loadDataset(...this.ui.data.files));
+      await this.exclusive(() => twin.loadDataset(...this.view.dataFiles));
     } catch (e) {
       twin.free();
       throw e;
@@ -132,12 +132,12 @@ export class Compare {
   }
 
   addTwinSteps(stats) {
-    for (const r of stepRecords(stats, this.ui.settings.recordFields)) this.curves.ae.push([r.globalStep, r.reconstruction]);
+    for (const r of stepRecords(stats, this.view.recordFields)) this.curves.ae.push([r.globalStep, r.reconstruction]);
   }
 
   /** Reads both models (map, samples, interpolation) and redraws. */
   async refresh() {
-    const vae = this.ui.trainer, ae = this.twin;
+    const vae = this.view.trainer, ae = this.twin;
     if (!vae || !ae || !vae.testCount) return;
     const views = {};
     try {
@@ -145,7 +145,7 @@ export class Compare {
         const { mu, labels } = await this.exclusive(() => t.latentMeans(MAP_DIGITS));
         const side = t.imageSide;
         const samples = await this.exclusive(() => t.sample(SAMPLES, SAMPLE_SEED));
-        const [a, b] = this.ui.walkPair;
+        const [a, b] = this.view.walkPair;
         const walk = t.testCount > Math.max(a, b) ? await this.exclusive(() => t.latentWalk(a, b, WALK)) : null;
         views[name] = { mu, labels, L: t.latent, side, samples, walk, active: activity(mu, t.latent).count, ...latentSummary(mu, t.latent) };
       }
@@ -172,8 +172,8 @@ export class Compare {
     for (const name of ["vae", "ae"]) {
       const v = this.views[name];
       this.drawMap(`cmp-map-${name}`, v, extent);
-      this.ui.wasm.drawGrid($(`cmp-samples-${name}`), v.samples, v.side, 8);
-      if (v.walk) this.ui.wasm.drawGrid($(`cmp-walk-${name}`), v.walk, v.side, WALK);
+      this.view.wasm.drawGrid($(`cmp-samples-${name}`), v.samples, v.side, 8);
+      if (v.walk) this.view.wasm.drawGrid($(`cmp-walk-${name}`), v.walk, v.side, WALK);
       $(`cmp-mu2-${name}`).textContent = tr("cmp.mu2", v.mu2.toFixed(2), `z${v.dims[0] + 1}`, `z${v.dims[1] + 1}`) + tr("cmp.active", v.active, v.L);
       const test = this.test[name];
       const kl = name === "vae" ? tr("cmp.testKl", this.test.vaeKl.toFixed(2)) : "";

@@ -19,8 +19,8 @@ function gaussian() {
 
 export class Explore {
   /** `exclusive(fn)` queues a trainer call; `report(text, kind)` shows a message on the page. */
-  constructor(ui, exclusive, report) {
-    this.ui = ui;
+  constructor(view, exclusive, report) {
+    this.view = view;
     this.exclusive = exclusive;
     this.report = report;
     this.input = null; // pixels of the current input
@@ -61,7 +61,7 @@ export class Explore {
     addEventListener("resize", () => { this.drawChart(); this.drawMap(); });
   }
 
-  get t() { return this.ui.trainer; }
+  get t() { return this.view.trainer; }
 
   /** True if the user hovered the map or moved the slider within the last `ms`. */
   recentlyUsed(ms) {
@@ -172,7 +172,7 @@ export class Explore {
       const ink = new Float32Array(DRAW_SIZE * DRAW_SIZE);
       for (let i = 0; i < ink.length; i++) ink[i] = d[4 * i] / 255;
       const side = this.t.imageSide;
-      const pixels = this.ui.wasm.drawingToInput(ink, DRAW_SIZE, side);
+      const pixels = this.view.wasm.drawingToInput(ink, DRAW_SIZE, side);
       if (!pixels.some((v) => v > 0)) return;
       this.input = pixels;
       // The encoding first, drawn at once; the rest of the panel follows (refresh).
@@ -194,7 +194,7 @@ export class Explore {
     // Show it in the drawing canvas, so what is encoded is what is seen.
     const side = this.t.imageSide;
     const tmp = document.createElement("canvas");
-    this.ui.wasm.drawGrid(tmp, pixels, side, 1);
+    this.view.wasm.drawGrid(tmp, pixels, side, 1);
     const g = $("draw").getContext("2d");
     this.clearCanvas();
     g.imageSmoothingEnabled = false;
@@ -271,7 +271,7 @@ export class Explore {
     const px = await this.exclusive(() => this.t.decode(z));
     const side = this.t.imageSide;
     const c = $("draws");
-    this.ui.wasm.drawGrid(c, px, side, 4);
+    this.view.wasm.drawGrid(c, px, side, 4);
     const g = c.getContext("2d");
     g.strokeStyle = "#f59e0b";
     g.lineWidth = 2;
@@ -411,7 +411,7 @@ export class Explore {
         if (m.pca) for (let j = 0; j < L; j++) z[j] = m.mean[j] + a * m.components[j] + b * m.components[L + j];
         else { z[0] = a; z[1] = b; }
         const px = await this.exclusive(() => this.t.decode(z));
-        this.ui.wasm.drawGrid($("map-decode"), px, this.t.imageSide, 1);
+        this.view.wasm.drawGrid($("map-decode"), px, this.t.imageSide, 1);
         this.hoverLatencies.push(performance.now() - t0);
       }
     } finally {
@@ -438,8 +438,8 @@ export class Explore {
     for (let j = 0; j < a.length; j++) z[j] = (1 - s) * a[j] + s * b[j];
     const px = await this.exclusive(() => this.t.decode(z));
     this.lastInterp = { s, z: Array.from(z) };
-    this.ui.wasm.drawGrid($("interp-mid"), px, side, 1);
-    this.ui.wasm.drawGrid($("interp-a"), this.input, side, 1);
-    this.ui.wasm.drawGrid($("interp-b"), this.b.pixels, side, 1);
+    this.view.wasm.drawGrid($("interp-mid"), px, side, 1);
+    this.view.wasm.drawGrid($("interp-a"), this.input, side, 1);
+    this.view.wasm.drawGrid($("interp-b"), this.b.pixels, side, 1);
   }
 }

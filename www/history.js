@@ -14,8 +14,8 @@ function toBlob(canvas) {
 }
 
 export class History {
-  constructor(ui, exclusive) {
-    this.ui = ui;
+  constructor(view, exclusive) {
+    this.view = view;
     this.exclusive = exclusive;
     this.entries = []; // { epoch, label, sampled: { blob, url }, reconst: { blob, url } }
     this.scratch = document.createElement("canvas");
@@ -36,7 +36,7 @@ export class History {
 
   /** Records the model in place after `epoch` (the seed's seed: samples change each epoch). */
   async record(epoch, shipped = false) {
-    const t = this.ui.trainer, w = this.ui.wasm;
+    const t = this.view.trainer, w = this.view.wasm;
     if (!t || !epoch) return;
     const side = t.imageSide;
     const samples = await this.exclusive(() => t.sample(SAMPLES, epoch));

@@ -18,15 +18,15 @@ export function saveBytes(bytes, name) {
 
 export class LostPanel {
   /** `onResume()` builds a trainer on a new device from the kept checkpoint. */
-  constructor(ui, onResume) {
-    this.ui = ui;
-    $("lost-download").addEventListener("click", () => saveBytes(ui.kept.bytes, `vae-step-${ui.kept.step}.safetensors`));
+  constructor(view, onResume) {
+    this.view = view;
+    $("lost-download").addEventListener("click", () => saveBytes(view.kept.bytes, `vae-step-${view.kept.step}.safetensors`));
     $("lost-resume").addEventListener("click", onResume);
   }
 
   /** Shows why the device was lost and what is kept. */
   show(reason) {
-    const kept = this.ui.kept;
+    const kept = this.view.kept;
     $("lost-detail").textContent = tr("lost.detail", reason);
     $("lost-kept").textContent = kept
       ? tr("lost.kept", kept.step, (kept.bytes.length / 1e6).toFixed(1))

@@ -34,13 +34,17 @@ export function resetQueue() {
 
 export class Scheduler {
   /**
-   * @param ui the page's state (app.js owns it)
+   * @param page the page's state (state.js): the scheduler reads the trainer and the phase, and
+   *   sets the phase ("done"), the kept checkpoint, the walk pair and the refresh time
+   * @param panels { plot, explore, teach, history, compare }: what it redraws and feeds
    * @param view { message(text, kind), setButtons(), updateProgress(stats), refreshImages(),
    *   fields: the record layout (settings().recordFields), saving: whether autosave is on,
-   *   saveRun(snapshot): saves a keepCheckpoint snapshot taken with Adam }
+   *   worker: whether the trainer lives in a worker, teachLive(): whether the lessons redraw
+   *   while training, saveRun(snapshot): saves a keepCheckpoint snapshot taken with Adam }
    */
-  constructor(ui, view) {
-    this.ui = ui;
+  constructor(page, panels, view) {
+    this.page = page;
+    this.panels = panels;
     this.view = view;
     this.stepsPerCall = 1;
     this.epochSum = 0;
@@ -59,7 +63,7 @@ export class Scheduler {
     this.plotTimer = setTimeout(() => {
       this.plotTimer = null;
       this.plotAt = performance.now();
-      this.ui.plot.draw();
+      this.panels.plot.draw();
       this.showProgress();
     }, wait);
   }
@@ -89,27 +93,27 @@ export class Scheduler {
 
   absorbOne(stats) {
     const steps = stepRecords(stats, this.view.fields);
-    this.ui.plot.addSteps(steps);
-    this.ui.compare.addVaeSteps(steps);
+    this.panels.plot.addSteps(steps);
+    this.panels.compare.addVaeSteps(steps);
     for (const r of steps) {
       this.epochSum += r.reconstruction + r.kl;
       this.epochCount += 1;
     }
     // Shown with the plot's next redraw (plotSoon), or at once when nothing trains.
     this.progress = stats;
-    if (this.ui.state !== "training") this.showProgress();
+    if (this.page.phase !== "training") this.showProgress();
   }
 
   /** Training was rolled back to `step` (a divergence restores the last good state): the plot
    * and the epoch's running mean forget the steps after it. */
   forgetAfter(step) {
-    for (const [, r, k] of this.ui.plot.truncate(step)) {
+    for (const [, r, k] of this.panels.plot.truncate(step)) {
       this.epochSum -= r + k;
       this.epochCount -= 1;
     }
     if (this.epochCount <= 0) this.epochSum = this.epochCount = 0;
-    this.ui.plot.draw();
-    const t = this.ui.trainer;
+    this.panels.plot.draw();
+    const t = this.page.trainer;
     this.view.updateProgress({ epoch: t.epoch, stepInEpoch: t.stepInEpoch, reconstruction: NaN });
   }
 
@@ -117,14 +121,14 @@ export class Scheduler {
    * device costs at most that much training. Every step is read back first: a divergence
    * surfaces here (and rolls back) instead of being kept. With `adam`, Adam's state of the same
    * step too (for a save). Returns `{ bytes, adam, position }`. */
-  async keepCheckpoint(t = this.ui.trainer, adam = false) {
+  async keepCheckpoint(t = this.page.trainer, adam = false) {
     this.absorb(await exclusive(() => t.flush()));
     const snap = await exclusive(async () => ({
       bytes: await t.exportCheckpoint(),
       adam: adam ? await t.exportAdam() : null,
       position: { epoch: t.epoch, stepInEpoch: t.stepInEpoch, globalStep: t.globalStep },
     }));
-    this.ui.kept = { bytes: snap.bytes, step: snap.position.globalStep, at: performance.now() };
+    this.page.keep(snap.bytes, snap.position.globalStep);
     return snap;
   }
 
@@ -142,14 +146,14 @@ export class Scheduler {
 
   /** The running mean of the epoch in progress, from the plot (a run continued mid-epoch). */
   resumeEpochMean(firstStepOfEpoch) {
-    const mine = this.ui.plot.steps.filter((p) => p[0] >= firstStepOfEpoch);
+    const mine = this.panels.plot.steps.filter((p) => p[0] >= firstStepOfEpoch);
     this.epochSum = mine.reduce((s, p) => s + p[1] + p[2], 0);
     this.epochCount = mine.length;
   }
 
   async endOfEpoch(stats) {
-    const { ui, view } = this;
-    const t = ui.trainer;
+    const { page, panels, view } = this;
+    const t = page.trainer;
     this.absorb(await exclusive(() => t.flush()));
     const last = stats.epoch >= t.epochs; // the finished run is always saved
     const saving = view.saving && (last || performance.now() - this.savedAt >= SAVE_MIN_MS);
@@ -158,38 +162,38 @@ export class Scheduler {
     // The test set in parts, so a hover or a drawn digit waits for one part, not all of it.
     let ev;
     do {
-      await ui.explore.yield();
+      await panels.explore.yield();
       ev = await exclusive(() => t.evaluateSome(EVAL_BATCHES));
     } while (!ev.done);
     const trainMean = this.epochCount ? this.epochSum / this.epochCount : NaN;
-    ui.plot.addEpoch(t.globalStep, trainMean, ev.loss);
+    panels.plot.addEpoch(t.globalStep, trainMean, ev.loss);
     this.epochSum = 0;
     this.epochCount = 0;
     view.showTestLoss(ev.loss);
     await this.save(snap); // with the epoch's test loss in its plot
-    ui.walkPair = ui.walkPair.map((i) => (i + 2) % Math.max(2, t.testCount));
+    page.advanceWalkPair(t.testCount);
     await view.refreshImages();
-    await ui.explore.refresh();
-    await ui.explore.refreshMap();
-    await ui.teach.refresh();
-    await ui.history.record(stats.epoch);
-    await ui.compare.endOfEpoch(ev);
-    ui.plot.draw();
+    await panels.explore.refresh();
+    await panels.explore.refreshMap();
+    await panels.teach.refresh();
+    await panels.history.record(stats.epoch);
+    await panels.compare.endOfEpoch(ev);
+    panels.plot.draw();
     const [train, test] = [view.fmt(trainMean), view.fmt(ev.loss)];
     view.message(() => tr("msg.epochDone", stats.epoch, train, test));
   }
 
   /** Whether a redraw or a kept checkpoint is due after this chunk (the trainer is needed). */
   somethingDue() {
-    const ui = this.ui;
-    return performance.now() - ui.kept.at > KEEP_MS || this.saveDue() || performance.now() - ui.lastRefresh > REFRESH_MS;
+    const page = this.page;
+    return performance.now() - page.kept.at > KEEP_MS || this.saveDue() || performance.now() - page.lastRefresh > REFRESH_MS;
   }
 
-  /** Trains while `ui.state` is "training"; on Pause reads back what is in flight. */
+  /** Trains while `page.phase` is "training"; on Pause reads back what is in flight. */
   async run() {
-    const { ui, view } = this;
-    const t = ui.trainer;
-    const worker = ui.host && ui.host.mode === "worker";
+    const { page, panels, view } = this;
+    const t = page.trainer;
+    const worker = view.worker;
     const target = worker ? TARGET_CALL_MS_WORKER : TARGET_CALL_MS;
     // In worker mode: the next chunk, queued while the one before ran (the worker then goes from
     // one chunk to the next without waiting for this thread's plot and timers).
@@ -197,23 +201,23 @@ export class Scheduler {
     let failure = null;
     this.savedAt = performance.now(); // the first save comes SAVE_MS in (or at an epoch's end)
     try {
-      while (ui.state === "training") {
+      while (page.phase === "training") {
         // Interactive decodes (hovering the map, the slider) go first: hold training back until
         // they are done, so they wait behind at most the chunks already queued.
-        await ui.explore.yield();
-        const engaged = ui.explore.recentlyUsed(QUIET_MS);
+        await panels.explore.yield();
+        const engaged = panels.explore.recentlyUsed(QUIET_MS);
         const steps = ahead ? ahead.steps : engaged ? 1 : this.stepsPerCall;
         // The worker began a chunk queued ahead as soon as it was posted.
         const started = ahead ? ahead.at : performance.now();
         const stats = await (ahead ? ahead.call : exclusive(() => t.train(steps)));
         ahead = null;
-        if (worker && !engaged && !stats.epochFinished && !ui.compare.twin && ui.state === "training" && !this.somethingDue()) {
+        if (worker && !engaged && !stats.epochFinished && !panels.compare.twin && page.phase === "training" && !this.somethingDue()) {
           const next = this.stepsPerCall;
           ahead = { call: exclusive(() => t.train(next)), steps: next, at: performance.now() };
           ahead.call.catch(() => {}); // awaited (and its error met) below
         }
         await this.chunkDone(stats, steps, started, engaged, target);
-        if (ui.state !== "training") break;
+        if (page.phase !== "training") break;
         if (!worker) await new Promise((r) => setTimeout(r, 0));
       }
     } catch (e) {
@@ -228,30 +232,30 @@ export class Scheduler {
       }
     }
     if (failure) throw failure;
-    if (ui.state === "paused") {
+    if (page.phase === "paused") {
       this.absorb(await exclusive(() => t.flush()));
-      await ui.compare.flushTwin();
+      await panels.compare.flushTwin();
       await this.save(await this.keepCheckpoint(t, view.saving));
       const step = t.globalStep;
       view.message(() => tr("msg.paused", step));
     }
-    ui.plot.draw();
+    panels.plot.draw();
     view.setButtons();
   }
 
   /** One chunk's results: the autoencoder's share, the chunk size for the next, the plot, and
    * the end of an epoch, a kept checkpoint or a redraw when due. */
   async chunkDone(stats, steps, started, engaged, target) {
-    const { ui, view } = this;
-    const t = ui.trainer;
+    const { page, panels, view } = this;
+    const t = page.trainer;
     {
       // An autoencoder beside the VAE takes the same steps (same epochs, in lockstep).
-      await ui.compare.trainTwin(steps);
+      await panels.compare.trainTwin(steps);
       // While the user explores, keep nothing queued on the GPU behind their decodes: wait for
       // this step too (one step is the smallest unit of GPU work that can be in the way).
       if (engaged) this.absorbLater(await exclusive(() => t.flush()));
       // Both models' work counts when an autoencoder trains beside the VAE.
-      const ms = (performance.now() - started) / (ui.compare.twin ? 2 : 1);
+      const ms = (performance.now() - started) / (panels.compare.twin ? 2 : 1);
       // Aim each call at `target` ms of work, from what this chunk's steps took each (a chunk
       // of one step while the visitor explores says as much as a full one: never scale a
       // one-step chunk's time as if it were stepsPerCall steps).
@@ -263,31 +267,31 @@ export class Scheduler {
       if (stats.epochFinished) {
         await this.endOfEpoch(stats);
         if (stats.epoch >= t.epochs) {
-          ui.state = "done";
+          page.setPhase("done");
           const epochs = t.epochs;
           view.message(() => tr("msg.finished", epochs), "ok");
           return;
         }
-      } else if (performance.now() - ui.kept.at > KEEP_MS || this.saveDue()) {
+      } else if (performance.now() - page.kept.at > KEEP_MS || this.saveDue()) {
         await this.save(await this.keepCheckpoint(t, this.saveDue()));
-      } else if (performance.now() - ui.lastRefresh > REFRESH_MS && !ui.explore.recentlyUsed(QUIET_MS)) {
+      } else if (performance.now() - page.lastRefresh > REFRESH_MS && !panels.explore.recentlyUsed(QUIET_MS)) {
         try {
           // Between the redraws, a hover or a drawn digit goes first (explore.yield).
           await view.refreshImages();
-          await ui.explore.yield();
-          await ui.explore.refresh();
+          await panels.explore.yield();
+          await panels.explore.refresh();
           // The lessons redraw while training unless the visitor turned that off.
-          if (ui.teachLive()) {
-            await ui.explore.yield();
-            await ui.teach.refresh();
-            await ui.explore.yield();
-            if (this.refreshes % 2 === 0) await ui.compare.refresh();
-            else ui.compare.draw();
+          if (view.teachLive()) {
+            await panels.explore.yield();
+            await panels.teach.refresh();
+            await panels.explore.yield();
+            if (this.refreshes % 2 === 0) await panels.compare.refresh();
+            else panels.compare.draw();
           }
           this.refreshes += 1;
           if (this.refreshes % 12 === 0) {
-            await ui.explore.yield();
-            await ui.explore.refreshMap();
+            await panels.explore.yield();
+            await panels.explore.refreshMap();
           }
         } catch (e) {
           // Decodes of a model that is diverging (not yet read back) fail on non-finite values:

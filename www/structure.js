@@ -130,8 +130,8 @@ function blocks(t) {
 }
 
 export class Structure {
-  constructor(ui, exclusive, report) {
-    this.ui = ui;
+  constructor(view, exclusive, report) {
+    this.view = view;
     this.exclusive = exclusive;
     this.report = report;
     this.timings = null; // { step_ms, byName: Map(name → ms), key }
@@ -141,13 +141,13 @@ export class Structure {
 
   /** The trainer's sizes and GEMM form: a profile is valid for that key only. */
   trainerKey() {
-    const t = this.ui.trainer;
+    const t = this.view.trainer;
     return t ? `${t.input}-${t.hidden}-${t.latent}-${t.gemmForm}` : "";
   }
 
   /** Measures every stage's milliseconds per step (on a model of its own; training waits). */
   async profile() {
-    const t = this.ui.trainer;
+    const t = this.view.trainer;
     if (!t) return;
     $("profile").disabled = true;
     $("profile-status").textContent = tr("st.measuring");
@@ -167,15 +167,12 @@ export class Structure {
 
   /** The batch size of the trainer in hand (its config; the page's form before any). */
   batchSize() {
-    try {
-      return JSON.parse(this.ui.trainerConfig).batchSize;
-    } catch {
-      return 128;
-    }
+    const config = this.view.config;
+    return config ? config.batchSize : 128;
   }
 
   draw() {
-    const t = this.ui.trainer;
+    const t = this.view.trainer;
     const root = $("structure-blocks");
     if (!t) return;
     drawFigure($("structure-svg"), t, this.batchSize());

@@ -45,8 +45,8 @@ function gaussian() {
 }
 
 export class Teach {
-  constructor(ui, exclusive, report) {
-    this.ui = ui;
+  constructor(view, exclusive, report) {
+    this.view = view;
     this.exclusive = exclusive;
     this.report = report;
     this.batch = null; // { pixels, mu, logVar, rows }
@@ -75,12 +75,12 @@ export class Teach {
   /** Reads the newest training batch's μ and log σ², and which latent dimensions the model uses
    * (the variance of μ_j over ACTIVE_N test images), and redraws. */
   async refresh() {
-    const t = this.ui.trainer;
+    const t = this.view.trainer;
     if (!t || !t.testCount) return;
     try {
       this.batch = await this.exclusive(() => t.currentBatch());
       // Once an epoch while training (it encodes ACTIVE_N test images), at every refresh otherwise.
-      const stale = !this.activity || this.activity.trainer !== t || this.activity.epoch !== t.epoch || this.ui.state !== "training";
+      const stale = !this.activity || this.activity.trainer !== t || this.activity.epoch !== t.epoch || !this.view.training;
       if (stale) {
         const { mu } = await this.exclusive(() => t.latentMeans(Math.min(ACTIVE_N, t.testCount)));
         this.activity = { ...activity(mu, t.latent), trainer: t, epoch: t.epoch };
@@ -100,7 +100,7 @@ export class Teach {
   /** A GRID×GRID grid of decodes: over the prior's quantiles in a 2-D latent space, else over
    * the latent map's two principal axes (the span the test digits' μ cover). */
   async drawManifold() {
-    const t = this.ui.trainer, map = this.ui.explore && this.ui.explore.map;
+    const t = this.view.trainer, map = this.view.map;
     if (!t || !map) return;
     const L = map.mean.length;
     const z = new Float32Array(GRID * GRID * L);
@@ -129,7 +129,7 @@ export class Teach {
       this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
       return;
     }
-    this.ui.wasm.drawGrid($("manifold"), px, t.imageSide, GRID);
+    this.view.wasm.drawGrid($("manifold"), px, t.imageSide, GRID);
     this.manifoldAxes = axes;
     this.manifold = { n: px.length / (t.imageSide * t.imageSide), pca: map.pca };
     $("manifold-axes").textContent = axes();
@@ -175,8 +175,8 @@ export class Teach {
   drawRow() {
     const { mu, logVar, pixels, rows } = this.batch;
     const L = this.latent(), r = this.row;
-    const side = this.ui.trainer.imageSide;
-    this.ui.wasm.drawGrid($("batch-input"), pixels.subarray(r * side * side, (r + 1) * side * side), side, 1);
+    const side = this.view.trainer.imageSide;
+    this.view.wasm.drawGrid($("batch-input"), pixels.subarray(r * side * side, (r + 1) * side * side), side, 1);
     const [g, w, h] = sizeCanvas($("row-normals"), 150);
     const x = (v) => ((v + 4) / 8) * w;
     const pdf = (v, m, s) => Math.exp(-0.5 * ((v - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
