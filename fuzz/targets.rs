@@ -104,12 +104,14 @@ pub fn config(data: &[u8]) {
         seed: u64::from(word(data, 9)),
         kl_weight: f32::from_bits(word(data, 13)),
         variational: word(data, 14) & 1 == 1,
+        reparameterize: word(data, 14) & 2 == 2,
     };
     let train_len = (word(data, 11) & 1 == 1).then(|| word(data, 12) as usize);
     match cfg.validate(train_len) {
         Ok(()) => {
             assert!(cfg.lr.is_finite() && cfg.lr > 0.0);
             assert!(cfg.kl_weight.is_finite() && cfg.kl_weight >= 0.0);
+            assert!(cfg.variational || cfg.reparameterize);
             assert!(train_len.is_none_or(|n| cfg.batch_size <= n));
             let layout = ParamLayout::from_config(&cfg);
             assert!((layout.len as u64) * 4 < u64::from(u32::MAX));

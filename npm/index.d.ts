@@ -111,6 +111,8 @@ export interface TrainerApi extends Disposable {
   readonly learningRate: number;
   readonly klWeight: number;
   readonly variational: boolean;
+  /** False while the reparameterization trick is switched off (`setReparameterize(false)`). */
+  readonly reparameterize: boolean;
   /** Threads the CPU engine runs on where this trainer lives. */
   readonly cpuThreads: number;
   /** True once `free()` was called. */
@@ -149,6 +151,8 @@ export interface TrainerApi extends Disposable {
   profileStep(): Promise<StepTimings>;
   stageKernels(): Promise<StageTiming[]>;
   setKlWeight(klWeight: number): Promise<void>;
+  /** Switches the reparameterization trick on or off from the next step (a VAE only). */
+  setReparameterize(on: boolean): Promise<void>;
   setLr(lr: number): Promise<void>;
   /** @deprecated use `setLr` */
   setLearningRate(lr: number): Promise<void>;

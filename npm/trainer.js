@@ -21,7 +21,7 @@ export const ERROR_CODES = [
 export const GETTERS = [
   "engine", "engineReason", "adapter", "adapterName", "gemmForm", "epochs", "input", "hidden",
   "latent", "imageSide", "stepsPerEpoch", "globalStep", "stepInEpoch", "epoch", "testCount",
-  "deviceLost", "lastGoodStep", "lr", "klWeight", "variational", "cpuThreads",
+  "deviceLost", "lastGoodStep", "lr", "klWeight", "variational", "reparameterize", "cpuThreads",
 ];
 
 /** The calls, each queued and async, with the raw method each runs. */
@@ -31,7 +31,7 @@ export const METHODS = {
   resume: "resume", loadDataset: "loadDataset", testDigits: "testDigits", currentBatch: "currentBatch",
   encode: "encode", decode: "decode", latentMeans: "latentMeans", latentMap: "latentMap", reset: "reset",
   profileStep: "profileStep", lastBatch: "lastBatch", stageKernels: "stageKernels",
-  setKlWeight: "setKlWeight", setLr: "setLearningRate",
+  setKlWeight: "setKlWeight", setReparameterize: "setReparameterize", setLr: "setLearningRate",
   /** @deprecated the config's name is `lr`: use `setLr` */
   setLearningRate: "setLearningRate",
 };

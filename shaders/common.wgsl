@@ -29,6 +29,8 @@ struct StepParams {
   b23_at: u32,       // first float of [fc2 | fc3].bias (2L)
   w4_at: u32,        // first float of fc4.weight (H, ld(L))
   b4_at: u32,        // first float of fc4.bias (H)
+  through_z: u32,    // 1: the reconstruction's gradient reaches μ, log σ² through z (the trick);
+                     // 0: z is a sampled constant, only KL trains them (reparameterize: false)
 }
 
 // Row stride, in floats, of a matrix with n columns (see layout.rs: rows padded to vec4).

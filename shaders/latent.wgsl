@@ -133,7 +133,7 @@ fn latent_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     }
     let g = (acc.x + acc.y) + (acc.z + acc.w);
     let row = r * ld(2u * l);
-    let d = reparam_grad(mulv[row + j], mulv[row + l + j], eps[r * l + j], g, step.kl_weight);
+    let d = reparam_grad(mulv[row + j], mulv[row + l + j], eps[r * l + j], g, step.kl_weight, step.through_z != 0u);
     dmulv[row + j] = d.x;
     dmulv[row + l + j] = d.y;
     drow[j] = d.x;

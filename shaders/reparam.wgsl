@@ -52,7 +52,7 @@ fn reparam_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = r * ld(2u * l);
   let mu = mulv[row + j];
   let log_var = mulv[row + l + j];
-  let d = reparam_grad(mu, log_var, eps[i], dz[r * ld(l) + j], step.kl_weight);
+  let d = reparam_grad(mu, log_var, eps[i], dz[r * ld(l) + j], step.kl_weight, step.through_z != 0u);
   dmulv[row + j] = d.x;
   dmulv[row + l + j] = d.y;
 }

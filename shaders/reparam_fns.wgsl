@@ -59,8 +59,11 @@ fn reparam_z(mu: f32, log_var: f32, e: f32) -> f32 {
 // KL's own term,
 //   dμ      = g + β·μ
 //   dlog σ² = g·ε·½·exp(½ log σ²) + β·½(exp(log σ²) − 1)
-// (with ε = 0 and β = 0, a plain autoencoder's log σ² gets no gradient at all).
-fn reparam_grad(mu: f32, log_var: f32, e: f32, g: f32, beta: f32) -> vec2<f32> {
+// (with ε = 0 and β = 0, a plain autoencoder's log σ² gets no gradient at all). With the trick
+// switched off (`through_z` false) z is a constant: the path through z is cut and only KL's
+// term is left.
+fn reparam_grad(mu: f32, log_var: f32, e: f32, g_z: f32, beta: f32, through_z: bool) -> vec2<f32> {
   let sigma = exp(0.5 * log_var);
+  let g = select(0.0, g_z, through_z);
   return vec2<f32>(g + beta * mu, g * e * 0.5 * sigma + beta * 0.5 * (sigma * sigma - 1.0));
 }

@@ -30,6 +30,11 @@ pub struct VaeConfig {
     pub kl_weight: f32,
     /// true: a VAE (z = μ + σ·ε); false: a plain autoencoder (z = μ, no sampling, no KL term).
     pub variational: bool,
+    /// true: the reparameterization trick (z = μ + σ·ε carries the reconstruction's gradient to
+    /// μ and σ); false: z is sampled the same way but as a constant — no gradient from the
+    /// reconstruction reaches μ or σ, only the KL term trains them (the trick switched off, to
+    /// see why it is needed). Only for a VAE.
+    pub reparameterize: bool,
 }
 
 impl Default for VaeConfig {
@@ -47,6 +52,7 @@ impl Default for VaeConfig {
             seed: 1,
             kl_weight: 1.0,
             variational: true,
+            reparameterize: true,
         }
     }
 }
@@ -82,6 +88,23 @@ impl VaeConfig {
         Ok(cfg)
     }
 
+    /// This config with the reparameterization trick on or off, checked (a model changes it in
+    /// place).
+    pub fn with_reparameterize(&self, reparameterize: bool) -> Result<VaeConfig> {
+        let cfg = VaeConfig {
+            reparameterize,
+            ..self.clone()
+        };
+        cfg.validate(None)?;
+        Ok(cfg)
+    }
+
+    /// Whether the reconstruction's gradient flows through z to μ and log σ² (a VAE with the
+    /// trick; an autoencoder's z = μ always carries it).
+    pub fn grad_through_z(&self) -> bool {
+        self.reparameterize || !self.variational
+    }
+
     /// Checks every field; `train_len`, when known, bounds the batch size.
     pub fn validate(&self, train_len: Option<usize>) -> Result<()> {
         check_size("input", self.input, MAX_INPUT)?;
@@ -108,6 +131,13 @@ impl VaeConfig {
                     "must be a number in [0, {MAX_KL_WEIGHT}], got {}",
                     self.kl_weight
                 ),
+            ));
+        }
+        if !self.reparameterize && !self.variational {
+            return Err(VaeError::config(
+                "reparameterize",
+                "false needs a VAE (variational: true): an autoencoder samples nothing, so there \
+                 is no trick to switch off",
             ));
         }
         for (field, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {

@@ -584,8 +584,20 @@ impl Engine {
         self.run_mut().resume_at(pos)
     }
 
+    /// Changes β from the next step on (a plain autoencoder keeps it for the record but has no
+    /// KL term); Adam's state is kept.
     pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
-        self.run_mut().set_kl_weight(kl_weight)
+        let cfg = self.cfg().with_kl_weight(kl_weight)?;
+        self.run_mut().set_objective(cfg);
+        Ok(())
+    }
+
+    /// Switches the reparameterization trick on or off from the next step on (a VAE only);
+    /// Adam's state is kept.
+    pub fn set_reparameterize(&mut self, on: bool) -> Result<()> {
+        let cfg = self.cfg().with_reparameterize(on)?;
+        self.run_mut().set_objective(cfg);
+        Ok(())
     }
 
     pub fn set_lr(&mut self, lr: f32) -> Result<()> {

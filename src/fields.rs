@@ -54,7 +54,7 @@ fn shortest(v: f32) -> f64 {
 }
 
 /// Every field of the JS config, in the order the docs list them.
-pub fn fields() -> [Field; 10] {
+pub fn fields() -> [Field; 11] {
     let d = VaeConfig::default();
     let whole = |name, default: usize, min: f64, max: usize, in_form| Field {
         name,
@@ -97,6 +97,12 @@ pub fn fields() -> [Field; 10] {
             in_form: false,
         },
         Field {
+            name: "reparameterize",
+            kind: Kind::Flag,
+            default: Default::Flag(d.reparameterize),
+            in_form: false,
+        },
+        Field {
             name: "engine",
             kind: Kind::Choice(&ENGINE_NAMES),
             default: Default::Name(ENGINE_NAMES[0]),
@@ -126,6 +132,7 @@ pub fn set_number(cfg: &mut VaeConfig, name: &str, v: f64) -> bool {
 pub fn set_flag(cfg: &mut VaeConfig, name: &str, v: bool) -> bool {
     match name {
         "variational" => cfg.variational = v,
+        "reparameterize" => cfg.reparameterize = v,
         _ => return false,
     }
     true

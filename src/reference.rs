@@ -103,10 +103,13 @@ pub fn reparam_backward(
     rows: usize,
     latent: usize,
 ) {
-    reparam_backward_weighted(dmulv, dz, mulv, eps, rows, latent, 1.0);
+    reparam_backward_weighted(dmulv, dz, mulv, eps, rows, latent, 1.0, true);
 }
 
-/// [`reparam_backward`] for the objective reconstruction + β·KL (`kl_weight` = β).
+/// [`reparam_backward`] for the objective reconstruction + β·KL (`kl_weight` = β). Without
+/// `through_z` (the trick switched off: z a sampled constant) the reconstruction's gradient
+/// does not reach μ and log σ²; KL's term alone does.
+#[allow(clippy::too_many_arguments)]
 pub fn reparam_backward_weighted(
     dmulv: &mut [f64],
     dz: &[f64],
@@ -115,12 +118,13 @@ pub fn reparam_backward_weighted(
     rows: usize,
     latent: usize,
     kl_weight: f64,
+    through_z: bool,
 ) {
     for r in 0..rows {
         for j in 0..latent {
             let mu = mulv[r * 2 * latent + j];
             let lv = mulv[r * 2 * latent + latent + j];
-            let g = dz[r * latent + j];
+            let g = if through_z { dz[r * latent + j] } else { 0.0 };
             dmulv[r * 2 * latent + j] = g + kl_weight * mu;
             dmulv[r * 2 * latent + latent + j] = g * eps[r * latent + j] * 0.5 * (0.5 * lv).exp()
                 + kl_weight * 0.5 * (lv.exp() - 1.0);
@@ -336,15 +340,27 @@ pub fn vae_forward(p: &RefParams, x: &[f64], eps: &[f64], rows: usize) -> RefAct
 }
 
 /// What is minimised: Σ BCE + `kl_weight`·KL. A plain autoencoder is `kl_weight` 0 with ε = 0
-/// (z = μ): the caller passes zeros for ε, as the GPU draws none.
+/// (z = μ): the caller passes zeros for ε, as the GPU draws none. Without `through_z` (config
+/// `reparameterize: false`) z is a sampled constant: the encoder gets KL's gradient alone.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Objective {
     pub kl_weight: f64,
+    pub through_z: bool,
+}
+
+impl Objective {
+    /// Σ BCE + β·KL with the reparameterization trick.
+    pub fn weighted(kl_weight: f64) -> Self {
+        Objective {
+            kl_weight,
+            through_z: true,
+        }
+    }
 }
 
 impl Default for Objective {
     fn default() -> Self {
-        Objective { kl_weight: 1.0 }
+        Objective::weighted(1.0)
     }
 }
 
@@ -388,7 +404,16 @@ pub fn vae_forward_backward_with(
     let mut dz = vec![0.0; rows * l];
     linear_backward_input(&mut dz, &dh4, p.get("fc4.weight"), None, rows, l, h);
     let mut dmulv = vec![0.0; rows * 2 * l];
-    reparam_backward_weighted(&mut dmulv, &dz, &a.mulv, eps, rows, l, objective.kl_weight);
+    reparam_backward_weighted(
+        &mut dmulv,
+        &dz,
+        &a.mulv,
+        eps,
+        rows,
+        l,
+        objective.kl_weight,
+        objective.through_z,
+    );
     let mut dmu = vec![0.0; rows * l];
     let mut dlv = vec![0.0; rows * l];
     for r in 0..rows {

@@ -107,6 +107,7 @@ pub struct Status {
     pub lr: f32,
     pub kl_weight: f32,
     pub variational: bool,
+    pub reparameterize: bool,
 }
 
 pub struct Session {
@@ -244,6 +245,7 @@ impl Session {
             lr: t.cfg().lr,
             kl_weight: t.cfg().kl_weight,
             variational: t.cfg().variational,
+            reparameterize: t.cfg().reparameterize,
         }
     }
 
@@ -764,6 +766,13 @@ impl Session {
     /// Changes the KL weight β from the next step on (Adam's state is kept).
     pub fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
         self.engine.set_kl_weight(kl_weight)
+    }
+
+    /// Switches the reparameterization trick on or off from the next step on (a VAE only;
+    /// Adam's state is kept). Off, z is sampled as before but the reconstruction's gradient no
+    /// longer reaches μ and σ.
+    pub fn set_reparameterize(&mut self, on: bool) -> Result<()> {
+        self.engine.set_reparameterize(on)
     }
 
     /// Changes the learning rate from the next step on (Adam's state is kept).

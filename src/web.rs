@@ -149,6 +149,9 @@ export interface TrainerConfig {
   klWeight?: number;
   /** false: a plain autoencoder (z = μ, no sampling, no KL term). Default true. */
   variational?: boolean;
+  /** false: the reparameterization trick switched off — z is sampled as usual but no gradient
+   * from the reconstruction reaches μ and σ (only KL trains them). A VAE only. Default true. */
+  reparameterize?: boolean;
   /** Where to train: "webgpu" (WGSL on the GPU), "cpu" (WebAssembly on this thread), or
    * "auto" (the default): WebGPU on a hardware adapter, the CPU when WebGPU or an adapter is
    * missing, or when the adapter is a software one and a short probe finds the CPU faster. */
@@ -163,8 +166,8 @@ export interface Values<T> { values: T[]; }
 /** The engine's defaults and limits (`settings()`): one source for forms and checks, with
  * every field of `TrainerConfig`. */
 export interface Settings {
-  defaults: { epochs: number; batchSize: number; lr: number; hidden: number; latent: number; input: number; seed: number; klWeight: number; variational: boolean; engine: "auto" | "webgpu" | "cpu" };
-  limits: { epochs: Range; batchSize: Range; lr: Range; hidden: Range; latent: Range; input: Range; seed: Range; klWeight: Range; variational: Values<boolean>; engine: Values<"auto" | "webgpu" | "cpu"> };
+  defaults: { epochs: number; batchSize: number; lr: number; hidden: number; latent: number; input: number; seed: number; klWeight: number; variational: boolean; reparameterize: boolean; engine: "auto" | "webgpu" | "cpu" };
+  limits: { epochs: Range; batchSize: Range; lr: Range; hidden: Range; latent: Range; input: Range; seed: Range; klWeight: Range; variational: Values<boolean>; reparameterize: Values<boolean>; engine: Values<"auto" | "webgpu" | "cpu"> };
   /** The four IDX files' MNIST names, in `loadDataset`'s order. */
   idxFiles: string[];
   /** The numbers of one step in `TrainStats.records`, in order. */
@@ -487,6 +490,20 @@ impl Trainer {
     #[wasm_bindgen(js_name = setKlWeight)]
     pub fn set_kl_weight(&self, kl_weight: f32) -> Result<(), ApiError> {
         self.call_now(|s| s.set_kl_weight(kl_weight))
+    }
+
+    /// False while the reparameterization trick is switched off (config `reparameterize:
+    /// false`): z is sampled, but no gradient from the reconstruction reaches μ and σ.
+    #[wasm_bindgen(getter)]
+    pub fn reparameterize(&self) -> bool {
+        self.status.get().reparameterize
+    }
+
+    /// Switches the reparameterization trick on or off from the next step on (a VAE only;
+    /// Adam's state is kept).
+    #[wasm_bindgen(js_name = setReparameterize)]
+    pub fn set_reparameterize(&self, on: bool) -> Result<(), ApiError> {
+        self.call_now(|s| s.set_reparameterize(on))
     }
 
     #[wasm_bindgen(js_name = setLearningRate)]

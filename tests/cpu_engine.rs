@@ -153,6 +153,7 @@ fn step0_matches_the_reference(cfg: VaeConfig, n: usize, side: usize) {
     let beta = if cfg.variational { cfg.kl_weight } else { 0.0 };
     let objective = Objective {
         kl_weight: f64::from(beta),
+        through_z: cfg.grad_through_z(),
     };
     let p = RefParams::from_flat(&layout, &p0);
     let (bce, kl, g) = vae_forward_backward_with(&p, &x, &eps, rows, objective);

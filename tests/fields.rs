@@ -17,7 +17,7 @@ fn unknown_js_keys_are_named_with_a_suggestion() {
         ("Latent", "did you mean latent?"),
         (
             "bogus",
-            "known keys: epochs, batchSize, lr, hidden, latent, input, seed, klWeight, variational, engine",
+            "known keys: epochs, batchSize, lr, hidden, latent, input, seed, klWeight, variational, reparameterize, engine",
         ),
         ("beta", "did you mean klWeight?"),
     ] {

@@ -93,7 +93,7 @@ fn weighted_and_autoencoder_objectives_match_finite_differences() {
         (4.0, normal.clone()),
         (0.0, vec![0.0; rows * latent]),
     ] {
-        let obj = Objective { kl_weight: beta };
+        let obj = Objective::weighted(beta);
         let f = |q: &RefParams| {
             let (bce, kl, _) = vae_forward_backward_with(q, &x, &eps, rows, obj);
             bce + beta * kl
@@ -119,6 +119,63 @@ fn weighted_and_autoencoder_objectives_match_finite_differences() {
             // The autoencoder's log σ² head gets no gradient at all.
             assert!(grads.get("fc3.weight").iter().all(|&v| v == 0.0));
             assert!(grads.get("fc3.bias").iter().all(|&v| v == 0.0));
+        }
+    }
+}
+
+/// The trick switched off (`through_z: false`, config `reparameterize: false`): z is a sampled
+/// constant, so the encoder's tensors get the gradient of β·KL alone (finite differences of
+/// β·KL), while the decoder's get the whole objective's (perturbing the decoder leaves z as it
+/// is). With the trick on, the encoder's gradient differs from KL's alone.
+#[test]
+fn without_the_trick_the_encoder_gets_the_kl_gradient_alone() {
+    use vae_webgpu::reference::{vae_forward_backward_with, Objective};
+    let (inp, hidden, latent, rows) = (12, 7, 3, 5);
+    let layout = ParamLayout::new(inp, hidden, latent);
+    let p = RefParams::from_flat(&layout, &layout.init(17));
+    let mut g = SplitMix64::new(5, 99, 0);
+    let x: Vec<f64> = (0..rows * inp).map(|_| g.next_f64()).collect();
+    let eps: Vec<f64> = (0..rows * latent).map(|_| g.next_normal()).collect();
+    for beta in [1.0, 0.5] {
+        let obj = Objective {
+            kl_weight: beta,
+            through_z: false,
+        };
+        let (_, _, grads) = vae_forward_backward_with(&p, &x, &eps, rows, obj);
+        let (_, _, with_trick) =
+            vae_forward_backward_with(&p, &x, &eps, rows, Objective::weighted(beta));
+        let h = 1e-6;
+        for (name, values) in &p.tensors {
+            let encoder = ["fc1", "fc2", "fc3"].iter().any(|e| name.starts_with(e));
+            let f = |q: &RefParams| {
+                let (bce, kl, _) = vae_forward_backward_with(q, &x, &eps, rows, obj);
+                if encoder {
+                    beta * kl
+                } else {
+                    bce + beta * kl
+                }
+            };
+            for i in (0..values.len()).step_by(3) {
+                let mut plus = p.clone();
+                plus.get_mut(name)[i] += h;
+                let mut minus = p.clone();
+                minus.get_mut(name)[i] -= h;
+                let numeric = (f(&plus) - f(&minus)) / (2.0 * h);
+                let analytic = grads.get(name)[i];
+                assert!(
+                    (numeric - analytic).abs() <= 1e-6 + 1e-5 * analytic.abs(),
+                    "β={beta} {name}[{i}]: analytic {analytic}, finite difference {numeric}"
+                );
+            }
+            let differs = grads
+                .get(name)
+                .iter()
+                .zip(with_trick.get(name))
+                .any(|(a, b)| (a - b).abs() > 1e-9);
+            assert_eq!(
+                differs, encoder,
+                "β={beta} {name}: only the encoder's gradient changes without the trick"
+            );
         }
     }
 }

@@ -114,7 +114,7 @@ fn params_structs_match_their_rust_twins() {
             std::mem::size_of::<StepParams>()
         );
     }
-    assert_eq!(std::mem::size_of::<StepParams>(), 96);
+    assert_eq!(std::mem::size_of::<StepParams>(), 100);
     let probe_module = module(kernels::PROBE_WGSL, "probe.wgsl");
     assert_eq!(
         struct_size(&probe_module, "ProbeParams") as usize,

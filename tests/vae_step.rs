@@ -60,6 +60,7 @@ fn step0(gpu: &Gpu, form: GemmForm, cfg: &VaeConfig, data: &Dataset, rows: u32) 
     let beta = if cfg.variational { cfg.kl_weight } else { 0.0 };
     let objective = Objective {
         kl_weight: f64::from(beta),
+        through_z: cfg.grad_through_z(),
     };
     if !cfg.variational {
         assert!(eps.iter().all(|&e| e == 0.0), "an autoencoder draws no ε");

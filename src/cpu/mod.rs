@@ -407,10 +407,9 @@ impl RunState for CpuTrainer {
         Ok(())
     }
 
-    /// Changes the KL weight β from the next step on; Adam's state is kept.
-    fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
-        self.cfg = self.cfg.with_kl_weight(kl_weight)?;
-        Ok(())
+    /// Changes β or the trick from the next step on; Adam's state is kept.
+    fn set_objective(&mut self, cfg: VaeConfig) {
+        self.cfg = cfg;
     }
 
     /// Changes the learning rate from the next step on; Adam's state is kept, and the state in

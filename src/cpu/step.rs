@@ -137,7 +137,7 @@ impl CpuTrainer {
                 } else {
                     0.0
                 };
-                reparam_backward(a, rows, lat, beta);
+                reparam_backward(a, rows, lat, beta, self.cfg.grad_through_z());
                 linear_backward_params(g, &layers[1], &a.dmulv, &a.h1, rows);
                 linear_backward_input(p, &layers[1], &a.dmulv, &mut a.dh1, rows, Some(&a.h1));
             }
@@ -217,12 +217,14 @@ fn reparameterize(a: &mut Scratch, rows: usize, lat: usize, noise: Option<([u32;
     }
 }
 
-/// Through z to [μ | log σ²], with the KL term's own gradient at weight `beta`.
-fn reparam_backward(a: &mut Scratch, rows: usize, lat: usize, beta: f32) {
+/// Through z to [μ | log σ²] (cut when `through_z` is false: the trick switched off), with the
+/// KL term's own gradient at weight `beta`.
+fn reparam_backward(a: &mut Scratch, rows: usize, lat: usize, beta: f32, through_z: bool) {
     for r in 0..rows {
         for j in 0..lat {
             let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
-            let (gz, e) = (a.dz[r * lat + j], a.eps[r * lat + j]);
+            let gz = if through_z { a.dz[r * lat + j] } else { 0.0 };
+            let e = a.eps[r * lat + j];
             let sigma = (0.5 * lv).exp();
             a.dmulv[r * 2 * lat + j] = gz + beta * mu;
             a.dmulv[r * 2 * lat + lat + j] =

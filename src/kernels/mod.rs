@@ -103,6 +103,9 @@ pub struct StepParams {
     pub b23_at: u32,
     pub w4_at: u32,
     pub b4_at: u32,
+    /// 1: the reconstruction's gradient reaches μ and log σ² through z (the reparameterization
+    /// trick); 0: z is a sampled constant and only the KL term trains them.
+    pub through_z: u32,
 }
 
 /// How many steps' StepParams one uniform buffer holds, i.e. the most steps per submit.

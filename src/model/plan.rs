@@ -167,6 +167,7 @@ impl VaeModel {
             b23_at: small(fc23.bias_offset),
             w4_at: small(fc4.weight_offset),
             b4_at: small(fc4.bias_offset),
+            through_z: u32::from(c.grad_through_z()),
         }
     }
 }

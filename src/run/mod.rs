@@ -54,8 +54,10 @@ pub trait RunState {
     fn check_position(&self, pos: Position) -> Result<()>;
     /// Continues an earlier run's numbering from `pos`.
     fn resume_at(&mut self, pos: Position) -> Result<()>;
-    /// Changes β from the next step on (Adam's state is kept).
-    fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()>;
+    /// Changes the objective (β, the reparameterization trick) from the next step on; Adam's
+    /// state is kept. `cfg` is checked and is the one in place with only those fields changed
+    /// (the engine layer makes it with `VaeConfig::with_kl_weight` / `with_reparameterize`).
+    fn set_objective(&mut self, cfg: VaeConfig);
     /// Changes the learning rate from the next step on (Adam's state is kept).
     fn set_lr(&mut self, lr: f32) -> Result<()>;
 }

@@ -493,12 +493,10 @@ impl RunState for Trainer {
         Ok(())
     }
 
-    /// Changes the KL weight β from the next step on (the objective becomes BCE + β·KL); Adam's
-    /// state is kept. A plain autoencoder (not variational) has no KL term: β is kept for the
-    /// record but not used.
-    fn set_kl_weight(&mut self, kl_weight: f32) -> Result<()> {
-        self.model.cfg = self.model.cfg.with_kl_weight(kl_weight)?;
-        Ok(())
+    /// Changes β or the trick from the next step on (each step's uniform is written from the
+    /// config when it is encoded); Adam's state is kept.
+    fn set_objective(&mut self, cfg: VaeConfig) {
+        self.model.cfg = cfg;
     }
 
     /// Changes the learning rate from the next step on (e.g. after a divergence); Adam's state

@@ -100,6 +100,7 @@ fn step(rows: usize, inp: usize, latent: usize) -> StepParams {
         b23_at: u32::MAX / 2,
         w4_at: u32::MAX / 2,
         b4_at: u32::MAX / 2,
+        through_z: 1,
     }
 }
 
@@ -406,21 +407,23 @@ pub async fn gather_batch_matches_reference(gpu: &Gpu) {
 
 pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
     let k = Kernels::new(gpu, gpu.gemm);
-    // (rows, L, β, variational): the seed's VAE, then β = 0, 0.5 and 4, then a plain
-    // autoencoder (z = μ, ε = 0, β = 0).
-    for (rows, l, beta, variational) in [
-        (1usize, 1usize, 1.0f32, true),
-        (5, 3, 1.0, true),
-        (128, 20, 1.0, true),
-        (33, 7, 1.0, true),
-        (33, 7, 0.0, true),
-        (5, 3, 0.5, true),
-        (128, 20, 4.0, true),
-        (33, 7, 0.0, false),
+    // (rows, L, β, variational, through z): the seed's VAE, then β = 0, 0.5 and 4, then a plain
+    // autoencoder (z = μ, ε = 0, β = 0), then the trick switched off (KL's gradient alone).
+    for (rows, l, beta, variational, through_z) in [
+        (1usize, 1usize, 1.0f32, true, true),
+        (5, 3, 1.0, true, true),
+        (128, 20, 1.0, true, true),
+        (33, 7, 1.0, true, true),
+        (33, 7, 0.0, true, true),
+        (5, 3, 0.5, true, true),
+        (128, 20, 4.0, true, true),
+        (33, 7, 0.0, false, true),
+        (33, 7, 1.0, true, false),
     ] {
         let s = StepParams {
             kl_weight: beta,
             variational: u32::from(variational),
+            through_z: u32::from(through_z),
             ..step(rows, 4, l)
         };
         let su = step_uniform(gpu, &s);
@@ -486,6 +489,7 @@ pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
             rows,
             l,
             f64::from(beta),
+            through_z,
         );
         let got = unpad(
             &read(gpu, &dmulv_b, rows * ld(2 * l)).await,
@@ -494,7 +498,7 @@ pub async fn reparam_forward_and_backward_match_reference(gpu: &Gpu) {
             "dmulv padding",
         );
         assert_close(
-            &format!("reparam_backward B={rows} L={l} β={beta} variational={variational}"),
+            &format!("reparam_backward B={rows} L={l} β={beta} variational={variational} through z={through_z}"),
             &got,
             &want,
             1e-5,
@@ -885,15 +889,18 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
     use vae_webgpu::kernels::latent::{LatentBackwardBindings, LatentForwardBindings};
     use vae_webgpu::layout::ParamLayout;
     let k = Kernels::new(gpu, gpu.gemm);
-    for (rows, h, l, beta, variational) in [
-        (1usize, 1usize, 1usize, 1.0f32, true),
-        (5, 13, 3, 1.0, true),
-        (3, 30, 5, 4.0, true),
-        (33, 7, 9, 0.0, false),
-        (2, 70, 70, 1.0, true),
-        (128, 400, 20, 1.0, true),
+    for (rows, h, l, beta, variational, through_z) in [
+        (1usize, 1usize, 1usize, 1.0f32, true, true),
+        (5, 13, 3, 1.0, true, true),
+        (3, 30, 5, 4.0, true, true),
+        (33, 7, 9, 0.0, false, true),
+        (2, 70, 70, 1.0, true, true),
+        (128, 400, 20, 1.0, true, true),
+        (5, 13, 3, 1.0, true, false),
     ] {
-        let what = format!("B={rows} H={h} L={l} β={beta} variational={variational}");
+        let what = format!(
+            "B={rows} H={h} L={l} β={beta} variational={variational} through z={through_z}"
+        );
         let layout = ParamLayout::new(6, h, l);
         let [_, fc23, fc4, _] = layout.layers();
         let flat = layout.init(9);
@@ -901,6 +908,7 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
         let s = StepParams {
             kl_weight: beta,
             variational: u32::from(variational),
+            through_z: u32::from(through_z),
             hidden: h as u32,
             param_vec4s: (n / 4) as u32,
             step_size: 1e-3,
@@ -1026,6 +1034,7 @@ pub async fn latent_kernels_and_small_gradients_match_reference(gpu: &Gpu) {
             rows,
             l,
             f64::from(beta),
+            through_z,
         );
         let label = format!("latent_backward dμ|dlog σ² {what}");
         assert_rows(gpu, &dmulv_b, (rows, 2 * l), &dmulv, &label, (1e-5, 1e-4)).await;

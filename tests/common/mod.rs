@@ -25,6 +25,22 @@ pub fn gpu() -> Option<vae_webgpu::gpu::Gpu> {
     }
 }
 
+/// The face's device (what `Session::open` takes), or `None` as [`gpu`] gives it.
+#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "webgpu")]
+pub fn device() -> Option<vae_webgpu::session::Device> {
+    match pollster::block_on(vae_webgpu::session::Device::open()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            if std::env::var_os("CI").is_some() {
+                panic!("CI is set but no GPU adapter could be created: {e}");
+            }
+            eprintln!("SKIPPED: no GPU adapter ({e})");
+            None
+        }
+    }
+}
+
 /// `n` uniform values in [lo, hi), seeded.
 pub fn uniform(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     let mut g = SplitMix64::new(seed, STREAM_DATA, 0);
