@@ -41,6 +41,8 @@ export interface EvalStats { reconstruction: number; kl: number; loss: number; c
 export interface EvalProgress extends EvalStats { done: boolean; batchesDone: number; batches: number; }
 /** μ and log σ² of a batch of inputs, each rows × latent. */
 export interface Encoding { mu: Float32Array; logVar: Float32Array; }
+/** ∂BCE/∂z (latent values) and the BCE (sum over the pixels) of one input decoded from one z. */
+export interface ReconstructionGradient { gradient: Float32Array; bce: number; }
 /** Test digits placed in two dimensions by their μ. */
 export interface LatentMap {
   points: Float32Array; labels: Uint8Array; pca: boolean; explained: Float64Array;
@@ -144,6 +146,9 @@ export interface TrainerApi extends Disposable {
   currentBatch(): Promise<BatchEncoding>;
   encode(pixels: Float32Array): Promise<Encoding>;
   decode(z: Float32Array): Promise<Float32Array>;
+  /** ∂(reconstruction)/∂z for one input decoded from one z: what reaches μ (×1) and log σ²
+   * (×½·σ·ε) through z = μ + σ·ε with the reparameterization trick. */
+  reconstructionGradient(pixels: Float32Array, z: Float32Array): Promise<ReconstructionGradient>;
   latentMeans(n: number): Promise<LatentMeans>;
   latentMap(n: number): Promise<LatentMap>;
   lastBatch(epoch?: number): Promise<BatchImages>;

@@ -29,7 +29,7 @@ export const METHODS = {
   train: "train", flush: "flush", evaluate: "evaluate", evaluateSome: "evaluateSome", reconstruct: "reconstruct", sample: "sample",
   latentWalk: "latentWalk", exportCheckpoint: "exportCheckpoint", exportAdam: "exportAdam", importCheckpoint: "importCheckpoint",
   resume: "resume", loadDataset: "loadDataset", testDigits: "testDigits", currentBatch: "currentBatch",
-  encode: "encode", decode: "decode", latentMeans: "latentMeans", latentMap: "latentMap", reset: "reset",
+  encode: "encode", decode: "decode", reconstructionGradient: "reconstructionGradient", latentMeans: "latentMeans", latentMap: "latentMap", reset: "reset",
   profileStep: "profileStep", lastBatch: "lastBatch", stageKernels: "stageKernels",
   setKlWeight: "setKlWeight", setReparameterize: "setReparameterize", setLr: "setLearningRate",
   /** @deprecated the config's name is `lr`: use `setLr` */

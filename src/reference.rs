@@ -339,6 +339,26 @@ pub fn vae_forward(p: &RefParams, x: &[f64], eps: &[f64], rows: usize) -> RefAct
     }
 }
 
+/// The reconstruction term's gradient with respect to z, for one input `x` (IN) decoded from
+/// `z` (L): ∂BCE(x, decoder(z))/∂z = W4ᵀ·((W5ᵀ·(σ(logits) − x)) ⊙ (h4 > 0)), with the BCE (sum)
+/// of the pair. What reaches μ_j and log σ²_j through z = μ + σ·ε (times 1 and ½·σ_j·ε_j) —
+/// or, with the trick switched off, never reaches them.
+pub fn reconstruction_grad_z(p: &RefParams, x: &[f64], z: &[f64]) -> (Vec<f64>, f64) {
+    let (i, h, l) = (p.input, p.hidden, p.latent);
+    let (h4, logits) = vae_decode(p, z, 1);
+    let mut bce = 0.0;
+    let mut dlogits = vec![0.0; i];
+    for k in 0..i {
+        bce += bce_with_logits(logits[k], x[k]);
+        dlogits[k] = sigmoid(logits[k]) - x[k];
+    }
+    let mut dh4 = vec![0.0; h];
+    linear_backward_input(&mut dh4, &dlogits, p.get("fc5.weight"), Some(&h4), 1, h, i);
+    let mut dz = vec![0.0; l];
+    linear_backward_input(&mut dz, &dh4, p.get("fc4.weight"), None, 1, l, h);
+    (dz, bce)
+}
+
 /// What is minimised: Σ BCE + `kl_weight`·KL. A plain autoencoder is `kl_weight` 0 with ε = 0
 /// (z = μ): the caller passes zeros for ε, as the GPU draws none. Without `through_z` (config
 /// `reparameterize: false`) z is a sampled constant: the encoder gets KL's gradient alone.

@@ -530,6 +530,42 @@ impl Session {
         Ok((mu, log_var))
     }
 
+    /// The reconstruction term's gradient with respect to z for one input (`pixels`, in
+    /// [0, 1]) decoded from `z`: ∂BCE/∂z_j (L values), and the BCE of the pair. Through
+    /// z = μ + σ·ε it is what reaches μ_j (×1) and log σ²_j (×½·σ_j·ε_j) with the trick — and
+    /// nothing without it. Computed in f64 from the parameters in place (read back once).
+    pub async fn reconstruction_gradient(
+        &mut self,
+        pixels: &[f32],
+        z: &[f32],
+    ) -> Result<(Vec<f32>, f64)> {
+        let (input, latent) = (self.engine.cfg().input, self.engine.cfg().latent);
+        let bad = |what: &'static str, message: String| Err(VaeError::Input { what, message });
+        if pixels.len() != input {
+            return bad(
+                "pixels",
+                format!("one input of {input} pixels; got {} values", pixels.len()),
+            );
+        }
+        if let Some(v) = pixels.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+            return bad("pixels", format!("pixels are in [0, 1]; got {v}"));
+        }
+        if z.len() != latent {
+            return bad(
+                "z",
+                format!("one latent vector of {latent} values; got {}", z.len()),
+            );
+        }
+        if let Some(v) = z.iter().find(|v| !v.is_finite()) {
+            return bad("z", format!("latent values are finite numbers; got {v}"));
+        }
+        let flat = self.engine.read_params().await?;
+        let p = crate::reference::RefParams::from_flat(self.engine.layout(), &flat);
+        let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        let (dz, bce) = crate::reference::reconstruction_grad_z(&p, &f64s(pixels), &f64s(z));
+        Ok((dz.into_iter().map(|g| g as f32).collect(), bce))
+    }
+
     /// Pixels (input each, in [0, 1]) decoded from one or more latent vectors.
     pub async fn decode(&mut self, z: &[f32]) -> Result<Vec<f32>> {
         let l = self.engine.cfg().latent;

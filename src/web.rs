@@ -34,7 +34,7 @@ const MAX_STEPS_PER_CALL: u32 = 1 << 20;
 const MAX_ROWS: u32 = crate::session::MAX_REQUEST_ROWS as u32;
 pub use values::{
     settings, BatchEncoding, BatchImages, Encoding, EvalProgress, EvalStats, LatentMap,
-    LatentMeans, StageTiming, StepTimings, TrainStats,
+    LatentMeans, ReconstructionGradient, StageTiming, StepTimings, TrainStats,
 };
 
 #[wasm_bindgen(start)]
@@ -654,6 +654,20 @@ impl Trainer {
 
     pub async fn decode(&self, z: Vec<f32>) -> Result<Vec<f32>, ApiError> {
         self.call(async |s| s.decode(&z).await).await
+    }
+
+    /// ∂(reconstruction)/∂z for one input (`pixels`) decoded from `z`: `{ gradient, bce }` —
+    /// what reaches μ (×1) and log σ² (×½·σ·ε) through z = μ + σ·ε with the trick.
+    #[wasm_bindgen(js_name = reconstructionGradient)]
+    pub async fn reconstruction_gradient(
+        &self,
+        pixels: Vec<f32>,
+        z: Vec<f32>,
+    ) -> Result<ReconstructionGradient, ApiError> {
+        let (gradient, bce) = self
+            .call(async |s| s.reconstruction_gradient(&pixels, &z).await)
+            .await?;
+        Ok(ReconstructionGradient { gradient, bce })
     }
 
     /// The first `n` test digits' μ (n × latent, no projection) and labels.

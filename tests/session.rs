@@ -677,3 +677,42 @@ fn an_evaluation_in_parts_gives_evaluates_figures_whatever_runs_between() {
         assert!(block(parts.evaluate_some(5)).unwrap().report.is_some());
     }
 }
+
+/// `reconstruction_gradient` on each engine: the f64 reference's ∂BCE/∂z under the parameters in
+/// place (after training steps, read back), and clear errors for an input or z of the wrong
+/// size, a pixel outside [0, 1] and a non-finite z.
+#[test]
+fn the_reconstruction_gradient_is_the_references_under_the_parameters_in_place() {
+    let sessions: Vec<fn() -> Option<Session>> = vec![session, || Some(cpu_session())];
+    for make in sessions {
+        let Some(mut s) = make() else { return };
+        block(s.train(3)).unwrap();
+        block(s.flush()).unwrap();
+        let x: Vec<f32> = uniform(8, IN, 0.0, 1.0);
+        let z: Vec<f32> = uniform(9, L, -2.0, 2.0);
+        let (got, bce) = block(s.reconstruction_gradient(&x, &z)).unwrap();
+        let bytes = block(s.export_checkpoint()).unwrap();
+        let layout = vae_webgpu::layout::ParamLayout::from_config(&cfg());
+        let flat = checkpoint::load(&layout, &bytes).unwrap();
+        let p = vae_webgpu::reference::RefParams::from_flat(&layout, &flat);
+        let (want, want_bce) =
+            vae_webgpu::reference::reconstruction_grad_z(&p, &to_f64(&x), &to_f64(&z));
+        assert_close("∂BCE/∂z", &got, &want, 1e-6, 1e-5);
+        assert!((bce - want_bce).abs() < 1e-9 * want_bce.abs());
+        for (pixels, z, what) in [
+            (&x[1..], &z[..], "one input of 196 pixels; got 195 values"),
+            (&x[..], &z[1..], "one latent vector of 8 values; got 7"),
+            (&[2.0; IN][..], &z[..], "pixels are in [0, 1]; got 2"),
+            (
+                &x[..],
+                &[f32::NAN; L][..],
+                "latent values are finite numbers; got NaN",
+            ),
+        ] {
+            let e = block(s.reconstruction_gradient(pixels, z))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(what), "{e}");
+        }
+    }
+}

@@ -61,6 +61,7 @@ function setButtons() {
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
   $("compare-start").disabled = !page.data || !page.trainer || page.busy;
+  $("compare-notrick").disabled = $("compare-start").disabled;
   $("engine").disabled = page.busy;
   $("compare-stop").disabled = s === "training";
   $("saved-continue").disabled = page.busy;
@@ -459,22 +460,24 @@ async function onTrain() {
   await guarded(tr("fail.stopped"), () => scheduler.run());
 }
 
-/** Starts a VAE and a plain autoencoder afresh, side by side on one device, and trains both. */
-async function onCompare() {
+/** Starts a VAE and a second model afresh (`kind`: a plain autoencoder, "ae", or the VAE with
+ * the trick switched off, "notrick"), side by side on one device, and trains both. */
+async function onCompare(kind) {
   let ready = false;
   await guarded(tr("fail.compare"), async () => {
     const config = readConfig(settings);
     message(() => tr("msg.building"));
     await createTrainer(config);
     hideSaved();
-    await panels.compare.attach(config);
+    await panels.compare.attach(config, kind);
     ready = true;
   });
   setButtons();
   if (!ready) return;
   page.setPhase("training");
   setButtons();
-  message(() => tr("msg.comparing"));
+  if (kind === "notrick") $("compare").scrollIntoView({ behavior: "smooth", block: "start" });
+  message(() => tr(kind === "notrick" ? "msg.comparingNoTrick" : "msg.comparing"));
   await guarded(tr("fail.stopped"), () => scheduler.run());
 }
 
@@ -650,7 +653,8 @@ function wire() {
   }), exclusive, message);
   panels.structure = new Structure(view({ get config() { return page.config; } }), exclusive, message);
   panels.history = new History(view(), exclusive);
-  $("compare-start").addEventListener("click", onCompare);
+  $("compare-start").addEventListener("click", () => onCompare("ae"));
+  $("compare-notrick").addEventListener("click", () => onCompare("notrick"));
   $("saved-continue").addEventListener("click", onContinueSaved);
   $("saved-fresh").addEventListener("click", onStartFresh);
   $("compare-stop").addEventListener("click", () => { panels.compare.stop(); setButtons(); });

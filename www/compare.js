@@ -1,7 +1,9 @@
-// AutoEncoder vs VAE: a plain autoencoder (z = μ, no sampling, no KL) trained beside the VAE on
-// the same device, same data and seed, and shown next to it — where each puts the test digits'
-// means against the prior N(0, I), what each decodes from z ~ N(0, I), their interpolations and
-// their loss curves — plus the KL weight β of the running VAE.
+// A second model trained beside the VAE on the same device, same data and seed, and shown next
+// to it — where each puts the test digits' means against the prior N(0, I), their
+// reconstructions, what each decodes from z ~ N(0, I), their interpolations and their loss
+// curves — plus the KL weight β of the running VAE. The second model is one of TWINS: a plain
+// autoencoder (z = μ, no sampling, no KL: Q5) or the same VAE with the reparameterization trick
+// switched off (z sampled, no gradient from the reconstruction to μ and σ: Q3).
 import { t as tr } from "./i18n.js";
 import { stepRecords } from "./plot.js";
 import { $, sizeCanvas, DIGIT_COLORS as COLORS } from "./dom.js";
@@ -12,6 +14,15 @@ const SAMPLES = 24; // decodes of z ~ N(0, I), 8 per row
 const SAMPLE_SEED = 11; // the same z for both models
 const WALK = 8; // interpolation images
 const LINES = { vae: "#1d4ed8", kl: "#b45309", ae: "#111827" };
+const RECON = 8; // test digits reconstructed by each model
+
+/** The second model's kinds: its config beside the VAE's, and the suffix of its texts' keys. */
+export const TWINS = {
+  ae: { config: { variational: false }, texts: "" },
+  notrick: { config: { reparameterize: false }, texts: "NoTrick" },
+};
+/** Elements whose text names the second model (their data-i18n key gets the kind's suffix). */
+const TWIN_TEXTS = { "compare-title": "cmp.title", "compare-caption": "cmp.caption", "cmp-twin-title": "cmp.ae", "cmp-legend-twin": "cmp.legendAe", "compare-read": "cmp.readCaption" };
 
 /** The two latent dimensions along which `mu` (rows × L) varies most, and the mean of μ² over
  * every row and dimension (0 … 1-ish under the prior, far above it once the means drift). */
@@ -32,11 +43,12 @@ export class Compare {
     this.view = view;
     this.exclusive = exclusive;
     this.report = report;
-    this.twin = null; // the autoencoder's Trainer
+    this.twin = null; // the second model's Trainer
+    this.kind = "ae"; // which of TWINS it is
     this.beta = 1;
     this.curves = { vae: [], kl: [], ae: [] }; // [globalStep, per-sample value]
     this.views = null; // { vae, ae }: { mu, labels, dims, mu2 }
-    this.test = { vae: NaN, vaeKl: NaN, ae: NaN }; // test reconstruction (and the VAE's KL) per sample
+    this.test = { vae: NaN, vaeKl: NaN, ae: NaN, aeKl: NaN }; // test reconstruction (and KL) per sample
     this.refreshes = 0;
     $("beta").addEventListener("input", (e) => this.setBeta(Number(e.target.value)));
     // Presets: no pull toward the prior, the seed's loss, and a strong pull.
@@ -90,14 +102,16 @@ export class Compare {
     if (!twin) return;
     await this.flushTwin();
     const ev = await this.exclusive(() => twin.evaluate());
-    this.test = { vae: vaeEval.reconstruction, vaeKl: vaeEval.kl, ae: ev.reconstruction };
+    this.test = { vae: vaeEval.reconstruction, vaeKl: vaeEval.kl, ae: ev.reconstruction, aeKl: ev.kl };
     await this.refresh();
   }
 
-  /** Builds the autoencoder beside the (fresh) VAE: same settings and seed, same device. */
-  async attach(config) {
+  /** Builds the second model (`kind`, one of TWINS) beside the (fresh) VAE: same settings, β
+   * and seed, same device. */
+  async attach(config, kind = "ae") {
+    if (!TWINS[kind]) throw new Error(`unknown comparison "${kind}"`);
     const vae = this.view.trainer;
-    const twin = await this.exclusive(() => this.view.host.createBeside(vae, { ...config, variational: false }));
+    const twin = await this.exclusive(() => this.view.host.createBeside(vae, { ...config, klWeight: this.beta, ...TWINS[kind].config }));
     try {
       await this.exclusive(() => twin.loadDataset(...this.view.dataFiles));
     } catch (e) {
@@ -105,15 +119,26 @@ export class Compare {
       throw e;
     }
     this.twin = twin;
+    this.setKind(kind);
     this.curves = { vae: [], kl: [], ae: [] };
-    this.test = { vae: NaN, vaeKl: NaN, ae: NaN };
+    this.test = { vae: NaN, vaeKl: NaN, ae: NaN, aeKl: NaN };
     this.views = null;
     $("compare-stop").hidden = false;
     $("compare-body").hidden = false;
     await this.refresh();
   }
 
-  /** Drops the autoencoder (the VAE trains on alone). */
+  /** Names the second model in the section's texts (title, captions, column, legend). */
+  setKind(kind) {
+    this.kind = kind;
+    $("compare-title").dataset.kind = kind;
+    for (const [id, key] of Object.entries(TWIN_TEXTS)) {
+      $(id).dataset.i18n = key + TWINS[kind].texts;
+      $(id).textContent = tr($(id).dataset.i18n);
+    }
+  }
+
+  /** Drops the second model (the VAE trains on alone). */
   stop() {
     const t = this.twin;
     this.twin = null;
@@ -145,9 +170,11 @@ export class Compare {
         const { mu, labels } = await this.exclusive(() => t.latentMeans(MAP_DIGITS));
         const side = t.imageSide;
         const samples = await this.exclusive(() => t.sample(SAMPLES, SAMPLE_SEED));
+        const n = Math.min(RECON, t.testCount);
+        const recon = await this.exclusive(() => t.reconstruct(n));
         const [a, b] = this.view.walkPair;
         const walk = t.testCount > Math.max(a, b) ? await this.exclusive(() => t.latentWalk(a, b, WALK)) : null;
-        views[name] = { mu, labels, L: t.latent, side, samples, walk, active: activity(mu, t.latent).count, ...latentSummary(mu, t.latent) };
+        views[name] = { mu, labels, L: t.latent, side, samples, walk, recon, n, active: activity(mu, t.latent).count, ...latentSummary(mu, t.latent) };
       }
     } catch (e) {
       this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
@@ -173,10 +200,15 @@ export class Compare {
       const v = this.views[name];
       this.drawMap(`cmp-map-${name}`, v, extent);
       this.view.wasm.drawGrid($(`cmp-samples-${name}`), v.samples, v.side, 8);
+      if (v.n) this.view.wasm.drawGrid($(`cmp-recon-${name}`), v.recon, v.side, v.n);
       if (v.walk) this.view.wasm.drawGrid($(`cmp-walk-${name}`), v.walk, v.side, WALK);
       $(`cmp-mu2-${name}`).textContent = tr("cmp.mu2", v.mu2.toFixed(2), `z${v.dims[0] + 1}`, `z${v.dims[1] + 1}`) + tr("cmp.active", v.active, v.L);
       const test = this.test[name];
-      const kl = name === "vae" ? tr("cmp.testKl", this.test.vaeKl.toFixed(2)) : "";
+      // The autoencoder's objective is its reconstruction alone; a VAE's (with or without the
+      // trick) has a KL term too.
+      const twinKl = this.kind === "ae" ? NaN : this.test.aeKl;
+      const klValue = name === "vae" ? this.test.vaeKl : twinKl;
+      const kl = Number.isFinite(klValue) ? tr("cmp.testKl", klValue.toFixed(2)) : "";
       $(`cmp-test-${name}`).textContent = Number.isFinite(test) ? tr("cmp.test", test.toFixed(2)) + kl : "";
     }
   }

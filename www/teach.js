@@ -53,6 +53,8 @@ export class Teach {
     this.row = 0;
     this.dim = 0;
     this.eps = gaussian();
+    this.batches = 0;
+    this.grad = null; // { key, g, dmu, dlv, kmu, klv }: Q3's live gradient for `key`
     $("batch-row").addEventListener("input", (e) => { this.row = Number(e.target.value); this.draw(); });
     $("reparam-eps").addEventListener("click", () => { this.eps = gaussian(); this.drawReparam(); });
     const pick = (e) => {
@@ -79,6 +81,7 @@ export class Teach {
     if (!t || !t.testCount) return;
     try {
       this.batch = await this.exclusive(() => t.currentBatch());
+      this.batch.stamp = `${t.globalStep}:${++this.batches}`; // a new batch, or new parameters
       // Once an epoch while training (it encodes ACTIVE_N test images), at every refresh otherwise.
       const stale = !this.activity || this.activity.trainer !== t || this.activity.epoch !== t.epoch || !this.view.training;
       if (stale) {
@@ -307,5 +310,40 @@ export class Teach {
     arrow(96, 30, zx - 44, zy - 8, "#1d4ed8", "∂z/∂μ = 1");
     arrow(96, h / 2, zx - 44, zy, "#1d4ed8", `∂z/∂σ = ε = ${eps.toFixed(2)}`);
     arrow(96, h - 30, zx - 44, zy + 8, "#b45309", "");
+    const key = [this.batch.stamp, this.row, this.dim, eps].join();
+    if (this.grad && this.grad.key === key) this.showGradient();
+    else this.refreshGradient(key);
+  }
+
+  /** Asks the model for ∂BCE/∂z of the chosen input at its z (its μ, with z_j = μ_j + σ_j·ε in
+   * the chosen dimension): what the trick passes on to μ_j and log σ²_j. */
+  async refreshGradient(key) {
+    const t = this.view.trainer, b = this.batch;
+    if (!t || !b) return;
+    this.gradKey = key;
+    const L = this.latent(), input = b.pixels.length / b.rows;
+    const pixels = b.pixels.slice(this.row * input, (this.row + 1) * input);
+    const z = Float32Array.from(b.mu.subarray(this.row * L, (this.row + 1) * L));
+    z[this.dim] = this.values.z;
+    const { mu, sigma, eps } = this.values;
+    try {
+      const { gradient } = await this.exclusive(() => t.reconstructionGradient(pixels, z));
+      if (this.gradKey !== key) return; // another input, dimension or ε was chosen since
+      const g = gradient[this.dim], beta = t.klWeight;
+      this.grad = { key, g, dmu: g, dlv: g * 0.5 * sigma * eps, kmu: beta * mu, klv: beta * 0.5 * (sigma * sigma - 1) };
+    } catch (e) {
+      this.grad = null;
+      $("q3-grad").textContent = "";
+      return;
+    }
+    this.showGradient();
+  }
+
+  showGradient() {
+    const f = (v) => (Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(3) : v.toExponential(2));
+    const { g, dmu, dlv, kmu, klv } = this.grad;
+    const el = $("q3-grad");
+    el.textContent = tr("t3.grad", f(g), f(dmu), f(dlv), f(kmu), f(klv));
+    Object.assign(el.dataset, { g: String(g), dmu: String(dmu), dlv: String(dlv) });
   }
 }

@@ -237,6 +237,15 @@ pub struct Encoding {
     pub log_var: Vec<f32>,
 }
 
+/// ∂(reconstruction)/∂z for one input decoded from one z (latent values), and that
+/// reconstruction's BCE (sum over the pixels).
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug, Clone)]
+pub struct ReconstructionGradient {
+    pub gradient: Vec<f32>,
+    pub bce: f64,
+}
+
 /// A training batch's images and the normal distribution the encoder gives each of them.
 #[wasm_bindgen(getter_with_clone)]
 #[derive(Debug, Clone)]
