@@ -10,6 +10,16 @@ fn loss(p: &RefParams, x: &[f64], eps: &[f64], rows: usize) -> f64 {
     bce + kl
 }
 
+/// The central difference of `f` in element `i` of tensor `name`, with step 1e-6.
+fn central_difference(p: &RefParams, name: &str, i: usize, f: impl Fn(&RefParams) -> f64) -> f64 {
+    let h = 1e-6;
+    let mut plus = p.clone();
+    plus.get_mut(name)[i] += h;
+    let mut minus = p.clone();
+    minus.get_mut(name)[i] -= h;
+    (f(&plus) - f(&minus)) / (2.0 * h)
+}
+
 #[test]
 fn reference_gradients_match_finite_differences() {
     let (inp, hidden, latent, rows) = (12, 7, 3, 5);
@@ -19,15 +29,10 @@ fn reference_gradients_match_finite_differences() {
     let x: Vec<f64> = (0..rows * inp).map(|_| g.next_f64()).collect();
     let eps: Vec<f64> = (0..rows * latent).map(|_| g.next_normal()).collect();
     let (_, _, grads) = vae_forward_backward(&p, &x, &eps, rows);
-    let h = 1e-6;
     let mut checked = 0;
     for (name, values) in &p.tensors {
         for i in 0..values.len() {
-            let mut plus = p.clone();
-            plus.get_mut(name)[i] += h;
-            let mut minus = p.clone();
-            minus.get_mut(name)[i] -= h;
-            let numeric = (loss(&plus, &x, &eps, rows) - loss(&minus, &x, &eps, rows)) / (2.0 * h);
+            let numeric = central_difference(&p, name, i, |q| loss(q, &x, &eps, rows));
             let analytic = grads.get(name)[i];
             let err = (numeric - analytic).abs();
             assert!(
@@ -99,14 +104,9 @@ fn weighted_and_autoencoder_objectives_match_finite_differences() {
             bce + beta * kl
         };
         let (_, _, grads) = vae_forward_backward_with(&p, &x, &eps, rows, obj);
-        let h = 1e-6;
         for (name, values) in &p.tensors {
             for i in (0..values.len()).step_by(3) {
-                let mut plus = p.clone();
-                plus.get_mut(name)[i] += h;
-                let mut minus = p.clone();
-                minus.get_mut(name)[i] -= h;
-                let numeric = (f(&plus) - f(&minus)) / (2.0 * h);
+                let numeric = central_difference(&p, name, i, f);
                 let analytic = grads.get(name)[i];
                 let err = (numeric - analytic).abs();
                 assert!(
@@ -144,7 +144,6 @@ fn without_the_trick_the_encoder_gets_the_kl_gradient_alone() {
         let (_, _, grads) = vae_forward_backward_with(&p, &x, &eps, rows, obj);
         let (_, _, with_trick) =
             vae_forward_backward_with(&p, &x, &eps, rows, Objective::weighted(beta));
-        let h = 1e-6;
         for (name, values) in &p.tensors {
             let encoder = ["fc1", "fc2", "fc3"].iter().any(|e| name.starts_with(e));
             let f = |q: &RefParams| {
@@ -156,11 +155,7 @@ fn without_the_trick_the_encoder_gets_the_kl_gradient_alone() {
                 }
             };
             for i in (0..values.len()).step_by(3) {
-                let mut plus = p.clone();
-                plus.get_mut(name)[i] += h;
-                let mut minus = p.clone();
-                minus.get_mut(name)[i] -= h;
-                let numeric = (f(&plus) - f(&minus)) / (2.0 * h);
+                let numeric = central_difference(&p, name, i, f);
                 let analytic = grads.get(name)[i];
                 assert!(
                     (numeric - analytic).abs() <= 1e-6 + 1e-5 * analytic.abs(),

@@ -13,24 +13,22 @@ use vae_webgpu::rng::{SplitMix64, STREAM_DATA};
 #[cfg(not(target_arch = "wasm32"))]
 #[cfg(feature = "webgpu")]
 pub fn gpu() -> Option<vae_webgpu::gpu::Gpu> {
-    match pollster::block_on(vae_webgpu::gpu::Gpu::new()) {
-        Ok(g) => Some(g),
-        Err(e) => {
-            if std::env::var_os("CI").is_some() {
-                panic!("CI is set but no GPU adapter could be created: {e}");
-            }
-            eprintln!("SKIPPED: no GPU adapter ({e})");
-            None
-        }
-    }
+    or_skip(pollster::block_on(vae_webgpu::gpu::Gpu::new()))
 }
 
 /// The face's device (what `Session::open` takes), or `None` as [`gpu`] gives it.
 #[cfg(not(target_arch = "wasm32"))]
 #[cfg(feature = "webgpu")]
 pub fn device() -> Option<vae_webgpu::session::Device> {
-    match pollster::block_on(vae_webgpu::session::Device::open()) {
-        Ok(d) => Some(d),
+    or_skip(pollster::block_on(vae_webgpu::session::Device::open()))
+}
+
+/// An adapter's result, or `None` with a SKIPPED line — a panic when `CI` is set.
+#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "webgpu")]
+fn or_skip<T>(r: vae_webgpu::Result<T>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
         Err(e) => {
             if std::env::var_os("CI").is_some() {
                 panic!("CI is set but no GPU adapter could be created: {e}");
