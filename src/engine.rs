@@ -664,6 +664,23 @@ pub async fn probe(gpu: &Gpu, cfg: &VaeConfig, clock: &dyn Fn() -> f64) -> Resul
     })
 }
 
+/// The device `choice` needs, opened by the face's `open` (each face says in its own words why
+/// there is none): none for the CPU engine; the adapter's for WebGPU, or `open`'s error; for
+/// `auto`, the adapter's, or none with `open`'s error as the reason the CPU engine runs.
+pub async fn device_for<E>(
+    choice: EngineChoice,
+    open: impl AsyncFnOnce() -> std::result::Result<Device, E>,
+) -> std::result::Result<(Option<Device>, Option<E>), E> {
+    match choice {
+        EngineChoice::Cpu => Ok((None, None)),
+        EngineChoice::Gpu => Ok((Some(open().await?), None)),
+        EngineChoice::Auto => Ok(match open().await {
+            Ok(device) => (Some(device), None),
+            Err(why) => (None, Some(why)),
+        }),
+    }
+}
+
 /// The engine `choice` resolves to on `device` (none: no usable adapter): the GPU on a hardware
 /// adapter, the CPU without one, and on a software adapter whichever [`probe`] finds faster.
 /// Returns the kind and a sentence saying why.

@@ -18,8 +18,8 @@ use crate::run::{EvalResult, Position, Stage, StepKind, StepProfile, StepRecord}
 
 // What the faces name of the engine layer, so that they import the Session alone.
 pub use crate::engine::{
-    cpu_features, cpu_threads, cpu_threads_available, live_gpu_buffers, set_cpu_thread_limit,
-    Device, Engine, EngineChoice, EngineKind, ENGINE_NAMES,
+    cpu_features, cpu_threads, cpu_threads_available, device_for, live_gpu_buffers,
+    set_cpu_thread_limit, Device, Engine, EngineChoice, EngineKind, ENGINE_NAMES,
 };
 
 /// Most images (or latent vectors) one request may ask for: chunked to the model's capacity on

@@ -17,7 +17,9 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
 use crate::error::VaeError;
-use crate::session::{self, cpu_features, Device, EngineChoice, EngineKind, Session, Status};
+use crate::session::{
+    self, cpu_features, device_for, Device, EngineChoice, EngineKind, Session, Status,
+};
 
 mod canvas;
 mod error;
@@ -239,18 +241,12 @@ impl Trainer {
     ) -> Result<Trainer, ApiError> {
         let choice = engine_from_js(&config)?;
         let cfg = config_from_js(&config)?;
-        let device = match choice {
-            EngineChoice::Cpu => None,
-            EngineChoice::Gpu => Some(open_gpu().await?),
-            EngineChoice::Auto => match open_gpu().await {
-                Ok(device) => Some(device),
-                Err(why) => {
-                    let cpu = EngineChoice::Cpu;
-                    return Self::build(cpu, None, &cfg, Some(why.message())).await;
-                }
-            },
-        };
-        Self::build(choice, device.as_ref(), &cfg, None).await
+        match device_for(choice, open_gpu).await? {
+            (None, Some(why)) => {
+                Self::build(EngineChoice::Cpu, None, &cfg, Some(why.message())).await
+            }
+            (device, _) => Self::build(choice, device.as_ref(), &cfg, None).await,
+        }
     }
 
     /// A second trainer on the same WebGPU device as `other` (e.g. a plain autoencoder trained

@@ -22,7 +22,7 @@ mod cli {
     use indicatif::{ProgressBar, ProgressStyle};
     use vae_webgpu::render::{grid, side_by_side};
     use vae_webgpu::run::StepKind;
-    use vae_webgpu::session::{Device, EngineChoice, Session};
+    use vae_webgpu::session::{device_for, Device, EngineChoice, Session};
     use vae_webgpu::{mnist, VaeConfig, VaeError};
 
     #[derive(clap::Parser, Debug)]
@@ -333,18 +333,10 @@ mod cli {
         data: (mnist::Dataset, mnist::Dataset),
     ) -> Result<Session, VaeError> {
         let choice = EngineChoice::parse(&args.engine)?;
-        let device = match choice {
-            EngineChoice::Cpu => None,
-            EngineChoice::Gpu => Some(pollster::block_on(Device::open())?),
-            EngineChoice::Auto => match pollster::block_on(Device::open()) {
-                Ok(d) => Some(d),
-                Err(VaeError::NoAdapter(why)) => {
-                    eprintln!("no GPU adapter ({why})");
-                    None
-                }
-                Err(e) => return Err(e),
-            },
-        };
+        let (device, why_not) = pollster::block_on(device_for(choice, Device::open))?;
+        if let Some(why) = why_not {
+            eprintln!("no usable GPU ({why})");
+        }
         let opened = Session::open_with_data(choice, device.as_ref(), cfg, data, now_ms);
         let (mut session, why) = pollster::block_on(opened)?;
         match session.device() {
