@@ -257,8 +257,10 @@ pub mod keys {
     pub const VARIATIONAL: &str = "variational";
     /// The KL weight β in use (schema 2).
     pub const KL_WEIGHT: &str = "kl_weight";
+    /// "false" while the reparameterization trick is switched off (schema 2, optional).
+    pub const REPARAMETERIZE: &str = "reparameterize";
     /// Every key a checkpoint of the current schema carries.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 11] = [
         SCHEMA,
         STEP,
         EPOCH,
@@ -269,6 +271,7 @@ pub mod keys {
         FORMAT,
         VARIATIONAL,
         KL_WEIGHT,
+        REPARAMETERIZE,
     ];
 }
 
@@ -290,6 +293,8 @@ pub struct RunMeta {
     pub variational: Option<bool>,
     /// The KL weight β (`None` before schema 2).
     pub kl_weight: Option<f32>,
+    /// Whether the reparameterization trick was on (`None` in files that do not say).
+    pub reparameterize: Option<bool>,
 }
 
 impl RunMeta {
@@ -316,6 +321,10 @@ impl RunMeta {
                 opt(self.variational.map(|v| v.to_string())),
             ),
             (keys::KL_WEIGHT, opt(self.kl_weight.map(|v| v.to_string()))),
+            (
+                keys::REPARAMETERIZE,
+                opt(self.reparameterize.map(|v| v.to_string())),
+            ),
         ]
     }
 
@@ -354,15 +363,14 @@ impl RunMeta {
                 },
             }
         };
-        let variational = match meta.get(keys::VARIATIONAL).map(String::as_str) {
-            None | Some("") => None,
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            Some(v) => {
-                return Err(VaeError::Checkpoint(format!(
-                    "metadata {} = {v:?} is neither \"true\" nor \"false\"",
-                    keys::VARIATIONAL
-                )))
+        let flag = |k: &'static str| -> Result<Option<bool>> {
+            match meta.get(k).map(String::as_str) {
+                None | Some("") => Ok(None),
+                Some("true") => Ok(Some(true)),
+                Some("false") => Ok(Some(false)),
+                Some(v) => Err(VaeError::Checkpoint(format!(
+                    "metadata {k} = {v:?} is neither \"true\" nor \"false\""
+                ))),
             }
         };
         Ok(Some(RunMeta {
@@ -372,8 +380,9 @@ impl RunMeta {
             steps_per_epoch: small(keys::STEPS_PER_EPOCH)?,
             seed: num(keys::SEED)?,
             lr: real(keys::LR)?,
-            variational,
+            variational: flag(keys::VARIATIONAL)?,
             kl_weight: real(keys::KL_WEIGHT)?,
+            reparameterize: flag(keys::REPARAMETERIZE)?,
         }))
     }
 }
@@ -419,6 +428,7 @@ mod tests {
             lr: Some(1e-3),
             variational: Some(true),
             kl_weight: Some(1.0),
+            reparameterize: Some(true),
         }
         .to_pairs();
         let first = save(&l, &flat, &meta).unwrap();
@@ -454,6 +464,7 @@ mod tests {
             lr: Some(1e-3),
             variational: Some(false),
             kl_weight: Some(0.5),
+            reparameterize: Some(false),
         };
         let pairs: HashMap<String, String> = m
             .to_pairs()

@@ -675,6 +675,7 @@ impl Session {
             lr: Some(t.cfg().lr),
             variational: Some(t.cfg().variational),
             kl_weight: Some(t.cfg().kl_weight),
+            reparameterize: Some(t.cfg().reparameterize),
         }
     }
 
@@ -750,20 +751,25 @@ impl Session {
             step_in_epoch,
         };
         self.engine.check_position(pos)?;
-        let here = self.engine.cfg().variational;
-        if let Some(there) = run.variational.filter(|&v| v != here) {
-            let kind = |v: bool| {
-                if v {
-                    "a VAE"
-                } else {
-                    "an autoencoder (variational: false)"
-                }
-            };
+        // A run goes on with its own objective: an autoencoder's is not a VAE's, nor is a run
+        // with the trick switched off one with it.
+        let cfg = self.engine.cfg();
+        let kind = |variational: bool, trick: bool| match (variational, trick) {
+            (false, _) => "an autoencoder (variational: false)",
+            (true, true) => "a VAE",
+            (true, false) => "a VAE without the reparameterization trick (reparameterize: false)",
+        };
+        let here = (cfg.variational, cfg.reparameterize);
+        let there = (
+            run.variational.unwrap_or(here.0),
+            run.reparameterize.unwrap_or(here.1),
+        );
+        if kind(there.0, there.1) != kind(here.0, here.1) {
             return Err(VaeError::Checkpoint(format!(
                 "it is {}'s run and this trainer is {}: resume it in a trainer of its kind, or \
                  load its weights alone with importCheckpoint",
-                kind(there),
-                kind(here)
+                kind(there.0, there.1),
+                kind(here.0, here.1)
             )));
         }
         Ok(pos)

@@ -71,6 +71,79 @@ fn bad_hyperparameters_name_the_field() {
         "invalid config: latent",
     );
     assert_fails_with(&vae_train(&["--epochs", "0"]), 1, "invalid config: epochs");
+    assert_fails_with(
+        &vae_train(&["--kl-weight=-1"]),
+        1,
+        "invalid config: kl_weight",
+    );
+    assert_fails_with(
+        &vae_train(&["--autoencoder", "--no-reparameterize"]),
+        2,
+        "cannot be used with",
+    );
+}
+
+/// `--autoencoder`, `--kl-weight` and `--no-reparameterize` train what they say, on the CPU
+/// engine: the checkpoint records the objective, and a plain autoencoder's run does not resume
+/// as a VAE's.
+#[test]
+fn objective_flags_train_what_they_say() {
+    let dir = scratch("objectives");
+    small_set(&dir);
+    let d = dir.to_str().unwrap();
+    for (flags, variational, kl) in [
+        (&["--autoencoder"][..], "false", "1"),
+        (&["--kl-weight", "4"][..], "true", "4"),
+        (&["--no-reparameterize"][..], "true", "1"),
+    ] {
+        let out = dir.join(format!("out-{}", flags[0].trim_start_matches('-')));
+        let o = out.to_str().unwrap();
+        let mut args = vec![
+            "--engine",
+            "cpu",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "50",
+            "--hidden",
+            "32",
+            "--data",
+            d,
+            "--out",
+            o,
+        ];
+        args.extend_from_slice(flags);
+        let run = vae_train(&args);
+        assert!(run.status.success(), "{flags:?}: {}", stderr(&run));
+        let bytes = std::fs::read(out.join("vae-epoch-1.safetensors")).unwrap();
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
+        assert!(
+            header.contains(&format!("\"variational\":\"{variational}\""))
+                && header.contains(&format!("\"kl_weight\":\"{kl}\"")),
+            "{flags:?}: {header}"
+        );
+    }
+    // The autoencoder's run resumed without --autoencoder: refused, saying what it is.
+    let ae = dir.join("out-autoencoder/vae-epoch-1.safetensors");
+    let o = dir.join("out-again");
+    let again = vae_train(&[
+        "--engine",
+        "cpu",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "50",
+        "--hidden",
+        "32",
+        "--data",
+        d,
+        "--out",
+        o.to_str().unwrap(),
+        "--resume",
+        ae.to_str().unwrap(),
+    ]);
+    assert_fails_with(&again, 1, "autoencoder (variational: false)'s run");
 }
 
 #[test]

@@ -53,6 +53,16 @@ mod cli {
         /// Random seed (init, shuffling, ε).
         #[arg(long, default_value_t = VaeConfig::default().seed)]
         seed: u64,
+        /// β of the objective BCE + β·KL (1: the seed's VAE).
+        #[arg(long = "kl-weight", default_value_t = VaeConfig::default().kl_weight)]
+        kl_weight: f32,
+        /// Train a plain autoencoder on the same layers (z = μ, no sampling, no KL term).
+        #[arg(long, conflicts_with = "no_reparameterize")]
+        autoencoder: bool,
+        /// Switch the reparameterization trick off: z is sampled, but no gradient from the
+        /// reconstruction reaches μ and σ (only KL trains them).
+        #[arg(long = "no-reparameterize")]
+        no_reparameterize: bool,
         /// Directory with the four MNIST IDX files (raw or .gz).
         #[arg(long, default_value = "data/mnist")]
         data: PathBuf,
@@ -110,6 +120,9 @@ mod cli {
             lr: args.lr,
             epochs: args.epochs,
             seed: args.seed,
+            kl_weight: args.kl_weight,
+            variational: !args.autoencoder,
+            reparameterize: !args.no_reparameterize,
             ..VaeConfig::default()
         };
         cfg.validate(None)?;
