@@ -148,6 +148,66 @@ async function showPretrained() {
   message(() => tr("msg.pretrained", info.epochs, loss));
 }
 
+// The models shipped beside the 20-D one (pretrained/ae.json, pretrained/vae2d.json): Q5's
+// autoencoder and Q4's 2-D VAE, shown while the shipped model is: { ae, vae2d }: { trainer, info }.
+const companions = {};
+
+/** Loads a shipped model's record and checkpoint. */
+async function fetchShipped(name) {
+  const res = await fetch(`pretrained/${name}.json`);
+  if (!res.ok) throw new Error(`${name}.json: HTTP ${res.status}`);
+  const info = await res.json();
+  const file = await fetch(`pretrained/${info.file}`);
+  if (!file.ok) throw new Error(`${info.file}: HTTP ${file.status}`);
+  return { info, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
+
+/** Builds a shipped companion beside the model in hand (same device), from its record. */
+async function buildCompanion(name, withData) {
+  const { info, bytes } = await fetchShipped(name);
+  const c = info.config;
+  const config = { epochs: info.epochs, batchSize: c.batchSize, lr: c.lr, hidden: c.hidden, latent: c.latent, seed: c.seed, variational: c.variational ?? true };
+  const t = await exclusive(() => host.createBeside(page.trainer, config));
+  try {
+    if (withData) await exclusive(() => t.loadDataset(...page.data.files));
+    await exclusive(() => t.importCheckpoint(bytes));
+  } catch (e) {
+    t.free();
+    throw e;
+  }
+  return { trainer: t, info };
+}
+
+/** Shows the shipped autoencoder beside the shipped VAE (Q5) and the shipped 2-D VAE's grid
+ * (Q4), without training. Each is optional: without it, its panel waits for a run. */
+async function showCompanions() {
+  const shown = page.pretrained;
+  if (!shown) return;
+  dropCompanions();
+  try {
+    const ae = await buildCompanion("ae", true);
+    if (page.pretrained !== shown) return ae.trainer.free(); // a run started meanwhile
+    $("compare").hidden = false;
+    await panels.compare.showShipped(ae.trainer, "ae", ae.info, shown);
+  } catch (e) {
+    console.info(`no shipped autoencoder: ${e && e.message ? e.message : e}`);
+  }
+  try {
+    const vae2d = await buildCompanion("vae2d", false);
+    if (page.pretrained !== shown) return vae2d.trainer.free();
+    companions.vae2d = vae2d;
+    await panels.teach.drawManifold();
+  } catch (e) {
+    console.info(`no shipped 2-D VAE: ${e && e.message ? e.message : e}`);
+  }
+}
+
+/** Frees the shipped 2-D VAE (the autoencoder goes with the comparison it is shown in). */
+function dropCompanions() {
+  if (companions.vae2d) companions.vae2d.trainer.free();
+  companions.vae2d = null;
+}
+
 /** Redraws the images once interactive decodes are done (they go first). */
 async function refreshImages() {
   await panels.explore.yield();
@@ -245,6 +305,7 @@ async function buildTrainer(config, resumeFrom = null, adam = null) {
   }
   release(page.trainer);
   page.setTrainer(t, config);
+  dropCompanions();
   panels.compare.onNewTrainer(t);
   if (!resumeFrom) panels.history.clear();
   // The plot forgets the old model's points at once (the shipped model's history too).
@@ -591,6 +652,7 @@ async function onEngineChange() {
     const pretrained = page.pretrained;
     await exclusive(async () => buildTrainer(config, await page.trainer.exportCheckpoint()));
     page.setPretrained(pretrained);
+    showCompanions(); // on the new engine (it says so in the console if it cannot)
     await panels.explore.refresh();
     await panels.explore.refreshMap();
     panels.structure.draw();
@@ -643,6 +705,7 @@ function wire() {
   panels.explore = new Explore(view(), exclusive, message);
   panels.teach = new Teach(view({
     get training() { return page.phase === "training"; },
+    get shipped2d() { return page.pretrained && companions.vae2d ? companions.vae2d.trainer : null; },
     get map() { return panels.explore.map; },
   }), exclusive, message);
   panels.compare = new Compare(view({
@@ -760,6 +823,8 @@ async function main() {
     page.setPhase("ready");
     await showPretrained();
     await offerSaved();
+    // After the first picture: the shipped autoencoder (Q5) and 2-D VAE (Q4).
+    showCompanions();
   } catch (e) {
     page.setPhase("ready");
     message(e && e.message ? e.message : String(e), "error");

@@ -59,6 +59,43 @@ export class Compare {
       });
     }
     addEventListener("resize", () => this.draw());
+    // Hovering a map decodes the point under the pointer with that map's model (the other
+    // dimensions at the test digits' mean): the VAE's map decodes to digits all over the
+    // prior's disc, the autoencoder's to smudges in the holes between its clusters.
+    this.geometry = {}; // per model: { X⁻¹, Y⁻¹ } of its map as last drawn
+    this.hover = { busy: false, next: null };
+    for (const name of ["vae", "ae"]) {
+      $(`cmp-map-${name}`).addEventListener("mousemove", (e) => this.hoverAt(name, e));
+    }
+  }
+
+  /** Decodes the map point under the pointer (one decode in flight; the newest waits). */
+  async hoverAt(name, e) {
+    const g = this.geometry[name], v = this.views && this.views[name];
+    const t = name === "vae" ? this.view.trainer : this.twin;
+    if (!g || !v || !t) return;
+    const r = e.target.getBoundingClientRect();
+    const z = Float32Array.from(v.mean);
+    z[v.dims[0]] = g.x(e.clientX - r.left);
+    z[v.dims[1]] = g.y(e.clientY - r.top);
+    this.hover.next = { name, t, z, side: v.side };
+    if (this.hover.busy) return;
+    this.hover.busy = true;
+    try {
+      while (this.hover.next) {
+        const job = this.hover.next;
+        this.hover.next = null;
+        const px = await this.exclusive(() => job.t.decode(job.z));
+        this.view.wasm.drawGrid($(`cmp-hover-${job.name}`), px, job.side, 1);
+        const at = $(`cmp-hover-${job.name}`);
+        at.dataset.z = `${job.z[v.dims[0]].toFixed(2)},${job.z[v.dims[1]].toFixed(2)}`;
+        at.hidden = false;
+      }
+    } catch {
+      // a model replaced meanwhile: the next hover decodes with the new one
+    } finally {
+      this.hover.busy = false;
+    }
   }
 
   /** β for the running VAE (from its next step on) and for every VAE built after. */
@@ -128,6 +165,22 @@ export class Compare {
     await this.refresh();
   }
 
+  /** Shows a trained second model `twin` (the autoencoder shipped with the page, `info` its
+   * record) beside the shipped VAE: the maps, reconstructions, samples and interpolations at
+   * once, with both recorded test losses; nothing trains until the visitor starts a run. */
+  async showShipped(twin, kind, info, vaeInfo) {
+    this.stop();
+    this.twin = twin;
+    this.setKind(kind);
+    this.shipped = info;
+    this.curves = { vae: [], kl: [], ae: [] };
+    this.test = { vae: vaeInfo.testReconstruction, vaeKl: vaeInfo.testKl, ae: info.testReconstruction, aeKl: info.testKl ?? NaN };
+    this.views = null;
+    $("compare-body").hidden = false;
+    $("compare-shipped").hidden = false;
+    await this.refresh();
+  }
+
   /** Names the second model in the section's texts (title, captions, column, legend). */
   setKind(kind) {
     this.kind = kind;
@@ -142,6 +195,8 @@ export class Compare {
   stop() {
     const t = this.twin;
     this.twin = null;
+    this.shipped = null;
+    $("compare-shipped").hidden = true;
     $("compare-stop").hidden = true;
     $("compare-body").hidden = true;
     if (t) t.free(); // after its running call; a lost device's call leaves it to the collector
@@ -174,7 +229,9 @@ export class Compare {
         const recon = await this.exclusive(() => t.reconstruct(n));
         const [a, b] = this.view.walkPair;
         const walk = t.testCount > Math.max(a, b) ? await this.exclusive(() => t.latentWalk(a, b, WALK)) : null;
-        views[name] = { mu, labels, L: t.latent, side, samples, walk, recon, n, active: activity(mu, t.latent).count, ...latentSummary(mu, t.latent) };
+        const mean = new Float32Array(t.latent);
+        for (let i = 0; i < labels.length; i++) for (let j = 0; j < t.latent; j++) mean[j] += mu[i * t.latent + j] / labels.length;
+        views[name] = { mu, labels, L: t.latent, side, samples, walk, recon, n, mean, active: activity(mu, t.latent).count, ...latentSummary(mu, t.latent) };
       }
     } catch (e) {
       this.report(`${tr("fail.explore")}: ${e && e.message ? e.message : e}`, "error");
@@ -198,7 +255,7 @@ export class Compare {
     extent = Math.min(extent * 1.05, 1e6);
     for (const name of ["vae", "ae"]) {
       const v = this.views[name];
-      this.drawMap(`cmp-map-${name}`, v, extent);
+      this.geometry[name] = this.drawMap(`cmp-map-${name}`, v, extent);
       this.view.wasm.drawGrid($(`cmp-samples-${name}`), v.samples, v.side, 8);
       if (v.n) this.view.wasm.drawGrid($(`cmp-recon-${name}`), v.recon, v.side, v.n);
       if (v.walk) this.view.wasm.drawGrid($(`cmp-walk-${name}`), v.walk, v.side, WALK);
@@ -232,6 +289,8 @@ export class Compare {
     g.fillStyle = "#4b5563";
     g.textAlign = "right"; g.fillText(`z${a + 1} →  ±${extent.toFixed(1)}`, w - 4, h - 4);
     g.textAlign = "left"; g.fillText(`z${b + 1} ↑`, 4, 12);
+    // Canvas (CSS pixels) back to latent coordinates, for hovering.
+    return { x: (px) => (px - w / 2) / s, y: (py) => (h / 2 - py) / s };
   }
 
   /** Reconstruction per sample of both models and the VAE's KL, per step, log y. */

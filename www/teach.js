@@ -103,7 +103,9 @@ export class Teach {
   /** A GRID×GRID grid of decodes: over the prior's quantiles in a 2-D latent space, else over
    * the latent map's two principal axes (the span the test digits' μ cover). */
   async drawManifold() {
-    const t = this.view.trainer, map = this.view.map;
+    // While the shipped model is shown, the shipped 2-D VAE draws Kingma & Welling's grid.
+    const shipped = this.view.shipped2d;
+    const t = shipped || this.view.trainer, map = shipped ? { mean: new Float32Array(2), pca: null } : this.view.map;
     if (!t || !map) return;
     const L = map.mean.length;
     const z = new Float32Array(GRID * GRID * L);
@@ -114,7 +116,7 @@ export class Teach {
         z[(r * GRID + c) * L] = q[c];
         z[(r * GRID + c) * L + 1] = q[GRID - 1 - r];
       }
-      axes = () => tr("t4.axes2");
+      axes = shipped ? () => tr("t4.axesShipped") : () => tr("t4.axes2");
     } else {
       const xs = map.points.filter((_, i) => i % 2 === 0), ys = map.points.filter((_, i) => i % 2 === 1);
       const [x0, x1] = spread(xs, 0.02, 0.98), [y0, y1] = spread(ys, 0.02, 0.98);
@@ -134,7 +136,7 @@ export class Teach {
     }
     this.view.wasm.drawGrid($("manifold"), px, t.imageSide, GRID);
     this.manifoldAxes = axes;
-    this.manifold = { n: px.length / (t.imageSide * t.imageSide), pca: map.pca };
+    this.manifold = { n: px.length / (t.imageSide * t.imageSide), pca: map.pca, shipped: !!shipped };
     $("manifold-axes").textContent = axes();
   }
 

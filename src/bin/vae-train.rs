@@ -198,10 +198,13 @@ mod cli {
                 .with_prefix(epoch.to_string());
             let started = Instant::now();
             let mut train_sum = 0.0f64;
+            let kl_share = if cfg.variational { 1.0 } else { 0.0 };
             let mut seen = 0u64;
             let mut report = |recs: Vec<vae_webgpu::run::StepRecord>, bar: &ProgressBar| {
                 for r in recs.iter().filter(|r| r.kind == StepKind::Train) {
-                    train_sum += f64::from(r.recon) + f64::from(r.kl);
+                    // A plain autoencoder's loss is its reconstruction alone (the KL of its
+                    // unused log σ² head is printed on the step lines, but not its loss).
+                    train_sum += f64::from(r.recon) + kl_share * f64::from(r.kl);
                     seen += u64::from(r.rows);
                     if r.step % args.log_interval == 0 {
                         // The seed script's line: batch sums, as it prints them.
@@ -241,7 +244,9 @@ mod cli {
             );
             println!(
                 "====> Test set loss: {:.4}  (recon {:.4}, KL {:.4} per sample)",
-                eval.loss, eval.reconstruction, eval.kl
+                eval.reconstruction + kl_share * eval.kl,
+                eval.reconstruction,
+                eval.kl
             );
             // As the seed script saves them: a batch of decodes of z ~ N(0, I), and the epoch's
             // last batch beside its reconstructions (torch.cat([x, x_reconst], dim=3)), 8 a row.
