@@ -147,7 +147,7 @@ export interface TrainerConfig {
   input?: number;
   /** Seeds the init, the shuffle and ε: the same seed gives the same run. Default 1. */
   seed?: number;
-  /** β of the objective BCE + β·KL, 0 … 100, default 1. */
+  /** β of the objective BCE + β·KL, 0 … 1000, default 1. */
   klWeight?: number;
   /** false: a plain autoencoder (z = μ, no sampling, no KL term). Default true. */
   variational?: boolean;
@@ -482,7 +482,7 @@ impl Trainer {
         self.status.get().variational
     }
 
-    /// Changes β from the next step on (0 … 100; Adam's state is kept).
+    /// Changes β from the next step on (0 … 1000; Adam's state is kept).
     #[wasm_bindgen(js_name = setKlWeight)]
     pub fn set_kl_weight(&self, kl_weight: f32) -> Result<(), ApiError> {
         self.call_now(|s| s.set_kl_weight(kl_weight))

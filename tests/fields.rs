@@ -53,7 +53,7 @@ fn the_fields_come_from_the_defaults_and_limits() {
         get("klWeight").kind,
         Kind::Real {
             min: 0.0,
-            max: 100.0
+            max: 1000.0
         }
     );
     assert_eq!(get("variational").default, Default::Flag(true));

@@ -52,10 +52,13 @@ export class Compare {
     this.refreshes = 0;
     $("beta").addEventListener("input", (e) => this.setBeta(Number(e.target.value)));
     // Presets: no pull toward the prior, the seed's loss, and a strong pull.
+    // reduction='mean' (β = 784) is past the slider's end: the slider rests there, the number says 784.
     for (const b of document.querySelectorAll("#beta-presets button")) {
       b.addEventListener("click", () => {
-        $("beta").value = b.dataset.beta;
-        $("beta").dispatchEvent(new Event("input"));
+        const beta = Number(b.dataset.beta);
+        $("beta").value = String(beta);
+        if (beta > Number($("beta").max)) this.setBeta(beta);
+        else $("beta").dispatchEvent(new Event("input"));
       });
     }
     addEventListener("resize", () => this.draw());
@@ -101,7 +104,7 @@ export class Compare {
   /** β for the running VAE (from its next step on) and for every VAE built after. */
   async setBeta(beta) {
     this.beta = beta;
-    $("beta-value").textContent = beta.toFixed(1);
+    $("beta-value").textContent = beta >= 100 ? String(beta) : beta.toFixed(1);
     const t = this.view.trainer;
     if (!t) return;
     try {

@@ -55,6 +55,10 @@ test("Q3: the live gradient through z, and the trick switched off trained side b
   assert.match(await page.textContent("#cmp-test-ae"), /test reconstruction per sample: [\d.]+ · KL: [\d.]+/);
   await page.evaluate(() => document.getElementById("compare").scrollIntoView());
   await page.screenshot({ path: `${SHOTS}/notrick-en-1280x800.png` });
+  // reduction='mean' as a preset: β = 784 on the running VAE, past the slider's end.
+  await page.click('#beta-presets button[data-beta="784"]');
+  await page.waitForFunction(() => window.vaePage.trainer.klWeight === 784);
+  assert.equal(await page.textContent("#beta-value"), "784");
   await page.selectOption("#lang", "ja");
   assert.match(await page.textContent("#compare-title"), /^Q3 · トリックを外すと/);
   assert.match(await page.textContent("#cmp-twin-title"), /トリックなしの VAE/);
