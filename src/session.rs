@@ -178,7 +178,7 @@ impl Session {
         cfg: &VaeConfig,
         clock: fn() -> f64,
     ) -> Result<(Self, String)> {
-        let (engine, why) = Engine::open(choice, device, cfg, &clock).await?;
+        let (engine, why) = Engine::open(choice, device, cfg).await?;
         Ok((Self::new(engine, clock), why))
     }
 
@@ -190,7 +190,7 @@ impl Session {
         data: (Dataset, Dataset),
         clock: fn() -> f64,
     ) -> Result<(Self, String)> {
-        let (engine, why) = Engine::open_with_data(choice, device, cfg, data, &clock).await?;
+        let (engine, why) = Engine::open_with_data(choice, device, cfg, data).await?;
         Ok((Self::new(engine, clock), why))
     }
 

@@ -156,7 +156,7 @@ export interface TrainerConfig {
   reparameterize?: boolean;
   /** Where to train: "webgpu" (WGSL on the GPU), "cpu" (WebAssembly on this thread), or
    * "auto" (the default): WebGPU on a hardware adapter, the CPU when WebGPU or an adapter is
-   * missing, or when the adapter is a software one and a short probe finds the CPU faster. */
+   * missing, or when the adapter is a software one (a GPU emulated on the CPU). */
   engine?: "auto" | "webgpu" | "cpu";
 }
 
@@ -299,7 +299,7 @@ impl Trainer {
     }
 
     /// Why this engine: "asked for", or what `engine: "auto"` found (no WebGPU and why, or a
-    /// software adapter and the probe's figures, or a hardware adapter).
+    /// software adapter, or a hardware adapter).
     #[wasm_bindgen(getter, js_name = engineReason)]
     pub fn engine_reason(&self) -> String {
         self.engine_reason.clone()
