@@ -51,16 +51,18 @@ function message(text, kind = "info") {
 function setButtons() {
   const s = page.phase;
   const haveModel = !!page.trainer && !!page.data && s !== "lost";
-  $("train").disabled = !(haveModel || page.data) || page.busy;
+  // Nothing trains on the test set standing in while MNIST's training set streams in.
+  const partial = !!page.data && !!page.data.partial;
+  $("train").disabled = !(haveModel || page.data) || page.busy || partial;
   $("train").dataset.i18n = page.pretrained ? "btn.trainOwn" : "btn.train";
   $("train").textContent = tr($("train").dataset.i18n);
   $("resume").disabled = s !== "paused";
   $("pause").disabled = s !== "training";
-  $("reset").disabled = !haveModel || s === "training" || s === "starting";
+  $("reset").disabled = !haveModel || s === "training" || s === "starting" || partial;
   $("download").disabled = !haveModel || s === "starting";
   $("load").disabled = !haveModel || s === "training" || s === "starting";
   $("load-label").classList.toggle("disabled", $("load").disabled);
-  $("compare-start").disabled = !page.data || !page.trainer || page.busy;
+  $("compare-start").disabled = !page.data || !page.trainer || page.busy || partial;
   $("compare-notrick").disabled = $("compare-start").disabled;
   $("engine").disabled = page.busy;
   $("compare-stop").disabled = s === "training";
@@ -114,21 +116,17 @@ async function drawImages() {
   page.markRefreshed();
 }
 
-/** Loads the model shipped with the page (pretrained/pretrained.json says what it is), so
- * Explore means something before any training. Without it (or with other settings) the page is
- * ready as before. */
-async function showPretrained() {
+/** Loads the model shipped with the page (`shipped`: fetchShipped("pretrained")'s result, or
+ * why there is none), so Explore means something before any training. Without it (or with
+ * other settings) the page is ready as before. */
+async function showPretrained(shipped) {
   let info;
   try {
-    const res = await fetch("pretrained/pretrained.json");
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    info = await res.json();
+    if (shipped instanceof Error) throw shipped;
+    info = shipped.info;
     const config = readConfig(settings);
     if (info.config.hidden !== config.hidden || info.config.latent !== config.latent) throw new Error("other settings");
-    const file = await fetch(`pretrained/${info.file}`);
-    if (!file.ok) throw new Error(`HTTP ${file.status}`);
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    await exclusive(() => page.trainer.importCheckpoint(bytes));
+    await exclusive(() => page.trainer.importCheckpoint(shipped.bytes));
   } catch (e) {
     console.info(`no pretrained model: ${e && e.message ? e.message : e}`);
     message(() => tr("msg.ready"));
@@ -136,14 +134,16 @@ async function showPretrained() {
   }
   page.setPretrained(info);
   // Its run as the CLI recorded it: train and test loss per epoch.
-  const spe = page.trainer.stepsPerEpoch;
+  // Its own run's steps per epoch (the trainer may hold the test set alone while MNIST's
+  // training set streams in).
+  const spe = info.stepsPerEpoch ?? page.trainer.stepsPerEpoch;
   for (const h of info.history) plot.addEpoch(h.epoch * spe, h.trainLoss, h.testLoss);
   plot.draw();
   await refreshImages();
   await panels.explore.refresh();
   await panels.explore.refreshMap();
-  await panels.teach.refresh();
-  await panels.history.record(info.epochs, true);
+  // The batch lessons and the history read the training set: once it is in (whole MNIST).
+  if (!page.data.partial) await shipTrainingViews();
   const loss = info.testLoss.toFixed(2);
   message(() => tr("msg.pretrained", info.epochs, loss));
 }
@@ -206,6 +206,31 @@ async function showCompanions() {
 function dropCompanions() {
   if (companions.vae2d) companions.vae2d.trainer.free();
   companions.vae2d = null;
+}
+
+/** The shipped model's lessons and history that read training batches. */
+async function shipTrainingViews() {
+  await panels.teach.refresh();
+  if (page.pretrained) await panels.history.record(page.pretrained.epochs, true);
+}
+
+/** MNIST's training set, loading (or loaded): what `Train` and a continued run wait for. */
+let mnistAll = null;
+
+/** The whole of MNIST (the load started at boot, or a new one). */
+function wholeMnist() {
+  mnistAll ??= loadMnist(settings, (f) => setBar("data", 100 * f)).all;
+  return mnistAll;
+}
+
+/** MNIST's training set is in: the trainer in hand gets it (its model stays), Train opens. */
+async function completeMnist(all) {
+  if (!page.data || !page.data.partial) return; // the visitor's own files came meanwhile
+  if (page.trainer) await exclusive(() => page.trainer.loadDataset(...all.files));
+  page.setData(all);
+  showDataLabel();
+  setButtons();
+  if (page.trainer) await shipTrainingViews();
 }
 
 /** Redraws the images once interactive decodes are done (they go first). */
@@ -453,7 +478,7 @@ async function onContinueSaved() {
     const webgpuOff = $("engine").querySelector('option[value="webgpu"]').disabled;
     $("engine").value = entry.engine === "webgpu" && webgpuOff ? "auto" : entry.engine;
     if (entry.data.kind === "files") page.setData({ kind: "files", files: entry.data.files, label: () => tr("data.restored") });
-    else if (page.data.kind !== "mnist") page.setData(await loadMnist(settings, (f) => setBar("data", 100 * f)));
+    else if (page.data.kind !== "mnist" || page.data.partial) page.setData(await wholeMnist());
     await exclusive(() => buildTrainer(config, entry.checkpoint, entry.adam));
   } catch (e) {
     if (before.data) page.setData(before.data);
@@ -816,14 +841,20 @@ async function main() {
   }
   showNoGpu();
   try {
-    page.setData(await loadMnist(settings, (f) => setBar("data", 100 * f)));
+    // The test set first (enough to show the shipped model); the training set streams in after.
+    const shipped = fetchShipped("pretrained").catch((e) => e); // meanwhile
+    const mnist = loadMnist(settings, (f) => setBar("data", 100 * f));
+    mnistAll = mnist.all;
+    mnist.all.catch(() => {}); // met below, once the first picture is drawn
+    page.setData(await mnist.test);
     showDataLabel();
     message(() => tr("msg.building"));
     await createTrainer(readConfig(settings));
     page.setPhase("ready");
-    await showPretrained();
+    await showPretrained(await shipped);
     await offerSaved();
-    // After the first picture: the shipped autoencoder (Q5) and 2-D VAE (Q4).
+    // After the first picture: the training set, and the shipped autoencoder (Q5) and 2-D VAE (Q4).
+    mnist.all.then(completeMnist).catch((e) => message(() => tr("msg.trainDataFailed", e && e.message ? e.message : String(e)), "error"));
     showCompanions();
   } catch (e) {
     page.setPhase("ready");

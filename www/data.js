@@ -24,19 +24,28 @@ async function fetchWithProgress(url, onBytes) {
   return out;
 }
 
-/** MNIST's four gzip files from data/, with `progress(fraction)` as bytes arrive. */
-export async function loadMnist(settings, progress) {
-  const total = 11.6e6; // approximate gzip sizes of the four files together
+/** MNIST's four gzip files from data/, the test set first, with `progress(fraction)` as bytes
+ * arrive: `{ test, all }`, two promises. `test` (1.6 MB) is enough to show a model: its files
+ * stand in for the training set too (`partial`: nothing may train on it); `all` is the whole
+ * of MNIST once the training set (9.7 MB) is in. */
+export function loadMnist(settings, progress) {
+  const total = 11.4e6; // approximate gzip sizes of the four files together
   let got = 0;
-  const files = [];
-  for (const f of settings.idxFiles) {
-    files.push(await fetchWithProgress(`data/${f}.gz`, (b) => {
-      got += b;
-      progress(Math.min(1, got / total));
-    }));
-  }
-  progress(1);
-  return { kind: "mnist", files, label: () => tr("data.mnist") };
+  const get = (f) => fetchWithProgress(`data/${f}.gz`, (b) => {
+    got += b;
+    progress(Math.min(1, got / total));
+  });
+  const [trainImages, trainLabels, testImages, testLabels] = settings.idxFiles;
+  const test = (async () => [await get(testImages), await get(testLabels)])();
+  const all = test.then(async ([ti, tl]) => {
+    const files = [await get(trainImages), await get(trainLabels), ti, tl];
+    progress(1);
+    return { kind: "mnist", files, label: () => tr("data.mnist") };
+  });
+  return {
+    test: test.then(([ti, tl]) => ({ kind: "mnist", partial: true, files: [ti, tl, ti, tl], label: () => tr("data.mnistTest") })),
+    all,
+  };
 }
 
 /** Which of the four files (0 train images … 3 test labels) `name` is, or -1. */

@@ -92,10 +92,10 @@ test("?lang=en gives English in a Japanese browser, and the control switches in 
   assert.equal(shipped.rows, 128);
   assert.match(shipped.kl, /^入力 #0 の KL（次元について合計）：\d+\.\d+/);
   assert.equal(await page.isVisible("#teach"), true);
-  // The learned manifold: 10×10 decodes along the map's principal axes (latent 20).
-  await page.waitForFunction(() => window.vaePage.teach.manifold);
-  assert.deepEqual(await page.evaluate(() => window.vaePage.teach.manifold), { n: 100, pca: true });
-  assert.match(await page.textContent("#manifold-axes"), /^潜在マップの 2 つの主成分の方向（μ の分散の \d+% \+ \d+%）/);
+  // The learned manifold: the shipped 2-D VAE's 10×10 grid over the prior's quantiles.
+  await page.waitForFunction(() => window.vaePage.teach.manifold && window.vaePage.teach.manifold.shipped, null, { timeout: 120_000 });
+  assert.deepEqual(await page.evaluate(() => window.vaePage.teach.manifold), { n: 100, pca: null, shipped: true });
+  assert.match(await page.textContent("#manifold-axes"), /^同梱の 2 次元 VAE（784-400-2、15 エポック）/);
   // Draw again changes ε only: μ and σ stay, z follows.
   const v0 = await page.evaluate(() => ({ ...window.vaePage.teach.values }));
   await page.click("#reparam-eps");

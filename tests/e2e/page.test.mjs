@@ -28,7 +28,10 @@ test("the page trains, draws, pauses and round-trips a checkpoint", { timeout: 6
   const browser = await launch(true);
   const { page, errors } = await openReady(browser, server.url, { acceptDownloads: true });
   assert.match(await page.textContent("#adapter"), /WebGPU/);
-  assert.match(await page.textContent("#data-status"), /60,000 training/);
+  // The shipped model is drawn from the test set; the training set streams in after, and Train
+  // waits for it.
+  assert.match(await page.textContent("#data-status"), /10,000 test digits are in|60,000 training/);
+  await page.waitForFunction(() => /60,000 training/.test(document.getElementById("data-status").textContent) && !document.getElementById("train").disabled);
 
   await page.click("#train");
   await page.waitForFunction(() => window.vaePage.plot.steps.length >= 6, null, { timeout: 300_000 });

@@ -53,6 +53,10 @@ test("Q3: the live gradient through z, and the trick switched off trained side b
   assert.equal(end.active[1], 0, "without the trick no dimension carries the input");
   assert.ok(end.test.ae >= 1.3 * end.test.vae, `reconstruction ${end.test.ae} vs ${end.test.vae}`);
   assert.match(await page.textContent("#cmp-test-ae"), /test reconstruction per sample: [\d.]+ · KL: [\d.]+/);
+  // The visitor's 20-D model's grid: along its latent map's two principal axes.
+  await page.waitForFunction(() => window.vaePage.teach.manifold && !window.vaePage.teach.manifold.shipped);
+  assert.deepEqual(await page.evaluate(() => window.vaePage.teach.manifold), { n: 100, pca: true, shipped: false });
+  assert.match(await page.textContent("#manifold-axes"), /^along the latent map's two principal axes \(\d+% \+ \d+% of μ's variance\)/);
   await page.evaluate(() => document.getElementById("compare").scrollIntoView());
   await page.screenshot({ path: `${SHOTS}/notrick-en-1280x800.png` });
   // reduction='mean' as a preset: β = 784 on the running VAE, past the slider's end.
