@@ -183,7 +183,8 @@ fn params_structs_match_their_rust_twins() {
             "w23_at",
             "b23_at",
             "w4_at",
-            "b4_at"
+            "b4_at",
+            "through_z"
         ]
     );
 }
