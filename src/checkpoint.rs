@@ -130,12 +130,24 @@ fn read_named(
         let view = st
             .tensor(&name)
             .map_err(|_| VaeError::Checkpoint(format!("tensor {name} is missing")))?;
-        if view.dtype() != safetensors::Dtype::F32 {
-            return Err(VaeError::Checkpoint(format!(
-                "{name} is {:?}, expected F32",
-                view.dtype()
-            )));
-        }
+        let values: Vec<f32> = match view.dtype() {
+            safetensors::Dtype::F32 => view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            // A display copy (`to_f16`): half the bytes, each value f16's rounding of the f32.
+            safetensors::Dtype::F16 => view
+                .data()
+                .chunks_exact(2)
+                .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+                .collect(),
+            other => {
+                return Err(VaeError::Checkpoint(format!(
+                    "{name} is {other:?}, expected F32 (or F16)"
+                )))
+            }
+        };
         if view.shape() != t.shape.as_slice() {
             return Err(VaeError::Checkpoint(format!(
                 "{name} has shape {:?} but this model needs {:?} (input {}, hidden {}, latent {})",
@@ -146,17 +158,112 @@ fn read_named(
                 layout.latent
             )));
         }
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(VaeError::Checkpoint(format!("{name}[{i}] is not finite")));
         }
         layout.write(&mut flat, t, &values);
     }
     Ok(flat)
+}
+
+/// An IEEE 754 half-precision value as f32 (exact).
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h & 0x8000) << 16;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let mant = u32::from(h & 0x3ff);
+    match exp {
+        // Zero and subnormals: mant · 2⁻²⁴ (exact in f32).
+        0 => {
+            let v = mant as f32 * (1.0 / 16_777_216.0);
+            if sign != 0 {
+                -v
+            } else {
+                v
+            }
+        }
+        0x1f => f32::from_bits(sign | 0x7f80_0000 | (mant << 13)),
+        _ => f32::from_bits(sign | ((exp + 112) << 23) | (mant << 13)),
+    }
+}
+
+/// `x` as IEEE 754 half precision, rounded to the nearest (ties to even); ±Inf past ±65504's
+/// rounding range, NaN stays NaN.
+pub fn f32_to_f16(x: f32) -> u16 {
+    let bits = x.to_bits();
+    let sign = ((bits >> 16) & 0x8000) as u16;
+    let exp = ((bits >> 23) & 0xff) as i32;
+    let mant = bits & 0x7f_ffff;
+    if exp == 0xff {
+        return sign | 0x7c00 | if mant != 0 { 0x200 } else { 0 };
+    }
+    // Rounds `full >> shift` to the nearest, ties to even.
+    let round = |full: u32, shift: u32| -> u32 {
+        if shift >= 32 {
+            return 0;
+        }
+        let (m, rem, half) = (full >> shift, full & ((1 << shift) - 1), 1 << (shift - 1));
+        if rem > half || (rem == half && m & 1 == 1) {
+            m + 1
+        } else {
+            m
+        }
+    };
+    let e = exp - 112; // the half's biased exponent
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        // A subnormal half (or zero): m · 2⁻²⁴; a carry into 0x400 is the smallest normal.
+        if exp == 0 {
+            return sign; // f32 subnormals are far below half's range
+        }
+        return sign | round(mant | 0x80_0000, (126 - exp) as u32) as u16;
+    }
+    // A carry out of the mantissa moves into the exponent (up to Inf): the encoding's order.
+    sign | ((e as u32) << 10).wrapping_add(round(mant, 13)) as u16
+}
+
+/// The checkpoint `bytes` with every tensor stored as f16 — half the bytes, for display where a
+/// page downloads a model to show it (the shipped models). Its metadata is the original's with
+/// `precision` = "f16"; [`load`] reads it back as f32, each value f16's rounding of the
+/// original. A checkpoint of a run to resume stays f32.
+pub fn to_f16(bytes: &[u8]) -> Result<Vec<u8>> {
+    let st = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| VaeError::Checkpoint(format!("not a safetensors file: {e}")))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| VaeError::Checkpoint(format!("not a safetensors file: {e}")))?;
+    let mut info: HashMap<String, String> = meta.metadata().clone().unwrap_or_default();
+    info.insert("precision".into(), "f16".into());
+    let mut names: Vec<String> = st.names().into_iter().map(str::to_string).collect();
+    names.sort();
+    let mut data = Vec::with_capacity(names.len());
+    for name in &names {
+        let view = st
+            .tensor(name)
+            .map_err(|e| VaeError::Checkpoint(format!("{name}: {e}")))?;
+        if view.dtype() != safetensors::Dtype::F32 {
+            return Err(VaeError::Checkpoint(format!(
+                "{name} is {:?}, expected F32",
+                view.dtype()
+            )));
+        }
+        let half: Vec<u8> = view
+            .data()
+            .chunks_exact(4)
+            .flat_map(|c| f32_to_f16(f32::from_le_bytes([c[0], c[1], c[2], c[3]])).to_le_bytes())
+            .collect();
+        data.push((name.clone(), view.shape().to_vec(), half));
+    }
+    let mut views = Vec::with_capacity(data.len());
+    for (name, shape, half) in &data {
+        let view =
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F16, shape.clone(), half)
+                .map_err(|e| VaeError::Checkpoint(format!("{name}: {e}")))?;
+        views.push((name.clone(), view));
+    }
+    let out = safetensors::serialize(views, Some(info))
+        .map_err(|e| VaeError::Checkpoint(e.to_string()))?;
+    canonical_header(out)
 }
 
 /// Adam's state beside a checkpoint (a run interrupted mid-epoch, to resume exactly): its
@@ -508,5 +615,67 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("too large"));
+    }
+
+    #[test]
+    fn half_precision_round_trips_and_rounds_to_nearest_even() {
+        // Every half that is not NaN comes back bit for bit through f32.
+        for h in 0..=u16::MAX {
+            let x = f16_to_f32(h);
+            if x.is_nan() {
+                assert!(f32_to_f16(x) & 0x7c00 == 0x7c00 && f32_to_f16(x) & 0x3ff != 0);
+            } else {
+                assert_eq!(f32_to_f16(x), h, "{h:#06x} → {x}");
+            }
+        }
+        for (x, h) in [
+            (1.0f32, 0x3c00u16),
+            (-2.0, 0xc000),
+            (65504.0, 0x7bff),
+            (65519.0, 0x7bff),
+            (65520.0, 0x7c00), // the tie rounds to even: 65536, past the range
+            (f32::INFINITY, 0x7c00),
+            (5.960_464_5e-8, 0x0001), // the smallest subnormal
+            (2.980_232_2e-8, 0x0000), // half of it: ties to even (0)
+            (8.940_697e-8, 0x0002),   // 1.5 of it: ties to even (2)
+            (6.097_555_2e-5, 0x03ff), // the largest subnormal
+            (6.103_515_6e-5, 0x0400), // the smallest normal
+            (1.0 / 3.0, 0x3555),
+            (1.0 + 1.0 / 2048.0, 0x3c00), // a tie below: even
+            (1.0 + 3.0 / 2048.0, 0x3c02), // a tie above: even
+            (-0.0, 0x8000),
+            (1e-30, 0x0000),
+        ] {
+            assert_eq!(f32_to_f16(x), h, "{x}");
+        }
+    }
+
+    #[test]
+    fn an_f16_copy_loads_within_halfs_rounding_and_keeps_the_metadata() {
+        let l = ParamLayout::new(196, 64, 8);
+        let flat = l.init(5);
+        let bytes = save(&l, &flat, &[("epoch", "1".into()), ("step", "9".into())]).unwrap();
+        let half = to_f16(&bytes).unwrap();
+        assert!(
+            half.len() < bytes.len() * 6 / 10,
+            "{} vs {}",
+            half.len(),
+            bytes.len()
+        );
+        let back = load(&l, &half).unwrap();
+        for (a, b) in flat.iter().zip(&back) {
+            assert!(
+                (a - b).abs() <= a.abs() * 2f32.powi(-11) + 1e-7,
+                "{a} vs {b}"
+            );
+        }
+        let meta = metadata(&half).unwrap();
+        assert_eq!(meta_u64(&meta, "step").unwrap(), Some(9));
+        assert_eq!(meta.get("precision").map(String::as_str), Some("f16"));
+        assert_eq!(to_f16(&bytes).unwrap(), half, "the same bytes each time");
+        assert!(to_f16(&half)
+            .unwrap_err()
+            .to_string()
+            .contains("expected F32"));
     }
 }

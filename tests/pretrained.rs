@@ -120,3 +120,63 @@ fn the_shipped_companions_score_their_recorded_test_losses() {
         );
     }
 }
+
+/// The f16 display copies the page downloads (`displayFile`: half the bytes) score within 0.5%
+/// of each model's recorded test figure, and hold its run's metadata.
+#[test]
+fn the_display_copies_score_within_half_a_percent() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Ok((train, test)) = vae_webgpu::mnist::load_mnist_dir(&root.join("data/mnist")) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but data/mnist is missing"
+        );
+        eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
+        return;
+    };
+    for (name, cfg, key) in [
+        ("pretrained.json", VaeConfig::default(), "testLoss"),
+        (
+            "ae.json",
+            VaeConfig {
+                variational: false,
+                ..VaeConfig::default()
+            },
+            "testReconstruction",
+        ),
+        (
+            "vae2d.json",
+            VaeConfig {
+                latent: 2,
+                ..VaeConfig::default()
+            },
+            "testLoss",
+        ),
+    ] {
+        let dir = root.join("www/pretrained");
+        let info = std::fs::read_to_string(dir.join(name)).unwrap();
+        let exact = std::fs::read(dir.join(json_string(&info, "file"))).unwrap();
+        let bytes = std::fs::read(dir.join(json_string(&info, "displayFile"))).unwrap();
+        assert!(
+            bytes.len() * 2 < exact.len() + 4096,
+            "{name}: {} bytes",
+            bytes.len()
+        );
+        let recorded = json_number(&info, key);
+        let c = vae_webgpu::cpu::CpuTrainer::new(&cfg, &train, &test).unwrap();
+        let mut s = Session::new(vae_webgpu::engine::Engine::cpu(c), || 0.0);
+        let pos = s.resume(&bytes).unwrap();
+        assert_eq!((pos.epoch, pos.step_in_epoch), (15, 469), "{name}");
+        let eval = pollster::block_on(s.evaluate()).unwrap();
+        let got = if cfg.variational {
+            eval.loss
+        } else {
+            eval.reconstruction
+        };
+        eprintln!("{name} f16 copy: {key} {got:.4} (recorded {recorded:.4})");
+        assert!(
+            (got - recorded).abs() <= 0.005 * recorded,
+            "{name}: {key} {got} vs recorded {recorded}"
+        );
+    }
+}

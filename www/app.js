@@ -152,13 +152,15 @@ async function showPretrained(shipped) {
 // autoencoder and Q4's 2-D VAE, shown while the shipped model is: { ae, vae2d }: { trainer, info }.
 const companions = {};
 
-/** Loads a shipped model's record and checkpoint. */
+/** Loads a shipped model's record and its checkpoint: the f16 display copy where there is one
+ * (half the bytes; within 0.5% of the recorded test loss, tests/pretrained.rs). */
 async function fetchShipped(name) {
   const res = await fetch(`pretrained/${name}.json`);
   if (!res.ok) throw new Error(`${name}.json: HTTP ${res.status}`);
   const info = await res.json();
-  const file = await fetch(`pretrained/${info.file}`);
-  if (!file.ok) throw new Error(`${info.file}: HTTP ${file.status}`);
+  const path = info.displayFile ?? info.file;
+  const file = await fetch(`pretrained/${path}`);
+  if (!file.ok) throw new Error(`${path}: HTTP ${file.status}`);
   return { info, bytes: new Uint8Array(await file.arrayBuffer()) };
 }
 

@@ -1,0 +1,63 @@
+// The first view as a visitor meets it: the trunk-built page (dist/), served cross-origin
+// isolated as `trunk serve` serves it, in headless Chromium; for each engine choice (auto, cpu,
+// webgpu) and each link (localhost, and a 20 Mbit/s link with 20 ms latency through the DevTools
+// protocol), the time from navigation to the shipped model drawn (its images and the "Ready"
+// message) and the bytes downloaded before then; then when MNIST's training set is in (Train
+// opens). Medians [min–max] of --loads loads each (a fresh browser context, no cache).
+// Figures, not a test: results go to target/bench/first-view.json.
+// Run: node tests/bench/first-view.mjs [--loads 3] [--only auto,cpu,webgpu] [--links local,20mbit]
+import { mkdirSync, writeFileSync } from "node:fs";
+import { serve, launch, closeBrowser } from "../e2e/serve.mjs";
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith("--") ? [...a, [v.slice(2), all[i + 1]]] : a), []));
+const LOADS = Number(args.loads || 3);
+const ENGINES = (args.only || "auto,cpu,webgpu").split(",");
+const LINKS = (args.links || "local,20mbit").split(",");
+const MBIT = 1e6 / 8; // bytes per second of one megabit
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const range = (xs) => `${median(xs).toFixed(2)} [${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}]`;
+
+async function load(browser, url, link) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  if (link === "20mbit") {
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 20, downloadThroughput: 20 * MBIT, uploadThroughput: 5 * MBIT });
+  }
+  let bytes = 0;
+  cdp.on("Network.loadingFinished", (e) => { bytes += e.encodedDataLength; });
+  const start = Date.now();
+  await page.goto(url);
+  // Drawn: the shipped model's message (its images are drawn before it is shown).
+  await page.waitForFunction(() => window.vaePage && window.vaePage.pretrained && /^(Ready|準備完了)/.test(document.getElementById("message").textContent), null, { timeout: 240_000, polling: 50 });
+  const drawn = (Date.now() - start) / 1e3;
+  const before = bytes;
+  await page.waitForFunction(() => !document.getElementById("train").disabled, null, { timeout: 240_000, polling: 50 });
+  const trainable = (Date.now() - start) / 1e3;
+  const engine = await page.evaluate(() => window.vaePage.trainer.engine);
+  await context.close();
+  return { drawn, trainable, mib: before / 2 ** 20, engine };
+}
+
+const server = await serve("dist", "/", { isolate: true });
+const browser = await launch(true);
+const results = [];
+for (const link of LINKS) {
+  for (const engine of ENGINES) {
+    const runs = [];
+    for (let i = 0; i < LOADS; i++) runs.push(await load(browser, `${server.url}?lang=en&engine=${engine}`, link));
+    const r = {
+      link, engine, ran: runs[0].engine,
+      drawn: runs.map((x) => x.drawn), trainable: runs.map((x) => x.trainable), mib: runs.map((x) => x.mib),
+    };
+    results.push(r);
+    console.log(`${link.padEnd(7)} ${engine.padEnd(6)} (${r.ran}): shipped model drawn after ${range(r.drawn)} s, ${median(r.mib).toFixed(2)} MiB before it; Train open after ${range(r.trainable)} s`);
+  }
+}
+await closeBrowser(browser);
+await server.close();
+mkdirSync("target/bench", { recursive: true });
+writeFileSync("target/bench/first-view.json", JSON.stringify({ date: new Date().toISOString(), loads: LOADS, results }, null, 1));
