@@ -635,11 +635,11 @@ mod tests {
             (65519.0, 0x7bff),
             (65520.0, 0x7c00), // the tie rounds to even: 65536, past the range
             (f32::INFINITY, 0x7c00),
-            (5.960_464_5e-8, 0x0001), // the smallest subnormal
-            (2.980_232_2e-8, 0x0000), // half of it: ties to even (0)
-            (8.940_697e-8, 0x0002),   // 1.5 of it: ties to even (2)
-            (6.097_555_2e-5, 0x03ff), // the largest subnormal
-            (6.103_515_6e-5, 0x0400), // the smallest normal
+            (1.0 / 16_777_216.0, 0x0001), // the smallest subnormal, 2⁻²⁴
+            (0.5 / 16_777_216.0, 0x0000), // half of it: ties to even (0)
+            (1.5 / 16_777_216.0, 0x0002), // 1.5 of it: ties to even (2)
+            (1023.0 / 16_777_216.0, 0x03ff), // the largest subnormal
+            (1024.0 / 16_777_216.0, 0x0400), // the smallest normal
             (1.0 / 3.0, 0x3555),
             (1.0 + 1.0 / 2048.0, 0x3c00), // a tie below: even
             (1.0 + 3.0 / 2048.0, 0x3c02), // a tie above: even
