@@ -6,6 +6,14 @@ use std::process::ExitCode;
 
 use crate::error::VaeError;
 
+/// An I/O error on `path`, as the tools report it.
+pub fn io_err(path: &std::path::Path, e: impl std::fmt::Display) -> VaeError {
+    VaeError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
 /// Parses `A` from the command line and calls `run`; prints `name: error: …` on failure.
 pub fn main<A: clap::Parser>(name: &str, run: impl FnOnce(A) -> Result<(), VaeError>) -> ExitCode {
     let args = match A::try_parse() {

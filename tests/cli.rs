@@ -83,6 +83,24 @@ fn bad_hyperparameters_name_the_field() {
     );
 }
 
+/// Flags of a small run on the CPU engine: `epochs` epochs of `data`, written to `out`.
+fn small_cpu_run<'a>(data: &'a str, out: &'a str, epochs: &'a str) -> Vec<&'a str> {
+    vec![
+        "--engine",
+        "cpu",
+        "--epochs",
+        epochs,
+        "--batch-size",
+        "50",
+        "--hidden",
+        "32",
+        "--data",
+        data,
+        "--out",
+        out,
+    ]
+}
+
 /// `--autoencoder`, `--kl-weight` and `--no-reparameterize` train what they say, on the CPU
 /// engine: the checkpoint records the objective, and a plain autoencoder's run does not resume
 /// as a VAE's.
@@ -98,20 +116,7 @@ fn objective_flags_train_what_they_say() {
     ] {
         let out = dir.join(format!("out-{}", flags[0].trim_start_matches('-')));
         let o = out.to_str().unwrap();
-        let mut args = vec![
-            "--engine",
-            "cpu",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "50",
-            "--hidden",
-            "32",
-            "--data",
-            d,
-            "--out",
-            o,
-        ];
+        let mut args = small_cpu_run(d, o, "1");
         args.extend_from_slice(flags);
         let run = vae_train(&args);
         assert!(run.status.success(), "{flags:?}: {}", stderr(&run));
@@ -127,22 +132,9 @@ fn objective_flags_train_what_they_say() {
     // The autoencoder's run resumed without --autoencoder: refused, saying what it is.
     let ae = dir.join("out-autoencoder/vae-epoch-1.safetensors");
     let o = dir.join("out-again");
-    let again = vae_train(&[
-        "--engine",
-        "cpu",
-        "--epochs",
-        "2",
-        "--batch-size",
-        "50",
-        "--hidden",
-        "32",
-        "--data",
-        d,
-        "--out",
-        o.to_str().unwrap(),
-        "--resume",
-        ae.to_str().unwrap(),
-    ]);
+    let mut args = small_cpu_run(d, o.to_str().unwrap(), "2");
+    args.extend(["--resume", ae.to_str().unwrap()]);
+    let again = vae_train(&args);
     assert_fails_with(&again, 1, "autoencoder (variational: false)'s run");
 }
 

@@ -40,12 +40,7 @@ fn the_shipped_model_scores_its_recorded_test_loss() {
         std::fs::read(root.join("www/pretrained").join(json_string(&info, "file"))).unwrap();
     let recorded = json_number(&info, "testLoss");
     assert_eq!(json_number(&info, "epochs"), 15.0);
-    let Ok((train, test)) = vae_webgpu::mnist::load_mnist_dir(&root.join("data/mnist")) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but data/mnist is missing"
-        );
-        eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
+    let Some((train, test)) = mnist(root) else {
         return;
     };
     let Some(gpu) = common::gpu() else { return };
@@ -66,75 +61,25 @@ fn the_shipped_model_scores_its_recorded_test_loss() {
     );
 }
 
-/// The autoencoder and the 2-D VAE shipped beside it (Q5's and Q4's models before any
-/// training): each resumes as its own kind at epoch 15 and scores its recorded test figure
-/// within 1% (the autoencoder's loss is its reconstruction alone), on the CPU engine.
-#[test]
-fn the_shipped_companions_score_their_recorded_test_losses() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let Ok((train, test)) = vae_webgpu::mnist::load_mnist_dir(&root.join("data/mnist")) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but data/mnist is missing"
-        );
-        eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
-        return;
-    };
-    for (name, cfg, key) in [
-        (
-            "ae.json",
-            VaeConfig {
-                variational: false,
-                ..VaeConfig::default()
-            },
-            "testReconstruction",
-        ),
-        (
-            "vae2d.json",
-            VaeConfig {
-                latent: 2,
-                ..VaeConfig::default()
-            },
-            "testLoss",
-        ),
-    ] {
-        let info = std::fs::read_to_string(root.join("www/pretrained").join(name)).unwrap();
-        let bytes =
-            std::fs::read(root.join("www/pretrained").join(json_string(&info, "file"))).unwrap();
-        let recorded = json_number(&info, key);
-        assert_eq!(json_number(&info, "latent"), cfg.latent as f64, "{name}");
-        let c = vae_webgpu::cpu::CpuTrainer::new(&cfg, &train, &test).unwrap();
-        let mut s = Session::new(vae_webgpu::engine::Engine::cpu(c), || 0.0);
-        let pos = s.resume(&bytes).unwrap();
-        assert_eq!((pos.epoch, pos.step_in_epoch), (15, 469), "{name}");
-        let eval = pollster::block_on(s.evaluate()).unwrap();
-        let got = if cfg.variational {
-            eval.loss
-        } else {
-            eval.reconstruction
-        };
-        eprintln!("{name}: {key} {got:.4} (recorded {recorded:.4})");
-        assert!(
-            (got - recorded).abs() <= 0.01 * recorded,
-            "{name}: {key} {got} vs recorded {recorded}"
-        );
+/// MNIST from data/mnist, or `None` with a SKIPPED line (a failure when `CI` is set).
+fn mnist(root: &Path) -> Option<(vae_webgpu::mnist::Dataset, vae_webgpu::mnist::Dataset)> {
+    match vae_webgpu::mnist::load_mnist_dir(&root.join("data/mnist")) {
+        Ok(data) => Some(data),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but data/mnist is missing: {e}"
+            );
+            eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
+            None
+        }
     }
 }
 
-/// The f16 display copies the page downloads (`displayFile`: half the bytes) score within 0.5%
-/// of each model's recorded test figure, and hold its run's metadata.
-#[test]
-fn the_display_copies_score_within_half_a_percent() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let Ok((train, test)) = vae_webgpu::mnist::load_mnist_dir(&root.join("data/mnist")) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but data/mnist is missing"
-        );
-        eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
-        return;
-    };
-    for (name, cfg, key) in [
+/// Each shipped record (`pretrained/*.json`), its model's config and the test figure it records
+/// (an autoencoder's loss is its reconstruction alone).
+fn records() -> [(&'static str, VaeConfig, &'static str); 3] {
+    [
         ("pretrained.json", VaeConfig::default(), "testLoss"),
         (
             "ae.json",
@@ -152,31 +97,46 @@ fn the_display_copies_score_within_half_a_percent() {
             },
             "testLoss",
         ),
-    ] {
-        let dir = root.join("www/pretrained");
+    ]
+}
+
+/// Every shipped model on the CPU engine: the f32 file (`file`) and the f16 copy the page
+/// downloads (`displayFile`, half the bytes) each resume as their own kind at epoch 15; the f32
+/// file scores the recorded test figure within 1%, the f16 copy within 0.5% of it.
+#[test]
+fn every_shipped_model_and_its_display_copy_score_the_recorded_test_figure() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some((train, test)) = mnist(root) else {
+        return;
+    };
+    let dir = root.join("www/pretrained");
+    for (name, cfg, key) in records() {
         let info = std::fs::read_to_string(dir.join(name)).unwrap();
-        let exact = std::fs::read(dir.join(json_string(&info, "file"))).unwrap();
-        let bytes = std::fs::read(dir.join(json_string(&info, "displayFile"))).unwrap();
-        assert!(
-            bytes.len() * 2 < exact.len() + 4096,
-            "{name}: {} bytes",
-            bytes.len()
-        );
         let recorded = json_number(&info, key);
-        let c = vae_webgpu::cpu::CpuTrainer::new(&cfg, &train, &test).unwrap();
-        let mut s = Session::new(vae_webgpu::engine::Engine::cpu(c), || 0.0);
-        let pos = s.resume(&bytes).unwrap();
-        assert_eq!((pos.epoch, pos.step_in_epoch), (15, 469), "{name}");
-        let eval = pollster::block_on(s.evaluate()).unwrap();
-        let got = if cfg.variational {
-            eval.loss
-        } else {
-            eval.reconstruction
-        };
-        eprintln!("{name} f16 copy: {key} {got:.4} (recorded {recorded:.4})");
+        assert_eq!(json_number(&info, "latent"), cfg.latent as f64, "{name}");
+        let exact = std::fs::read(dir.join(json_string(&info, "file"))).unwrap();
+        let half = std::fs::read(dir.join(json_string(&info, "displayFile"))).unwrap();
         assert!(
-            (got - recorded).abs() <= 0.005 * recorded,
-            "{name}: {key} {got} vs recorded {recorded}"
+            half.len() * 2 < exact.len() + 4096,
+            "{name}: {} bytes",
+            half.len()
         );
+        for (bytes, within, what) in [(&exact, 0.01, "f32"), (&half, 0.005, "f16 copy")] {
+            let c = vae_webgpu::cpu::CpuTrainer::new(&cfg, &train, &test).unwrap();
+            let mut s = Session::new(vae_webgpu::engine::Engine::cpu(c), || 0.0);
+            let pos = s.resume(bytes).unwrap();
+            assert_eq!((pos.epoch, pos.step_in_epoch), (15, 469), "{name} {what}");
+            let eval = pollster::block_on(s.evaluate()).unwrap();
+            let got = if cfg.variational {
+                eval.loss
+            } else {
+                eval.reconstruction
+            };
+            eprintln!("{name} {what}: {key} {got:.4} (recorded {recorded:.4})");
+            assert!(
+                (got - recorded).abs() <= within * recorded,
+                "{name} {what}: {key} {got} vs recorded {recorded}"
+            );
+        }
     }
 }

@@ -16,9 +16,10 @@ fn main() -> std::process::ExitCode {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::process::ExitCode;
 
+    use vae_webgpu::cli::io_err;
     use vae_webgpu::{checkpoint, VaeError};
 
     #[derive(clap::Parser, Debug)]
@@ -32,13 +33,6 @@ mod cli {
         input: PathBuf,
         /// Where to write the f16 copy.
         output: PathBuf,
-    }
-
-    fn io_err(path: &Path, e: impl std::fmt::Display) -> VaeError {
-        VaeError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        }
     }
 
     fn run(args: Args) -> Result<(), VaeError> {

@@ -20,6 +20,7 @@ mod cli {
     use std::time::Instant;
 
     use indicatif::{ProgressBar, ProgressStyle};
+    use vae_webgpu::cli::io_err;
     use vae_webgpu::render::{grid, side_by_side};
     use vae_webgpu::run::StepKind;
     use vae_webgpu::session::{device_for, Device, EngineChoice, Session};
@@ -83,13 +84,6 @@ mod cli {
         /// a software adapter).
         #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "webgpu", "cpu"])]
         engine: String,
-    }
-
-    fn io_err(path: &Path, e: impl std::fmt::Display) -> VaeError {
-        VaeError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        }
     }
 
     fn write_png(path: &Path, images: &[f32], per_row: usize, side: usize) -> Result<(), VaeError> {
