@@ -709,7 +709,7 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
         .unwrap();
     assert_eq!(ae.engine(), "cpu");
     assert!(!ae.shares_device_with(&t));
-    // auto on this software adapter probes both engines and says what it found.
+    // auto on this software adapter takes the CPU engine at once and says why.
     let auto = config(&[
         ("input", 196.0),
         ("hidden", 32.0),
@@ -724,6 +724,7 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
         "{}",
         a.engine_reason()
     );
+    assert_eq!(a.engine(), "cpu");
     // An engine that does not exist is refused by name.
     let bad = config(&[]);
     js_sys::Reflect::set(&bad, &"engine".into(), &"tpu".into()).unwrap();
