@@ -6,6 +6,8 @@
 // opens). Medians [min–max] of --loads loads each (a fresh browser context, no cache).
 // Figures, not a test: results go to target/bench/first-view.json.
 // Run: node tests/bench/first-view.mjs [--loads 3] [--only auto,cpu,webgpu] [--links local,20mbit]
+//   [--dist dist] [--baseline DIR]: with --baseline, that build (an earlier dist/, say) loads
+//   alternately with --dist in the same rounds, and each line gives both and their ratio.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { serve, launch, closeBrowser } from "../e2e/serve.mjs";
 
@@ -13,6 +15,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (
 const LOADS = Number(args.loads || 3);
 const ENGINES = (args.only || "auto,cpu,webgpu").split(",");
 const LINKS = (args.links || "local,20mbit").split(",");
+const DISTS = [args.dist || "dist", ...(args.baseline ? [args.baseline] : [])];
 const MBIT = 1e6 / 8; // bytes per second of one megabit
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -42,22 +45,30 @@ async function load(browser, url, link) {
   return { drawn, trainable, mib: before / 2 ** 20, engine };
 }
 
-const server = await serve("dist", "/", { isolate: true });
+const servers = [];
+for (const d of DISTS) servers.push(await serve(d, "/", { isolate: true }));
 const browser = await launch(true);
 const results = [];
 for (const link of LINKS) {
   for (const engine of ENGINES) {
-    const runs = [];
-    for (let i = 0; i < LOADS; i++) runs.push(await load(browser, `${server.url}?lang=en&engine=${engine}`, link));
-    const r = {
-      link, engine, ran: runs[0].engine,
-      drawn: runs.map((x) => x.drawn), trainable: runs.map((x) => x.trainable), mib: runs.map((x) => x.mib),
-    };
-    results.push(r);
-    console.log(`${link.padEnd(7)} ${engine.padEnd(6)} (${r.ran}): shipped model drawn after ${range(r.drawn)} s, ${median(r.mib).toFixed(2)} MiB before it; Train open after ${range(r.trainable)} s`);
+    const runs = DISTS.map(() => []);
+    // Alternating: build A, build B, A, B… so the machine's drift falls on both alike.
+    for (let i = 0; i < LOADS; i++) {
+      for (let k = 0; k < DISTS.length; k++) runs[k].push(await load(browser, `${servers[k].url}?lang=en&engine=${engine}`, link));
+    }
+    DISTS.forEach((dist, k) => {
+      const rs = runs[k];
+      const r = { dist, link, engine, ran: rs[0].engine, drawn: rs.map((x) => x.drawn), trainable: rs.map((x) => x.trainable), mib: rs.map((x) => x.mib) };
+      results.push(r);
+      console.log(`${dist.padEnd(16)} ${link.padEnd(7)} ${engine.padEnd(6)} (${r.ran}): shipped model drawn after ${range(r.drawn)} s, ${median(r.mib).toFixed(2)} MiB before it; Train open after ${range(r.trainable)} s`);
+    });
+    if (DISTS.length === 2) {
+      const [a, b] = [results.at(-2), results.at(-1)];
+      console.log(`${"".padEnd(16)} ${link.padEnd(7)} ${engine.padEnd(6)} first picture ${(median(b.drawn) / median(a.drawn)).toFixed(1)}× sooner than ${b.dist}`);
+    }
   }
 }
 await closeBrowser(browser);
-await server.close();
+for (const s of servers) await s.close();
 mkdirSync("target/bench", { recursive: true });
 writeFileSync("target/bench/first-view.json", JSON.stringify({ date: new Date().toISOString(), loads: LOADS, results }, null, 1));
