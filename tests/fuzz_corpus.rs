@@ -80,11 +80,13 @@ fn seeds_hit_their_branches() {
     );
     let l = ParamLayout::new(13, 7, 3);
     assert!(vae_webgpu::checkpoint::load(&l, &read("checkpoint", "ok")).is_ok());
+    // An f16 tensor loads (the display copies' form); other dtypes are refused.
+    assert!(vae_webgpu::checkpoint::load(&l, &read("checkpoint", "f16")).is_ok());
     for (n, want) in [
         ("nan", "not finite"),
         ("wrong-shape", "has shape"),
         ("missing-tensor", "missing"),
-        ("f16", "expected F32"),
+        ("bf16", "is BF16, expected F32 (or F16)"),
     ] {
         let e = vae_webgpu::checkpoint::load(&l, &read("checkpoint", n))
             .unwrap_err()
