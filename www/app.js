@@ -225,14 +225,30 @@ function wholeMnist() {
   return mnistAll;
 }
 
-/** MNIST's training set is in: the trainer in hand gets it (its model stays), Train opens. */
+/** Whether MNIST's training set is still on its way (or its views still drawing). */
+let streaming = true;
+
+/** MNIST's training set is in: the trainer in hand gets it (its model stays) in the same queued
+ * call that makes it the page's data (so no other call sees one without the other), Train
+ * opens, and the views that read training batches are drawn. Nothing happens if other data came
+ * meanwhile (the visitor's files, a continued run's). */
 async function completeMnist(all) {
-  if (!page.data || !page.data.partial) return; // the visitor's own files came meanwhile
-  if (page.trainer) await exclusive(() => page.trainer.loadDataset(...all.files));
-  page.setData(all);
-  showDataLabel();
-  setButtons();
-  if (page.trainer) await shipTrainingViews();
+  try {
+    const partial = page.data;
+    if (!partial || !partial.partial) return;
+    const taken = await exclusive(async () => {
+      if (page.data !== partial) return false;
+      if (page.trainer) await page.trainer.loadDataset(...all.files);
+      page.setData(all);
+      return true;
+    });
+    if (!taken) return;
+    showDataLabel();
+    setButtons();
+    if (page.trainer) await shipTrainingViews();
+  } finally {
+    streaming = false;
+  }
 }
 
 /** Redraws the images once interactive decodes are done (they go first). */
@@ -768,6 +784,9 @@ window.vaePage = {
   get restored() { return page.restored; },
   get lastRefresh() { return page.lastRefresh; },
   get pretrained() { return page.pretrained; },
+  /** True until MNIST's training set is in and the views that read it are drawn (the page shows
+   * the shipped model from the test set first). */
+  get streaming() { return streaming; },
   /** Where the trainers live (trainers.js): `mode` "worker" or "page", `info()` → `{ build,
    * cpuThreads, wasmBytes, liveGpuBuffers }` of the trainer's module (the soak test watches). */
   get host() { return host; },
@@ -856,9 +875,13 @@ async function main() {
     await showPretrained(await shipped);
     await offerSaved();
     // After the first picture: the training set, and the shipped autoencoder (Q5) and 2-D VAE (Q4).
-    mnist.all.then(completeMnist).catch((e) => message(() => tr("msg.trainDataFailed", e && e.message ? e.message : String(e)), "error"));
+    mnist.all.then(completeMnist).catch((e) => {
+      streaming = false;
+      message(() => tr("msg.trainDataFailed", e && e.message ? e.message : String(e)), "error");
+    });
     showCompanions();
   } catch (e) {
+    streaming = false;
     page.setPhase("ready");
     message(e && e.message ? e.message : String(e), "error");
   }

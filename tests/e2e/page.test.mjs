@@ -26,7 +26,7 @@ async function nonBlank(page, id) {
 
 test("the page trains, draws, pauses and round-trips a checkpoint", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
-  const { page, errors } = await openReady(browser, server.url, { acceptDownloads: true });
+  const { page, errors } = await openReady(browser, server.url, { acceptDownloads: true, streaming: true });
   assert.match(await page.textContent("#adapter"), /WebGPU/);
   // The shipped model is drawn from the test set; the training set streams in after, and Train
   // waits for it.

@@ -85,9 +85,12 @@ export async function launch(webgpu = true, extra = []) {
  * own default, auto, may pick the CPU engine on SwiftShader, and most tests are about the GPU.
  */
 export async function openReady(browser, url, options = {}, init = null) {
+  // `streaming: true`: return as soon as the page is Ready, while MNIST's training set may still
+  // stream in (by default, once it is in and drawn).
+  const { streaming: whileStreaming = false, ...pageOptions } = options;
   // A browser gives each page a context of its own; a context (`browser.newContext()`) shares
   // its storage between the pages opened in it (a tab closed and the page opened again).
-  const page = typeof browser.newContext === "function" ? await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options }) : await browser.newPage();
+  const page = typeof browser.newContext === "function" ? await browser.newPage({ viewport: { width: 1280, height: 800 }, ...pageOptions }) : await browser.newPage();
   page.setDefaultTimeout(60_000);
   // Conditions are polled on a timer, not on animation frames: while SwiftShader runs a long
   // WebGPU queue, the GPU process draws few frames, and frame-driven polling would stall with it.
@@ -117,6 +120,9 @@ export async function openReady(browser, url, options = {}, init = null) {
   await page.goto(u.href);
   // "Ready" in English, "準備完了" in Japanese.
   await page.waitForFunction(() => /^(Ready|準備完了)/.test(document.getElementById("message").textContent), null, { timeout: 180_000 });
+  // The page shows the shipped model from MNIST's test set and streams the training set in
+  // after: tests start from the whole page (page.test.mjs meets the streaming itself).
+  if (!whileStreaming) await page.waitForFunction(() => window.vaePage && !window.vaePage.streaming, null, { timeout: 180_000 });
   return { page, errors, consoleErrors };
 }
 
