@@ -27,21 +27,6 @@ const ACTIVE_N: u32 = 1000;
 /// Epochs of the β = 4 model (its unused dimensions' Var μ_j falls below 0.01 by then).
 const BETA4_EPOCHS: u64 = 5;
 
-fn mnist() -> Option<(Dataset, Dataset)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
-    match vae_webgpu::mnist::load_mnist_dir(&dir) {
-        Ok(data) => Some(data),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but data/mnist is missing: {e}"
-            );
-            eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
-            None
-        }
-    }
-}
-
 fn session(choice: EngineChoice, cfg: &VaeConfig, data: (Dataset, Dataset)) -> Option<Session> {
     #[cfg(feature = "webgpu")]
     let device = match choice {
@@ -72,7 +57,7 @@ fn train_steps(s: &mut Session, steps: u64) {
 /// (mean μ² over the test images' latent means, reconstruction loss per test sample) after
 /// `steps` steps from the reference config with the trick on or off.
 fn after_steps(choice: EngineChoice, reparameterize: bool, steps: u64) -> Option<(f64, f64)> {
-    let data = mnist()?;
+    let data = common::mnist()?;
     let cfg = VaeConfig {
         reparameterize,
         ..VaeConfig::default()
@@ -138,7 +123,7 @@ fn active_dimensions(s: &mut Session) -> usize {
 
 #[test]
 fn the_shipped_model_uses_most_dimensions_and_beta_4_fewer() {
-    let Some(data) = mnist() else { return };
+    let Some(data) = common::mnist() else { return };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/pretrained");
     let file = std::fs::read_dir(&root)
         .unwrap()

@@ -40,7 +40,7 @@ fn the_shipped_model_scores_its_recorded_test_loss() {
         std::fs::read(root.join("www/pretrained").join(json_string(&info, "file"))).unwrap();
     let recorded = json_number(&info, "testLoss");
     assert_eq!(json_number(&info, "epochs"), 15.0);
-    let Some((train, test)) = mnist(root) else {
+    let Some((train, test)) = common::mnist() else {
         return;
     };
     let Some(gpu) = common::gpu() else { return };
@@ -59,21 +59,6 @@ fn the_shipped_model_scores_its_recorded_test_loss() {
         "test loss {} vs recorded {recorded}",
         eval.loss
     );
-}
-
-/// MNIST from data/mnist, or `None` with a SKIPPED line (a failure when `CI` is set).
-fn mnist(root: &Path) -> Option<(vae_webgpu::mnist::Dataset, vae_webgpu::mnist::Dataset)> {
-    match vae_webgpu::mnist::load_mnist_dir(&root.join("data/mnist")) {
-        Ok(data) => Some(data),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but data/mnist is missing: {e}"
-            );
-            eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
-            None
-        }
-    }
 }
 
 /// Each shipped record (`pretrained/*.json`), its model's config and the test figure it records
@@ -106,7 +91,7 @@ fn records() -> [(&'static str, VaeConfig, &'static str); 3] {
 #[test]
 fn every_shipped_model_and_its_display_copy_score_the_recorded_test_figure() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let Some((train, test)) = mnist(root) else {
+    let Some((train, test)) = common::mnist() else {
         return;
     };
     let dir = root.join("www/pretrained");

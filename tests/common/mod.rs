@@ -39,6 +39,24 @@ fn or_skip<T>(r: vae_webgpu::Result<T>) -> Option<T> {
     }
 }
 
+/// MNIST from data/mnist (scripts/fetch-mnist.sh; the test command fetches it), or `None` with
+/// a SKIPPED line — a failure when `CI` is set.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn mnist() -> Option<(Dataset, Dataset)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    match vae_webgpu::mnist::load_mnist_dir(&dir) {
+        Ok(data) => Some(data),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but data/mnist is missing: {e}"
+            );
+            eprintln!("SKIPPED: no MNIST in data/mnist (scripts/fetch-mnist.sh)");
+            None
+        }
+    }
+}
+
 /// `n` uniform values in [lo, hi), seeded.
 pub fn uniform(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     let mut g = SplitMix64::new(seed, STREAM_DATA, 0);
