@@ -30,8 +30,8 @@ wasm-bindgen --target web --no-typescript --out-dir "$OUT/bindgen" --out-name va
   "$OUT/wasm32-unknown-unknown/release/vae_webgpu.wasm"
 mkdir -p "$DEST"
 cp "$OUT/bindgen/vae-webgpu-threads.js" "$DEST/"
-wasm-opt -Oz --enable-simd --enable-threads --enable-bulk-memory --enable-sign-ext \
+scripts/wasm-opt-cached.sh "$OUT/bindgen/vae-webgpu-threads_bg.wasm" "$DEST/vae-webgpu-threads_bg.wasm" \
+  -Oz --enable-simd --enable-threads --enable-bulk-memory --enable-sign-ext \
   --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types \
-  --enable-multivalue \
-  -o "$DEST/vae-webgpu-threads_bg.wasm" "$OUT/bindgen/vae-webgpu-threads_bg.wasm"
+  --enable-multivalue
 echo "build-threads: vae-webgpu-threads.js and _bg.wasm in $DEST ($(wc -c < "$DEST/vae-webgpu-threads_bg.wasm") bytes)"

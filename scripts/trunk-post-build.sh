@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Trunk's post-build hook (Trunk.toml): two more builds of the wasm module next to the SIMD128
-# one Trunk built, each with its own JS glue (the glue names the module's closure shims by
+# Trunk's post-build hook (Trunk.toml): wasm-opt on the SIMD128 module Trunk built, and two more
+# builds of the wasm module next to it, each with its own JS glue (the glue names the module's closure shims by
 # index, which differ between builds); www/boot.js picks one at load:
 # - relaxed SIMD (+simd128,+relaxed-simd: matrixmultiply's kernel then uses f32x4.relaxed_madd,
 #   a fused multiply-add where the CPU has one): vae-webgpu-relaxed.js and _bg.wasm, where the
@@ -17,6 +17,13 @@ if [[ "${TRUNK_PROFILE:-}" != "release" ]]; then
   exit 0
 fi
 : "${TRUNK_STAGING_DIR:?run by trunk, as the post_build hook of Trunk.toml}"
+# The SIMD128 module Trunk built is optimized here rather than by Trunk (www/index.html says
+# data-wasm-opt="0"), through the same cache as the other two.
+scripts/wasm-opt-cached.sh "$TRUNK_STAGING_DIR/vae-webgpu_bg.wasm" "$TRUNK_STAGING_DIR/vae-webgpu_bg.wasm" \
+  -Oz --enable-simd --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
+echo "trunk-post-build: vae-webgpu_bg.wasm ($(wc -c < "$TRUNK_STAGING_DIR/vae-webgpu_bg.wasm") bytes)"
+
 # Beside cargo's other builds (CARGO_TARGET_DIR when set: a clone that shares a target/ reuses them).
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$TARGET/relaxed-simd"
@@ -26,10 +33,10 @@ rm -rf "$OUT/bindgen"
 wasm-bindgen --target web --no-typescript --out-dir "$OUT/bindgen" --out-name vae-webgpu-relaxed \
   "$OUT/wasm32-unknown-unknown/release/vae_webgpu.wasm"
 cp "$OUT/bindgen/vae-webgpu-relaxed.js" "$TRUNK_STAGING_DIR/"
-wasm-opt -Oz --enable-simd --enable-relaxed-simd --enable-bulk-memory --enable-sign-ext \
+scripts/wasm-opt-cached.sh "$OUT/bindgen/vae-webgpu-relaxed_bg.wasm" "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm" \
+  -Oz --enable-simd --enable-relaxed-simd --enable-bulk-memory --enable-sign-ext \
   --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types \
-  --enable-multivalue \
-  -o "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm" "$OUT/bindgen/vae-webgpu-relaxed_bg.wasm"
+  --enable-multivalue
 echo "trunk-post-build: vae-webgpu-relaxed.js and _bg.wasm ($(wc -c < "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm") bytes)"
 
 rc=0
