@@ -8,6 +8,9 @@
 //!   (Var of μ_j over 1000 test images > 0.01, as the page counts them), and a model trained at
 //!   β = 4 from the same seed uses fewer.
 //!
+//! The CPU engine's tests run once, in the CPU-only suite (`cargo test --no-default-features`,
+//! which the test command runs); with the `webgpu` feature they are ignored, not run twice.
+//!
 //! Needs MNIST in data/mnist (scripts/fetch-mnist.sh; the test command fetches it); skips
 //! without it outside CI.
 #![cfg(not(target_arch = "wasm32"))]
@@ -92,6 +95,10 @@ fn the_trick_switched_off(choice: EngineChoice) {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "webgpu",
+    ignore = "the CPU engine alone: the test command runs it in the CPU-only suite (--no-default-features)"
+)]
 fn without_the_trick_mu_falls_to_the_prior_on_the_cpu_engine() {
     the_trick_switched_off(EngineChoice::Cpu);
 }
@@ -122,6 +129,10 @@ fn active_dimensions(s: &mut Session) -> usize {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "webgpu",
+    ignore = "the CPU engine alone: the test command runs it in the CPU-only suite (--no-default-features)"
+)]
 fn the_shipped_model_uses_most_dimensions_and_beta_4_fewer() {
     let Some(data) = common::mnist() else { return };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/pretrained");

@@ -7,6 +7,7 @@
 // `window.vaePage`.
 import { loadDrawing } from "./boot.js";
 import { startTrainers } from "./trainers.js";
+import { QuickCopy } from "./quick.js";
 import { loadMnist, readIdxFiles, MAX_FILE_BYTES } from "./data.js";
 import { buildForm, readConfig, writeConfig, setFormDisabled } from "./form.js";
 import { LossPlot } from "./plot.js";
@@ -257,6 +258,9 @@ async function refreshImages() {
   return exclusive(drawImages);
 }
 
+// While the WebGPU engine trains, a CPU copy of the model answers hovers and drawings (quick.js).
+const quick = new QuickCopy({ create: (config) => host.create(config) }, page);
+
 const scheduler = new Scheduler(page, panels, {
   message,
   setButtons,
@@ -269,6 +273,7 @@ const scheduler = new Scheduler(page, panels, {
   get worker() { return !!host && host.mode === "worker"; },
   teachLive,
   saveRun,
+  quick,
 });
 
 /** Saves the run in this browser (a snapshot kept with Adam's state; see autosave.js). */
@@ -745,7 +750,7 @@ function wire() {
   });
   // Each panel gets a read-only view of what it needs, read at each use (the trainer in hand
   // changes when a model is rebuilt or the engine switched).
-  panels.explore = new Explore(view(), exclusive, message);
+  panels.explore = new Explore(view({ get quick() { return quick; } }), exclusive, message);
   panels.teach = new Teach(view({
     get training() { return page.phase === "training"; },
     get shipped2d() { return page.pretrained && companions.vae2d ? companions.vae2d.trainer : null; },
@@ -777,6 +782,8 @@ window.vaePage = {
   get compare() { return panels.compare; },
   get structure() { return panels.structure; },
   get history() { return panels.history; },
+  /** The CPU copy answering gestures while the WebGPU engine trains: `active`, `syncedAt`. */
+  get quick() { return quick; },
   get kept() { return page.kept; },
   /** The run kept in this browser: `on`, `off` (why not), `stats` ({ saves, lastMs, totalMs, bytes }). */
   get autosave() { return autosave; },

@@ -1,6 +1,7 @@
 // The Explore view: draw or pick an input, see its μ and σ, sample z = μ + σ·ε, find it on the
-// latent map (hover to decode any point), and interpolate to a test digit. All computation runs
-// on the GPU through the same Trainer, queued between training chunks.
+// latent map (hover to decode any point), and interpolate to a test digit. The computation runs
+// on the trainer, queued between training chunks; while the WebGPU engine trains, the visitor's
+// own gestures (hover, drawing, the slider) are answered by a CPU copy of the model (quick.js).
 
 import { t as tr } from "./i18n.js";
 import { $, sizeCanvas, DIGIT_COLORS as COLORS } from "./dom.js";
@@ -63,6 +64,16 @@ export class Explore {
 
   get t() { return this.view.trainer; }
 
+  /** Whether the visitor's gestures are answered by the CPU copy now (quick.js), not queued
+   * behind training on the trainer. */
+  get quick() { return Boolean(this.view.quick && this.view.quick.active); }
+
+  /** `call(model)` for one of the visitor's gestures: on the CPU copy while it answers for the
+   * training model, else on the trainer through its queue. */
+  gesture(call) {
+    return this.quick ? call(this.view.quick) : this.exclusive(() => call(this.t));
+  }
+
   /** True if the user hovered the map or moved the slider within the last `ms`. */
   recentlyUsed(ms) {
     return performance.now() - Math.max(this.lastHover, this.lastSlide) < ms;
@@ -91,6 +102,8 @@ export class Explore {
 
   /** True while a hover or slider decode is waiting or running (training yields to it). */
   interactive() {
+    // The CPU copy answers the gestures without the trainer: nothing needs to hold back.
+    if (this.quick) return false;
     // While the pointer moves over the map, training holds back so each decode finds the GPU
     // idle (on a CPU-emulated adapter a queued training chunk costs more than the decode).
     const hovering = performance.now() - this.lastHover < HOVER_HOLD_MS;
@@ -176,7 +189,7 @@ export class Explore {
       if (!pixels.some((v) => v > 0)) return;
       this.input = pixels;
       // The encoding first, drawn at once; the rest of the panel follows (refresh).
-      this.enc = encoded = await this.exclusive(() => this.t.encode(pixels));
+      this.enc = encoded = await this.gesture((m) => m.encode(pixels));
       this.drawChart();
       if (due !== null) this.drawLatencies.push(performance.now() - due);
     } finally {
@@ -410,7 +423,7 @@ export class Explore {
         const z = new Float32Array(L);
         if (m.pca) for (let j = 0; j < L; j++) z[j] = m.mean[j] + a * m.components[j] + b * m.components[L + j];
         else { z[0] = a; z[1] = b; }
-        const px = await this.exclusive(() => this.t.decode(z));
+        const px = await this.gesture((m) => m.decode(z));
         this.view.wasm.drawGrid($("map-decode"), px, this.t.imageSide, 1);
         this.hoverLatencies.push(performance.now() - t0);
       }
@@ -436,7 +449,7 @@ export class Explore {
     const a = this.enc.mu, b = this.b.mu;
     const z = new Float32Array(a.length);
     for (let j = 0; j < a.length; j++) z[j] = (1 - s) * a[j] + s * b[j];
-    const px = await this.exclusive(() => this.t.decode(z));
+    const px = await this.gesture((m) => m.decode(z));
     this.lastInterp = { s, z: Array.from(z) };
     this.view.wasm.drawGrid($("interp-mid"), px, side, 1);
     this.view.wasm.drawGrid($("interp-a"), this.input, side, 1);

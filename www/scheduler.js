@@ -40,7 +40,8 @@ export class Scheduler {
    * @param view { message(text, kind), setButtons(), updateProgress(stats), refreshImages(),
    *   fields: the record layout (settings().recordFields), saving: whether autosave is on,
    *   worker: whether the trainer lives in a worker, teachLive(): whether the lessons redraw
-   *   while training, saveRun(snapshot): saves a keepCheckpoint snapshot taken with Adam }
+   *   while training, saveRun(snapshot): saves a keepCheckpoint snapshot taken with Adam,
+   *   quick: the CPU copy of quick.js, refreshed here while the WebGPU engine trains }
    */
   constructor(page, panels, view) {
     this.page = page;
@@ -132,6 +133,18 @@ export class Scheduler {
     return snap;
   }
 
+  /** The CPU copy that answers the visitor's gestures while the WebGPU engine trains (quick.js)
+   * takes the trainer's parameters as they stand. A copy that cannot be refreshed is dropped
+   * (the gestures then queue on the trainer); a diverging run is caught by the next read-back. */
+  async refreshQuick(t) {
+    try {
+      const bytes = await exclusive(() => t.exportCheckpoint());
+      await this.view.quick.load(t, bytes);
+    } catch {
+      this.view.quick.drop();
+    }
+  }
+
   /** Whether the run is due to be saved in the browser (SAVE_MS since the last save). */
   saveDue() {
     return this.view.saving && performance.now() - this.savedAt > SAVE_MS;
@@ -205,7 +218,8 @@ export class Scheduler {
         // Interactive decodes (hovering the map, the slider) go first: hold training back until
         // they are done, so they wait behind at most the chunks already queued.
         await panels.explore.yield();
-        const engaged = panels.explore.recentlyUsed(QUIET_MS);
+        // (Not while a CPU copy answers them: quick.js.)
+        const engaged = !view.quick.active && panels.explore.recentlyUsed(QUIET_MS);
         const steps = ahead ? ahead.steps : engaged ? 1 : this.stepsPerCall;
         // The worker began a chunk queued ahead as soon as it was posted.
         const started = ahead ? ahead.at : performance.now();
@@ -264,6 +278,7 @@ export class Scheduler {
       this.stepsPerCall = Math.max(1, Math.min(32, scaled, this.stepsPerCall * 2));
       this.absorb(stats);
       this.plotSoon();
+      if (view.quick.due()) await this.refreshQuick(t);
       if (stats.epochFinished) {
         await this.endOfEpoch(stats);
         if (stats.epoch >= t.epochs) {
@@ -274,7 +289,7 @@ export class Scheduler {
         }
       } else if (performance.now() - page.kept.at > KEEP_MS || this.saveDue()) {
         await this.save(await this.keepCheckpoint(t, this.saveDue()));
-      } else if (performance.now() - page.lastRefresh > REFRESH_MS && !panels.explore.recentlyUsed(QUIET_MS)) {
+      } else if (performance.now() - page.lastRefresh > REFRESH_MS && (view.quick.active || !panels.explore.recentlyUsed(QUIET_MS))) {
         try {
           // Between the redraws, a hover or a drawn digit goes first (explore.yield).
           await view.refreshImages();

@@ -48,3 +48,47 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     await server.close();
   }
 });
+
+test("on the WebGPU engine a CPU copy answers hovers and drawings while it trains; at rest the trainer does", { timeout: 600_000 }, async () => {
+  const server = await serve("dist", "/", { isolate: true });
+  const browser = await launch(true);
+  try {
+    const { page, errors } = await openReady(browser, `${server.url}?lang=en&engine=webgpu`);
+    assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "webgpu");
+    assert.equal(await page.evaluate(() => window.vaePage.quick.active), false, "no copy before training");
+    await page.fill("#batch", "64");
+    await startTraining(page, 0);
+    // The copy is made and filled after the first chunk.
+    await page.waitForFunction(() => window.vaePage.quick.active, null, { timeout: 120_000 });
+    const before = await page.evaluate(() => ({ answered: window.vaePage.quick.answered, step: window.vaePage.trainer.globalStep }));
+    const lat = await hoverLatencies(page, 8);
+    const drawn = await drawLatencies(page, 3);
+    const after = await page.evaluate(() => ({ answered: window.vaePage.quick.answered, step: window.vaePage.trainer.globalStep, state: window.vaePage.state }));
+    console.log(`WebGPU engine, hover→decode while training (CPU copy): median ${quantile(lat, 0.5).toFixed(0)} ms, p95 ${quantile(lat, 0.95).toFixed(0)} ms over ${lat.length}; drawn digit→encoding: median ${quantile(drawn, 0.5).toFixed(0)} ms over ${drawn.length}; ${after.step - before.step} steps meanwhile`);
+    assert.equal(after.state, "training");
+    assert.ok(lat.length >= 5 && drawn.length >= 3, "hovers and drawings answered while training");
+    assert.ok(after.answered - before.answered >= lat.length + drawn.length, `the copy answered them (${after.answered - before.answered} requests)`);
+    assert.ok(after.step > before.step, "training went on meanwhile");
+    // Pause: the gestures go to the trainer itself again. The copy, refreshed now, holds the
+    // trainer's model: its decode matches the WebGPU engine's to float rounding.
+    await page.click("#pause");
+    await page.waitForFunction(() => window.vaePage.state === "paused", null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => window.vaePage.quick.active), false);
+    const answered = await page.evaluate(() => window.vaePage.quick.answered);
+    const atRest = await hoverLatencies(page, 3);
+    assert.ok(atRest.length >= 1);
+    assert.equal(await page.evaluate(() => window.vaePage.quick.answered), answered, "at rest the trainer answers");
+    const diff = await page.evaluate(async () => {
+      const { trainer: t, quick } = window.vaePage;
+      await quick.load(t, await t.exportCheckpoint());
+      const z = Float32Array.from({ length: 3 * t.latent }, (_, i) => Math.sin(i));
+      const [a, b] = [await t.decode(z), await quick.decode(z)];
+      return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    });
+    assert.ok(diff < 1e-4, `the copy decodes as the trainer does: max |Δ| ${diff}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await closeBrowser(browser);
+    await server.close();
+  }
+});
