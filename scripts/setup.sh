@@ -76,7 +76,16 @@ cargo_tool() {
     return
   fi
   log "cargo install $crate --version $version $* (several minutes)"
-  cargo install "$crate" --version "$version" "$@"
+  # One target directory for the three tools: the crates they share at the same version and
+  # features (serde, tokio, clap, …) are compiled once. Removed when this script ends.
+  if [[ -z "${TOOLS_TARGET:-}" ]]; then
+    TOOLS_TARGET="$(mktemp -d "${TMPDIR:-/tmp}/vae-webgpu-tools.XXXXXX")"
+    trap 'rm -rf "$TOOLS_TARGET"' EXIT
+  fi
+  # Trunk's own release profile asks for fat LTO in one codegen unit: minutes on one core for a
+  # tool that only runs builds. The tools are built with cargo's defaults (no LTO, 16 units).
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install "$crate" --version "$version" --target-dir "$TOOLS_TARGET" "$@"
 }
 
 NODE_MAJOR_MIN=20

@@ -5,6 +5,7 @@
 // training watched (long tasks, blocking time, frames/s, samples/s), then hover decodes on the
 // latent map and drawn digits' encodings while it trains. Medians over the rounds. Figures only, nothing asserted.
 // Usage: node tests/bench/page.mjs [--runs 3] [--seconds 15] [--engine cpu|webgpu] [--query threads=1]
+//   [--dist DIR] (another build of the page, e.g. one made from an earlier commit; default dist/)
 import { serve, launch, openReady, closeBrowser } from "../e2e/serve.mjs";
 import { watchLongTasks, startTraining, watchWindow, hoverLatencies, drawLatencies, quantile } from "../e2e/responsive.mjs";
 
@@ -18,7 +19,7 @@ const ENGINE = arg("engine", "cpu");
 const EXTRA = arg("query", ""); // more of the page's query, e.g. "threads=1"
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const server = await serve("dist", "/", { isolate: true });
+const server = await serve(arg("dist", "dist"), "/", { isolate: true });
 const browser = await launch(true);
 const rows = { worker: [], page: [] };
 try {
