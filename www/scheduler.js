@@ -8,6 +8,11 @@ const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause
 // With the trainer in a worker, the next chunk is queued while one runs (so the worker never
 // waits for the page between chunks), and a hover may wait behind two: shorter chunks.
 const TARGET_CALL_MS_WORKER = 50;
+// On the WebGPU engine each call ends with a read-back the GPU waits through before the next
+// call's steps: on a slow adapter (a software one: ≈ 0.2 s a step) one-step calls left it idle
+// ≈ 17% of the time. The visitor's gestures do not wait for chunks there (quick.js answers them),
+// so calls are longer: Pause waits at most about this much (twice with a chunk queued ahead).
+const TARGET_CALL_MS_GPU = 600;
 const REFRESH_MS = 2500; // how often images are redrawn while training
 const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
 const PLOT_MS = 250; // the loss plot is redrawn at most this often while training (this thread's budget)
@@ -207,7 +212,7 @@ export class Scheduler {
     const { page, panels, view } = this;
     const t = page.trainer;
     const worker = view.worker;
-    const target = worker ? TARGET_CALL_MS_WORKER : TARGET_CALL_MS;
+    const target = t.engine === "webgpu" ? TARGET_CALL_MS_GPU : worker ? TARGET_CALL_MS_WORKER : TARGET_CALL_MS;
     // In worker mode: the next chunk, queued while the one before ran (the worker then goes from
     // one chunk to the next without waiting for this thread's plot and timers).
     let ahead = null; // { call, steps, at }

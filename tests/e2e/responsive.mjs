@@ -85,3 +85,20 @@ export async function drawLatencies(page, n = 8) {
 
 /** The `q` quantile of sorted `xs`. */
 export const quantile = (xs, q) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+/** Pauses the page's training, then trains its trainer directly — the same model, data, engine
+ * and worker, but without the page's scheduler, redraws or plot — for `ms`: samples/s. */
+export async function bareRate(page, ms, batch) {
+  await page.click("#pause");
+  await page.waitForFunction(() => window.vaePage.state === "paused" && /^Paused|一時停止しました/.test(document.getElementById("message").textContent), null, { timeout: 120_000 });
+  return page.evaluate(async ({ ms, batch }) => {
+    const t = window.vaePage.trainer;
+    await t.train(8); // warm after the pause
+    await t.flush();
+    const step0 = t.globalStep;
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms) await t.train(32);
+    await t.flush();
+    return (1000 * (t.globalStep - step0) * batch) / (performance.now() - t0);
+  }, { ms, batch });
+}
