@@ -74,6 +74,8 @@ test("on the WebGPU engine a CPU copy answers hovers and drawings while it train
     await page.click("#pause");
     await page.waitForFunction(() => window.vaePage.state === "paused", null, { timeout: 120_000 });
     assert.equal(await page.evaluate(() => window.vaePage.quick.active), false);
+    // Hover once the pause is through (the page's buttons and message change with it).
+    await page.waitForFunction(() => /^Paused at step/.test(document.getElementById("message").textContent), null, { timeout: 120_000 });
     const answered = await page.evaluate(() => window.vaePage.quick.answered);
     const atRest = await hoverLatencies(page, 3);
     assert.ok(atRest.length >= 1);
