@@ -87,7 +87,9 @@ export async function drawLatencies(page, n = 8) {
 export const quantile = (xs, q) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 /** Pauses the page's training, then trains its trainer directly — the same model, data, engine
- * and worker, but without the page's scheduler, redraws or plot — for `ms`: samples/s. */
+ * and worker, but without the page's scheduler, redraws or plot — for `ms`: samples/s. Like the
+ * page (and the CLI, and PyTorch's script) it evaluates the test set at each epoch's end, so
+ * what the page does beyond that is what the two figures differ by. */
 export async function bareRate(page, ms, batch) {
   await page.click("#pause");
   await page.waitForFunction(() => window.vaePage.state === "paused" && /^Paused|一時停止しました/.test(document.getElementById("message").textContent), null, { timeout: 120_000 });
@@ -97,7 +99,10 @@ export async function bareRate(page, ms, batch) {
     await t.flush();
     const step0 = t.globalStep;
     const t0 = performance.now();
-    while (performance.now() - t0 < ms) await t.train(32);
+    while (performance.now() - t0 < ms) {
+      const s = await t.train(32);
+      if (s.epochFinished) await t.evaluate();
+    }
     await t.flush();
     return (1000 * (t.globalStep - step0) * batch) / (performance.now() - t0);
   }, { ms, batch });
