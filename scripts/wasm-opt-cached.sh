@@ -22,7 +22,8 @@ if [[ -s "$HIT" ]]; then
   echo "wasm-opt-cached: $(basename "$OUT") unchanged input, optimized copy reused"
 else
   wasm-opt "$@" -o "$OUT.tmp" "$IN"
-  cp "$OUT.tmp" "$HIT.tmp" && mv "$HIT.tmp" "$HIT"
+  # A name of its own per process: two builds filling the same entry never mix their bytes.
+  cp "$OUT.tmp" "$HIT.$$.tmp" && mv "$HIT.$$.tmp" "$HIT"
   # Keep the 12 newest results.
   ls -t "$CACHE"/*.wasm 2>/dev/null | tail -n +13 | xargs -r rm -f
 fi
