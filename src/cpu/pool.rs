@@ -39,6 +39,20 @@ pub fn set_limit(n: usize) {
     LIMIT.store(n.max(1), Ordering::Relaxed);
 }
 
+/// Parts a job is cut into for each thread. More parts than threads: a thread the system holds
+/// back for a moment (the page's own thread, the compositor, another tab: a 2-core machine has
+/// no core to spare) leaves its share to the others, which claim the parts still unclaimed,
+/// instead of making them wait at the job's end.
+pub const PARTS_PER_THREAD: usize = 4;
+
+/// Parts to cut a job into: [`PARTS_PER_THREAD`] per thread, one when there is one thread.
+pub fn parts() -> usize {
+    match threads() {
+        1 => 1,
+        t => t * PARTS_PER_THREAD,
+    }
+}
+
 /// Runs `f(i)` for every `i` in `0..n`, spread over [`threads`]; returns when all are done.
 pub fn run(n: usize, f: &(dyn Fn(usize) + Sync)) {
     if n <= 1 || threads() == 1 {
@@ -63,9 +77,9 @@ impl Blocks {
         Blocks { len, per }
     }
 
-    /// As many blocks as [`threads`].
+    /// [`PARTS_PER_THREAD`] blocks for each of the [`threads`] (one block on one thread).
     pub fn per_thread(len: usize, align: usize) -> Self {
-        Self::new(len, threads(), align)
+        Self::new(len, parts(), align)
     }
 
     pub fn count(&self) -> usize {

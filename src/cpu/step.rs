@@ -286,7 +286,7 @@ fn gemm(
     sc: Strides,
 ) {
     let parts = if m * k * n >= SPLIT_MIN_MACS {
-        pool::threads()
+        pool::parts()
     } else {
         1
     };
