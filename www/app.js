@@ -274,6 +274,13 @@ const scheduler = new Scheduler(page, panels, {
   teachLive,
   saveRun,
   quick,
+  where: {
+    images: document.querySelector("section.card.images"),
+    explore: $("explore"),
+    map: $("map"),
+    teach: $("teach"),
+    compare: $("compare"),
+  },
 });
 
 /** Saves the run in this browser (a snapshot kept with Adam's state; see autosave.js). */

@@ -25,6 +25,11 @@ function shown() {
   for (const fn of listeners) fn();
 }
 
+/** Starts following `els` (an element not followed yet counts as on screen). */
+export function watch(...els) {
+  for (const el of els) onScreen(el);
+}
+
 /** Whether `el` is on screen (or close): true until the browser has said otherwise, and for an
  * element not rendered at all (a hidden panel is drawn so that it can be shown). False while the
  * tab is in the background. */

@@ -3,17 +3,23 @@
 // (evaluation, redraws), checkpoints kept in memory, and roll-backs after a divergence.
 import { stepRecords } from "./plot.js";
 import { t as tr } from "./i18n.js";
+import { onScreen, watch, whenShown } from "./onscreen.js";
 
 const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause and hovers act at once
-// With the trainer in a worker, the next chunk is queued while one runs (so the worker never
-// waits for the page between chunks), and a hover may wait behind two: shorter chunks.
-const TARGET_CALL_MS_WORKER = 50;
+// With the trainer in a worker, chunks are queued ahead (so the worker never waits for the page
+// between chunks), and a hover may wait behind two: shorter chunks.
+const TARGET_CALL_MS_WORKER = 25;
+const AHEAD = 2; // chunks queued behind the one whose answer is awaited (worker mode)
 // On the WebGPU engine each call ends with a read-back the GPU waits through before the next
 // call's steps: on a slow adapter (a software one: ≈ 0.2 s a step) one-step calls left it idle
 // ≈ 17% of the time. The visitor's gestures do not wait for chunks there (quick.js answers them),
 // so calls are longer: Pause waits at most about this much (twice with a chunk queued ahead).
 const TARGET_CALL_MS_GPU = 600;
-const REFRESH_MS = 2500; // how often images are redrawn while training
+const REFRESH_MS = 2500; // how often images are redrawn while training (at most)
+// The redraws' share of the trainer's time: a redraw that took longer than this share of
+// REFRESH_MS (a slow adapter, every panel in view) spaces the next one out, up to REFRESH_MAX_MS.
+const VIEW_SHARE = 0.05;
+const REFRESH_MAX_MS = 10000;
 const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
 const PLOT_MS = 250; // the loss plot is redrawn at most this often while training (this thread's budget)
 const EVAL_BATCHES = 8; // test batches per evaluation call at an epoch's end (a hover waits at most one)
@@ -46,7 +52,9 @@ export class Scheduler {
    *   fields: the record layout (settings().recordFields), saving: whether autosave is on,
    *   worker: whether the trainer lives in a worker, teachLive(): whether the lessons redraw
    *   while training, saveRun(snapshot): saves a keepCheckpoint snapshot taken with Adam,
-   *   quick: the CPU copy of quick.js, refreshed here while the WebGPU engine trains }
+   *   quick: the CPU copy of quick.js, refreshed here while the WebGPU engine trains,
+   *   where: { images, explore, map, teach, compare }: each view's element; while training only
+   *   the views on screen are redrawn (onscreen.js), the others when they come into view }
    */
   constructor(page, panels, view) {
     this.page = page;
@@ -58,6 +66,48 @@ export class Scheduler {
     this.pending = []; // stats from a flush inside the loop, merged into the next call's
     this.refreshes = 0;
     this.savedAt = 0; // when the run was last saved in the browser (or began training)
+    this.tickAt = 0; // when the views were last redrawn while training
+    this.refreshMs = REFRESH_MS; // until the next redraw (spaced out by VIEW_SHARE)
+    this.stale = new Set(); // views that missed a redraw while off screen
+    this.due = false; // a stale view came into view: redraw after this chunk
+    watch(...Object.values(view.where));
+    whenShown(() => {
+      if (!this.stale.size) return;
+      if (this.page.phase === "training") this.due = true;
+      else this.drawStale();
+    });
+  }
+
+  /** Each view's redraw, by the names of `view.where`. */
+  views() {
+    const { panels, view } = this;
+    return {
+      images: () => view.refreshImages(),
+      explore: () => panels.explore.refresh(),
+      map: () => panels.explore.refreshMap(),
+      teach: () => panels.teach.refresh(),
+      compare: () => panels.compare.refresh(),
+    };
+  }
+
+  /** Redraws view `name` if the visitor can see it (or `always`), else marks it stale: it is
+   * redrawn when it comes into view. */
+  async redraw(name, always = false) {
+    if (!always && !onScreen(this.view.where[name])) {
+      this.stale.add(name);
+      return;
+    }
+    this.stale.delete(name);
+    await this.views()[name]();
+  }
+
+  /** Not training: the stale views that are now on screen are redrawn at once. */
+  async drawStale() {
+    try {
+      for (const name of [...this.stale]) await this.redraw(name);
+    } catch (e) {
+      console.warn(`a view could not be redrawn: ${e && e.message ? e.message : e}`);
+    }
   }
 
   /** Redraws the loss plot and the progress soon: at most once every PLOT_MS while training,
@@ -83,6 +133,7 @@ export class Scheduler {
 
   /** A new model: the running means and the chunk size start over. */
   restart() {
+    this.stale.clear();
     this.epochSum = 0;
     this.epochCount = 0;
     this.stepsPerCall = 1;
@@ -190,10 +241,8 @@ export class Scheduler {
     view.showTestLoss(ev.loss);
     await this.save(snap); // with the epoch's test loss in its plot
     page.advanceWalkPair(t.testCount);
-    await view.refreshImages();
-    await panels.explore.refresh();
-    await panels.explore.refreshMap();
-    await panels.teach.refresh();
+    // The views on screen (all of them once the run is finished: nothing redraws them later).
+    for (const name of ["images", "explore", "map", "teach"]) await this.redraw(name, last);
     await panels.history.record(stats.epoch);
     await panels.compare.endOfEpoch(ev);
     panels.plot.draw();
@@ -204,7 +253,7 @@ export class Scheduler {
   /** Whether a redraw or a kept checkpoint is due after this chunk (the trainer is needed). */
   somethingDue() {
     const page = this.page;
-    return performance.now() - page.kept.at > KEEP_MS || this.saveDue() || performance.now() - page.lastRefresh > REFRESH_MS;
+    return performance.now() - page.kept.at > KEEP_MS || this.saveDue() || this.due || performance.now() - this.tickAt > this.refreshMs;
   }
 
   /** Trains while `page.phase` is "training"; on Pause reads back what is in flight. */
@@ -213,11 +262,15 @@ export class Scheduler {
     const t = page.trainer;
     const worker = view.worker;
     const target = t.engine === "webgpu" ? TARGET_CALL_MS_GPU : worker ? TARGET_CALL_MS_WORKER : TARGET_CALL_MS;
-    // In worker mode: the next chunk, queued while the one before ran (the worker then goes from
-    // one chunk to the next without waiting for this thread's plot and timers).
-    let ahead = null; // { call, steps, at }
+    // In worker mode: chunks queued ahead, oldest first. When a chunk's answer comes, the
+    // worker is already running the next one and one more is queued behind it, so it goes from
+    // chunk to chunk without waiting for this thread (which may be drawing a frame when the
+    // answer arrives). A chunk never runs past the epoch's end: that end is evaluated first.
+    const ahead = []; // { call, steps, at }
     let failure = null;
+    let answered = performance.now(); // when the last chunk's answer came
     this.savedAt = performance.now(); // the first save comes SAVE_MS in (or at an epoch's end)
+    this.tickAt = performance.now();
     try {
       while (page.phase === "training") {
         // Interactive decodes (hovering the map, the slider) go first: hold training back until
@@ -225,27 +278,32 @@ export class Scheduler {
         await panels.explore.yield();
         // (Not while a CPU copy answers them: quick.js.)
         const engaged = !view.quick.active && panels.explore.recentlyUsed(QUIET_MS);
-        const steps = ahead ? ahead.steps : engaged ? 1 : this.stepsPerCall;
-        // The worker began a chunk queued ahead as soon as it was posted.
-        const started = ahead ? ahead.at : performance.now();
-        const stats = await (ahead ? ahead.call : exclusive(() => t.train(steps)));
-        ahead = null;
-        if (worker && !engaged && !stats.epochFinished && !panels.compare.twin && page.phase === "training" && !this.somethingDue()) {
-          const next = this.stepsPerCall;
-          ahead = { call: exclusive(() => t.train(next)), steps: next, at: performance.now() };
-          ahead.call.catch(() => {}); // awaited (and its error met) below
+        const head = ahead.shift() ?? { call: exclusive(() => t.train(engaged ? 1 : this.stepsPerCall)), steps: engaged ? 1 : this.stepsPerCall, at: performance.now() };
+        const stats = await head.call;
+        // The worker began this chunk when it was posted or when the one before it ended.
+        const started = Math.max(head.at, answered);
+        answered = performance.now();
+        if (worker && !engaged && !panels.compare.twin && page.phase === "training" && !this.somethingDue()) {
+          let left = stats.stepsPerEpoch - stats.stepInEpoch - ahead.reduce((n, c) => n + c.steps, 0);
+          while (ahead.length < AHEAD && left > 0) {
+            const next = Math.min(this.stepsPerCall, left);
+            const call = exclusive(() => t.train(next));
+            call.catch(() => {}); // awaited (and its error met) in turn
+            ahead.push({ call, steps: next, at: performance.now() });
+            left -= next;
+          }
         }
-        await this.chunkDone(stats, steps, started, engaged, target);
+        await this.chunkDone(stats, head.steps, started, engaged, target);
         if (page.phase !== "training") break;
         if (!worker) await new Promise((r) => setTimeout(r, 0));
       }
     } catch (e) {
       failure = e;
     }
-    // A chunk queued ahead is read in: Pause (or an error) leaves nothing unaccounted for.
-    if (ahead) {
+    // Chunks queued ahead are read in: Pause (or an error) leaves nothing unaccounted for.
+    for (const c of ahead) {
       try {
-        this.absorb(await ahead.call);
+        this.absorb(await c.call);
       } catch (e) {
         failure ??= e;
       }
@@ -294,25 +352,9 @@ export class Scheduler {
         }
       } else if (performance.now() - page.kept.at > KEEP_MS || this.saveDue()) {
         await this.save(await this.keepCheckpoint(t, this.saveDue()));
-      } else if (performance.now() - page.lastRefresh > REFRESH_MS && (view.quick.active || !panels.explore.recentlyUsed(QUIET_MS))) {
+      } else if ((this.due || performance.now() - this.tickAt > this.refreshMs) && (view.quick.active || !panels.explore.recentlyUsed(QUIET_MS))) {
         try {
-          // Between the redraws, a hover or a drawn digit goes first (explore.yield).
-          await view.refreshImages();
-          await panels.explore.yield();
-          await panels.explore.refresh();
-          // The lessons redraw while training unless the visitor turned that off.
-          if (view.teachLive()) {
-            await panels.explore.yield();
-            await panels.teach.refresh();
-            await panels.explore.yield();
-            if (this.refreshes % 2 === 0) await panels.compare.refresh();
-            else panels.compare.draw();
-          }
-          this.refreshes += 1;
-          if (this.refreshes % 12 === 0) {
-            await panels.explore.yield();
-            await panels.explore.refreshMap();
-          }
+          await this.tick();
         } catch (e) {
           // Decodes of a model that is diverging (not yet read back) fail on non-finite values:
           // read the steps back, so the real cause is what stops training and is reported.
@@ -321,5 +363,33 @@ export class Scheduler {
         }
       }
     }
+  }
+
+  /** The redraws while training: the views on screen (and stale ones come into view), a hover
+   * or a drawn digit first between them (explore.yield). The next comes REFRESH_MS later, or
+   * later still where this one took more than VIEW_SHARE of that. */
+  async tick() {
+    const { panels, view } = this;
+    const t0 = performance.now();
+    this.due = false;
+    await this.redraw("images");
+    await panels.explore.yield();
+    await this.redraw("explore");
+    // The lessons redraw while training unless the visitor turned that off.
+    if (view.teachLive()) {
+      await panels.explore.yield();
+      await this.redraw("teach");
+      await panels.explore.yield();
+      if (this.refreshes % 2 === 0 || this.stale.has("compare")) await this.redraw("compare");
+      else panels.compare.draw();
+    }
+    this.refreshes += 1;
+    if (this.refreshes % 12 === 0 || this.stale.has("map")) {
+      await panels.explore.yield();
+      await this.redraw("map");
+    }
+    const took = performance.now() - t0;
+    this.tickAt = performance.now();
+    this.refreshMs = Math.min(REFRESH_MAX_MS, Math.max(REFRESH_MS, took / VIEW_SHARE));
   }
 }

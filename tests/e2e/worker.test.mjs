@@ -22,7 +22,29 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "cpu");
     await page.fill("#batch", "128");
     await startTraining(page);
+    // While it trains, only the views on screen are redrawn: the page is at its top, the
+    // images are redrawn, Teach (below the fold) is not, until it is scrolled into view.
+    await page.evaluate(() => {
+      const t = window.vaePage.trainer;
+      window.__calls = { reconstruct: 0, currentBatch: 0 };
+      for (const name of Object.keys(window.__calls)) {
+        const f = t[name];
+        t[name] = function (...a) {
+          window.__calls[name] += 1;
+          return f.apply(this, a);
+        };
+      }
+    });
     const w = await watchWindow(page, 10_000, 128);
+    const calls = await page.evaluate(() => ({ ...window.__calls }));
+    const teachY = await page.evaluate(() => document.getElementById("teach").getBoundingClientRect().top);
+    console.log(`redraws over the window: ${calls.reconstruct} of the images (on screen), ${calls.currentBatch} of Teach (${teachY.toFixed(0)} px down, viewport 800 px)`);
+    assert.ok(calls.reconstruct >= 2, `the images were redrawn ${calls.reconstruct} times in 10 s`);
+    assert.ok(teachY > 1100, `Teach starts ${teachY} px down`);
+    assert.equal(calls.currentBatch, 0, "Teach, off screen, was not redrawn");
+    await page.locator("#teach").scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => window.__calls.currentBatch > 0, null, { timeout: 10_000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
     console.log(`page thread over ${(w.windowMs / 1000).toFixed(1)} s of CPU-engine training in the worker: ${w.longTasks} long tasks (longest ${w.longestMs.toFixed(0)} ms, ${w.blockingMs.toFixed(0)} ms blocking, ${(100 * w.blockingShare).toFixed(2)}%), ${w.fps.toFixed(1)} frames/s, ${w.samplesPerSec.toFixed(0)} samples/s`);
     const lat = await hoverLatencies(page);
     console.log(`hover→decode while training: median ${quantile(lat, 0.5).toFixed(0)} ms, p95 ${quantile(lat, 0.95).toFixed(0)} ms over ${lat.length}`);
