@@ -9,7 +9,10 @@ const TARGET_CALL_MS = 80; // GPU work per train() call: short enough that Pause
 // With the trainer in a worker, chunks are queued ahead (so the worker never waits for the page
 // between chunks), and a hover may wait behind two: shorter chunks.
 const TARGET_CALL_MS_WORKER = 25;
-const AHEAD = 2; // chunks queued behind the one whose answer is awaited (worker mode)
+// Chunks in the worker behind the one whose answer is awaited (worker mode): on the CPU engine
+// two, so the answer's trip to this thread and back never leaves the worker idle; on the WebGPU
+// engine one (its chunks are long, and Pause waits for every chunk queued).
+const AHEAD = { cpu: 2, webgpu: 1 };
 // On the WebGPU engine each call ends with a read-back the GPU waits through before the next
 // call's steps: on a slow adapter (a software one: ≈ 0.2 s a step) one-step calls left it idle
 // ≈ 17% of the time. The visitor's gestures do not wait for chunks there (quick.js answers them),
@@ -285,7 +288,7 @@ export class Scheduler {
         answered = performance.now();
         if (worker && !engaged && !panels.compare.twin && page.phase === "training" && !this.somethingDue()) {
           let left = stats.stepsPerEpoch - stats.stepInEpoch - ahead.reduce((n, c) => n + c.steps, 0);
-          while (ahead.length < AHEAD && left > 0) {
+          while (ahead.length < (AHEAD[t.engine] ?? 1) && left > 0) {
             const next = Math.min(this.stepsPerCall, left);
             const call = exclusive(() => t.train(next));
             call.catch(() => {}); // awaited (and its error met) in turn
