@@ -225,3 +225,42 @@ fn a_flush_after_training_reports_the_newest_losses_on_either_engine() {
         .reconstruction
         .is_nan());
 }
+
+#[test]
+fn test_images_encode_with_the_encoder_alone_and_the_draws_after_stay_the_gpu_engines() {
+    // The latent map and the lessons' latent means encode thousands of test images: the CPU
+    // engine runs only the encoder for them. μ and log σ² are those of the same images given as
+    // pixels, and the evaluation counter moves on as the WGSL engine's full pass moves it, so
+    // the reconstructions drawn next (ε from that counter) are the WGSL engine's.
+    let cfg = small();
+    let (train, test) = (synthetic_digits(1, 64, 14), synthetic_digits(2, 40, 14));
+    let mut cpu = vae_webgpu::session::Session::open_cpu(&cfg, || 0.0).unwrap();
+    cpu.attach(train.clone(), test.clone()).unwrap();
+    pollster::block_on(cpu.train(3)).unwrap();
+    let (means, labels) = pollster::block_on(cpu.latent_means(33)).unwrap();
+    assert_eq!((means.len(), labels.len()), (33 * 5, 33));
+    let pixels: Vec<f32> = (0..33)
+        .flat_map(|k| test.image(k).iter().map(|&b| f32::from(b) / 255.0))
+        .collect();
+    let (mu, _) = pollster::block_on(cpu.encode(&pixels)).unwrap();
+    assert_eq!(means, mu, "μ by id and by pixels");
+    #[cfg(feature = "webgpu")]
+    {
+        let Some(gpu) = gpu() else { return };
+        let t = vae_webgpu::train::Trainer::new(gpu, &cfg, &train, &test).unwrap();
+        let mut wgsl = vae_webgpu::session::Session::new(t, || 0.0);
+        pollster::block_on(wgsl.train(3)).unwrap();
+        pollster::block_on(wgsl.latent_means(33)).unwrap();
+        let a = pollster::block_on(cpu.reconstruct(6)).unwrap();
+        let b = pollster::block_on(wgsl.reconstruct(6)).unwrap();
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-3,
+            "reconstructions after the encodings differ by {worst}"
+        );
+    }
+}

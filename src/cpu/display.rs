@@ -24,6 +24,12 @@ impl CpuTrainer {
         test: bool,
         rng: u32,
     ) -> Result<(f64, f64)> {
+        self.gather_images(ids, test)?;
+        Ok(self.forward(ids.len(), rng))
+    }
+
+    /// Images `ids` of the test set (or the training set) into x, checked.
+    fn gather_images(&mut self, ids: &[u32], test: bool) -> Result<()> {
         let Some((train, test_set)) = &self.data else {
             return Err(VaeError::NoData("load one to see its images".into()));
         };
@@ -37,7 +43,7 @@ impl CpuTrainer {
             )));
         }
         step::gather(&mut self.act.x, &set.images, ids, self.cfg.input);
-        Ok(self.forward(ids.len(), rng))
+        Ok(())
     }
 
     fn mulv(&self, rows: usize) -> (Vec<f32>, Vec<f32>) {
@@ -68,8 +74,23 @@ impl CpuTrainer {
     }
 
     /// μ and log σ² (each `ids.len()` × L) of test images `ids`.
+    /// Only the encoder runs (μ and log σ² do not depend on ε): a third of a full pass, which
+    /// the latent map and the lessons' latent means take thousands of rows of. The evaluation
+    /// counter moves on as a full pass's would, so later draws are the WGSL engine's.
     pub fn encode_test(&mut self, ids: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
-        self.forward_images(ids, true)?;
+        self.gather_images(ids, true)?;
+        self.next_eval_rng();
+        let [fc1, fc23, _, _] = self.layout.layers();
+        let a = &mut self.act;
+        linear_forward(&self.state.params, &fc1, &a.x, &mut a.h1, ids.len(), true);
+        linear_forward(
+            &self.state.params,
+            &fc23,
+            &a.h1,
+            &mut a.mulv,
+            ids.len(),
+            false,
+        );
         Ok(self.mulv(ids.len()))
     }
 
