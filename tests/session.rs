@@ -343,6 +343,12 @@ fn resume_and_training_need_data() {
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("training labels:"), "{e}");
+    // The same files as both sets are read once; a test file that differs is read on its own.
+    let e = s
+        .load_idx([&img, &lab, &img, &lab[..3]])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("test labels:"), "{e}");
     s.load_idx([&img, &lab, &img, &lab]).unwrap();
     assert_eq!(s.status().test_count, 100);
     assert_eq!(s.status().steps_per_epoch, 2);

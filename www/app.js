@@ -120,16 +120,28 @@ async function drawImages() {
 /** Loads the model shipped with the page (`shipped`: fetchShipped("pretrained")'s result, or
  * why there is none), so Explore means something before any training. Without it (or with
  * other settings) the page is ready as before. */
-async function showPretrained(shipped) {
+/** Whether `shipped` (fetchShipped's result) is a model the form's settings can import. */
+function fitsForm(shipped) {
+  if (shipped instanceof Error) return false;
+  const config = readConfig(settings);
+  return shipped.info.config.hidden === config.hidden && shipped.info.config.latent === config.latent;
+}
+
+/** `pictured()` is called once the first picture is drawn (before the lessons that follow). */
+async function showPretrained(shipped, pictured = () => {}) {
   let info;
   try {
     if (shipped instanceof Error) throw shipped;
     info = shipped.info;
-    const config = readConfig(settings);
-    if (info.config.hidden !== config.hidden || info.config.latent !== config.latent) throw new Error("other settings");
+    if (!fitsForm(shipped)) throw new Error("other settings");
     await exclusive(() => page.trainer.importCheckpoint(shipped.bytes));
   } catch (e) {
     console.info(`no pretrained model: ${e && e.message ? e.message : e}`);
+    // A model built for it (not drawn then) is what the page shows now.
+    if (fitsForm(shipped)) {
+      await refreshImages();
+      await drawModelViews();
+    }
     message(() => tr("msg.ready"));
     return;
   }
@@ -147,6 +159,9 @@ async function showPretrained(shipped) {
   if (!page.data.partial) await shipTrainingViews();
   const loss = info.testLoss.toFixed(2);
   message(() => tr("msg.pretrained", info.epochs, loss));
+  pictured();
+  // Until then, Teach shows this model on the test set (after the first picture).
+  if (page.data.partial) await panels.teach.refresh();
 }
 
 // The models shipped beside the 20-D one (pretrained/ae.json, pretrained/vae2d.json): Q5's
@@ -349,7 +364,7 @@ async function showEngine(t) {
 
 /** A new trainer for `config` with the page's data (and a checkpoint's run, if given). The old
  * trainer is freed only once the new one stands: if building fails, the model in hand stays. */
-async function buildTrainer(config, resumeFrom = null, adam = null) {
+async function buildTrainer(config, resumeFrom = null, adam = null, draw = true) {
   const t = await host.create({ ...config, engine: $("engine").value });
   try {
     await t.loadDataset(...page.data.files);
@@ -368,22 +383,29 @@ async function buildTrainer(config, resumeFrom = null, adam = null) {
   await showEngine(t);
   $("rate").textContent = "–"; // the old trainer's rate says nothing of this one
   scheduler.restart();
-  await drawImages();
+  if (draw) await drawImages();
   updateProgress(null);
   page.keep(await t.exportCheckpoint(), t.globalStep);
 }
 
-async function createTrainer(config) {
-  await exclusive(() => buildTrainer(config));
+/** A new model from `config`, its views drawn — unless `draw` is false: a model about to be
+ * replaced (the shipped one is imported into it next) is not drawn first. */
+async function createTrainer(config, draw = true) {
+  await exclusive(() => buildTrainer(config, null, null, draw));
   panels.explore.input = null;
   panels.explore.b.pixels = null;
   panels.explore.map = null;
   $("explore").hidden = false;
+  if (draw) await drawModelViews();
+  for (const id of ["compare", "structure", "contents"]) $(id).hidden = false;
+  panels.structure.draw();
+}
+
+/** Explore, the latent map and Teach, for the model in hand. */
+async function drawModelViews() {
   await panels.explore.refresh();
   await panels.explore.refreshMap();
   await panels.teach.refresh();
-  for (const id of ["compare", "structure", "contents"]) $(id).hidden = false;
-  panels.structure.draw();
 }
 
 // Applies the form to the model: a new learning rate goes to the model in place (e.g. after a
@@ -808,6 +830,14 @@ window.vaePage = {
 };
 
 async function main() {
+  // The modules first: the trainer's worker and this thread's drawing module load while the
+  // page is wired.
+  const trainers = startTrainers();
+  trainers.catch(() => {}); // met below
+  const drawing = loadDrawing();
+  drawing.catch(() => {}); // met below
+  let pictured;
+  const firstPicture = new Promise((resolve) => { pictured = resolve; });
   setLang(chooseLang());
   $("lang").value = currentLang();
   $("lang").addEventListener("change", (e) => {
@@ -838,11 +868,19 @@ async function main() {
   plot.draw();
   setButtons();
   wire();
+  let mnist = null, shipped = null;
   try {
-    const boot = await loadDrawing();
+    // The trainer's worker loads its module while this thread loads the drawing one; MNIST's
+    // test set and the shipped model are fetched as soon as the file names are known (the
+    // page preloads them: index.html), the training set once the first picture is drawn.
+    const boot = await drawing;
     wasm = boot.wasm;
     settings = boot.settings;
-    host = await startTrainers();
+    shipped = fetchShipped("pretrained").catch((e) => e);
+    mnist = loadMnist(settings, (f) => setBar("data", 100 * f), firstPicture);
+    mnist.test.catch(() => {}); // met below
+    mnist.all.catch(() => {}); // met below, once the first picture is drawn
+    host = await trainers;
     window.vaePage.wasmBuild = (await host.info()).build;
     await autosave.open();
     showAutosave();
@@ -877,16 +915,16 @@ async function main() {
   showNoGpu();
   try {
     // The test set first (enough to show the shipped model); the training set streams in after.
-    const shipped = fetchShipped("pretrained").catch((e) => e); // meanwhile
-    const mnist = loadMnist(settings, (f) => setBar("data", 100 * f));
     mnistAll = mnist.all;
-    mnist.all.catch(() => {}); // met below, once the first picture is drawn
     page.setData(await mnist.test);
     showDataLabel();
     message(() => tr("msg.building"));
-    await createTrainer(readConfig(settings));
+    const model = await shipped;
+    // The model built here is drawn once: as the shipped model, when there is one to import.
+    await createTrainer(readConfig(settings), !fitsForm(model));
     page.setPhase("ready");
-    await showPretrained(await shipped);
+    await showPretrained(model, pictured);
+    pictured(); // (no shipped model: the model built is the picture)
     await offerSaved();
     // After the first picture: the training set, and the shipped autoencoder (Q5) and 2-D VAE (Q4).
     mnist.all.then(completeMnist).catch((e) => {
@@ -895,6 +933,7 @@ async function main() {
     });
     showCompanions();
   } catch (e) {
+    pictured();
     streaming = false;
     page.setPhase("ready");
     message(e && e.message ? e.message : String(e), "error");

@@ -25,10 +25,11 @@ async function fetchWithProgress(url, onBytes) {
 }
 
 /** MNIST's four gzip files from data/, the test set first, with `progress(fraction)` as bytes
- * arrive: `{ test, all }`, two promises. `test` (1.6 MB) is enough to show a model: its files
+ * arrive, the training set once `after` resolves (the page's first picture: on a slow link it
+ * would share the bandwidth with what that picture needs): `{ test, all }`, two promises. `test` (1.6 MB) is enough to show a model: its files
  * stand in for the training set too (`partial`: nothing may train on it); `all` is the whole
  * of MNIST once the training set (9.7 MB) is in. */
-export function loadMnist(settings, progress) {
+export function loadMnist(settings, progress, after = Promise.resolve()) {
   const total = 11.4e6; // approximate gzip sizes of the four files together
   let got = 0;
   const get = (f) => fetchWithProgress(`data/${f}.gz`, (b) => {
@@ -37,7 +38,7 @@ export function loadMnist(settings, progress) {
   });
   const [trainImages, trainLabels, testImages, testLabels] = settings.idxFiles;
   const test = (async () => [await get(testImages), await get(testLabels)])();
-  const all = test.then(async ([ti, tl]) => {
+  const all = Promise.all([test, after]).then(async ([[ti, tl]]) => {
     const files = [await get(trainImages), await get(trainLabels), ti, tl];
     progress(1);
     return { kind: "mnist", files, label: () => tr("data.mnist") };

@@ -7,9 +7,22 @@ import { WorkerClient } from "./spawn.js";
 import { makeApi } from "./trainer.js";
 import { loadModule } from "./boot.js";
 
+/** The worker early.js started while the page was read (once), with what it said meanwhile. */
+function adoptEarly() {
+  const early = window.vaeEarlyWorker;
+  window.vaeEarlyWorker = null;
+  return early || null;
+}
+
 async function inWorker() {
+  const early = adoptEarly();
   const url = new URL(`./trainer-worker.js${location.search}`, import.meta.url);
-  const client = new WorkerClient(new Worker(url, { type: "module", name: "vae-webgpu trainer" }));
+  const worker = early ? early.worker : new Worker(url, { type: "module", name: "vae-webgpu trainer" });
+  const client = new WorkerClient(worker);
+  if (early) {
+    for (const e of early.errors) worker.onerror(e);
+    for (const m of early.messages) worker.onmessage(m);
+  }
   try {
     await client.info(); // the module loaded there (or the worker failed)
   } catch (e) {
