@@ -117,9 +117,6 @@ async function drawImages() {
   page.markRefreshed();
 }
 
-/** Loads the model shipped with the page (`shipped`: fetchShipped("pretrained")'s result, or
- * why there is none), so Explore means something before any training. Without it (or with
- * other settings) the page is ready as before. */
 /** Whether `shipped` (fetchShipped's result) is a model the form's settings can import. */
 function fitsForm(shipped) {
   if (shipped instanceof Error) return false;
@@ -127,7 +124,10 @@ function fitsForm(shipped) {
   return shipped.info.config.hidden === config.hidden && shipped.info.config.latent === config.latent;
 }
 
-/** `pictured()` is called once the first picture is drawn (before the lessons that follow). */
+/** Loads the model shipped with the page (`shipped`: fetchShipped("pretrained")'s result, or
+ * why there is none), so Explore means something before any training. Without it (or with
+ * other settings) the page is ready as before. `pictured()` is called once the first picture
+ * is drawn (before the lessons that follow). */
 async function showPretrained(shipped, pictured = () => {}) {
   let info;
   try {

@@ -26,7 +26,8 @@ async function fetchWithProgress(url, onBytes) {
 
 /** MNIST's four gzip files from data/, the test set first, with `progress(fraction)` as bytes
  * arrive, the training set once `after` resolves (the page's first picture: on a slow link it
- * would share the bandwidth with what that picture needs): `{ test, all }`, two promises. `test` (1.6 MB) is enough to show a model: its files
+ * would share the bandwidth with what that picture needs): `{ test, all }`, two promises.
+ * `test` (1.6 MB) is enough to show a model: its files
  * stand in for the training set too (`partial`: nothing may train on it); `all` is the whole
  * of MNIST once the training set (9.7 MB) is in. */
 export function loadMnist(settings, progress, after = Promise.resolve()) {

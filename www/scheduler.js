@@ -318,6 +318,7 @@ export class Scheduler {
       await this.save(await this.keepCheckpoint(t, view.saving));
       const step = t.globalStep;
       view.message(() => tr("msg.paused", step));
+      await this.drawStale(); // a view that came into view since the last redraw
     }
     panels.plot.draw();
     view.setButtons();
