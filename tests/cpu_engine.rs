@@ -264,3 +264,14 @@ fn test_images_encode_with_the_encoder_alone_and_the_draws_after_stay_the_gpu_en
         );
     }
 }
+
+#[test]
+fn the_cpu_engines_own_matrix_product_matches_the_f64_reference() {
+    common::cpu_checks::gemm_matches_the_f64_reference_on_uneven_shapes();
+    common::cpu_checks::gemm_with_beta_zero_never_reads_c();
+}
+
+#[test]
+fn the_cpu_engines_own_matrix_product_is_the_same_bit_for_bit_in_any_number_of_parts() {
+    common::cpu_checks::gemm_split_into_parts_is_the_same_bit_for_bit();
+}

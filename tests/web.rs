@@ -24,6 +24,14 @@ async fn gpu() -> Gpu {
     }
 }
 
+/// The CPU engine's own matrix product on its wasm SIMD128 micro-kernel.
+#[wasm_bindgen_test]
+fn browser_cpu_gemm_matches_reference_and_splits_bit_for_bit() {
+    common::cpu_checks::gemm_matches_the_f64_reference_on_uneven_shapes();
+    common::cpu_checks::gemm_with_beta_zero_never_reads_c();
+    common::cpu_checks::gemm_split_into_parts_is_the_same_bit_for_bit();
+}
+
 #[wasm_bindgen_test]
 async fn browser_linear_direct_matches_reference() {
     checks::linear_direct_matches_reference_on_uneven_shapes(&gpu().await).await;

@@ -10,6 +10,7 @@
 //! ~80 ms).
 
 mod display;
+pub mod gemm;
 pub mod peak;
 pub mod pool;
 mod profile;

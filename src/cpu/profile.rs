@@ -64,7 +64,7 @@ impl Stage {
         let f = |name: &str| format!("cpu/step.rs: {name}");
         match self {
             Stage::Gather => vec![f("gather")],
-            Stage::Forward(_) => vec![f("linear_forward (matrixmultiply sgemm)")],
+            Stage::Forward(_) => vec![f("linear_forward (gemm)")],
             Stage::Latent => vec![
                 f("linear_forward (fc2|fc3)"),
                 f("z = μ + σ·ε"),
@@ -72,9 +72,9 @@ impl Stage {
             ],
             Stage::Loss => vec![f("forward: BCE + KL")],
             Stage::Backward(i) => {
-                let mut k = vec![f("linear_backward_params (sgemm)")];
+                let mut k = vec![f("linear_backward_params (gemm)")];
                 if i > 0 {
-                    k.push(f("linear_backward_input (sgemm)"));
+                    k.push(f("linear_backward_input (gemm)"));
                 }
                 k
             }

@@ -2,10 +2,11 @@
 //! over the flat parameter layout, as the WGSL kernels compute them (gather → fc1 → fc2|fc3 →
 //! z = μ + σ·ε with the same Philox ε → fc4 → fc5 → BCE(sum) + β·KL → backward → Adam).
 //!
-//! Matrix products go to `matrixmultiply`'s `sgemm` (strided operands, so weights are used in
-//! place with their padded rows and transposes cost nothing; the host's SIMD — AVX2/FMA, NEON,
-//! wasm SIMD128 when built with it — is picked by the crate, and natively its `threading`
-//! feature splits a product over cores). Everything else is a plain loop over the batch.
+//! Matrix products: in wasm the engine's own ([`super::gemm`]: packed panels, a 4 × 8 SIMD128
+//! micro-kernel, tiles over the pool's threads); natively `matrixmultiply`'s `sgemm` (strided
+//! operands, AVX2/FMA or NEON picked by the crate, its `threading` feature splitting a product
+//! over cores). Either way weights are used in place with their padded rows and transposes
+//! cost nothing. Everything else is a plain loop over the batch.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -14,6 +15,7 @@ use crate::render::sigmoid_of;
 use crate::rng::{normal_eps, seed_key};
 use crate::run::Stage;
 
+use super::gemm::Strides;
 use super::pool::{self, Blocks, Disjoint};
 use super::CpuTrainer;
 
@@ -248,24 +250,6 @@ fn weight_stride(l: &LayerView) -> usize {
     crate::layout::ld(l.in_features)
 }
 
-/// A strided matrix view: `len` rows × `cols`, element (i, j) at `i·row + j·col`.
-#[derive(Clone, Copy)]
-struct Strides {
-    row: usize,
-    col: usize,
-}
-
-impl Strides {
-    /// The index one past the last element of a `rows` × `cols` matrix.
-    fn extent(self, rows: usize, cols: usize) -> usize {
-        if rows == 0 || cols == 0 {
-            0
-        } else {
-            (rows - 1) * self.row + (cols - 1) * self.col + 1
-        }
-    }
-}
-
 /// Products smaller than this many multiply-adds run on one thread (a split costs a wake-up of
 /// the workers, tens of µs): at batch 128 fc4's (1.0 M) stay whole; fc2|fc3's (2.0 M) are
 /// split, for no measurable gain or loss; fc1's and fc5's (40 M) gain 1.3–1.8× on 2 threads.
@@ -293,9 +277,11 @@ fn gemm(
     gemm_in_parts(parts, (m, k, n), (a, sa), (b, sb), beta, (c, sc));
 }
 
-/// [`gemm`] in up to `parts` blocks of C's rows (when m ≥ n) or columns, run by [`pool::run`].
-/// Each element of C is computed by the same kernel over the same k order whatever the split
-/// (matrixmultiply blocks k by its own constant), so the result is the same bit for bit.
+/// [`gemm`] in up to `parts` parts run by [`pool::run`]: in wasm our own product
+/// ([`super::gemm`]), natively `matrixmultiply`'s `sgemm` (its AVX2/FMA kernels reach the
+/// cores' peak) by blocks of C's rows (when m ≥ n) or columns. Either way each element of C is
+/// computed by the same kernel over the same k order whatever the split, so the result is the
+/// same bit for bit.
 fn gemm_in_parts(
     parts: usize,
     (m, k, n): (usize, usize, usize),
@@ -304,6 +290,9 @@ fn gemm_in_parts(
     beta: f32,
     (c, sc): (&mut [f32], Strides),
 ) {
+    if cfg!(target_arch = "wasm32") {
+        return super::gemm::gemm(parts, (m, k, n), (a, sa), (b, sb), beta, (c, sc));
+    }
     assert!(
         sa.extent(m, k) <= a.len() && sb.extent(k, n) <= b.len() && sc.extent(m, n) <= c.len(),
         "a matrix view runs past its buffer"
@@ -347,12 +336,12 @@ fn gemm_in_parts(
 
 /// Row-major with `cols` columns.
 fn dense(cols: usize) -> Strides {
-    Strides { row: cols, col: 1 }
+    Strides::dense(cols)
 }
 
 /// The transpose of a row-major matrix with `cols` columns.
 fn transposed(cols: usize) -> Strides {
-    Strides { row: 1, col: cols }
+    Strides::transposed(cols)
 }
 
 /// y (rows × out) = x (rows × in) · Wᵀ + b, then ReLU if `relu`.

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "webgpu")]
 pub mod checks;
+pub mod cpu_checks;
 
 use vae_webgpu::layout::ld;
 use vae_webgpu::mnist::Dataset;
