@@ -22,20 +22,28 @@ export function threadsFor(asked) {
   return Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency || 1, 8));
 }
 
+/** The SIMD128 threads build and its worker script (the URL written out where bundlers see it). */
+const THREADS_BUILD = {
+  wasm: "vae-webgpu-threads_bg.wasm",
+  worker: (name) => new Worker(new URL("./cpu-worker.js", import.meta.url), { type: "module", name }),
+};
+
 /** Initialises the threads build's `bindings` (the imported vae-webgpu-threads.js) and starts
  * `threads - 1` workers on its module and memory; resolves with `{ memory, started }` once they
  * all run (or WORKER_START_MS passed: whoever started takes part; the calling thread does all
- * the work if none did). Rejects if the module does not load. */
-export async function startThreads(bindings, threads) {
-  const bytes = await fetch(new URL("./vae-webgpu-threads_bg.wasm", import.meta.url));
-  if (!bytes.ok) throw new Error(`vae-webgpu-threads_bg.wasm: ${bytes.status} ${bytes.statusText}`);
+ * the work if none did). Rejects if the module does not load. `build` names another threads
+ * build and the worker script that imports its glue (the page's relaxed-SIMD one:
+ * `{ wasm: "vae-webgpu-threads-relaxed_bg.wasm", worker: (name) => new Worker(…) }`). */
+export async function startThreads(bindings, threads, build = THREADS_BUILD) {
+  const bytes = await fetch(new URL(`./${build.wasm}`, import.meta.url));
+  if (!bytes.ok) throw new Error(`${build.wasm}: ${bytes.status} ${bytes.statusText}`);
   const module = await WebAssembly.compile(await bytes.arrayBuffer());
   const w = await bindings.default({ module_or_path: module });
   const memory = w.memory;
   const started = [];
   for (let i = 1; i < threads; i++) {
     started.push(new Promise((resolve) => {
-      const worker = new Worker(new URL("./cpu-worker.js", import.meta.url), { type: "module", name: `vae-cpu-${i}` });
+      const worker = build.worker(`vae-cpu-${i}`);
       const fail = (why) => {
         console.warn(`CPU engine worker ${i} did not start: ${why}`);
         resolve(false);
@@ -52,4 +60,21 @@ export async function startThreads(bindings, threads) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return { memory, started: bindings.cpuThreads() };
+}
+
+/** A CPU engine thread's life (cpu-worker.js, on the `glue` of its build): instantiates the
+ * module it is sent on the shared memory, says so, then runs the pool's worker loop
+ * (src/cpu/pool.rs), which takes parts of the engine's matrix products, loss and Adam as the
+ * trainer's thread hands them out, and sleeps in between. It never returns. */
+export function serveCpuThread(glue) {
+  self.onmessage = ({ data }) => {
+    try {
+      glue.initSync({ module: data.module, memory: data.memory });
+    } catch (e) {
+      self.postMessage({ error: e && e.message ? e.message : String(e) });
+      return;
+    }
+    self.postMessage({ started: true });
+    glue.cpuWorkerLoop();
+  };
 }

@@ -6,7 +6,8 @@
 #   a fused multiply-add where the CPU has one): vae-webgpu-relaxed.js and _bg.wasm, where the
 #   browser validates relaxed SIMD;
 # - threads (scripts/build-threads.sh): vae-webgpu-threads.js and _bg.wasm, where the page is
-#   cross-origin isolated; the CPU engine then splits its work over Web Workers.
+#   cross-origin isolated; the CPU engine then splits its work over Web Workers; and the same
+#   with relaxed SIMD, vae-webgpu-threads-relaxed.js and _bg.wasm, where both hold.
 # Release builds only (a debug `trunk serve` gets the SIMD128 module alone; boot.js falls back).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,7 +41,7 @@ scripts/wasm-opt-cached.sh "$OUT/bindgen/vae-webgpu-relaxed_bg.wasm" "$TRUNK_STA
 echo "trunk-post-build: vae-webgpu-relaxed.js and _bg.wasm ($(wc -c < "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm") bytes)"
 
 rc=0
-scripts/build-threads.sh "$TRUNK_STAGING_DIR" || rc=$?
+scripts/build-threads.sh "$TRUNK_STAGING_DIR" && scripts/build-threads.sh "$TRUNK_STAGING_DIR" relaxed || rc=$?
 if [[ $rc == 3 ]]; then
   echo "trunk-post-build: no threads build (the pinned nightly is missing; scripts/setup.sh installs it): the page's CPU engine will run on one thread"
 elif [[ $rc != 0 ]]; then

@@ -6,9 +6,11 @@
 // SIMD128 (vae-webgpu.js), relaxed SIMD (vae-webgpu-relaxed.js: fused multiply-adds in the CPU
 // engine's matrix products) and threads (vae-webgpu-threads.js: SIMD128 on a shared memory, the
 // CPU engine's work split over Web Workers: threads.js and cpu-worker.js, shared with the npm
-// package). The threads build loads where the page is cross-origin isolated (served with
-// COOP/COEP: shared memory is allowed); else the relaxed one where this browser validates
-// relaxed-SIMD code; else, or if one fails to load, the SIMD128 one. `?threads=N` sets the CPU engine's threads (1: no workers, the SIMD builds).
+// package; vae-webgpu-threads-relaxed.js with cpu-worker-relaxed.js: the same with relaxed
+// SIMD). A threads build loads where the page is cross-origin isolated (served with
+// COOP/COEP: shared memory is allowed), the relaxed one where this browser validates
+// relaxed-SIMD code; else the one-thread relaxed build; else, or if one fails to load, the
+// SIMD128 one. `?threads=N` sets the CPU engine's threads (1: no workers, the SIMD builds).
 
 import { startThreads, threadsFor } from "./threads.js";
 
@@ -35,8 +37,20 @@ export function threadsWanted() {
   return threadsFor(Number(new URLSearchParams(location.search).get("threads")));
 }
 
-/** Loads the threads build and starts its workers (threads.js). */
-async function loadThreads(threads) {
+/** The relaxed-SIMD threads build (page only: scripts/build-threads.sh DEST relaxed). */
+const RELAXED_THREADS = {
+  wasm: "vae-webgpu-threads-relaxed_bg.wasm",
+  worker: (name) => new Worker(new URL("./cpu-worker-relaxed.js", import.meta.url), { type: "module", name }),
+};
+
+/** Loads a threads build — the relaxed-SIMD one when `relaxed` — and starts its workers
+ * (threads.js). */
+async function loadThreads(threads, relaxed) {
+  if (relaxed) {
+    const bindings = await import("./vae-webgpu-threads-relaxed.js");
+    const { memory } = await startThreads(bindings, threads, RELAXED_THREADS);
+    return { bindings, memory, build: "threads-relaxed" };
+  }
   const bindings = await import("./vae-webgpu-threads.js");
   const { memory } = await startThreads(bindings, threads);
   return { bindings, memory, build: "threads" };
@@ -53,14 +67,22 @@ export function loadModule() {
 
 async function load() {
   const threads = threadsWanted();
+  const relaxed = relaxedSimd();
+  if (threads > 1 && relaxed) {
+    try {
+      return await loadThreads(threads, true);
+    } catch (e) {
+      console.info(`relaxed-SIMD threads module not loaded (${e && e.message ? e.message : e}); using SIMD128`);
+    }
+  }
   if (threads > 1) {
     try {
-      return await loadThreads(threads);
+      return await loadThreads(threads, false);
     } catch (e) {
       console.info(`threads module not loaded (${e && e.message ? e.message : e}); using one thread`);
     }
   }
-  if (relaxedSimd()) {
+  if (relaxed) {
     try {
       const bindings = await import("./vae-webgpu-relaxed.js");
       const w = await bindings.default();

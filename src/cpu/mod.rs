@@ -11,6 +11,7 @@
 
 mod display;
 pub mod gemm;
+mod math;
 pub mod peak;
 pub mod pool;
 mod profile;

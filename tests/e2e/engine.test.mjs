@@ -180,8 +180,19 @@ test("cross-origin isolated, the CPU engine splits its work over threads: the sa
   const isolated = await serve("dist", "/", { isolate: true });
   const browser = await launch(false);
   try {
-    // Threads where the page is cross-origin isolated (COOP/COEP): the threads build, 2 threads.
-    const { page, errors } = await openReady(browser, `${isolated.url}?lang=en&engine=cpu&threads=2`);
+    // Threads where the page is cross-origin isolated (COOP/COEP): by default the relaxed-SIMD
+    // threads build (Chromium validates relaxed SIMD), its workers on their own script.
+    const relaxed = await openReady(browser, `${isolated.url}?lang=en&engine=cpu&threads=2`);
+    assert.equal(await relaxed.page.evaluate(() => window.vaePage.wasmBuild), "threads-relaxed");
+    assert.match(await relaxed.page.evaluate(() => window.vaePage.trainer.adapter), /^CPU engine \(wasm SIMD128 \+ relaxed SIMD, 2 threads\)$/);
+    const relaxedRun = await seededCpuRun(relaxed.page, 3);
+    assert.equal(relaxedRun.threads, 2);
+    assert.ok(relaxedRun.records.every((r) => Number.isFinite(r.loss ?? r)), "finite losses");
+    assert.deepEqual(relaxed.errors, []);
+    await relaxed.page.close();
+    // ?simd=plain: the SIMD128 threads build, 2 threads (its arithmetic is the one-thread
+    // SIMD128 build's, compared below).
+    const { page, errors } = await openReady(browser, `${isolated.url}?lang=en&engine=cpu&threads=2&simd=plain`);
     assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
     assert.equal(await page.evaluate(() => window.vaePage.wasmBuild), "threads");
     assert.equal(await page.textContent("#adapter"), "CPU engine · WebAssembly · 2 threads");
