@@ -282,14 +282,21 @@ fn reparam_backward(a: &mut Scratch, rows: usize, lat: usize, beta: f32, through
     }
 }
 
-/// x (rows × input) = images[ids] / 255.
+/// x (rows × input) = images[ids] / 255, by blocks of rows over the threads.
 pub(super) fn gather(x: &mut [f32], images: &[u8], ids: &[u32], input: usize) {
-    for (r, &id) in ids.iter().enumerate() {
-        let img = &images[id as usize * input..(id as usize + 1) * input];
-        for (o, &b) in x[r * input..(r + 1) * input].iter_mut().zip(img) {
-            *o = f32::from(b) / 255.0;
+    let blocks = Blocks::per_thread(ids.len(), 8);
+    let xs = Disjoint::new(x);
+    pool::run(blocks.count(), &|part| {
+        let r = blocks.get(part);
+        // SAFETY: the parts' row blocks are disjoint.
+        let x = unsafe { xs.range(r.start * input..r.end * input) };
+        for (&id, row) in ids[r].iter().zip(x.chunks_exact_mut(input)) {
+            let img = &images[id as usize * input..(id as usize + 1) * input];
+            for (o, &b) in row.iter_mut().zip(img) {
+                *o = f32::from(b) / 255.0;
+            }
         }
-    }
+    });
 }
 
 /// Row stride of layer `l`'s weight in the flat buffer.
@@ -298,9 +305,15 @@ fn weight_stride(l: &LayerView) -> usize {
 }
 
 /// Products smaller than this many multiply-adds run on one thread (a split costs a wake-up of
-/// the workers, tens of µs): at batch 128 fc4's (1.0 M) stay whole; fc2|fc3's (2.0 M) are
-/// split, for no measurable gain or loss; fc1's and fc5's (40 M) gain 1.3–1.8× on 2 threads.
-const SPLIT_MIN_MACS: usize = 1 << 20;
+/// the workers, tens of µs). Natively (matrixmultiply's threads) at batch 128 fc4's (1.0 M)
+/// stay whole, fc2|fc3's (2.0 M) are split for no measurable gain or loss, and fc1's and fc5's
+/// (40 M) gain 1.3–1.8× on 2 threads. In wasm the pool's workers spin between the products of
+/// a step, and every product of the step is split (the thin ones around z are 1–2 M).
+const SPLIT_MIN_MACS: usize = if cfg!(target_arch = "wasm32") {
+    1 << 16
+} else {
+    1 << 20
+};
 
 /// C (m × n) = A (m × k) · B (k × n) + β·C, each a strided view into its slice; every view is
 /// checked to lie inside its slice before `matrixmultiply::sgemm` reads or writes it. Large
