@@ -34,6 +34,7 @@ let wasm = null; // the drawing functions (the SIMD128 build on this thread)
 let host = null; // trainers.js: where trainers are made (a worker, or this thread)
 let settings = null; // the engine's defaults and limits (settings())
 let pill = null; // the engine pill's text in the current language
+let movingToGpu = false; // the shipped model moving to WebGPU at boot (moveToGpu): Train waits
 const panels = { plot, explore: null, teach: null, compare: null, structure: null, history: null };
 /** Whether the Teach panels redraw while training (else at epoch ends only). */
 const teachLive = () => $("teach-live").checked;
@@ -52,8 +53,9 @@ function message(text, kind = "info") {
 function setButtons() {
   const s = page.phase;
   const haveModel = !!page.trainer && !!page.data && s !== "lost";
-  // Nothing trains on the test set standing in while MNIST's training set streams in.
-  const partial = !!page.data && !!page.data.partial;
+  // Nothing trains on the test set standing in while MNIST's training set streams in, nor
+  // while the shipped model moves to WebGPU at boot (moveToGpu).
+  const partial = (!!page.data && !!page.data.partial) || movingToGpu;
   $("train").disabled = !(haveModel || page.data) || page.busy || partial;
   $("train").dataset.i18n = page.pretrained ? "btn.trainOwn" : "btn.train";
   $("train").textContent = tr($("train").dataset.i18n);
@@ -65,9 +67,9 @@ function setButtons() {
   $("load-label").classList.toggle("disabled", $("load").disabled);
   $("compare-start").disabled = !page.data || !page.trainer || page.busy || partial;
   $("compare-notrick").disabled = $("compare-start").disabled;
-  $("engine").disabled = page.busy;
+  $("engine").disabled = page.busy || movingToGpu;
   $("compare-stop").disabled = s === "training";
-  $("saved-continue").disabled = page.busy;
+  $("saved-continue").disabled = page.busy || movingToGpu;
   setFormDisabled(s === "training" || s === "lost");
 }
 
@@ -128,7 +130,7 @@ function fitsForm(shipped) {
  * why there is none), so Explore means something before any training. Without it (or with
  * other settings) the page is ready as before. `pictured()` is called once the first picture
  * is drawn (before the lessons that follow). */
-async function showPretrained(shipped, pictured = () => {}) {
+async function showPretrained(shipped, pictured = () => {}, interim = null) {
   let info;
   try {
     if (shipped instanceof Error) throw shipped;
@@ -158,7 +160,7 @@ async function showPretrained(shipped, pictured = () => {}) {
   // The batch lessons and the history read the training set: once it is in (whole MNIST).
   if (!page.data.partial) await shipTrainingViews();
   const loss = info.testLoss.toFixed(2);
-  message(() => tr("msg.pretrained", info.epochs, loss));
+  message(interim ?? (() => tr("msg.pretrained", info.epochs, loss)));
   pictured();
   // Until then, Teach shows this model on the test set (after the first picture).
   if (page.data.partial) await panels.teach.refresh();
@@ -362,10 +364,16 @@ async function showEngine(t) {
   $("adapter").dataset.engine = t.engine;
 }
 
-/** A new trainer for `config` with the page's data (and a checkpoint's run, if given). The old
- * trainer is freed only once the new one stands: if building fails, the model in hand stays. */
-async function buildTrainer(config, resumeFrom = null, adam = null, draw = true) {
-  const t = await host.create({ ...config, engine: $("engine").value });
+/** A new trainer for `config` with the page's data (and a checkpoint's run, if given), on the
+ * engine chosen (or `engine`). The old trainer is freed only once the new one stands: if
+ * building fails, the model in hand stays. */
+async function buildTrainer(config, resumeFrom = null, adam = null, draw = true, engine = null) {
+  const t = await host.create({ ...config, engine: engine ?? $("engine").value });
+  await installTrainer(t, config, resumeFrom, adam, draw);
+}
+
+/** Makes `t` (a trainer just created for `config`) the page's, as buildTrainer says. */
+async function installTrainer(t, config, resumeFrom = null, adam = null, draw = true) {
   try {
     await t.loadDataset(...page.data.files);
     if (resumeFrom) await t.resume(resumeFrom, adam ?? undefined);
@@ -388,10 +396,11 @@ async function buildTrainer(config, resumeFrom = null, adam = null, draw = true)
   page.keep(await t.exportCheckpoint(), t.globalStep);
 }
 
-/** A new model from `config`, its views drawn — unless `draw` is false: a model about to be
- * replaced (the shipped one is imported into it next) is not drawn first. */
-async function createTrainer(config, draw = true) {
-  await exclusive(() => buildTrainer(config, null, null, draw));
+/** A new model from `config` (on `engine`, else the one chosen), its views drawn — unless
+ * `draw` is false: a model about to be replaced (the shipped one is imported into it next) is
+ * not drawn first. */
+async function createTrainer(config, draw = true, engine = null) {
+  await exclusive(() => buildTrainer(config, null, null, draw, engine));
   panels.explore.input = null;
   panels.explore.b.pixels = null;
   panels.explore.map = null;
@@ -739,6 +748,36 @@ async function onEngineChange() {
   setButtons();
 }
 
+/** The shipped model, drawn by the CPU engine at boot, moves to the WebGPU trainer `built`
+ * (host.create's promise, started at boot for `config`): its checkpoint resumes there, its
+ * views are redrawn by it, and the page says Ready. If WebGPU fails to start, the model stays
+ * on the CPU engine and the page says why. */
+async function moveToGpu(built, config, shipped) {
+  movingToGpu = true;
+  setButtons();
+  try {
+    let t;
+    try {
+      t = await built;
+    } catch (e) {
+      message(() => tr("msg.gpuFailed", e && e.message ? e.message : String(e)), "error");
+      $("engine").value = "cpu";
+      return;
+    }
+    const pretrained = page.pretrained;
+    await exclusive(async () => installTrainer(t, config, await page.trainer.exportCheckpoint()));
+    page.setPretrained(pretrained);
+    await refreshImages();
+    await drawModelViews();
+    panels.structure.draw();
+    const loss = shipped.info.testLoss.toFixed(2);
+    message(() => tr("msg.pretrained", shipped.info.epochs, loss));
+  } finally {
+    movingToGpu = false;
+    setButtons();
+  }
+}
+
 /** A panel's read-only view: the trainer in hand and the drawing functions, and `more`'s getters. */
 function view(more = {}) {
   const base = { get trainer() { return page.trainer; }, get wasm() { return wasm; } };
@@ -838,6 +877,8 @@ async function main() {
   drawing.catch(() => {}); // met below
   let pictured;
   const firstPicture = new Promise((resolve) => { pictured = resolve; });
+  // When the first picture was drawn (ms from navigation): tests/bench/first-view.mjs reads it.
+  firstPicture.then(() => { window.vaePage.firstPictureMs = performance.now(); });
   setLang(chooseLang());
   $("lang").value = currentLang();
   $("lang").addEventListener("change", (e) => {
@@ -920,11 +961,19 @@ async function main() {
     showDataLabel();
     message(() => tr("msg.building"));
     const model = await shipped;
+    const config = readConfig(settings);
+    // WebGPU asked for: its trainer builds its pipelines first (seconds on a software adapter,
+    // ≈ 8 s on SwiftShader). The CPU engine draws the shipped model meanwhile, then the model
+    // moves to WebGPU (moveToGpu) and the page says Ready.
+    const gpuFirst = $("engine").value === "webgpu" && !page.gpuProblem && fitsForm(model) && host.mode === "worker";
+    const gpuBuilt = gpuFirst ? host.create({ ...config, engine: "webgpu" }) : null;
+    gpuBuilt?.catch(() => {}); // met in moveToGpu
     // The model built here is drawn once: as the shipped model, when there is one to import.
-    await createTrainer(readConfig(settings), !fitsForm(model));
+    await createTrainer(config, !fitsForm(model), gpuFirst ? "cpu" : null);
     page.setPhase("ready");
-    await showPretrained(model, pictured);
+    await showPretrained(model, pictured, gpuFirst ? () => tr("msg.gpuComing") : null);
     pictured(); // (no shipped model: the model built is the picture)
+    if (gpuBuilt) await moveToGpu(gpuBuilt, config, model);
     await offerSaved();
     // After the first picture: the training set, and the shipped autoencoder (Q5) and 2-D VAE (Q4).
     mnist.all.then(completeMnist).catch((e) => {

@@ -127,6 +127,8 @@ export default {
   "e5.caption": "Slide between the two inputs' μ: every step along the line decodes to a plausible digit, because the decoder learned from z drawn with noise around each μ and the KL term packs those regions around one shared prior — the latent space has no holes in between.",
   "footer": "Model: the PyTorch VAE example (784-400-20, BCE + KL, Adam). Data: MNIST, served with this page; nothing leaves your machine.",
 
+  "msg.gpuComing": "Shown: the model shipped with the page, drawn by the CPU engine while WebGPU builds its pipelines (seconds on some adapters)…",
+  "msg.gpuFailed": (why) => `WebGPU did not start (${why}): the model stays on the CPU engine.`,
   "msg.building": "Building the model…",
   "msg.ready": "Ready. Press Train to watch the VAE learn.",
   "msg.switching": (name) => `Moving the model to the ${name} engine…`,
