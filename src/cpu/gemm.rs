@@ -137,21 +137,26 @@ fn grow(v: &mut Vec<f32>, len: usize) {
 }
 
 /// A's rows in panels of [`MR`] from panel `first`: `out[p][kk][i]` = A[(first + p)·MR + i][kk],
-/// 0 past row m.
+/// 0 past row m. (Iterators, not indices: no bounds check per element.)
 fn pack_a(out: &mut [f32], a: &[f32], sa: Strides, m: usize, k: usize, first: usize) {
     for (p, panel) in out.chunks_exact_mut(MR * k).enumerate() {
         let r0 = (first + p) * MR;
+        if sa.row == 1 && r0 + MR <= m {
+            // A stored transposed (dYᵀ): each kk's MR rows lie side by side.
+            for (kk, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                let at = r0 + kk * sa.col;
+                dst.copy_from_slice(&a[at..at + MR]);
+            }
+            continue;
+        }
         for i in 0..MR {
-            let r = r0 + i;
-            if r < m {
-                let row = &a[r * sa.row..];
-                for kk in 0..k {
-                    panel[kk * MR + i] = row[kk * sa.col];
-                }
+            let dst = panel[i..].iter_mut().step_by(MR);
+            if r0 + i < m {
+                let at = (r0 + i) * sa.row;
+                let src = a[at..at + (k - 1) * sa.col + 1].iter().step_by(sa.col);
+                dst.zip(src).for_each(|(d, &v)| *d = v);
             } else {
-                for kk in 0..k {
-                    panel[kk * MR + i] = 0.0;
-                }
+                dst.for_each(|d| *d = 0.0);
             }
         }
     }
@@ -163,22 +168,21 @@ fn pack_b(out: &mut [f32], b: &[f32], sb: Strides, n: usize, k: usize, first: us
     for (p, panel) in out.chunks_exact_mut(NR * k).enumerate() {
         let c0 = (first + p) * NR;
         if sb.col == 1 && c0 + NR <= n {
+            // B row-major: each kk's NR columns lie side by side.
             for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
-                dst.copy_from_slice(&b[kk * sb.row + c0..kk * sb.row + c0 + NR]);
+                let at = kk * sb.row + c0;
+                dst.copy_from_slice(&b[at..at + NR]);
             }
             continue;
         }
         for j in 0..NR {
-            let c = c0 + j;
-            if c < n {
-                let col = &b[c * sb.col..];
-                for kk in 0..k {
-                    panel[kk * NR + j] = col[kk * sb.row];
-                }
+            let dst = panel[j..].iter_mut().step_by(NR);
+            if c0 + j < n {
+                let at = (c0 + j) * sb.col;
+                let src = b[at..at + (k - 1) * sb.row + 1].iter().step_by(sb.row);
+                dst.zip(src).for_each(|(d, &v)| *d = v);
             } else {
-                for kk in 0..k {
-                    panel[kk * NR + j] = 0.0;
-                }
+                dst.for_each(|d| *d = 0.0);
             }
         }
     }

@@ -304,16 +304,11 @@ fn weight_stride(l: &LayerView) -> usize {
     crate::layout::ld(l.in_features)
 }
 
-/// Products smaller than this many multiply-adds run on one thread (a split costs a wake-up of
-/// the workers, tens of µs). Natively (matrixmultiply's threads) at batch 128 fc4's (1.0 M)
-/// stay whole, fc2|fc3's (2.0 M) are split for no measurable gain or loss, and fc1's and fc5's
-/// (40 M) gain 1.3–1.8× on 2 threads. In wasm the pool's workers spin between the products of
-/// a step, and every product of the step is split (the thin ones around z are 1–2 M).
-const SPLIT_MIN_MACS: usize = if cfg!(target_arch = "wasm32") {
-    1 << 16
-} else {
-    1 << 20
-};
+/// In wasm, products smaller than this many multiply-adds run on one thread (a split costs a
+/// wake-up of the workers); the pool's workers spin between the products of a step, so every
+/// product of a step at batch 128 is split (the thin ones around z are 1–2 M). Natively each
+/// product is one `matrixmultiply` call, which threads itself.
+const SPLIT_MIN_MACS: usize = 1 << 16;
 
 /// C (m × n) = A (m × k) · B (k × n) + β·C, each a strided view into its slice; every view is
 /// checked to lie inside its slice before `matrixmultiply::sgemm` reads or writes it. Large
@@ -329,7 +324,7 @@ fn gemm(
     c: &mut [f32],
     sc: Strides,
 ) {
-    let parts = if m * k * n >= SPLIT_MIN_MACS {
+    let parts = if cfg!(target_arch = "wasm32") && m * k * n >= SPLIT_MIN_MACS {
         pool::parts()
     } else {
         1
