@@ -103,6 +103,50 @@ test("over plain HTTP from another host the page says WebGPU needs a secure page
   await closeBrowser(browser);
 });
 
+test("with WebGPU asked for, the CPU engine draws the shipped model at once, then the model moves to WebGPU", { timeout: 600_000 }, async () => {
+  const browser = await launch(true);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${server.url}?lang=en&engine=webgpu`);
+    // The first picture, while WebGPU's pipelines build (≈ 8 s on SwiftShader): drawn by the CPU
+    // engine, the message says so, and Train waits.
+    await page.waitForFunction(() => window.vaePage && window.vaePage.firstPictureMs && /while WebGPU builds/.test(document.getElementById("message").textContent), null, { timeout: 120_000, polling: 50 });
+    const tensors = () => page.evaluate(async () => {
+      const b = await window.vaePage.trainer.exportCheckpoint();
+      const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+      let h = 2166136261;
+      for (const v of b.subarray(8 + n)) h = Math.imul(h ^ v, 16777619) >>> 0;
+      return h;
+    });
+    const interim = await page.evaluate(() => ({
+      engine: window.vaePage.trainer.engine,
+      pretrained: !!window.vaePage.pretrained,
+      train: document.getElementById("train").disabled,
+      lit: (() => {
+        const c = document.getElementById("recon-canvas");
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let lit = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 40) lit++;
+        return lit;
+      })(),
+    }));
+    assert.deepEqual({ ...interim, lit: interim.lit > 200 }, { engine: "cpu", pretrained: true, train: true, lit: true });
+    const drawn = await tensors();
+    // Then the model runs on WebGPU, the shipped one still, and the page says Ready.
+    await page.waitForFunction(() => /^Ready/.test(document.getElementById("message").textContent), null, { timeout: 180_000, polling: 100 });
+    assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "webgpu");
+    // The shipped model came along: the same tensors, byte for byte (a new model's differ).
+    assert.equal(await tensors(), drawn);
+    assert.match(await message(page), /trained for 15 epochs/);
+    assert.equal(await page.getAttribute("#adapter", "data-engine"), "webgpu");
+    assert.deepEqual(errors, []);
+  } finally {
+    await closeBrowser(browser);
+  }
+});
+
 test("the engine switches both ways and the model goes along", { timeout: 600_000 }, async () => {
   const browser = await launch(true);
   const { page, errors } = await openReady(browser, `${server.url}?lang=en&engine=webgpu`);
