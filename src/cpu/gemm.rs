@@ -53,6 +53,20 @@ impl Strides {
     }
 }
 
+/// Panics unless the views of A (m × k), B (k × n) and C (m × n) lie inside slices of these
+/// lengths.
+pub fn check_views(
+    (m, k, n): (usize, usize, usize),
+    (a, sa): (usize, Strides),
+    (b, sb): (usize, Strides),
+    (c, sc): (usize, Strides),
+) {
+    assert!(
+        sa.extent(m, k) <= a && sb.extent(k, n) <= b && sc.extent(m, n) <= c,
+        "a matrix view runs past its buffer"
+    );
+}
+
 thread_local! {
     /// The packed panels of A and of B, kept between products (the calling thread's).
     static PACKS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
@@ -69,10 +83,7 @@ pub fn gemm(
     beta: f32,
     (c, sc): (&mut [f32], Strides),
 ) {
-    assert!(
-        sa.extent(m, k) <= a.len() && sb.extent(k, n) <= b.len() && sc.extent(m, n) <= c.len(),
-        "a matrix view runs past its buffer"
-    );
+    check_views((m, k, n), (a.len(), sa), (b.len(), sb), (c.len(), sc));
     if m == 0 || n == 0 {
         return;
     }

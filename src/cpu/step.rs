@@ -308,11 +308,13 @@ fn weight_stride(l: &LayerView) -> usize {
 /// wake-up of the workers); the pool's workers spin between the products of a step, so every
 /// product of a step at batch 128 is split (the thin ones around z are 1–2 M). Natively each
 /// product is one `matrixmultiply` call, which threads itself.
+#[cfg(target_arch = "wasm32")]
 const SPLIT_MIN_MACS: usize = 1 << 16;
 
-/// C (m × n) = A (m × k) · B (k × n) + β·C, each a strided view into its slice; every view is
-/// checked to lie inside its slice before `matrixmultiply::sgemm` reads or writes it. Large
-/// products are split over the [`pool`]'s threads (by C's rows or columns, whichever are more).
+/// C (m × n) = A (m × k) · B (k × n) + β·C, each a strided view into its slice (every view is
+/// checked to lie inside its slice first): in wasm our own product ([`super::gemm`]), split
+/// over the [`pool`]'s threads when large; natively `matrixmultiply`'s `sgemm` (its AVX2/FMA
+/// kernels reach the cores' peak; its `threading` splits the product itself).
 #[allow(clippy::too_many_arguments)]
 fn gemm(
     (m, k, n): (usize, usize, usize),
@@ -324,69 +326,41 @@ fn gemm(
     c: &mut [f32],
     sc: Strides,
 ) {
-    let parts = if cfg!(target_arch = "wasm32") && m * k * n >= SPLIT_MIN_MACS {
-        pool::parts()
-    } else {
-        1
-    };
-    gemm_in_parts(parts, (m, k, n), (a, sa), (b, sb), beta, (c, sc));
-}
-
-/// [`gemm`] in up to `parts` parts run by [`pool::run`]: in wasm our own product
-/// ([`super::gemm`]), natively `matrixmultiply`'s `sgemm` (its AVX2/FMA kernels reach the
-/// cores' peak) by blocks of C's rows (when m ≥ n) or columns. Either way each element of C is
-/// computed by the same kernel over the same k order whatever the split, so the result is the
-/// same bit for bit.
-fn gemm_in_parts(
-    parts: usize,
-    (m, k, n): (usize, usize, usize),
-    (a, sa): (&[f32], Strides),
-    (b, sb): (&[f32], Strides),
-    beta: f32,
-    (c, sc): (&mut [f32], Strides),
-) {
-    if cfg!(target_arch = "wasm32") {
-        return super::gemm::gemm(parts, (m, k, n), (a, sa), (b, sb), beta, (c, sc));
-    }
-    assert!(
-        sa.extent(m, k) <= a.len() && sb.extent(k, n) <= b.len() && sc.extent(m, n) <= c.len(),
-        "a matrix view runs past its buffer"
-    );
-    let by_rows = m >= n;
-    let blocks = Blocks::new(if by_rows { m } else { n }, parts, 8);
-    let c = Disjoint::new(c);
-    let i = |v: usize| v as isize;
-    pool::run(blocks.count(), &|part| {
-        let r = blocks.get(part);
-        // Block `r` of C's rows (A's rows) or of C's columns (B's columns).
-        let (mm, nn, a_at, b_at, c_at) = if by_rows {
-            (r.len(), n, r.start * sa.row, 0, r.start * sc.row)
+    #[cfg(target_arch = "wasm32")]
+    {
+        let parts = if m * k * n >= SPLIT_MIN_MACS {
+            pool::parts()
         } else {
-            (m, r.len(), 0, r.start * sb.col, r.start * sc.col)
+            1
         };
-        // SAFETY: the three whole views lie inside their slices (checked above) and a block is
-        // part of its view, so every offset and element is in bounds; C does not alias A or B
-        // (a &mut slice beside two shared ones), and the blocks of C that parts write are
-        // disjoint (distinct rows or columns of one view).
+        super::gemm::gemm(parts, (m, k, n), (a, sa), (b, sb), beta, (c, sc));
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        super::gemm::check_views((m, k, n), (a.len(), sa), (b.len(), sb), (c.len(), sc));
+        let i = |v: usize| v as isize;
+        // SAFETY: the three views lie inside their slices (checked above), so every element
+        // read or written is in bounds; C does not alias A or B (a &mut slice beside two
+        // shared ones).
         unsafe {
             matrixmultiply::sgemm(
-                mm,
+                m,
                 k,
-                nn,
+                n,
                 1.0,
-                a.as_ptr().add(a_at),
+                a.as_ptr(),
                 i(sa.row),
                 i(sa.col),
-                b.as_ptr().add(b_at),
+                b.as_ptr(),
                 i(sb.row),
                 i(sb.col),
                 beta,
-                c.as_ptr().add(c_at),
+                c.as_mut_ptr(),
                 i(sc.row),
                 i(sc.col),
             );
         }
-    });
+    }
 }
 
 /// Row-major with `cols` columns.
@@ -480,56 +454,6 @@ fn linear_backward_input(
         for (d, &a) in dx[..rows * k].iter_mut().zip(&act[..rows * k]) {
             if a <= 0.0 {
                 *d = 0.0;
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Values that make rounding visible: any change of summation order shows in the bits.
-    fn values(n: usize, salt: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| ((i * 7919 + salt * 104_729) % 1013) as f32 / 97.0 - 5.1)
-            .collect()
-    }
-
-    #[test]
-    fn a_product_split_over_threads_is_the_same_bit_for_bit() {
-        // Shapes of the step (x·W₁ᵀ, dW₅ = dYᵀ·H, …) and odd ones; strided views as the engine
-        // uses them (transposed, padded rows).
-        for (m, k, n) in [
-            (128, 784, 400),
-            (400, 128, 784),
-            (37, 129, 5),
-            (3, 1000, 61),
-        ] {
-            let a = values(m * k, 1);
-            let b = values(k * (n + 3), 2);
-            let sa = transposed(m); // A (m × k) stored as its transpose
-            let sb = dense(n + 3); // B with 3 padding columns
-            let whole = {
-                let mut c = values(m * n, 3);
-                gemm_in_parts(1, (m, k, n), (&a, sa), (&b, sb), 0.5, (&mut c, dense(n)));
-                c
-            };
-            for parts in [2, 3, 5, 16] {
-                let mut c = values(m * n, 3);
-                gemm_in_parts(
-                    parts,
-                    (m, k, n),
-                    (&a, sa),
-                    (&b, sb),
-                    0.5,
-                    (&mut c, dense(n)),
-                );
-                let same = c
-                    .iter()
-                    .zip(&whole)
-                    .all(|(x, y)| x.to_bits() == y.to_bits());
-                assert!(same, "{m}×{k}×{n} in {parts} parts differs");
             }
         }
     }
