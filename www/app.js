@@ -749,9 +749,9 @@ async function onEngineChange() {
 }
 
 /** The shipped model, drawn by the CPU engine at boot, moves to the WebGPU trainer `built`
- * (host.create's promise, started at boot for `config`): its checkpoint resumes there, its
- * views are redrawn by it, and the page says Ready. If WebGPU fails to start, the model stays
- * on the CPU engine and the page says why. */
+ * (host.create's promise for `config`, started after the first picture): its checkpoint
+ * resumes there, its views are redrawn by it, and the page says Ready. If WebGPU fails to
+ * start, the model stays on the CPU engine and the page says why. */
 async function moveToGpu(built, config, shipped) {
   movingToGpu = true;
   setButtons();
