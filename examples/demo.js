@@ -28,7 +28,8 @@ export async function demo({ default: init, spawnTrainer, Trainer, drawGrid }) {
     const plain = cloned.stats.records instanceof Float64Array && cloned.map.points.length === 32 && json.count === test.count;
     drawGrid(document.getElementById("samples"), await trainer.sample(16, 1), trainer.imageSide, 8);
     const steps = trainer.globalStep;
-    // Which build the worker loaded: the threads build where this page is cross-origin isolated.
+    // Which build the worker loaded: a threads build where this page is cross-origin isolated,
+    // relaxed SIMD where the browser runs it.
     const { build, cpuThreads } = await trainer.info();
     const loss = stats.reconstruction + stats.kl;
     // fit stops after the call in flight once its signal aborts.
@@ -59,12 +60,26 @@ export async function demo({ default: init, spawnTrainer, Trainer, drawGrid }) {
     } catch (e) {
       badOption = e.code;
     }
+    let badSimd = null;
+    try {
+      await spawnTrainer(CONFIG, { simd: "relaxed" });
+    } catch (e) {
+      badSimd = e.code;
+    }
+    // The SIMD128 builds, asked for: the same run bit for bit in every browser.
+    const plainTrainer = await spawnTrainer(CONFIG, { simd: "plain" });
+    await plainTrainer.loadDataset(...data);
+    await plainTrainer.train(4);
+    const plainStats = await plainTrainer.flush();
+    const plainBuild = (await plainTrainer.info()).build;
+    plainTrainer.free();
     status.textContent = `trained ${steps} steps in a worker on ${trainer.adapter}; loss ${loss.toFixed(2)} per sample`;
     window.exampleResult = {
       steps, loss, ordered, onSteps, plain, freedCode, badCode, engine: trainer.engine,
       aborted: { aborted: stopped.aborted, globalStep: stopped.globalStep, asked: steps + 1000 },
       localSteps: localStats.globalStep, build, cpuThreads, isolated: globalThis.crossOriginIsolated === true,
-      cores: navigator.hardwareConcurrency, badOption,
+      cores: navigator.hardwareConcurrency, badOption, badSimd, plainBuild,
+      plainLoss: plainStats.reconstruction + plainStats.kl,
     };
   } catch (e) {
     status.textContent = `error: ${e.message || e}`;

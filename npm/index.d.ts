@@ -180,7 +180,8 @@ export interface Trainer extends TrainerApi {}
 
 /** The worker's wasm module, as `info()` reports it. */
 export interface WorkerInfo {
-  build: string; cpuThreads: number; wasmBytes: number;
+  /** Which build of the module loaded: "threads-relaxed", "threads", "relaxed-simd" or "simd128". */
+  build: "threads-relaxed" | "threads" | "relaxed-simd" | "simd128"; cpuThreads: number; wasmBytes: number;
   liveGpuBuffers: { count: number; bytes: number } | null; trainers: number;
 }
 
@@ -201,9 +202,14 @@ export interface RemoteTrainer extends TrainerApi {}
 export interface SpawnOptions {
   /** The CPU engine's threads (1 … 16) where the page is cross-origin isolated (served with
    * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`):
-   * the threads build loads and splits the work over that many workers. Default: one a core, at
-   * most 8. Elsewhere, and with 1, the SIMD128 build runs on one thread. */
+   * a threads build loads and splits the work over that many workers. Default: one a core, at
+   * most 8. Elsewhere, and with 1, a one-thread build runs. */
   threads?: number;
+  /** "auto" (the default): the builds with relaxed SIMD (fused multiply-adds in the CPU engine's
+   * matrix products) where the browser runs it (Chromium), SIMD128 elsewhere. "plain": the
+   * SIMD128 builds everywhere (the same run bit for bit in every browser). `info()`'s `build`
+   * says which loaded. */
+  simd?: "auto" | "plain";
 }
 /** Starts a trainer in a new module Worker (the recommended way on a page): same calls as
  * `Trainer`, all async; `free()`, `terminate()` or `using` end the worker. */

@@ -210,23 +210,28 @@ export class RemoteTrainer {
   }
 }
 
-/** Checks spawnTrainer's options: `{ threads }`, an integer 1 … 16 when given. */
+/** Checks spawnTrainer's options: `{ threads, simd }`, threads an integer 1 … 16 and simd
+ * "auto" or "plain" when given. */
 function spawnOptions(options) {
   if (options === undefined || options === null) return {};
   if (typeof options !== "object") throw codedError("bad-argument", `spawnTrainer: options must be an object like { threads: 2 }, not ${typeof options}`);
   for (const key of Object.keys(options)) {
-    if (key !== "threads") throw codedError("bad-argument", `spawnTrainer: unknown option "${key}" (the options are: threads)`);
+    if (key !== "threads" && key !== "simd") throw codedError("bad-argument", `spawnTrainer: unknown option "${key}" (the options are: threads, simd)`);
   }
-  const { threads } = options;
+  const { threads, simd } = options;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 16)) {
     throw codedError("bad-argument", `spawnTrainer: threads must be an integer 1 … 16, not ${threads}`);
   }
-  return { threads };
+  if (simd !== undefined && simd !== "auto" && simd !== "plain") {
+    throw codedError("bad-argument", `spawnTrainer: simd must be "auto" or "plain", not ${JSON.stringify(simd)}`);
+  }
+  return { threads, simd };
 }
 
 /** A trainer in a new worker made by `makeWorker()`, its module loaded with `options`
- * (`{ threads }`: the CPU engine's threads where the page is cross-origin isolated; one a core,
- * at most 8, by default); its `free()`/`terminate()` end the worker. */
+ * (`{ threads, simd }`: the CPU engine's threads where the page is cross-origin isolated, one a
+ * core, at most 8, by default; `simd: "plain"` for the SIMD128 builds even where relaxed SIMD
+ * runs); its `free()`/`terminate()` end the worker. */
 export async function spawnWith(makeWorker, config = {}, options = {}) {
   const loadOptions = spawnOptions(options);
   let worker;

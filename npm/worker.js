@@ -1,23 +1,23 @@
 // The package's trainer worker (spawnTrainer starts it as a module worker): loads the wasm
-// module here, then serves trainers over messages (host.js). Where this worker is cross-origin
-// isolated (the page that spawned it was served with COOP/COEP) the threads build loads and
-// the CPU engine splits its work over more workers (threads.js); else the SIMD128 build runs
-// on this one thread. spawnTrainer's `threads` option sets how many (1: the SIMD128 build).
-import initPlain, * as plain from "./vae_webgpu.js";
+// module here, then serves trainers over messages (host.js). Which build (threads.js): where
+// this worker is cross-origin isolated (the page that spawned it was served with COOP/COEP) a
+// threads build, and the CPU engine splits its work over more workers; else a one-thread
+// build; relaxed SIMD where the browser runs it, SIMD128 otherwise. spawnTrainer's options:
+// `threads` (1: a one-thread build), `simd: "plain"` (the SIMD128 builds).
+// The glue modules are imported statically (a worker bundled as one file by Vite cannot split
+// out dynamic imports); a build's wasm is fetched only when it is the one loaded.
+import * as plain from "./vae_webgpu.js";
+import * as relaxed from "./vae-webgpu-relaxed.js";
 import * as threaded from "./vae-webgpu-threads.js";
+import * as threadedRelaxed from "./vae-webgpu-threads-relaxed.js";
 import { serve } from "./host.js";
-import { startThreads, threadsFor } from "./threads.js";
+import { loadBuild, relaxedSimdRuns, threadsFor } from "./threads.js";
 
-serve(async ({ threads: asked } = {}) => {
-  const threads = threadsFor(asked);
-  if (threads > 1) {
-    try {
-      const { memory } = await startThreads(threaded, threads);
-      return { bindings: threaded, build: "threads", memory };
-    } catch (e) {
-      console.warn(`vae-webgpu: the threads build did not load (${e && e.message ? e.message : e}); the CPU engine runs on one thread`);
-    }
-  }
-  const exports = await initPlain();
-  return { bindings: plain, build: "simd128", memory: exports.memory };
-});
+const IMPORTS = {
+  threadsRelaxed: async () => threadedRelaxed,
+  threads: async () => threaded,
+  relaxed: async () => relaxed,
+  plain: async () => plain,
+};
+
+serve(({ threads, simd } = {}) => loadBuild(threadsFor(threads), simd !== "plain" && relaxedSimdRuns(), IMPORTS));

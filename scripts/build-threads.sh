@@ -8,8 +8,8 @@
 # build into the same target directory, so the second finds the first's build.
 # With `relaxed` as its second argument, the same with relaxed SIMD as well (the CPU engine's
 # matrix products then use f32x4.relaxed_madd, a fused multiply-add where the CPU has one):
-# DEST/vae-webgpu-threads-relaxed.js and _bg.wasm, which www/boot.js loads where the browser
-# validates relaxed SIMD (the page only; the npm package ships the SIMD128 one).
+# DEST/vae-webgpu-threads-relaxed.js and _bg.wasm, which npm/threads.js loads where the browser
+# validates relaxed SIMD (the page and the npm package ship both).
 # Exits 3, saying so, when the pinned nightly is missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -8,7 +8,8 @@ const pkg = JSON.parse(readFileSync(path, "utf8"));
 pkg.keywords = [...new Set([...(pkg.keywords || []), "vae", "webgpu", "wgsl", "mnist", "wasm", "machine-learning", "variational-autoencoder"])];
 // The JS API beside the wasm module (npm/: index.js is the entry; build-npm.sh copies them).
 const API = ["index.js", "index.d.ts", "trainer.js", "spawn.js", "host.js", "worker.js", "threads.js", "cpu-worker.js",
-  "vae-webgpu-threads.js", "vae-webgpu-threads_bg.wasm"];
+  "cpu-worker-relaxed.js", "cpu-thread.js", "vae-webgpu-relaxed.js", "vae-webgpu-relaxed_bg.wasm", "vae-webgpu-threads.js",
+  "vae-webgpu-threads_bg.wasm", "vae-webgpu-threads-relaxed.js", "vae-webgpu-threads-relaxed_bg.wasm"];
 pkg.files = [...new Set([...(pkg.files || []), ...API, "README.md", "LICENSE-MIT", "LICENSE-APACHE"])];
 pkg.type = "module";
 // One entry point (index.js: the queued Trainer, spawnTrainer and the module's functions), its

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Trunk's post-build hook (Trunk.toml): wasm-opt on the SIMD128 module Trunk built, and two more
-# builds of the wasm module next to it, each with its own JS glue (the glue names the module's closure shims by
-# index, which differ between builds); www/boot.js picks one at load:
-# - relaxed SIMD (+simd128,+relaxed-simd: matrixmultiply's kernel then uses f32x4.relaxed_madd,
-#   a fused multiply-add where the CPU has one): vae-webgpu-relaxed.js and _bg.wasm, where the
-#   browser validates relaxed SIMD;
+# Trunk's post-build hook (Trunk.toml): wasm-opt on the SIMD128 module Trunk built, and three more
+# builds of the wasm module next to it, each with its own JS glue (the glue names the module's
+# closure shims by index, which differ between builds); npm/threads.js (through www/boot.js)
+# picks one at load:
+# - relaxed SIMD (scripts/build-relaxed.sh: the CPU engine's matrix products use
+#   f32x4.relaxed_madd, a fused multiply-add where the CPU has one): vae-webgpu-relaxed.js and
+#   _bg.wasm, where the browser validates relaxed SIMD;
 # - threads (scripts/build-threads.sh): vae-webgpu-threads.js and _bg.wasm, where the page is
 #   cross-origin isolated; the CPU engine then splits its work over Web Workers; and the same
 #   with relaxed SIMD, vae-webgpu-threads-relaxed.js and _bg.wasm, where both hold.
@@ -25,20 +26,7 @@ scripts/wasm-opt-cached.sh "$TRUNK_STAGING_DIR/vae-webgpu_bg.wasm" "$TRUNK_STAGI
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 echo "trunk-post-build: vae-webgpu_bg.wasm ($(wc -c < "$TRUNK_STAGING_DIR/vae-webgpu_bg.wasm") bytes)"
 
-# Beside cargo's other builds (CARGO_TARGET_DIR when set: a clone that shares a target/ reuses them).
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-OUT="$TARGET/relaxed-simd"
-RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
-  cargo build --release --lib --target wasm32-unknown-unknown --target-dir "$OUT"
-rm -rf "$OUT/bindgen"
-wasm-bindgen --target web --no-typescript --out-dir "$OUT/bindgen" --out-name vae-webgpu-relaxed \
-  "$OUT/wasm32-unknown-unknown/release/vae_webgpu.wasm"
-cp "$OUT/bindgen/vae-webgpu-relaxed.js" "$TRUNK_STAGING_DIR/"
-scripts/wasm-opt-cached.sh "$OUT/bindgen/vae-webgpu-relaxed_bg.wasm" "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm" \
-  -Oz --enable-simd --enable-relaxed-simd --enable-bulk-memory --enable-sign-ext \
-  --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types \
-  --enable-multivalue
-echo "trunk-post-build: vae-webgpu-relaxed.js and _bg.wasm ($(wc -c < "$TRUNK_STAGING_DIR/vae-webgpu-relaxed_bg.wasm") bytes)"
+scripts/build-relaxed.sh "$TRUNK_STAGING_DIR"
 
 rc=0
 scripts/build-threads.sh "$TRUNK_STAGING_DIR" && scripts/build-threads.sh "$TRUNK_STAGING_DIR" relaxed || rc=$?

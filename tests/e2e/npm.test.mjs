@@ -61,11 +61,15 @@ async function result(url) {
  * the in-thread Trainer queued and coded too. */
 function checkTrained(r, what, isolated = false) {
   assert.equal(r.error, undefined, `${what}: ${r.error}`);
-  // The worker loads the threads build where the page is cross-origin isolated, else SIMD128.
+  // The worker loads a threads build where the page is cross-origin isolated, else a one-thread
+  // build; Chromium runs relaxed SIMD, so the relaxed builds, unless simd: "plain" asks for
+  // SIMD128.
   assert.equal(r.isolated, isolated, `${what}: crossOriginIsolated`);
   const threads = isolated ? Math.min(r.cores, 8) : 1;
-  assert.equal(r.build, threads > 1 ? "threads" : "simd128", `${what}: the worker's build`);
+  assert.equal(r.build, threads > 1 ? "threads-relaxed" : "relaxed-simd", `${what}: the worker's build`);
   assert.equal(r.cpuThreads, threads, `${what}: cpuThreads`);
+  assert.equal(r.plainBuild, threads > 1 ? "threads" : "simd128", `${what}: the build with simd: "plain"`);
+  assert.ok(Number.isFinite(r.plainLoss), `${what}: the SIMD128 build trains (loss ${r.plainLoss})`);
   assert.equal(r.steps, 50, `${what}: ${r.status}`);
   assert.ok(Number.isFinite(r.loss), `${what}: loss ${r.loss}`);
   assert.ok(r.drawn[0] > 0, `${what}: nothing drawn`);
@@ -77,6 +81,7 @@ function checkTrained(r, what, isolated = false) {
   assert.equal(r.freedCode, "freed", `${what}: a freed trainer's call`);
   assert.equal(r.badCode, "bad-argument", `${what}: a bad argument's code`);
   assert.equal(r.badOption, "bad-argument", `${what}: spawnTrainer's threads: 0`);
+  assert.equal(r.badSimd, "bad-argument", `${what}: spawnTrainer's simd: "relaxed"`);
   assert.equal(r.localSteps, 4, `${what}: the in-thread Trainer waited for loadDataset`);
   assert.deepEqual(r.errors, [], what);
 }
@@ -97,7 +102,7 @@ test("publint and arethetypeswrong find nothing; the package lists what it ships
   for (const f of ["README.md", "LICENSE-MIT", "LICENSE-APACHE"]) assert.ok(pkg.files.includes(f), f);
   assert.deepEqual(pkg.exports["."], { types: "./index.d.ts", default: "./index.js" });
   const listed = run("tar", ["-tzf", tgz], scratch);
-  for (const f of ["package/LICENSE-MIT", "package/LICENSE-APACHE", "package/README.md", "package/vae_webgpu_bg.wasm", "package/worker.js", "package/host.js", "package/spawn.js", "package/trainer.js", "package/threads.js", "package/cpu-worker.js", "package/vae-webgpu-threads.js", "package/vae-webgpu-threads_bg.wasm"]) assert.ok(listed.includes(f), `${f} in the tarball`);
+  for (const f of ["package/LICENSE-MIT", "package/LICENSE-APACHE", "package/README.md", "package/vae_webgpu_bg.wasm", "package/worker.js", "package/host.js", "package/spawn.js", "package/trainer.js", "package/threads.js", "package/cpu-worker.js", "package/cpu-worker-relaxed.js", "package/cpu-thread.js", "package/vae-webgpu-relaxed.js", "package/vae-webgpu-relaxed_bg.wasm", "package/vae-webgpu-threads.js", "package/vae-webgpu-threads_bg.wasm", "package/vae-webgpu-threads-relaxed.js", "package/vae-webgpu-threads-relaxed_bg.wasm"]) assert.ok(listed.includes(f), `${f} in the tarball`);
   const publint = run(join(BIN, "publint"), ["--strict", join(ROOT, "pkg")], ROOT);
   assert.match(publint, /All good!/, publint);
   const attw = run(join(BIN, "attw"), [tgz, "--profile", "esm-only", "--format", "ascii"], ROOT);

@@ -70,10 +70,13 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   await remote.loadDataset(ti, tl, xi, xl);
   const remoteStats: TrainStats = await remote.train(4);
   const info = await remote.info();
-  const threaded: RemoteTrainer = await spawnTrainer({ engine: "cpu" }, { threads: 2 });
+  const build: "threads-relaxed" | "threads" | "relaxed-simd" | "simd128" = info.build;
+  const threaded: RemoteTrainer = await spawnTrainer({ engine: "cpu" }, { threads: 2, simd: "plain" });
   threaded.terminate();
-  // @ts-expect-error: the options are { threads }
+  // @ts-expect-error: the options are { threads, simd }
   await spawnTrainer({}, { thread: 2 });
+  // @ts-expect-error: simd is "auto" or "plain"
+  await spawnTrainer({}, { simd: "relaxed" });
   let code: ErrorCode | null = null;
   try {
     await remote.sample(-1, 0);
@@ -88,7 +91,7 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
     t.stepsPerEpoch, t.testCount, t.lastGoodStep, t.input, t.hidden, t.latent, t.cpuThreads, live.count, defaults, fields.length,
     fitted.globalStep, fitted.steps, copy.kl, remoteStats.globalStep, info.cpuThreads, both.length, ERROR_CODES.length,
   ];
-  const text: string = `${adapter} ${t.adapter} ${t.adapterName} ${t.gemmForm} ${t.variational} ${shared} ${lost} ${engines} ${code} ${fitted.aborted}`;
+  const text: string = `${build} ${adapter} ${t.adapter} ${t.adapterName} ${t.gemmForm} ${t.variational} ${shared} ${lost} ${engines} ${code} ${fitted.aborted}`;
   ae.free();
   t.free();
   return numbers.length + text.length;
