@@ -10,8 +10,13 @@ use crate::run::{stage_flop, Stage, StageTime, StepProfile};
 use super::timing::ms_per_call;
 use super::{peak, step, CpuTrainer};
 
+/// Rounds of the profile; each figure is its fastest round (a shared machine only ever slows a
+/// round down: single rounds' stage times moved by half between runs on a 2-core machine).
+const ROUNDS: usize = 3;
+
 /// Times each stage of a training step of `cfg`'s model at its batch size, and a whole step,
-/// on a model of its own (random images); `now` gives milliseconds.
+/// on a model of its own (random images), each the fastest of [`ROUNDS`] rounds; `now` gives
+/// milliseconds.
 pub fn profile_step(cfg: &VaeConfig, now: &dyn Fn() -> f64) -> Result<StepProfile> {
     let rows = cfg.batch_size;
     let make = |n: usize| Dataset {
@@ -23,32 +28,42 @@ pub fn profile_step(cfg: &VaeConfig, now: &dyn Fn() -> f64) -> Result<StepProfil
     let mut t = CpuTrainer::new(cfg, &make(rows * 2), &make(16))?;
     t.train(1)?;
     let ids: Vec<u32> = (0..rows as u32).collect();
-    let mut stages = Vec::new();
-    for stage in Stage::FORWARD.into_iter().chain(Stage::BACKWARD) {
-        let ms = ms_per_call(now, &mut || match stage {
-            Stage::Gather => {
-                if let Some((train, _)) = &t.data {
-                    step::gather(&mut t.act.x, &train.images, &ids, cfg.input);
+    let order: Vec<Stage> = Stage::FORWARD.into_iter().chain(Stage::BACKWARD).collect();
+    // Each figure is its fastest of ROUNDS rounds, the stages interleaved within a round.
+    let mut best = vec![f64::INFINITY; order.len()];
+    let mut step_ms = f64::INFINITY;
+    for _ in 0..ROUNDS {
+        for (stage, best) in order.iter().zip(best.iter_mut()) {
+            let ms = ms_per_call(now, &mut || match stage {
+                Stage::Gather => {
+                    if let Some((train, _)) = &t.data {
+                        step::gather(&mut t.act.x, &train.images, &ids, cfg.input);
+                    }
                 }
-            }
-            Stage::Adam => {
-                t.adam();
-            }
-            other => {
-                t.stage(other, rows, 1);
-            }
-        });
-        stages.push(StageTime {
+                Stage::Adam => {
+                    t.adam();
+                }
+                other => {
+                    t.stage(*other, rows, 1);
+                }
+            });
+            *best = best.min(ms);
+        }
+        t.reset()?;
+        step_ms = step_ms.min(ms_per_call(now, &mut || {
+            let _ = t.train(1);
+        }));
+    }
+    let stages: Vec<StageTime> = order
+        .iter()
+        .zip(best)
+        .map(|(&stage, ms)| StageTime {
             name: stage.name(),
             ms,
             flop: stage_flop(cfg, stage, rows as u32),
             kernels: stage.cpu_kernels(),
-        });
-    }
-    t.reset()?;
-    let step_ms = ms_per_call(now, &mut || {
-        let _ = t.train(1);
-    });
+        })
+        .collect();
     Ok(StepProfile {
         batch: rows as u32,
         peak_gflops: peak::fma_peak(now),
