@@ -275,3 +275,8 @@ fn the_cpu_engines_own_matrix_product_matches_the_f64_reference() {
 fn the_cpu_engines_own_matrix_product_is_the_same_bit_for_bit_in_any_number_of_parts() {
     common::cpu_checks::gemm_split_into_parts_is_the_same_bit_for_bit();
 }
+
+#[test]
+fn the_cpu_engines_own_matrix_product_applies_bias_and_relu_as_the_separate_passes_do() {
+    common::cpu_checks::gemm_epilogues_match_the_separate_passes();
+}

@@ -30,6 +30,7 @@ fn browser_cpu_gemm_matches_reference_and_splits_bit_for_bit() {
     common::cpu_checks::gemm_matches_the_f64_reference_on_uneven_shapes();
     common::cpu_checks::gemm_with_beta_zero_never_reads_c();
     common::cpu_checks::gemm_split_into_parts_is_the_same_bit_for_bit();
+    common::cpu_checks::gemm_epilogues_match_the_separate_passes();
 }
 
 #[wasm_bindgen_test]

@@ -67,13 +67,75 @@ pub fn check_views(
     );
 }
 
+/// What is done to C beside the product while a tile is in registers: a bias added to every
+/// row at the first k block (in place of β·C), and ReLU or ReLU's derivative applied at the
+/// last. The same arithmetic as the separate passes it replaces (a bias copied into C with
+/// β = 1; `if x > 0 { x } else { 0 }`; zero where the activation is ≤ 0), so the same bits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Epilogue<'a> {
+    /// n values, one a column of C (β is then unused).
+    pub bias: Option<&'a [f32]>,
+    pub last: Last<'a>,
+}
+
+/// What the last k block does to C.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Last<'a> {
+    /// C as summed.
+    #[default]
+    Keep,
+    /// max(C, 0) (0 for NaN): ReLU.
+    Relu,
+    /// C where the activation is > 0, else 0: the gradient through a ReLU whose outputs these
+    /// are, laid out as C's view.
+    ReluGrad(&'a [f32]),
+}
+
+impl Epilogue<'_> {
+    /// C as summed: no bias, nothing at the end.
+    pub const NONE: Epilogue<'static> = Epilogue {
+        bias: None,
+        last: Last::Keep,
+    };
+
+    /// Panics unless the bias has n values and the activations cover C's view.
+    fn check(&self, n: usize, c_extent: usize) {
+        if let Some(bias) = self.bias {
+            assert!(bias.len() >= n, "the bias is shorter than C's row");
+        }
+        if let Last::ReluGrad(act) = self.last {
+            assert!(act.len() >= c_extent, "the activations do not cover C");
+        }
+    }
+}
+
+/// ReLU as the epilogue applies it: `x` if `x > 0`, else 0 (NaN included).
+#[inline(always)]
+pub fn relu(x: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        0.0
+    }
+}
+
+/// The gradient `d` through a ReLU whose output was `act`: 0 where `act` ≤ 0.
+#[inline(always)]
+pub fn relu_grad(d: f32, act: f32) -> f32 {
+    if act <= 0.0 {
+        0.0
+    } else {
+        d
+    }
+}
+
 thread_local! {
     /// The packed panels of A and of B, kept between products (the calling thread's).
     static PACKS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// C (m × n) = A (m × k) · B (k × n) + β·C (β = 0: C is only written), in up to `parts` parts
-/// over the [`pool`]'s threads. Panics when a view runs past its slice.
+/// C (m × n) = A (m × k) · B (k × n) + β·C (β = 0: C is only written), then the epilogue `ep`,
+/// in up to `parts` parts over the [`pool`]'s threads. Panics when a view runs past its slice.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(
     parts: usize,
@@ -82,8 +144,10 @@ pub fn gemm(
     (b, sb): (&[f32], Strides),
     beta: f32,
     (c, sc): (&mut [f32], Strides),
+    ep: Epilogue<'_>,
 ) {
     check_views((m, k, n), (a.len(), sa), (b.len(), sb), (c.len(), sc));
+    ep.check(n, sc.extent(m, n));
     if m == 0 || n == 0 {
         return;
     }
@@ -93,9 +157,10 @@ pub fn gemm(
         let (ap, bp) = &mut *packs;
         grow(ap, mp * MR * k);
         grow(bp, np * NR * k);
-        // Packing: A's panels and B's panels, in blocks of panels over the threads.
+        // Packing: A's panels and B's panels, in blocks of panels over the threads (none
+        // when k = 0: C is then β·C or the bias, through the epilogue).
         let (pa, pb) = (Blocks::new(mp, parts, 1), Blocks::new(np, parts, 1));
-        {
+        if k > 0 {
             let (apd, bpd) = (Disjoint::new(ap), Disjoint::new(bp));
             pool::run(pa.count().max(pb.count()), &|part| {
                 if part < pa.count() {
@@ -120,21 +185,29 @@ pub fn gemm(
         pool::run(blocks.count(), &|part| {
             let r = blocks.get(part);
             let (rows, cols) = if by_rows { (r, 0..np) } else { (0..mp, r) };
+            // k in blocks from 0 up; one empty block when k = 0.
             let mut k0 = 0;
-            while k0 < k {
+            loop {
                 let kc = KC.min(k - k0);
                 for j in cols.clone() {
                     let bpan = &bp[(j * k + k0) * NR..(j * k + k0 + kc) * NR];
                     for i in rows.clone() {
                         let apan = &ap[(i * k + k0) * MR..(i * k + k0 + kc) * MR];
                         let tile = kernel(kc, apan, bpan);
-                        let first = k0 == 0;
-                        // SAFETY: the view lies inside C (checked above); this part alone
-                        // writes tile (i, j) (its block of panel rows or columns).
-                        unsafe { store(&cd, sc, (i * MR, j * NR), (m, n), &tile, first, beta) };
+                        let at = Block {
+                            first: k0 == 0,
+                            last: k0 + kc == k,
+                        };
+                        // SAFETY: the view lies inside C (checked above), the bias and the
+                        // activations cover it (checked); this part alone writes tile (i, j)
+                        // (its block of panel rows or columns).
+                        unsafe { store(&cd, sc, (i * MR, j * NR), (m, n), &tile, at, beta, &ep) };
                     }
                 }
                 k0 += kc;
+                if k0 >= k {
+                    break;
+                }
             }
         });
     });
@@ -234,11 +307,22 @@ fn kernel(kc: usize, ap: &[f32], bp: &[f32]) -> Tile {
     [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
 }
 
+/// Where a k block stands: the first sets C (from β·C or the bias), the last applies the
+/// epilogue's [`Last`].
+#[derive(Clone, Copy)]
+struct Block {
+    first: bool,
+    last: bool,
+}
+
 /// Adds the tile at (`r0`, `c0`) into C (the part inside m × n): the first k block sets
-/// C = tile + β·C (C unread when β = 0), the later ones add to it.
+/// C = tile + β·C (C unread when β = 0) or tile + bias, the later ones add to it, and the last
+/// applies `ep.last`.
 ///
 /// # Safety
-/// C's view must lie inside `c`, and no other thread may touch these elements meanwhile.
+/// C's view must lie inside `c`, the epilogue's bias and activations must cover it
+/// ([`Epilogue::check`]), and no other thread may touch these elements meanwhile.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn store(
     c: &Disjoint<'_, f32>,
@@ -246,8 +330,9 @@ unsafe fn store(
     (r0, c0): (usize, usize),
     (m, n): (usize, usize),
     tile: &Tile,
-    first: bool,
+    at: Block,
     beta: f32,
+    ep: &Epilogue<'_>,
 ) {
     use v4::V4;
     let base = c.as_ptr();
@@ -255,17 +340,28 @@ unsafe fn store(
         // A whole tile on rows of C: vectors.
         for (i, row) in tile.iter().enumerate() {
             for (h, &v) in row.iter().enumerate() {
+                let at_c = (r0 + i) * sc.row + c0 + 4 * h;
                 // SAFETY: the tile is inside the m × n view, which lies inside C; the row's
-                // 8 elements are contiguous (column stride 1).
+                // 8 elements are contiguous (column stride 1); the bias has n values and the
+                // activations cover C's view (the caller's promise).
                 unsafe {
-                    let p = base.add((r0 + i) * sc.row + c0 + 4 * h);
-                    let out = if !first {
+                    let p = base.add(at_c);
+                    let mut out = if !at.first {
                         V4::load(p).add(v)
+                    } else if let Some(bias) = ep.bias {
+                        v.add(V4::load(bias.as_ptr().add(c0 + 4 * h)))
                     } else if beta == 0.0 {
                         v
                     } else {
                         v.add(V4::load(p).scale(beta))
                     };
+                    if at.last {
+                        out = match ep.last {
+                            Last::Keep => out,
+                            Last::Relu => out.relu(),
+                            Last::ReluGrad(act) => out.relu_grad(V4::load(act.as_ptr().add(at_c))),
+                        };
+                    }
                     out.store(p);
                 }
             }
@@ -278,17 +374,28 @@ unsafe fn store(
         let lanes = [row[0].lanes(), row[1].lanes()];
         for j in 0..cols {
             let v = lanes[j / 4][j % 4];
-            // SAFETY: (r0 + i, c0 + j) is inside the m × n view, which lies inside C;
-            // exclusive to this part.
+            let at_c = (r0 + i) * sc.row + (c0 + j) * sc.col;
+            // SAFETY: (r0 + i, c0 + j) is inside the m × n view, which lies inside C (and
+            // inside the activations); exclusive to this part.
             unsafe {
-                let p = base.add((r0 + i) * sc.row + (c0 + j) * sc.col);
-                *p = if !first {
+                let p = base.add(at_c);
+                let mut out = if !at.first {
                     *p + v
+                } else if let Some(bias) = ep.bias {
+                    v + bias[c0 + j]
                 } else if beta == 0.0 {
                     v
                 } else {
                     v + *p * beta
                 };
+                if at.last {
+                    out = match ep.last {
+                        Last::Keep => out,
+                        Last::Relu => relu(out),
+                        Last::ReluGrad(act) => relu_grad(out, act[at_c]),
+                    };
+                }
+                *p = out;
             }
         }
     }
@@ -343,6 +450,18 @@ mod v4 {
             #[inline(always)]
             pub fn scale(self, s: f32) -> Self {
                 V4(f32x4_mul(self.0, f32x4_splat(s)))
+            }
+
+            /// `x` where `x > 0`, else 0 (pmax(0, x) = 0 < x ? x : 0).
+            #[inline(always)]
+            pub fn relu(self) -> Self {
+                V4(f32x4_pmax(f32x4_splat(0.0), self.0))
+            }
+
+            /// 0 where `act` ≤ 0, else self.
+            #[inline(always)]
+            pub fn relu_grad(self, act: Self) -> Self {
+                V4(v128_andnot(self.0, f32x4_le(act.0, f32x4_splat(0.0))))
             }
 
             #[inline(always)]
@@ -413,6 +532,18 @@ mod v4 {
             #[inline(always)]
             pub fn scale(self, s: f32) -> Self {
                 V4(self.0.map(|v| v * s))
+            }
+
+            #[inline(always)]
+            pub fn relu(self) -> Self {
+                V4(self.0.map(super::super::relu))
+            }
+
+            #[inline(always)]
+            pub fn relu_grad(self, act: Self) -> Self {
+                V4(std::array::from_fn(|i| {
+                    super::super::relu_grad(self.0[i], act.0[i])
+                }))
             }
 
             #[inline(always)]

@@ -15,7 +15,7 @@ use crate::render::sigmoid_of;
 use crate::rng::{normal_eps, seed_key};
 use crate::run::Stage;
 
-use super::gemm::Strides;
+use super::gemm::{Epilogue, Last, Strides};
 use super::math;
 use super::pool::{self, Blocks, Disjoint};
 use super::CpuTrainer;
@@ -311,10 +311,12 @@ fn weight_stride(l: &LayerView) -> usize {
 #[cfg(target_arch = "wasm32")]
 const SPLIT_MIN_MACS: usize = 1 << 16;
 
-/// C (m × n) = A (m × k) · B (k × n) + β·C, each a strided view into its slice (every view is
-/// checked to lie inside its slice first): in wasm our own product ([`super::gemm`]), split
-/// over the [`pool`]'s threads when large; natively `matrixmultiply`'s `sgemm` (its AVX2/FMA
-/// kernels reach the cores' peak; its `threading` splits the product itself).
+/// C (m × n) = A (m × k) · B (k × n) + β·C, then the epilogue `ep` (a bias in place of β·C,
+/// ReLU or its derivative), each a strided view into its slice (every view is checked to lie
+/// inside its slice first): in wasm our own product ([`super::gemm`]: the epilogue applied
+/// while each tile is in registers), split over the [`pool`]'s threads when large; natively
+/// `matrixmultiply`'s `sgemm` (its AVX2/FMA kernels reach the cores' peak; its `threading`
+/// splits the product itself), the epilogue as passes around it (the same arithmetic).
 #[allow(clippy::too_many_arguments)]
 fn gemm(
     (m, k, n): (usize, usize, usize),
@@ -325,6 +327,7 @@ fn gemm(
     beta: f32,
     c: &mut [f32],
     sc: Strides,
+    ep: Epilogue<'_>,
 ) {
     #[cfg(target_arch = "wasm32")]
     {
@@ -333,11 +336,23 @@ fn gemm(
         } else {
             1
         };
-        super::gemm::gemm(parts, (m, k, n), (a, sa), (b, sb), beta, (c, sc));
+        super::gemm::gemm(parts, (m, k, n), (a, sa), (b, sb), beta, (c, sc), ep);
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
         super::gemm::check_views((m, k, n), (a.len(), sa), (b.len(), sb), (c.len(), sc));
+        let at = |i: usize, j: usize| i * sc.row + j * sc.col;
+        let beta = match ep.bias {
+            Some(bias) => {
+                for i in 0..m {
+                    for (j, &v) in bias[..n].iter().enumerate() {
+                        c[at(i, j)] = v;
+                    }
+                }
+                1.0
+            }
+            None => beta,
+        };
         let i = |v: usize| v as isize;
         // SAFETY: the three views lie inside their slices (checked above), so every element
         // read or written is in bounds; C does not alias A or B (a &mut slice beside two
@@ -360,6 +375,16 @@ fn gemm(
                 i(sc.col),
             );
         }
+        match ep.last {
+            Last::Keep => {}
+            Last::Relu => (0..m).for_each(|i| {
+                (0..n).for_each(|j| c[at(i, j)] = super::gemm::relu(c[at(i, j)]));
+            }),
+            Last::ReluGrad(act) => (0..m).for_each(|i| {
+                (0..n)
+                    .for_each(|j| c[at(i, j)] = super::gemm::relu_grad(c[at(i, j)], act[at(i, j)]));
+            }),
+        }
     }
 }
 
@@ -373,7 +398,8 @@ fn transposed(cols: usize) -> Strides {
     Strides::transposed(cols)
 }
 
-/// y (rows × out) = x (rows × in) · Wᵀ + b, then ReLU if `relu`.
+/// y (rows × out) = x (rows × in) · Wᵀ + b, then ReLU if `relu` (both in the product's
+/// epilogue).
 pub(super) fn linear_forward(
     p: &[f32],
     l: &LayerView,
@@ -384,26 +410,23 @@ pub(super) fn linear_forward(
 ) {
     let (k, n) = (l.in_features, l.out_features);
     let b = &p[l.bias_offset..l.bias_offset + n];
-    for r in 0..rows {
-        y[r * n..(r + 1) * n].copy_from_slice(b);
-    }
     // Wᵀ (k × n) read in place from W's padded rows.
     let w = &p[l.weight_offset..];
+    let last = if relu { Last::Relu } else { Last::Keep };
     gemm(
         (rows, k, n),
         x,
         dense(k),
         w,
         transposed(weight_stride(l)),
-        1.0,
+        0.0,
         y,
         dense(n),
+        Epilogue {
+            bias: Some(b),
+            last,
+        },
     );
-    if relu {
-        for v in &mut y[..rows * n] {
-            *v = v.max(0.0);
-        }
-    }
 }
 
 /// dW (out × in, padded rows) = dYᵀ · X and db = Σ_rows dY, into the flat gradient buffer.
@@ -419,6 +442,7 @@ fn linear_backward_params(g: &mut [f32], l: &LayerView, dy: &[f32], x: &[f32], r
         0.0,
         dw,
         dense(weight_stride(l)),
+        Epilogue::NONE,
     );
     let db = &mut g[l.bias_offset..l.bias_offset + n];
     db.fill(0.0);
@@ -429,7 +453,8 @@ fn linear_backward_params(g: &mut [f32], l: &LayerView, dy: &[f32], x: &[f32], r
     }
 }
 
-/// dX (rows × in) = dY · W, masked by ReLU'(activation) when the input was a ReLU output.
+/// dX (rows × in) = dY · W, masked by ReLU'(activation) when the input was a ReLU output (in
+/// the product's epilogue).
 fn linear_backward_input(
     p: &[f32],
     l: &LayerView,
@@ -449,12 +474,9 @@ fn linear_backward_input(
         0.0,
         dx,
         dense(k),
+        Epilogue {
+            bias: None,
+            last: relu_of.map_or(Last::Keep, Last::ReluGrad),
+        },
     );
-    if let Some(act) = relu_of {
-        for (d, &a) in dx[..rows * k].iter_mut().zip(&act[..rows * k]) {
-            if a <= 0.0 {
-                *d = 0.0;
-            }
-        }
-    }
 }
