@@ -9,7 +9,7 @@
 // vae-cpu is the CPU engine on all the page's threads (the threads build: the page is isolated),
 // vae-cpu-1 the same module limited to one thread (setCpuThreads), in the same rounds.
 // Run: node tests/bench/run.mjs [--runs 5] [--steps 20] [--loss-steps 30] [--only vae,vae-cpu,…]
-//   [--simd plain] [--threads N]
+//   [--simd plain] [--threads N] [--dist DIR] (another build of the page; default dist/)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { serve, launch } from "../e2e/serve.mjs";
@@ -32,12 +32,14 @@ if (![`${TF}/tfjs`, `${TF}/tfjs-backend-webgpu`, `${TF}/tfjs-backend-wasm`, JAXD
   console.log(`installing TensorFlow.js ${TFJS} (tfjs, backend-wasm, backend-webgpu) and jax-js ${JAX} into ${NODE}`);
   execFileSync("npm", ["install", "--prefix", NODE, "--no-save", "--no-audit", "--no-fund", `@tensorflow/tfjs@${TFJS}`, `@tensorflow/tfjs-backend-wasm@${TFJS}`, `@tensorflow/tfjs-backend-webgpu@${TFJS}`, `@jax-js/jax@${JAX}`], { stdio: "inherit" });
 }
-if (!existsSync("dist/vae-webgpu.js")) throw new Error("dist/ is missing: run trunk build --release first");
+// --dist DIR: another build of the page (e.g. one made from an earlier commit, to compare).
+const DIST = args.dist || "dist";
+if (!existsSync(`${DIST}/vae-webgpu.js`)) throw new Error(`${DIST}/ is missing: run trunk build --release first`);
 
 const SITE = "target/bench/site";
 rmSync(SITE, { recursive: true, force: true });
 mkdirSync(`${SITE}/tf`, { recursive: true });
-cpSync("dist", SITE, { recursive: true });
+cpSync(DIST, SITE, { recursive: true });
 cpSync("tests/bench/bench.html", `${SITE}/index.html`);
 cpSync("tests/bench/bench.js", `${SITE}/bench.js`);
 cpSync(`${TF}/tfjs/dist/tf.min.js`, `${SITE}/tf/tf.min.js`);
