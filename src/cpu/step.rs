@@ -375,15 +375,25 @@ fn gemm(
                 i(sc.col),
             );
         }
-        match ep.last {
-            Last::Keep => {}
-            Last::Relu => (0..m).for_each(|i| {
-                (0..n).for_each(|j| c[at(i, j)] = super::gemm::relu(c[at(i, j)]));
-            }),
-            Last::ReluGrad(act) => (0..m).for_each(|i| {
-                (0..n)
-                    .for_each(|j| c[at(i, j)] = super::gemm::relu_grad(c[at(i, j)], act[at(i, j)]));
-            }),
+        // The epilogue's last step as a pass over C's rows.
+        for i in 0..m {
+            let row = &mut c[i * sc.row..];
+            match ep.last {
+                Last::Keep => break,
+                Last::Relu => row
+                    .iter_mut()
+                    .step_by(sc.col)
+                    .take(n)
+                    .for_each(|v| *v = super::gemm::relu(*v)),
+                Last::ReluGrad(act) => {
+                    let act = act[i * sc.row..].iter().step_by(sc.col);
+                    row.iter_mut()
+                        .step_by(sc.col)
+                        .zip(act)
+                        .take(n)
+                        .for_each(|(v, &h)| *v = super::gemm::relu_grad(*v, h));
+                }
+            }
         }
     }
 }
