@@ -36,11 +36,24 @@ export class History {
 
   /** Records the model in place after `epoch` (the seed's seed: samples change each epoch). */
   async record(epoch, shipped = false) {
-    const t = this.view.trainer, w = this.view.wasm;
-    if (!t || !epoch) return;
-    const side = t.imageSide;
+    const taken = await this.take(epoch);
+    if (taken) await this.add(epoch, taken, shipped);
+  }
+
+  /** What an entry for `epoch` is drawn from, read from the trainer: its 128 samples and its
+   * last batch with the reconstructions (null when there is no trainer or no epoch). */
+  async take(epoch) {
+    const t = this.view.trainer;
+    if (!t || !epoch) return null;
     const samples = await this.exclusive(() => t.sample(SAMPLES, epoch));
     const last = await this.exclusive(() => t.lastBatch(epoch));
+    return { side: t.imageSide, samples, last };
+  }
+
+  /** Draws what `take` read as the epoch's two PNGs and shows the entry (this thread alone:
+   * the trainer may go on meanwhile). */
+  async add(epoch, { side, samples, last }, shipped = false) {
+    const w = this.view.wasm;
     const sampled = await this.png((c) => w.drawGrid(c, samples, side, PER_ROW));
     const reconst = await this.png((c) => w.drawPairs(c, last.pixels, last.reconstruction, side, PER_ROW));
     const old = this.entries.findIndex((e) => e.epoch === epoch);

@@ -74,6 +74,7 @@ export class Scheduler {
     this.tickAt = 0; // when the views were last redrawn while training
     this.refreshMs = REFRESH_MS; // until the next redraw (spaced out by VIEW_SHARE)
     this.stale = new Set(); // views that missed a redraw while off screen
+    this.behind = Promise.resolve(); // this thread's own work the trainer does not wait for
     this.due = false; // a stale view came into view: redraw after this chunk
     watch(...Object.values(view.where));
     whenShown(() => {
@@ -211,11 +212,25 @@ export class Scheduler {
     return this.view.saving && performance.now() - this.savedAt > SAVE_MS;
   }
 
-  /** Saves a snapshot kept with Adam's state (one without is not a save). */
-  async save(snap) {
-    if (!snap.adam) return;
-    await this.view.saveRun(snap);
+  /** Runs `work` on this thread after the work queued before it, without the trainer waiting:
+   * it goes on training while the page writes a save or draws an epoch's PNGs. A failure is
+   * reported in the console, never stops training. Returns the queue's end (`settled`). */
+  later(work) {
+    this.behind = this.behind.then(work).catch((e) => console.warn(`the page's work beside training failed: ${e && e.message ? e.message : e}`));
+    return this.behind;
+  }
+
+  /** When the work queued by `later` is done. */
+  settled() {
+    return this.behind;
+  }
+
+  /** Saves a snapshot kept with Adam's state (one without is not a save) behind training
+   * (`later`: the snapshot is in hand, the page's thread writes it). Returns when it is saved. */
+  save(snap) {
+    if (!snap.adam) return this.settled();
     this.savedAt = performance.now();
+    return this.later(() => this.view.saveRun(snap));
   }
 
   /** The running mean of the epoch in progress, from the plot (a run continued mid-epoch). */
@@ -244,13 +259,16 @@ export class Scheduler {
     this.epochSum = 0;
     this.epochCount = 0;
     view.showTestLoss(ev.loss);
-    await this.save(snap); // with the epoch's test loss in its plot
+    this.save(snap); // with the epoch's test loss in its plot
     page.advanceWalkPair(t.testCount);
     // The views on screen (all of them once the run is finished: nothing redraws them later).
     for (const name of ["images", "explore", "map", "teach"]) await this.redraw(name, last);
-    await panels.history.record(stats.epoch);
+    const taken = await panels.history.take(stats.epoch);
+    if (taken) this.later(() => panels.history.add(stats.epoch, taken));
     await panels.compare.endOfEpoch(ev);
-    panels.plot.draw();
+    this.plotSoon();
+    // The finished run: its save and its history entry are in before it is called done.
+    if (last) await this.settled();
     const [train, test] = [view.fmt(trainMean), view.fmt(ev.loss)];
     view.message(() => tr("msg.epochDone", stats.epoch, train, test));
   }
@@ -313,6 +331,7 @@ export class Scheduler {
         failure ??= e;
       }
     }
+    await this.settled(); // a save or an epoch's PNGs still being made
     if (failure) throw failure;
     if (page.phase === "paused") {
       this.absorb(await exclusive(() => t.flush()));
@@ -357,7 +376,7 @@ export class Scheduler {
           return;
         }
       } else if (performance.now() - page.kept.at > KEEP_MS || this.saveDue()) {
-        await this.save(await this.keepCheckpoint(t, this.saveDue()));
+        this.save(await this.keepCheckpoint(t, this.saveDue()));
       } else if ((this.due || performance.now() - this.tickAt > this.refreshMs) && (view.quick.active || !panels.explore.recentlyUsed(QUIET_MS))) {
         try {
           await this.tick();
