@@ -105,33 +105,18 @@ function updateProgress(stats) {
   if (stats && stats.samplesPerSec > 0) $("rate").textContent = Math.round(stats.samplesPerSec).toLocaleString();
 }
 
-/** The images panel's decodes from trainer `t`: reconstructions, samples and the latent walk. */
-async function imageDecodes(t) {
+async function drawImages() {
+  const t = page.trainer;
+  const side = t.imageSide;
   const n = Math.min(8, t.testCount);
+  wasm.drawGrid($("recon-canvas"), await t.reconstruct(n), side, n);
+  wasm.drawGrid($("samples-canvas"), await t.sample(64, 7), side, 8);
   const [a, b] = page.walkPair;
-  return {
-    side: t.imageSide,
-    n,
-    recon: await t.reconstruct(n),
-    samples: await t.sample(64, 7),
-    walk: t.testCount > Math.max(a, b) ? { a, b, pixels: await t.latentWalk(a, b, 10) } : null,
-  };
-}
-
-/** Draws the images panel from `imageDecodes`' result. */
-function drawImageDecodes(d) {
-  wasm.drawGrid($("recon-canvas"), d.recon, d.side, d.n);
-  wasm.drawGrid($("samples-canvas"), d.samples, d.side, 8);
-  if (d.walk) {
-    wasm.drawGrid($("walk-canvas"), d.walk.pixels, d.side, 10);
-    $("walk-caption").textContent = tr("walk.caption", d.walk.a, d.walk.b);
+  if (t.testCount > Math.max(a, b)) {
+    wasm.drawGrid($("walk-canvas"), await t.latentWalk(a, b, 10), side, 10);
+    $("walk-caption").textContent = tr("walk.caption", a, b);
   }
   page.markRefreshed();
-}
-
-/** The images panel redrawn, from inside a queued trainer call. */
-async function drawImages() {
-  drawImageDecodes(await imageDecodes(page.trainer));
 }
 
 /** Whether `shipped` (fetchShipped's result) is a model the form's settings can import. */
@@ -287,8 +272,7 @@ async function completeMnist(all) {
 /** Redraws the images once interactive decodes are done (they go first). */
 async function refreshImages() {
   await panels.explore.yield();
-  // Decoded in one queued call, drawn after it: the trainer is free while this thread draws.
-  drawImageDecodes(await exclusive(() => imageDecodes(page.trainer)));
+  return exclusive(drawImages);
 }
 
 // While the WebGPU engine trains, a CPU copy of the model answers hovers and drawings (quick.js).
