@@ -22,11 +22,6 @@ const REFRESH_MS = 2500; // how often images are redrawn while training (at most
 // The redraws' share of the trainer's time: a redraw that took longer than this share of
 // REFRESH_MS (a slow adapter, every panel in view) spaces the next one out, up to REFRESH_MAX_MS.
 const VIEW_SHARE = 0.05;
-// With the trainer in a worker the redraws run beside training (`aside`): the worker trains on
-// while this thread draws, and each decode waits behind at most the chunks queued ahead. Their
-// cost to the trainer is then this thread's drawing on a shared core, not the whole redraw
-// (the decodes' waits behind chunks included): a larger share of REFRESH_MS.
-const ASIDE_SHARE = 0.15;
 const REFRESH_MAX_MS = 10000;
 const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
 const PLOT_MS = 250; // the loss plot is redrawn at most this often while training (this thread's budget)
@@ -80,8 +75,6 @@ export class Scheduler {
     this.refreshMs = REFRESH_MS; // until the next redraw (spaced out by VIEW_SHARE)
     this.stale = new Set(); // views that missed a redraw while off screen
     this.behind = Promise.resolve(); // this thread's own work the trainer does not wait for
-    this.aside = null; // redraws running beside training (worker mode), until they end
-    this.asideFailure = null; // what made them fail (a diverging model's decodes), for the loop
     this.due = false; // a stale view came into view: redraw after this chunk
     watch(...Object.values(view.where));
     whenShown(() => {
@@ -250,7 +243,6 @@ export class Scheduler {
   async endOfEpoch(stats) {
     const { page, panels, view } = this;
     const t = page.trainer;
-    await this.besideDone();
     this.absorb(await exclusive(() => t.flush()));
     const last = stats.epoch >= t.epochs; // the finished run is always saved
     const saving = view.saving && (last || performance.now() - this.savedAt >= SAVE_MIN_MS);
@@ -269,16 +261,10 @@ export class Scheduler {
     view.showTestLoss(ev.loss);
     this.save(snap); // with the epoch's test loss in its plot
     page.advanceWalkPair(t.testCount);
-    // The epoch's history entry is read from the model as the epoch left it; then the views on
-    // screen (all of them once the run is finished: nothing redraws them later), beside the
-    // next epoch's first steps in worker mode.
+    // The views on screen (all of them once the run is finished: nothing redraws them later).
+    for (const name of ["images", "explore", "map", "teach"]) await this.redraw(name, last);
     const taken = await panels.history.take(stats.epoch);
     if (taken) this.later(() => panels.history.add(stats.epoch, taken));
-    const redraws = async () => {
-      for (const name of ["images", "explore", "map", "teach"]) await this.redraw(name, last);
-    };
-    if (view.worker && !last) this.beside(redraws);
-    else await redraws();
     await panels.compare.endOfEpoch(ev);
     this.plotSoon();
     // The finished run: its save and its history entry are in before it is called done.
@@ -287,34 +273,10 @@ export class Scheduler {
     view.message(() => tr("msg.epochDone", stats.epoch, train, test));
   }
 
-  /** Whether a kept checkpoint or a save is due after this chunk (the trainer is read whole).
-   * Redraws are not: in worker mode they run beside training (`beside`). */
+  /** Whether a redraw or a kept checkpoint is due after this chunk (the trainer is needed). */
   somethingDue() {
-    return performance.now() - this.page.kept.at > KEEP_MS || this.saveDue();
-  }
-
-  /** Runs `redraws` beside training (worker mode): the loop goes on queueing chunks while this
-   * thread decodes and draws; one such run at a time. A failure (a diverging model's decodes
-   * fail on non-finite values) is kept for the loop, which reads the steps back and stops with
-   * the real cause. */
-  beside(redraws) {
-    this.aside = (async () => {
-      try {
-        await redraws();
-      } catch (e) {
-        this.asideFailure ??= e;
-      } finally {
-        this.aside = null;
-      }
-    })();
-  }
-
-  /** Waits for the redraws beside training; throws what made them fail (once). */
-  async besideDone() {
-    while (this.aside) await this.aside;
-    const e = this.asideFailure;
-    this.asideFailure = null;
-    if (e) throw e;
+    const page = this.page;
+    return performance.now() - page.kept.at > KEEP_MS || this.saveDue() || this.due || performance.now() - this.tickAt > this.refreshMs;
   }
 
   /** Trains while `page.phase` is "training"; on Pause reads back what is in flight. */
@@ -341,13 +303,6 @@ export class Scheduler {
         const engaged = !view.quick.active && panels.explore.recentlyUsed(QUIET_MS);
         const head = ahead.shift() ?? { call: exclusive(() => t.train(engaged ? 1 : this.stepsPerCall)), steps: engaged ? 1 : this.stepsPerCall, at: performance.now() };
         const stats = await head.call;
-        if (this.asideFailure) {
-          // Redraws beside training failed: read the steps back, so a divergence is the cause
-          // that stops training and is reported.
-          this.absorb(stats);
-          this.absorb(await exclusive(() => t.flush()));
-          await this.besideDone();
-        }
         // The worker began this chunk when it was posted or when the one before it ended.
         const started = Math.max(head.at, answered);
         answered = performance.now();
@@ -375,11 +330,6 @@ export class Scheduler {
       } catch (e) {
         failure ??= e;
       }
-    }
-    try {
-      await this.besideDone(); // redraws still running beside training
-    } catch (e) {
-      failure ??= e;
     }
     await this.settled(); // a save or an epoch's PNGs still being made
     if (failure) throw failure;
@@ -427,11 +377,7 @@ export class Scheduler {
         }
       } else if (performance.now() - page.kept.at > KEEP_MS || this.saveDue()) {
         this.save(await this.keepCheckpoint(t, this.saveDue()));
-      } else if (!this.aside && (this.due || performance.now() - this.tickAt > this.refreshMs) && (view.quick.active || !panels.explore.recentlyUsed(QUIET_MS))) {
-        if (view.worker) {
-          this.beside(() => this.tick(ASIDE_SHARE));
-          return;
-        }
+      } else if ((this.due || performance.now() - this.tickAt > this.refreshMs) && (view.quick.active || !panels.explore.recentlyUsed(QUIET_MS))) {
         try {
           await this.tick();
         } catch (e) {
@@ -447,7 +393,7 @@ export class Scheduler {
   /** The redraws while training: the views on screen (and stale ones come into view), a hover
    * or a drawn digit first between them (explore.yield). The next comes REFRESH_MS later, or
    * later still where this one took more than VIEW_SHARE of that. */
-  async tick(share = VIEW_SHARE) {
+  async tick() {
     const { panels, view } = this;
     const t0 = performance.now();
     this.due = false;
@@ -469,6 +415,6 @@ export class Scheduler {
     }
     const took = performance.now() - t0;
     this.tickAt = performance.now();
-    this.refreshMs = Math.min(REFRESH_MAX_MS, Math.max(REFRESH_MS, took / share));
+    this.refreshMs = Math.min(REFRESH_MAX_MS, Math.max(REFRESH_MS, took / VIEW_SHARE));
   }
 }
