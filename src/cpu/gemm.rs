@@ -233,13 +233,6 @@ fn pack_a(out: &mut [f32], a: &[f32], sa: Strides, m: usize, k: usize, first: us
             }
             continue;
         }
-        if sa.col == 1 && r0 + MR <= m {
-            // A row-major (X, H, dY): each row's k values lie side by side; 4 × 4 blocks
-            // transposed in registers (MR = 4 rows).
-            let rows: [&[f32]; MR] = std::array::from_fn(|i| &a[(r0 + i) * sa.row..][..k]);
-            transpose_into(panel, rows);
-            continue;
-        }
         for i in 0..MR {
             let dst = panel[i..].iter_mut().step_by(MR);
             if r0 + i < m {
@@ -266,14 +259,6 @@ fn pack_b(out: &mut [f32], b: &[f32], sb: Strides, n: usize, k: usize, first: us
             }
             continue;
         }
-        if sb.row == 1 && c0 + NR <= n {
-            // B stored transposed (Wᵀ in the forward products): each column's k values lie
-            // side by side; the panel's two halves of 4 columns, 4 × 4 blocks transposed in
-            // registers.
-            let cols: [&[f32]; NR] = std::array::from_fn(|j| &b[(c0 + j) * sb.col..][..k]);
-            transpose_into(panel, cols);
-            continue;
-        }
         for j in 0..NR {
             let dst = panel[j..].iter_mut().step_by(NR);
             if c0 + j < n {
@@ -283,34 +268,6 @@ fn pack_b(out: &mut [f32], b: &[f32], sb: Strides, n: usize, k: usize, first: us
             } else {
                 dst.for_each(|d| *d = 0.0);
             }
-        }
-    }
-}
-
-/// `out[kk][l]` = `lines[l][kk]` for the `L` lines (L a multiple of 4) of k values each
-/// (`out` is k × L): 4 × 4 blocks loaded as 4 vectors, transposed in registers and stored as 4;
-/// the last `k % 4` by element.
-#[inline(always)]
-fn transpose_into<const L: usize>(out: &mut [f32], lines: [&[f32]; L]) {
-    use v4::V4;
-    let k = out.len() / L;
-    assert!(L % 4 == 0 && out.len() == k * L && lines.iter().all(|l| l.len() >= k));
-    let whole = k - k % 4;
-    for kk in (0..whole).step_by(4) {
-        for g in (0..L).step_by(4) {
-            // SAFETY: kk + 4 ≤ k ≤ each line's length (asserted); the four stores at
-            // (kk + q)·L + g (q < 4, g + 4 ≤ L) lie inside out's k·L values.
-            unsafe {
-                let r = [0, 1, 2, 3].map(|i| V4::load(lines[g + i].as_ptr().add(kk)));
-                for (q, v) in v4::transpose(r).into_iter().enumerate() {
-                    v.store(out.as_mut_ptr().add((kk + q) * L + g));
-                }
-            }
-        }
-    }
-    for kk in whole..k {
-        for (l, line) in lines.iter().enumerate() {
-            out[kk * L + l] = line[kk];
         }
     }
 }
@@ -518,22 +475,6 @@ mod v4 {
             }
         }
 
-        /// The 4 × 4 block whose rows are `r`, transposed: row q is every r's lane q.
-        #[inline(always)]
-        pub fn transpose(r: [V4; 4]) -> [V4; 4] {
-            let [r0, r1, r2, r3] = r.map(|v| v.0);
-            let a = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
-            let b = i32x4_shuffle::<0, 4, 1, 5>(r2, r3);
-            let c = i32x4_shuffle::<2, 6, 3, 7>(r0, r1);
-            let d = i32x4_shuffle::<2, 6, 3, 7>(r2, r3);
-            [
-                V4(i64x2_shuffle::<0, 2>(a, b)),
-                V4(i64x2_shuffle::<1, 3>(a, b)),
-                V4(i64x2_shuffle::<0, 2>(c, d)),
-                V4(i64x2_shuffle::<1, 3>(c, d)),
-            ]
-        }
-
         /// acc + a·b.
         #[inline(always)]
         pub fn madd(acc: V4, a: V4, b: V4) -> V4 {
@@ -611,12 +552,6 @@ mod v4 {
             }
         }
 
-        /// The 4 × 4 block whose rows are `r`, transposed: row q is every r's lane q.
-        #[inline(always)]
-        pub fn transpose(r: [V4; 4]) -> [V4; 4] {
-            std::array::from_fn(|q| V4(std::array::from_fn(|i| r[i].0[q])))
-        }
-
         /// acc + a·b, rounded after the product and after the sum.
         #[inline(always)]
         pub fn madd(acc: V4, a: V4, b: V4) -> V4 {
@@ -624,5 +559,5 @@ mod v4 {
         }
     }
 
-    pub use imp::{madd, transpose, V4};
+    pub use imp::{madd, V4};
 }
