@@ -43,8 +43,8 @@ pub fn gemm_matches_the_f64_reference_on_uneven_shapes() {
         (5, 3, 9),
         (37, 129, 5),
         (13, KC + 44, 17),
-        // Whole panels of A and B with k not a multiple of 4: the packers' 4 × 4 transposes
-        // and their last k % 4 values.
+        // Whole panels of A (row-major) and of B (transposed) with k not a multiple of 4 or of
+        // the k block: the packers' whole-panel paths on an odd k.
         (9, 131, 16),
         (128, 20, 400),
     ] {
