@@ -34,9 +34,21 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
           return f.apply(this, a);
         };
       }
+      // Training chunks in flight at once (posted, not yet answered): the scheduler posts the
+      // next chunks while one runs, so the worker never waits for this thread between them.
+      window.__chunks = { inFlight: 0, most: 0 };
+      const train = t.train;
+      t.train = function (...a) {
+        const c = window.__chunks;
+        c.most = Math.max(c.most, ++c.inFlight);
+        return train.apply(this, a).finally(() => (c.inFlight -= 1));
+      };
     });
     const w = await watchWindow(page, 10_000, 128);
     const calls = await page.evaluate(() => ({ ...window.__calls }));
+    const chunks = await page.evaluate(() => window.__chunks.most);
+    console.log(`training chunks in flight at once: at most ${chunks}`);
+    assert.ok(chunks >= 2 && chunks <= 3, `chunks in flight at once: ${chunks} (the one awaited and up to two behind it)`);
     const teachY = await page.evaluate(() => document.getElementById("teach").getBoundingClientRect().top);
     console.log(`redraws over the window: ${calls.reconstruct} of the images (on screen), ${calls.currentBatch} of Teach (${teachY.toFixed(0)} px down, viewport 800 px)`);
     assert.ok(calls.reconstruct >= 2, `the images were redrawn ${calls.reconstruct} times in 10 s`);
