@@ -37,43 +37,39 @@ const SAVE_MIN_MS = 15000;
 // Every call into the Trainer goes through this queue: the wasm object allows one call at a
 // time, and Pause, Download or Load can come while a training chunk is in flight.
 let queue = Promise.resolve();
-// The queue's end when its last call is a training chunk already posted to the trainer's worker.
-let posted = null;
+// When the queue's last call is a training chunk: resolves once that chunk is posted.
+let chunkPosted = null;
 export function exclusive(fn) {
-  posted = null;
+  chunkPosted = null;
   const run = queue.then(fn, fn);
   queue = run.catch(() => {});
   return run;
 }
 
-/** A training chunk on a trainer in a worker (`t.train`): queued like `exclusive`, but posted at
- * once when the queue's last call is a chunk already posted. The worker runs its messages in
- * order, so it holds the next chunk when one ends and trains on while this thread is busy
- * (drawing a frame, the plot) instead of idling until this thread has read one chunk's answer
- * and sent the next: chained through `exclusive`, every chunk's answer made that round trip,
- * and the worker sat idle ≈ 9% of the time (a trace of the page training, 2 cores). Anything
- * queued through `exclusive` meanwhile waits for these chunks, as before. */
+/** A training chunk on a trainer in a worker (`t.train`): queued like `exclusive`, but posted as
+ * soon as the call before it was posted when that call is a chunk too. The worker runs its
+ * messages in order, so it holds the next chunk when one ends and trains on while this thread
+ * is busy (drawing a frame, the plot) instead of idling until this thread has read one chunk's
+ * answer and sent the next: chained through `exclusive`, every chunk's answer made that round
+ * trip, and the worker sat idle ≈ 9% of the time (a trace of the page training, 2 cores).
+ * Anything queued through `exclusive` meanwhile waits for every chunk before it, as before. */
 export function exclusiveChunk(fn) {
-  let run;
-  if (posted !== null && posted === queue) {
-    run = (async () => fn())();
-  } else {
-    run = queue.then(() => {
-      const r = fn();
-      if (queue === mine) posted = mine; // nothing queued behind it yet: later chunks go at once
-      return r;
-    });
-  }
-  const mine = run.catch(() => {});
-  queue = mine;
-  if (posted !== null) posted = mine;
+  let mark;
+  const posted = new Promise((resolve) => (mark = resolve));
+  const post = () => {
+    mark();
+    return fn();
+  };
+  const run = chunkPosted ? chunkPosted.then(post) : queue.then(post, post);
+  queue = Promise.all([queue, run.catch(() => {})]).then(() => {});
+  chunkPosted = posted;
   return run;
 }
 
 /** Forgets calls queued on a trainer that will never answer (its device is lost). */
 export function resetQueue() {
   queue = Promise.resolve();
-  posted = null;
+  chunkPosted = null;
 }
 
 export class Scheduler {
@@ -94,6 +90,7 @@ export class Scheduler {
     this.panels = panels;
     this.view = view;
     this.stepsPerCall = 1;
+    this.perStep = Infinity; // ms a step, as the last chunk took (unknown before one)
     this.epochSum = 0;
     this.epochCount = 0;
     this.pending = []; // stats from a flush inside the loop, merged into the next call's
@@ -171,6 +168,7 @@ export class Scheduler {
     this.epochSum = 0;
     this.epochCount = 0;
     this.stepsPerCall = 1;
+    this.perStep = Infinity;
   }
 
   absorbLater(stats) {
@@ -291,6 +289,7 @@ export class Scheduler {
     page.advanceWalkPair(t.testCount);
     // The views on screen (all of them once the run is finished: nothing redraws them later).
     for (const name of ["images", "explore", "map", "teach"]) await this.redraw(name, last);
+    this.tickAt = performance.now(); // the next periodic redraw comes refreshMs after these
     const taken = await panels.history.take(stats.epoch);
     if (taken) this.later(() => panels.history.add(stats.epoch, taken));
     await panels.compare.endOfEpoch(ev);
@@ -301,10 +300,11 @@ export class Scheduler {
     view.message(() => tr("msg.epochDone", stats.epoch, train, test));
   }
 
-  /** Whether a redraw or a kept checkpoint is due after this chunk (the trainer is needed). */
-  somethingDue() {
+  /** Whether a redraw or a kept checkpoint is due after the chunk that returned `stats` (the
+   * trainer is needed). */
+  somethingDue(stats) {
     const page = this.page;
-    return performance.now() - page.kept.at > KEEP_MS || this.saveDue() || this.due || performance.now() - this.tickAt > this.refreshMs;
+    return performance.now() - page.kept.at > KEEP_MS || this.saveDue() || this.due || this.tickDue(stats);
   }
 
   /** Trains while `page.phase` is "training"; on Pause reads back what is in flight. */
@@ -335,7 +335,7 @@ export class Scheduler {
         // The worker began this chunk when it was posted or when the one before it ended.
         const started = Math.max(head.at, answered);
         answered = performance.now();
-        if (worker && !engaged && !panels.compare.twin && page.phase === "training" && !this.somethingDue()) {
+        if (worker && !engaged && !panels.compare.twin && page.phase === "training" && !this.somethingDue(stats)) {
           let left = stats.stepsPerEpoch - stats.stepInEpoch - ahead.reduce((n, c) => n + c.steps, 0);
           while (ahead.length < (AHEAD[t.engine] ?? 1) && left > 0) {
             const next = Math.min(this.stepsPerCall, left);
@@ -391,6 +391,7 @@ export class Scheduler {
       // of one step while the visitor explores says as much as a full one: never scale a
       // one-step chunk's time as if it were stepsPerCall steps).
       const perStep = Math.max(ms, 1) / Math.max(1, steps);
+      this.perStep = perStep;
       const scaled = Math.round(target / perStep);
       this.stepsPerCall = Math.max(1, Math.min(32, scaled, this.stepsPerCall * 2));
       this.absorb(stats);
@@ -406,7 +407,7 @@ export class Scheduler {
         }
       } else if (performance.now() - page.kept.at > KEEP_MS || this.saveDue()) {
         this.save(await this.keepCheckpoint(t, this.saveDue()));
-      } else if ((this.due || performance.now() - this.tickAt > this.refreshMs) && (view.quick.active || !panels.explore.recentlyUsed(QUIET_MS))) {
+      } else if ((this.due || this.tickDue(stats)) && (view.quick.active || !panels.explore.recentlyUsed(QUIET_MS))) {
         try {
           await this.tick();
         } catch (e) {
@@ -417,6 +418,16 @@ export class Scheduler {
         }
       }
     }
+  }
+
+  /** Whether the periodic redraw is due after a chunk: refreshMs since the last redraw, unless
+   * the epoch's end (which redraws the views in view anyway) is less than half that away at
+   * the last chunk's time a step — on the CPU engine an epoch ends every 5–6 s, and a redraw
+   * just before it cost the trainer a second redraw's decodes and waits for little new. */
+  tickDue(stats) {
+    if (performance.now() - this.tickAt <= this.refreshMs) return false;
+    const left = (stats.stepsPerEpoch - stats.stepInEpoch) * this.perStep;
+    return !(left < this.refreshMs / 2);
   }
 
   /** The redraws while training: the views on screen (and stale ones come into view), a hover

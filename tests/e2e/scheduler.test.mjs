@@ -1,0 +1,95 @@
+// The page's call queue and the periodic redraw's timing (www/scheduler.js), in node: training
+// chunks on a trainer in a worker are posted at once behind a chunk already posted (the worker
+// then holds the next chunk when one ends), every other call still waits for what is queued
+// before it; and the periodic redraw gives way to an epoch's end that is about to redraw.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+globalThis.window = { devicePixelRatio: 1 };
+const { Scheduler, exclusive, exclusiveChunk, resetQueue } = await import("../../www/scheduler.js");
+
+/** A stand-in for the worker: each call is "posted" when its function runs, answered later. */
+function fakeWorker() {
+  const log = [];
+  const open = new Map();
+  const call = (name) => () => {
+    log.push(`post ${name}`);
+    return new Promise((resolve) => open.set(name, resolve));
+  };
+  const answer = (name) => {
+    log.push(`answer ${name}`);
+    open.get(name)(name);
+    open.delete(name);
+  };
+  return { log, call, answer, posted: () => [...open.keys()] };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+test("chunks behind a posted chunk are posted at once; other calls wait for them", async () => {
+  resetQueue();
+  const w = fakeWorker();
+  const a = exclusiveChunk(w.call("chunk 1"));
+  const b = exclusiveChunk(w.call("chunk 2"));
+  const c = exclusiveChunk(w.call("chunk 3"));
+  await settle();
+  // All three are with the worker before the first has answered.
+  assert.deepEqual(w.posted(), ["chunk 1", "chunk 2", "chunk 3"]);
+  const d = exclusive(w.call("decode"));
+  await settle();
+  assert.deepEqual(w.posted(), ["chunk 1", "chunk 2", "chunk 3"], "the decode waits for the chunks");
+  // A chunk queued behind the decode waits for it too (the queue's order holds).
+  const e = exclusiveChunk(w.call("chunk 4"));
+  await settle();
+  assert.ok(!w.posted().includes("chunk 4"));
+  for (const name of ["chunk 1", "chunk 2", "chunk 3"]) w.answer(name);
+  assert.deepEqual(await Promise.all([a, b, c]), ["chunk 1", "chunk 2", "chunk 3"]);
+  await settle();
+  assert.deepEqual(w.posted(), ["decode"]);
+  w.answer("decode");
+  assert.equal(await d, "decode");
+  await settle();
+  assert.deepEqual(w.posted(), ["chunk 4"]);
+  w.answer("chunk 4");
+  assert.equal(await e, "chunk 4");
+  assert.deepEqual(w.log.slice(0, 3), ["post chunk 1", "post chunk 2", "post chunk 3"]);
+});
+
+test("a chunk behind another call is posted when that call has answered (exclusive's order)", async () => {
+  resetQueue();
+  const w = fakeWorker();
+  const d = exclusive(w.call("flush"));
+  const a = exclusiveChunk(w.call("chunk"));
+  await settle();
+  assert.deepEqual(w.posted(), ["flush"]);
+  w.answer("flush");
+  await d;
+  await settle();
+  assert.deepEqual(w.posted(), ["chunk"]);
+  w.answer("chunk");
+  assert.equal(await a, "chunk");
+});
+
+test("a failed chunk does not stop the calls queued behind it", async () => {
+  resetQueue();
+  const failing = exclusiveChunk(() => Promise.reject(new Error("diverged")));
+  const next = exclusiveChunk(() => Promise.resolve("next"));
+  const after = exclusive(() => Promise.resolve("flush"));
+  await assert.rejects(failing, /diverged/);
+  assert.equal(await next, "next");
+  assert.equal(await after, "flush");
+});
+
+test("the periodic redraw waits for its time and gives way to an epoch's end close by", () => {
+  const now = performance.now();
+  const s = { tickAt: now - 3000, refreshMs: 2500, perStep: 10 };
+  const due = (stepInEpoch) => Scheduler.prototype.tickDue.call(s, { stepsPerEpoch: 469, stepInEpoch });
+  assert.equal(due(100), true, "3.69 s of the epoch left: redraw");
+  assert.equal(due(369), false, "1 s left (under half of 2.5 s): the epoch's end redraws");
+  assert.equal(due(469), false, "the epoch's end itself redraws");
+  s.perStep = Infinity; // no chunk timed yet
+  assert.equal(due(400), true);
+  s.tickAt = performance.now();
+  s.perStep = 10;
+  assert.equal(due(100), false, "redrawn just now");
+});
