@@ -51,7 +51,7 @@ export function exclusive(fn) {
  * messages in order, so it holds the next chunk when one ends and trains on while this thread
  * is busy (drawing a frame, the plot) instead of idling until this thread has read one chunk's
  * answer and sent the next: chained through `exclusive`, every chunk's answer made that round
- * trip, and the worker sat idle ≈ 9% of the time (a trace of the page training, 2 cores).
+ * trip, and the worker sat idle 3–7% of the time (tests/bench/threads.mjs, 2 cores).
  * Anything queued through `exclusive` meanwhile waits for every chunk before it, as before. */
 export function exclusiveChunk(fn) {
   let mark;
