@@ -40,13 +40,24 @@ pub fn exp_nonpositive(x: f32) -> f32 {
 /// √2 − 1: above it log(1 + x) is taken as ln 2 + log((1 + x)/2).
 const SQRT2_M1: f32 = 0.414_213_57;
 
+/// Below this log(1 + x) rounds to x itself: x − x²/2 differs from x by less than half an ulp.
+const LN_1P_TINY: f32 = 2.980_232_2e-8; // 2⁻²⁵
+
 /// log(1 + x) for x in [0, 1].
 #[inline(always)]
 pub fn ln_1p_unit(x: f32) -> f32 {
     // log(1 + x) = k·ln 2 + log(1 + f), f in [√½ − 1, √2 − 1]: f = x (k = 0) or (x − 1)/2
-    // (k = 1; x − 1 is exact for x in [½, 1], and the halving too).
+    // (k = 1; x − 1 is exact for x in [½, 1], and the halving too). Below LN_1P_TINY the
+    // answer is x, and the polynomial runs on LN_1P_TINY instead: x² and x³ of a tiny x
+    // (e^−|l| of a logit beyond −30, common once a model has learned MNIST's background) are
+    // subnormal, which x86 cores compute in microcode at many times the cost.
+    let tiny = x < LN_1P_TINY;
     let big = x > SQRT2_M1;
-    let f = if big { (x - 1.0) * 0.5 } else { x };
+    let f = if big {
+        (x - 1.0) * 0.5
+    } else {
+        x.max(LN_1P_TINY)
+    };
     let k = if big { 1.0 } else { 0.0 };
     let z = f * f;
     let p = (((((((7.037_683_6e-2 * f - 1.151_461e-1) * f + 1.167_699_9e-1) * f
@@ -62,7 +73,12 @@ pub fn ln_1p_unit(x: f32) -> f32 {
         * f
         + 3.333_333e-1;
     let y = f * z * p + k * C2 - 0.5 * z;
-    f + y + k * C1
+    let r = f + y + k * C1;
+    if tiny {
+        x
+    } else {
+        r
+    }
 }
 
 #[cfg(test)]
@@ -109,5 +125,19 @@ mod tests {
         }
         assert!(worst <= 2.0, "ln_1p: {worst} ulp");
         assert_eq!(ln_1p_unit(0.0), 0.0);
+    }
+
+    #[test]
+    fn ln_1p_of_a_tiny_x_is_x_correctly_rounded() {
+        // Every 97th f32 from the smallest normal up to past LN_1P_TINY, and the values next
+        // to it: the tiny path gives x, which is log(1 + x) rounded to f32, and the
+        // polynomial takes over with no step.
+        let (lo, hi) = (f32::MIN_POSITIVE.to_bits(), (4.0 * LN_1P_TINY).to_bits());
+        let near = LN_1P_TINY.to_bits();
+        for bits in (lo..hi).step_by(97).chain(near - 2..near + 3) {
+            let x = f32::from_bits(bits);
+            let want = f64::from(x).ln_1p() as f32;
+            assert_eq!(ln_1p_unit(x).to_bits(), want.to_bits(), "log1p({x:e})");
+        }
     }
 }
