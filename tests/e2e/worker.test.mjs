@@ -1,7 +1,8 @@
 // The page's trainer lives in a module Worker: on the CPU engine (the one that computes on the
 // thread that calls it), cross-origin isolated as `trunk serve` serves it, the page's own thread
-// sees no long task over 10 s of training and a hover decode answers while it trains. The
-// figures are printed; the README's before/after comes from tests/bench/page.mjs.
+// sees no long task over 10 s of training and a hover decode answers while it trains, and a
+// progress update repaints the progress card, not the whole page. The figures are printed; the
+// README's before/after comes from tests/bench/page.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -57,6 +58,18 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     await page.locator("#teach").scrollIntoViewIfNeeded();
     await page.waitForFunction(() => window.__calls.currentBatch > 0, null, { timeout: 10_000 });
     await page.evaluate(() => window.scrollTo(0, 0));
+    // What a progress update repaints: the progress card alone (its own layout and paint,
+    // style.css), never the whole page (4,500 px) as before — two seconds of a trace.
+    await browser.startTracing(page, { categories: ["devtools.timeline"] });
+    await page.waitForTimeout(2000);
+    const paints = JSON.parse((await browser.stopTracing()).toString())
+      .traceEvents.filter((e) => e.name === "Paint" && e.ph === "X")
+      .map((e) => String(e.args.data.nodeName));
+    const cardPaints = paints.filter((n) => n.includes("card progress")).length;
+    const pagePaints = paints.filter((n) => n === "HTML").length;
+    console.log(`paints over 2 s of training: ${paints.length} (${cardPaints} of the progress card, ${pagePaints} of the whole page's HTML)`);
+    assert.ok(cardPaints >= 2, `the progress card was painted on its own ${cardPaints} times in 2 s`);
+    assert.equal(pagePaints, 0, "a progress update repainted the whole page");
     console.log(`page thread over ${(w.windowMs / 1000).toFixed(1)} s of CPU-engine training in the worker: ${w.longTasks} long tasks (longest ${w.longestMs.toFixed(0)} ms, ${w.blockingMs.toFixed(0)} ms blocking, ${(100 * w.blockingShare).toFixed(2)}%), ${w.fps.toFixed(1)} frames/s, ${w.samplesPerSec.toFixed(0)} samples/s`);
     const lat = await hoverLatencies(page);
     console.log(`hover→decode while training: median ${quantile(lat, 0.5).toFixed(0)} ms, p95 ${quantile(lat, 0.95).toFixed(0)} ms over ${lat.length}`);
