@@ -200,6 +200,11 @@ const BCE_LANES: usize = 8;
 /// pixels go [`BCE_LANES`] at a time through branch-free arithmetic ([`super::math`]), which
 /// the compiler vectorises; pixel j of a row is summed into partial sum j mod BCE_LANES, and
 /// the partial sums are added in a fixed tree: the same total on any number of threads.
+///
+/// Never inlined: compiled on its own LLVM vectorises its loop over pixels, but inlined into the
+/// loss's pool job (which one unrelated change elsewhere in the crate made happen) it did not,
+/// and the wasm loss stage took 3–4× as long (the profile's `loss` row).
+#[inline(never)]
 fn bce_rows(logits: &[f32], x: &[f32], dl: &mut [f32], sums: &mut [f64], cols: usize) {
     let rows = logits.chunks_exact(cols).zip(x.chunks_exact(cols));
     for (((ls, ts), dls), sum) in rows.zip(dl.chunks_exact_mut(cols)).zip(sums) {
