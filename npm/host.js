@@ -3,7 +3,7 @@
 // (typed arrays' buffers transferred: each result is a fresh copy), or the error's message and
 // code, and the trainer's getters as they stand after it. Calls reach each trainer's queue in
 // the order they were posted, so they run in the order made.
-import { makeApi, GETTERS, METHODS } from "./trainer.js";
+import { makeApi, callTimesOf, GETTERS, METHODS } from "./trainer.js";
 
 /** Buffers of the typed arrays in `v` (a plain result), each once. */
 function transferables(v, out = new Set()) {
@@ -96,6 +96,7 @@ export function serve(load, scope = self) {
             wasmBytes: memory ? memory.buffer.byteLength : NaN,
             liveGpuBuffers: live ? { count: live.count, bytes: live.bytes } : null,
             trainers: trainers.size,
+            calls: callTimesOf(trainers.values()),
           };
           if (live) live.free();
           return reply(id, info, null);

@@ -174,6 +174,9 @@ export declare class Trainer implements TrainerApi {
   /** A second trainer on the same WebGPU device as `other` (after `other`'s queued calls). */
   static createBeside(other: Trainer, config?: TrainerConfig): Promise<Trainer>;
   sharesDeviceWith(other: Trainer): Promise<boolean>;
+  /** The calls this trainer ran, by name: how many, and the milliseconds from each one's turn
+   * in the queue to its settling (a copy). */
+  callTimes(): Record<string, CallTime>;
   [Symbol.dispose](): void;
 }
 export interface Trainer extends TrainerApi {}
@@ -183,7 +186,13 @@ export interface WorkerInfo {
   /** Which build of the module loaded: "threads-relaxed", "threads", "relaxed-simd" or "simd128". */
   build: "threads-relaxed" | "threads" | "relaxed-simd" | "simd128"; cpuThreads: number; wasmBytes: number;
   liveGpuBuffers: { count: number; bytes: number } | null; trainers: number;
+  /** The calls the worker's trainers (those not freed) ran, by name: how many, and the
+   * milliseconds from each one's turn to its answer (`Trainer.callTimes`, summed). */
+  calls: Record<string, CallTime>;
 }
+
+/** How many calls of one name a trainer ran, and the milliseconds they took in all. */
+export interface CallTime { count: number; ms: number }
 
 /** A trainer in a module Worker (`spawnTrainer`): the calling thread never blocks. */
 export declare class RemoteTrainer implements TrainerApi {

@@ -75,6 +75,21 @@ function whole(what, n, min) {
   return n;
 }
 
+/** The calls of `trainers` (any iterable of Trainers; freed ones are left out) by name, summed:
+ * `{ [name]: { count, ms } }` (each trainer's `callTimes()`). */
+export function callTimesOf(trainers) {
+  const sum = {};
+  for (const t of trainers) {
+    if (t.freed) continue;
+    for (const [name, c] of Object.entries(t.callTimes())) {
+      const s = (sum[name] ??= { count: 0, ms: 0 });
+      s.count += c.count;
+      s.ms += c.ms;
+    }
+  }
+  return sum;
+}
+
 /** How long one train call should keep the engine busy in `fit` (short, so abort is prompt). */
 const FIT_CALL_MS = 60;
 
@@ -153,6 +168,7 @@ export function makeApi(bindings) {
     #lostReason = null;
     #onLost = [];
     #poll = null;
+    #times = {};
     /** Resolves with `{ reason: "lost", message }` once the WebGPU device is lost (never on the
      * CPU engine), as `GPUDevice.lost` does. */
     lost;
@@ -218,12 +234,16 @@ export function makeApi(bindings) {
       const run = (async () => {
         await Promise.race([prev, lost]);
         if (this.#freed) throw codedError("freed", `${name}: this trainer was freed before the call ran`);
+        const began = performance.now();
         try {
           const r = await Promise.race([fn(this.#raw), lost]);
           return asPlain ? plain(r) : r;
         } catch (e) {
           throw coded(e);
         } finally {
+          const c = (this.#times[name] ??= { count: 0, ms: 0 });
+          c.count += 1;
+          c.ms += performance.now() - began;
           this.#snapshot();
         }
       })();
@@ -234,6 +254,15 @@ export function makeApi(bindings) {
     /** Trains until done or aborted (see `fitLoop`). */
     fit(options = {}) {
       return fitLoop(this, options);
+    }
+
+    /** The calls this trainer ran, by name: `{ [name]: { count, ms } }`, ms from when each
+     * call began (its turn in the queue) to when it settled — where the trainer's time went,
+     * e.g. training against the decodes a page's redraws asked for. A copy. */
+    callTimes() {
+      const out = {};
+      for (const [name, c] of Object.entries(this.#times)) out[name] = { ...c };
+      return out;
     }
 
     /** True when `other` trains on the same WebGPU device. */

@@ -858,12 +858,16 @@ window.vaePage = {
   /** `{ step, bytes }`: the checkpoint of a run continued from this browser's storage, as it stood once restored. */
   get restored() { return page.restored; },
   get lastRefresh() { return page.lastRefresh; },
+  /** How often (ms) the loss plot and the progress are redrawn at most while training
+   * (scheduler.js's plotInterval, set as training starts). */
+  get plotMs() { return scheduler.plotMs; },
   get pretrained() { return page.pretrained; },
   /** True until MNIST's training set is in and the views that read it are drawn (the page shows
    * the shipped model from the test set first). */
   get streaming() { return streaming; },
   /** Where the trainers live (trainers.js): `mode` "worker" or "page", `info()` → `{ build,
-   * cpuThreads, wasmBytes, liveGpuBuffers }` of the trainer's module (the soak test watches). */
+   * cpuThreads, wasmBytes, liveGpuBuffers, trainers, calls }` of the trainer's module (the soak
+   * test watches; calls: where the trainers' time went, tests/bench/threads.mjs). */
   get host() { return host; },
   wasmBuild: null, // "threads", "relaxed-simd" or "simd128": which build of the module the trainer runs (boot.js)
 };

@@ -64,7 +64,7 @@ export class LossPlot {
     const w = cssW - left - right, h = cssH - top - bottom;
 
     // Range by plain loops (a spread of a million values throws RangeError), allocating
-    // nothing per point: the plot is redrawn 4 times a second while training.
+    // nothing per point: the plot is redrawn up to 4 times a second while training.
     let lo = Infinity, hi = -Infinity, maxStep = 1;
     const see = (v) => {
       if (v > 0 && Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }

@@ -25,6 +25,21 @@ const VIEW_SHARE = 0.05;
 const REFRESH_MAX_MS = 10000;
 const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
 const PLOT_MS = 250; // the loss plot is redrawn at most this often while training (this thread's budget)
+// Each redraw of the plot and the progress makes the browser draw a frame, which costs the page's
+// thread, its compositor and the GPU process: on a 2-core machine 16–19% of one core in all at
+// 4 redraws a second, 11% at 1.6 (tests/bench/threads.mjs). Where the CPU engine's threads take
+// every core that comes out of training, a share that shrinks with the cores: the redraws are
+// spaced to PLOT_CORE_MS ÷ cores there (625 ms on 2 cores, 250 from 5 cores up).
+const PLOT_CORE_MS = 1250;
+
+/** How often (ms) the loss plot and the progress are redrawn at most while training, on
+ * `engine` with `threads` CPU-engine threads on a machine of `cores` (navigator's
+ * hardwareConcurrency): PLOT_MS, or PLOT_CORE_MS ÷ cores where the CPU engine's threads take
+ * every core. */
+export function plotInterval(engine, threads, cores) {
+  if (engine !== "cpu" || !(cores >= 1) || !(threads >= cores)) return PLOT_MS;
+  return Math.max(PLOT_MS, Math.round(PLOT_CORE_MS / cores));
+}
 const EVAL_BATCHES = 8; // test batches per evaluation call at an epoch's end (a hover waits at most one)
 const KEEP_MS = 15000; // how often a checkpoint is kept in memory while training (device loss)
 // The run is saved in the browser at every epoch's end (at most once every SAVE_MIN_MS: a fast
@@ -90,6 +105,7 @@ export class Scheduler {
     this.panels = panels;
     this.view = view;
     this.stepsPerCall = 1;
+    this.plotMs = PLOT_MS; // how often the plot is redrawn at most while training (plotInterval)
     this.perStep = Infinity; // ms a step, as the last chunk took (unknown before one)
     this.epochSum = 0;
     this.epochCount = 0;
@@ -141,12 +157,12 @@ export class Scheduler {
     }
   }
 
-  /** Redraws the loss plot and the progress soon: at most once every PLOT_MS while training,
-   * so drawing (and the layout and frames it makes the browser do) costs the training threads
-   * little. */
+  /** Redraws the loss plot and the progress soon: at most once every `plotMs` while training
+   * (plotInterval), so drawing (and the layout and frames it makes the browser do) costs the
+   * training threads little. */
   plotSoon() {
     if (this.plotTimer) return;
-    const wait = Math.max(0, (this.plotAt || 0) + PLOT_MS - performance.now());
+    const wait = Math.max(0, (this.plotAt || 0) + this.plotMs - performance.now());
     this.plotTimer = setTimeout(() => {
       this.plotTimer = null;
       this.plotAt = performance.now();
@@ -313,6 +329,7 @@ export class Scheduler {
     const t = page.trainer;
     const worker = view.worker;
     const target = t.engine === "webgpu" ? TARGET_CALL_MS_GPU : worker ? TARGET_CALL_MS_WORKER : TARGET_CALL_MS;
+    this.plotMs = plotInterval(t.engine, t.cpuThreads, globalThis.navigator?.hardwareConcurrency);
     // In worker mode: chunks queued ahead, oldest first. When a chunk's answer comes, the
     // worker is already running the next one and one more is queued behind it, so it goes from
     // chunk to chunk without waiting for this thread (which may be drawing a frame when the

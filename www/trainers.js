@@ -4,7 +4,7 @@
 // same object: `create(config)`, `createBeside(trainer, config)`, `checkGpu()`, `info()`, and
 // `mode` ("worker" or "page") with `why` (the reason for "page").
 import { WorkerClient } from "./spawn.js";
-import { makeApi } from "./trainer.js";
+import { makeApi, callTimesOf } from "./trainer.js";
 import { loadModule } from "./boot.js";
 
 /** The worker early.js started while the page was read (once), with what it said meanwhile. */
@@ -42,15 +42,18 @@ async function inWorker() {
 async function onPage(why) {
   const { bindings, memory, build } = await loadModule();
   const { Trainer } = makeApi(bindings);
+  let made = new Set(); // the trainers made here, for info()'s calls (freed ones are dropped)
+  const keep = (t) => (made.add(t), t);
   return {
     mode: "page",
     why,
-    create: (config) => Trainer.create(config),
-    createBeside: (other, config) => Trainer.createBeside(other, config),
+    create: async (config) => keep(await Trainer.create(config)),
+    createBeside: async (other, config) => keep(await Trainer.createBeside(other, config)),
     checkGpu: () => bindings.checkGpu(),
     info: async () => {
       const live = bindings.liveGpuBuffers();
-      const info = { build, cpuThreads: bindings.cpuThreads(), wasmBytes: memory.buffer.byteLength, liveGpuBuffers: { count: live.count, bytes: live.bytes }, trainers: NaN };
+      made = new Set([...made].filter((t) => !t.freed));
+      const info = { build, cpuThreads: bindings.cpuThreads(), wasmBytes: memory.buffer.byteLength, liveGpuBuffers: { count: live.count, bytes: live.bytes }, trainers: made.size, calls: callTimesOf(made) };
       live.free();
       return info;
     },

@@ -4,7 +4,9 @@
 // spent in tasks (overlapping tasks counted once), its task count and its longest gaps — and
 // the page's own thread by what it did (self time by trace event). The trainer's worker busy
 // less than when called directly is time it waited for the page; the page's thread busier is
-// what the page's drawing takes from the cores the trainer's threads use. Figures only.
+// what the page's drawing takes from the cores the trainer's threads use; the two together, the
+// page's cost as a share of the trainer's time, a figure by CPU time that this shared machine's
+// drifting speed moves far less than samples/s. Figures only.
 // Usage: node tests/bench/threads.mjs [--seconds 5] [--rounds 2] [--engine cpu] [--dist DIR] [--keep DIR]
 //   (--keep: write each trace's JSON there, to open in chrome://tracing or Perfetto)
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -81,6 +83,29 @@ function summarise(file) {
   return { window, threads, self: Object.entries(self).sort((a, b) => b[1] - a[1]) };
 }
 
+/** Calls that train (the steps, and the test set's evaluation at each epoch's end as the page,
+ * the CLI and PyTorch's script do). */
+const TRAINING = ["train", "evaluate", "evaluateSome", "flush"];
+
+/** The share of the window between two `calls()` readings the worker spent in training calls,
+ * and a line of where its time went. */
+function runShare(a, b) {
+  const wall = b.at - a.at;
+  const spent = Object.entries(b.calls).map(([name, c]) => [name, (c.ms - (a.calls[name]?.ms ?? 0)) / wall]);
+  const share = spent.filter(([name]) => TRAINING.includes(name)).reduce((x, [, f]) => x + f, 0);
+  const busy = spent.reduce((x, [, f]) => x + f, 0);
+  const top = spent.filter(([, f]) => f >= 0.001).sort((x, y) => y[1] - x[1]);
+  return { share, text: `${top.map(([n, f]) => `${n} ${(100 * f).toFixed(1)}%`).join(", ")}, waiting ${(100 * (1 - busy)).toFixed(1)}%` };
+}
+
+/** The trainer's worker (the busiest dedicated worker: the pool's other threads run one task
+ * that never ends and show no tasks) and the busy share of every other thread together. */
+function split(threads, window) {
+  const trainer = threads.find((t) => /DedicatedWorker/.test(t.key));
+  const others = threads.filter((t) => t !== trainer).reduce((sum, t) => sum + t.busy, 0);
+  return { trainer: trainer ? trainer.busy / window : NaN, others: others / window };
+}
+
 function report(label, samplesPerSec, file) {
   const { window, threads, self } = summarise(file);
   console.log(`${label}: ${samplesPerSec.toFixed(0)} samples/s over ${(window / 1000).toFixed(1)} s`);
@@ -88,7 +113,7 @@ function report(label, samplesPerSec, file) {
     console.log(`  ${t.key.padEnd(52)} busy ${(100 * t.busy / window).toFixed(1).padStart(5)}%  ${String(t.tasks).padStart(5)} tasks, longest gaps ${t.gaps.map((g) => g.toFixed(1)).join(", ")} ms`);
   }
   console.log(`  the page's thread, self time: ${self.slice(0, 6).map(([n, ms]) => `${n} ${ms.toFixed(0)} ms`).join("; ")}`);
-  return threads;
+  return split(threads, window);
 }
 
 const server = await serve(arg("dist", "dist"), "/", { isolate: true });
@@ -100,32 +125,54 @@ try {
   await startTraining(page);
   await page.waitForTimeout(5000); // past the first chunks' sizing
   const step = () => page.evaluate(() => window.vaePage.trainer.globalStep);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  // The worker's calls so far (host.info().calls) and when, by the page's clock.
+  const calls = () => page.evaluate(async () => ({ calls: (await window.vaePage.host.info()).calls, at: performance.now() }));
+  const costs = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const inPage = join(DIR, `page-${r}.json`);
     const direct = join(DIR, `direct-${r}.json`);
+    await browser.startTracing(page, { path: inPage, categories: CATEGORIES });
     const s0 = await step();
     const t0 = Date.now();
-    await browser.startTracing(page, { path: inPage, categories: CATEGORIES });
+    const c0 = await calls();
     await page.waitForTimeout(SECONDS * 1000);
-    await browser.stopTracing();
+    const pageRun = runShare(c0, await calls());
     const pageRate = ((await step()) - s0) * 128 * 1000 / (Date.now() - t0);
-    report(`round ${r}, the page training`, pageRate, inPage);
+    await browser.stopTracing();
+    const p = report(`round ${r}, the page training`, pageRate, inPage);
     await page.click("#pause");
     await page.waitForFunction(() => window.vaePage.state === "paused", null, { timeout: 120_000 });
     await browser.startTracing(page, { path: direct, categories: CATEGORIES });
-    const directRate = await page.evaluate(async (ms) => {
+    const { directRate, c1, c2 } = await page.evaluate(async (ms) => {
       const t = window.vaePage.trainer;
+      const calls = async () => ({ calls: (await window.vaePage.host.info()).calls, at: performance.now() });
+      const c1 = await calls();
       const g = t.globalStep;
       const start = performance.now();
       while (performance.now() - start < ms) await t.train(32);
-      return ((t.globalStep - g) * 128 * 1000) / (performance.now() - start);
+      const c2 = await calls();
+      return { directRate: ((t.globalStep - g) * 128 * 1000) / (performance.now() - start), c1, c2 };
     }, SECONDS * 1000);
     await browser.stopTracing();
-    report(`round ${r}, the paused page's trainer called directly`, directRate, direct);
+    const directRun = runShare(c1, c2);
+    const d = report(`round ${r}, the paused page's trainer called directly`, directRate, direct);
+    // What the page costs the trainer: the share of the worker's time that went to other calls
+    // (the redraws' decodes) or to waiting, against the trainer called directly (info().calls:
+    // time in train and evaluation calls), and the other threads' extra busy time, taken from
+    // the cores the trainer's threads run on (a share of all of them). Both are CPU time, which
+    // this shared machine's drifting speed moves far less than samples/s.
+    const extra = p.others - d.others;
+    const cost = 1 - pageRun.share / directRun.share + extra / cores;
+    costs.push(cost);
+    console.log(`  the worker's time: ${pageRun.text}, against ${(100 * directRun.share).toFixed(1)}% training called directly`);
+    console.log(`  the page's cost: the worker's training time ${(100 * (1 - pageRun.share / directRun.share)).toFixed(1)}% less, other threads +${(100 * extra).toFixed(1)}% of a core (${(100 * extra / cores).toFixed(1)}% of the ${cores} cores): ≈ ${(100 * cost).toFixed(1)}% of the trainer's time`);
     await page.click("#resume");
     await page.waitForFunction(() => window.vaePage.state === "training", null, { timeout: 120_000 });
     await page.waitForTimeout(2000);
   }
+  const sorted = costs.slice().sort((a, b) => a - b);
+  console.log(`\nthe page's cost over ${ROUNDS} rounds: median ≈ ${(100 * sorted[Math.floor(sorted.length / 2)]).toFixed(1)}% of the trainer's time [${sorted.map((c) => (100 * c).toFixed(1)).join(", ")}]`);
 } finally {
   await closeBrowser(browser);
   await server.close();

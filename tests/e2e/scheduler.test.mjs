@@ -1,12 +1,13 @@
 // The page's call queue and the periodic redraw's timing (www/scheduler.js), in node: training
 // chunks on a trainer in a worker are posted at once behind a chunk already posted (the worker
 // then holds the next chunk when one ends), every other call still waits for what is queued
-// before it; and the periodic redraw gives way to an epoch's end that is about to redraw.
+// before it; the periodic redraw gives way to an epoch's end that is about to redraw; and the
+// plot is redrawn less often where the CPU engine's threads take every core.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
 globalThis.window = { devicePixelRatio: 1 };
-const { Scheduler, exclusive, exclusiveChunk, resetQueue } = await import("../../www/scheduler.js");
+const { Scheduler, exclusive, exclusiveChunk, resetQueue, plotInterval } = await import("../../www/scheduler.js");
 
 /** A stand-in for the worker: each call is "posted" when its function runs, answered later. */
 function fakeWorker() {
@@ -92,4 +93,30 @@ test("the periodic redraw waits for its time and gives way to an epoch's end clo
   s.tickAt = performance.now();
   s.perStep = 10;
   assert.equal(due(100), false, "redrawn just now");
+});
+
+test("the plot is redrawn less often where the CPU engine's threads take every core", async () => {
+  assert.equal(plotInterval("cpu", 2, 2), 625, "2 threads on 2 cores");
+  assert.equal(plotInterval("cpu", 4, 4), 313);
+  assert.equal(plotInterval("cpu", 8, 16), 250, "a core to spare");
+  assert.equal(plotInterval("cpu", 1, 2), 250, "one thread on 2 cores");
+  assert.equal(plotInterval("cpu", 8, 8), 250, "8 cores: 1250 ÷ 8 is under the floor");
+  assert.equal(plotInterval("webgpu", 1, 1), 250, "the WebGPU engine");
+  assert.equal(plotInterval("cpu", 2, undefined), 250, "cores unknown");
+  // plotSoon spaces the redraws by plotMs.
+  const draws = [];
+  const s = Object.assign(Object.create(Scheduler.prototype), {
+    plotMs: 80,
+    plotAt: 0,
+    plotTimer: null,
+    progress: null,
+    panels: { plot: { draw: () => draws.push(performance.now()) } },
+  });
+  for (const t0 = performance.now(); performance.now() - t0 < 400; ) {
+    s.plotSoon();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  clearTimeout(s.plotTimer);
+  assert.ok(draws.length >= 3 && draws.length <= 6, `${draws.length} redraws in 400 ms, at most every 80 ms`);
+  for (let i = 1; i < draws.length; i++) assert.ok(draws[i] - draws[i - 1] >= 70, `redraws ${(draws[i] - draws[i - 1]).toFixed(0)} ms apart`);
 });

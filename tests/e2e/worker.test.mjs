@@ -45,6 +45,8 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
         return train.apply(this, a).finally(() => (c.inFlight -= 1));
       };
     });
+    // One thread of two cores: a core to spare, the plot redrawn up to 4 times a second.
+    if (await page.evaluate(() => navigator.hardwareConcurrency) >= 2) assert.equal(await page.evaluate(() => window.vaePage.plotMs), 250);
     const w = await watchWindow(page, 10_000, 128);
     const calls = await page.evaluate(() => ({ ...window.__calls }));
     const chunks = await page.evaluate(() => window.__chunks.most);
@@ -55,6 +57,15 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     assert.ok(calls.reconstruct >= 2, `the images were redrawn ${calls.reconstruct} times in 10 s`);
     assert.ok(teachY > 1100, `Teach starts ${teachY} px down`);
     assert.equal(calls.currentBatch, 0, "Teach, off screen, was not redrawn");
+    // Where the worker's time went (info().calls, each trainer's callTimes summed): the training
+    // chunks and the redraws' calls counted there as the page made them, their time within
+    // the worker's life.
+    const info = await page.evaluate(async () => ({ info: await window.vaePage.host.info(), life: performance.now() }));
+    const spent = Object.values(info.info.calls).reduce((ms, c) => ms + c.ms, 0);
+    console.log(`the worker's calls: ${Object.entries(info.info.calls).map(([n, c]) => `${n} ${c.count} (${c.ms.toFixed(0)} ms)`).join(", ")}`);
+    assert.ok(info.info.calls.train.count >= 10 && info.info.calls.train.ms > 1000, `train: ${JSON.stringify(info.info.calls.train)}`);
+    assert.ok(info.info.calls.reconstruct.count >= calls.reconstruct, `reconstruct: ${info.info.calls.reconstruct.count} counted, ${calls.reconstruct} made in the window`);
+    assert.ok(spent < info.life, `${spent.toFixed(0)} ms of calls in the page's ${info.life.toFixed(0)} ms`);
     await page.locator("#teach").scrollIntoViewIfNeeded();
     await page.waitForFunction(() => window.__calls.currentBatch > 0, null, { timeout: 10_000 });
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -88,6 +99,8 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     assert.equal(await onPage.page.evaluate(() => window.vaePage.host.mode), "page");
     assert.match(await onPage.page.textContent("#noworker"), /As \?worker=0 asks, the trainer runs on the page's own thread/);
     assert.equal(await onPage.page.isVisible("#noworker"), true);
+    const onPageCalls = await onPage.page.evaluate(async () => (await window.vaePage.host.info()).calls);
+    assert.ok(onPageCalls.reconstruct?.count >= 1, `the page's own trainer's calls are counted too: ${JSON.stringify(onPageCalls)}`);
     await onPage.page.screenshot({ path: `${SHOTS}/worker-fallback-1280x800.png` });
     assert.deepEqual(onPage.errors, []);
   } finally {

@@ -7,6 +7,7 @@ import init, {
   type TrainerConfig, type Settings, type TrainStats, type EvalStats, type EvalProgress, type Encoding, type LatentMap,
   type LatentMeans, type BatchEncoding, type BatchImages, type StepTimings, type StageTiming,
   type FitResult, type StepRecord, type EpochEnd, type ErrorCode, type VaeError, type TrainerApi,
+  type CallTime,
 } from "vae-webgpu";
 
 export async function everything(canvas: HTMLCanvasElement, offscreen: OffscreenCanvas, files: Uint8Array[]): Promise<number> {
@@ -71,6 +72,10 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   const remoteStats: TrainStats = await remote.train(4);
   const info = await remote.info();
   const build: "threads-relaxed" | "threads" | "relaxed-simd" | "simd128" = info.build;
+  const trained: CallTime | undefined = info.calls.train;
+  const ownCalls: Record<string, CallTime> = t.callTimes();
+  // @ts-expect-error: callTimes is the in-thread Trainer's (a worker's: info().calls)
+  remote.callTimes();
   const threaded: RemoteTrainer = await spawnTrainer({ engine: "cpu" }, { threads: 2, simd: "plain" });
   threaded.terminate();
   // @ts-expect-error: the options are { threads, simd }
