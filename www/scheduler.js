@@ -26,10 +26,11 @@ const REFRESH_MAX_MS = 10000;
 const QUIET_MS = 2000; // no redraws while the user hovers or slides, so their decodes come first
 const PLOT_MS = 250; // the loss plot is redrawn at most this often while training (this thread's budget)
 // Each redraw of the plot and the progress makes the browser draw a frame, which costs the page's
-// thread, its compositor and the GPU process: on a 2-core machine 16–19% of one core in all at
-// 4 redraws a second, 11% at 1.6 (tests/bench/threads.mjs). Where the CPU engine's threads take
-// every core that comes out of training, a share that shrinks with the cores: the redraws are
-// spaced to PLOT_CORE_MS ÷ cores there (625 ms on 2 cores, 250 from 5 cores up).
+// thread, its compositor and the GPU process: on a 2-core machine the threads beside the
+// trainer's took 19.5–22% of one core more than with the trainer called directly at 4 redraws a
+// second, 13.7–14.3% at 1.6 (tests/bench/threads.mjs, 30 s windows). Where the CPU engine's
+// threads take every core that comes out of training, a share that shrinks with the cores: the
+// redraws are spaced to PLOT_CORE_MS ÷ cores there (625 ms on 2 cores, 250 from 5 cores up).
 const PLOT_CORE_MS = 1250;
 
 /** How often (ms) the loss plot and the progress are redrawn at most while training, on
