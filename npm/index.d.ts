@@ -62,6 +62,16 @@ export interface StepTimings { batch: number; peakGflops: number; stepMs: number
 export interface StepRecord { globalStep: number; epoch: number; reconstruction: number; kl: number; }
 /** The end of an epoch as `fit`'s `onEpochEnd` sees it. */
 export interface EpochEnd { epoch: number; globalStep: number; trainLoss: number; test: EvalStats; }
+/** `train`'s options. */
+export interface TrainOptions {
+  /** Ends the call early, after the step during which it says so (one step runs at least):
+   * a function that returns true (a trainer on this thread), or an Int32Array whose element 0
+   * is non-zero (read with `Atomics.load`). A trainer in a worker takes only the Int32Array,
+   * over a SharedArrayBuffer (the page cross-origin isolated), set from this thread while the
+   * call runs. The CPU engine asks after each step but the last; the WebGPU engine submits
+   * every step at once and never asks. */
+  until?: (() => boolean) | Int32Array;
+}
 export interface FitOptions {
   /** Epochs to train from here (the one in progress counts when it ends). */
   epochs?: number;
@@ -122,7 +132,8 @@ export interface TrainerApi extends Disposable {
   /** Resolves once the WebGPU device is lost (never on the CPU engine). */
   readonly lost: Promise<DeviceLostInfo>;
 
-  train(steps: number): Promise<TrainStats>;
+  /** Up to `steps` steps (one at least), ending at an epoch's end or where `until` says. */
+  train(steps: number, options?: TrainOptions): Promise<TrainStats>;
   fit(options?: FitOptions): Promise<FitResult>;
   flush(): Promise<TrainStats>;
   evaluate(): Promise<EvalStats>;

@@ -2,7 +2,7 @@
 // same calls as trainer.js's Trainer, each a message to the worker, and the same getters, read
 // from the state the worker sent with its last answer. Nothing here computes, so the calling
 // thread never blocks while the model trains.
-import { GETTERS, METHODS, codedError, fitLoop } from "./trainer.js";
+import { GETTERS, METHODS, codedError, fitLoop, untilOf } from "./trainer.js";
 
 /** A connection to a worker that runs host.js's `serve`. */
 export class WorkerClient {
@@ -193,6 +193,15 @@ export class RemoteTrainer {
     for (const name of Object.keys(METHODS)) {
       Object.defineProperty(RemoteTrainer.prototype, name, {
         value(...args) {
+          // `until` must reach the worker as shared memory: checked here, where a function
+          // would fail to post and an unshared array would arrive as a copy never set.
+          if (name === "train") {
+            try {
+              untilOf(args[1], true);
+            } catch (e) {
+              return Promise.reject(e);
+            }
+          }
           return this.#call(name, args);
         },
         writable: true,

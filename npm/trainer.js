@@ -90,6 +90,28 @@ export function callTimesOf(trainers) {
   return sum;
 }
 
+/** `train`'s `{ until }` as the function the wasm module asks after each step: a function as
+ * it is, an Int32Array read with `Atomics.load` (non-zero: end the call), none: undefined. */
+export function untilOf(options, shared = false) {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== "object") throw codedError("bad-argument", "train: the second argument must be an options object ({ until })");
+  const { until } = options;
+  if (until === undefined || until === null) return undefined;
+  if (typeof until === "function" && !shared) return until;
+  if (until instanceof Int32Array && until.length >= 1 && (!shared || sharedMemory(until))) return () => Atomics.load(until, 0) !== 0;
+  throw codedError(
+    "bad-argument",
+    shared
+      ? "train: a trainer in a worker takes `until` as an Int32Array over a SharedArrayBuffer (a function or unshared memory cannot reach the worker; the page must be cross-origin isolated)"
+      : "train: `until` must be a function or an Int32Array",
+  );
+}
+
+/** Whether `a` (a typed array) lies in memory another thread sees. */
+function sharedMemory(a) {
+  return typeof SharedArrayBuffer === "function" && a.buffer instanceof SharedArrayBuffer;
+}
+
 /** How long one train call should keep the engine busy in `fit` (short, so abort is prompt). */
 const FIT_CALL_MS = 60;
 
@@ -307,6 +329,15 @@ export function makeApi(bindings) {
       for (const [name, raw] of Object.entries(METHODS)) {
         Object.defineProperty(Trainer.prototype, name, {
           value(...args) {
+            if (name === "train") {
+              let until;
+              try {
+                until = untilOf(args[1]);
+              } catch (e) {
+                return Promise.reject(e);
+              }
+              return this.#call(name, (r) => r.train(args[0], until));
+            }
             return this.#call(name, (r) => r[raw](...args));
           },
           writable: true,

@@ -424,6 +424,16 @@ impl Engine {
     /// epoch, and returns the steps whose losses are in: on the CPU all of them, on the GPU
     /// those read back so far (this call's come with the next call or a flush).
     pub async fn train(&mut self, steps: u32) -> Result<Vec<StepRecord>> {
+        self.train_until(steps, &mut || false).await
+    }
+
+    /// [`Engine::train`], ending early once `stop()` says so: the CPU engine asks it after each
+    /// step but the last; the GPU engine submits every step at once and never asks.
+    pub async fn train_until(
+        &mut self,
+        steps: u32,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<StepRecord>> {
         match self {
             #[cfg(feature = "webgpu")]
             Engine::Gpu(t, previous) => {
@@ -436,7 +446,7 @@ impl Engine {
                 }
                 t.poll()
             }
-            Engine::Cpu(c) => c.train(steps),
+            Engine::Cpu(c) => c.train_until(steps, stop),
         }
     }
 

@@ -289,7 +289,18 @@ impl Session {
     /// returns the losses read back so far. Waits for the previous call's steps, not its own,
     /// so the GPU stays busy while the caller stays responsive.
     pub async fn train(&mut self, steps: u32) -> Result<TrainReport> {
-        let records = self.engine.train(steps).await?;
+        self.train_until(steps, &mut || false).await
+    }
+
+    /// [`Session::train`], ending early once `stop()` says so (asked after each step but the
+    /// last on the CPU engine; see [`Engine::train_until`]): a caller that must answer another
+    /// request soon lets long calls end at the next step.
+    pub async fn train_until(
+        &mut self,
+        steps: u32,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<TrainReport> {
+        let records = self.engine.train_until(steps, stop).await?;
         let records = self.with_held(records);
         Ok(self.report(&records))
     }

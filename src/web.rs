@@ -522,9 +522,22 @@ impl Trainer {
         self.call_now(|s| s.load_idx([ti, tl, xi, xl]))
     }
 
-    pub async fn train(&self, steps: f64) -> Result<TrainStats, ApiError> {
+    /// Up to `steps` training steps (at least one), ending at an epoch's end, or sooner where
+    /// `until` (a function) returns true: the CPU engine calls it after each step but the last;
+    /// one that throws ends the call as `true` would. The WebGPU engine submits every step at
+    /// once and never calls it.
+    pub async fn train(
+        &self,
+        steps: f64,
+        until: Option<js_sys::Function>,
+    ) -> Result<TrainStats, ApiError> {
         let steps = count("steps", steps, 1, MAX_STEPS_PER_CALL)?;
-        self.call(async |s| s.train(steps).await.map(TrainStats::from))
+        let mut stop = || {
+            until
+                .as_ref()
+                .is_some_and(|f| f.call0(&JsValue::UNDEFINED).map_or(true, |v| v.is_truthy()))
+        };
+        self.call(async |s| s.train_until(steps, &mut stop).await.map(TrainStats::from))
             .await
     }
 

@@ -280,3 +280,56 @@ fn the_cpu_engines_own_matrix_product_is_the_same_bit_for_bit_in_any_number_of_p
 fn the_cpu_engines_own_matrix_product_applies_bias_and_relu_as_the_separate_passes_do() {
     common::cpu_checks::gemm_epilogues_match_the_separate_passes();
 }
+
+#[test]
+fn a_train_call_ends_early_when_asked_and_the_run_goes_on_as_if_it_had_not() {
+    // `train_until` asks after each step but the last: a call that is told to stop after its
+    // third step has run three; one asked never is as long as `train`; and a run cut that way
+    // and continued is the same, bit for bit, as one trained straight through.
+    let cfg = VaeConfig {
+        batch_size: 16,
+        ..small()
+    };
+    let (train, test) = (synthetic_digits(1, 160, 14), synthetic_digits(2, 16, 14));
+    let open = || {
+        let mut s = vae_webgpu::session::Session::open_cpu(&cfg, || 0.0).unwrap();
+        s.attach(train.clone(), test.clone()).unwrap();
+        s
+    };
+    let mut cut = open();
+    let mut asked = 0;
+    let first = pollster::block_on(cut.train_until(8, &mut || {
+        asked += 1;
+        asked == 3
+    }))
+    .unwrap();
+    assert_eq!((asked, first.position.global_step), (3, 3));
+    let mut never = 0;
+    let second = pollster::block_on(cut.train_until(5, &mut || {
+        never += 1;
+        false
+    }))
+    .unwrap();
+    assert_eq!(
+        (never, second.position.global_step),
+        (4, 8),
+        "asked after each step but the last"
+    );
+    // A one-step call is never asked, and a stop at once still runs one step.
+    let one = pollster::block_on(cut.train_until(1, &mut || unreachable!())).unwrap();
+    assert_eq!(one.position.global_step, 9);
+    let at_once = pollster::block_on(cut.train_until(4, &mut || true)).unwrap();
+    assert_eq!(at_once.position.global_step, 10);
+
+    let mut straight = open();
+    let whole = pollster::block_on(straight.train(10)).unwrap();
+    let mut cut_records = first.records.clone();
+    for r in [&second, &one, &at_once] {
+        cut_records.extend(&r.records);
+    }
+    assert_eq!(cut_records, whole.records, "the same steps, bit for bit");
+    assert_eq!(
+        pollster::block_on(cut.export_checkpoint()).unwrap(),
+        pollster::block_on(straight.export_checkpoint()).unwrap()
+    );
+}

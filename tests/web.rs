@@ -185,7 +185,7 @@ async fn browser_web_api_trains_samples_and_checkpoints() {
     let mut steps = 0;
     let mut plotted = 0;
     while steps < 7 {
-        let s = t.train(3.0).await.map_err(JsValue::from).unwrap();
+        let s = t.train(3.0, None).await.map_err(JsValue::from).unwrap();
         plotted += s.records.len() / 4;
         steps = s.step_in_epoch;
     }
@@ -287,9 +287,9 @@ async fn browser_a_second_call_in_flight_is_refused_and_getters_answer() {
     t.load_dataset(&ti, &tl, &vi, &vl)
         .map_err(JsValue::from)
         .unwrap();
-    t.train(2.0).await.map_err(JsValue::from).unwrap();
+    t.train(2.0, None).await.map_err(JsValue::from).unwrap();
     // The next call waits for the previous call's steps: poll it once so it is in flight.
-    let mut in_flight = Box::pin(t.train(2.0));
+    let mut in_flight = Box::pin(t.train(2.0, None));
     let first = in_flight
         .as_mut()
         .poll(&mut Context::from_waker(Waker::noop()));
@@ -328,7 +328,7 @@ async fn browser_explore_api_encodes_decodes_and_maps() {
     t.load_dataset(&ti, &tl, &vi, &vl)
         .map_err(JsValue::from)
         .unwrap();
-    t.train(10.0).await.map_err(JsValue::from).unwrap();
+    t.train(10.0, None).await.map_err(JsValue::from).unwrap();
     t.flush().await.map_err(JsValue::from).unwrap();
     let pixels = vae_webgpu::web::drawing_to_input(&vec![1.0; 100 * 100], 100, 14)
         .map_err(JsValue::from)
@@ -408,7 +408,7 @@ async fn browser_hostile_numbers_are_errors_and_the_trainer_goes_on() {
         assert!(err_text(e).starts_with("invalid n: "), "reconstruct({v})");
         let e = t.latent_map(v).await.expect_err("latentMap accepted");
         assert!(err_text(e).starts_with("invalid n: "), "latentMap({v})");
-        let e = t.train(v).await.expect_err("train accepted");
+        let e = t.train(v, None).await.expect_err("train accepted");
         assert!(err_text(e).starts_with("invalid steps: "), "train({v})");
         let e = t.latent_walk(0.0, v, 4.0).await.expect_err("walk accepted");
         let text = err_text(e);
@@ -430,7 +430,7 @@ async fn browser_hostile_numbers_are_errors_and_the_trainer_goes_on() {
         .map_err(JsValue::from)
         .unwrap()
         .is_empty());
-    let e = t.train(0.0).await.expect_err("train(0) accepted");
+    let e = t.train(0.0, None).await.expect_err("train(0) accepted");
     assert!(err_text(e).contains("1..=1048576"));
     // Huge arrays: refused before any allocation of their size.
     let e = t
@@ -467,7 +467,7 @@ async fn browser_hostile_numbers_are_errors_and_the_trainer_goes_on() {
     let e = t.set_learning_rate(f32::NAN).unwrap_err();
     assert!(err_text(e).contains("invalid config: lr"));
     // And the trainer still trains.
-    let s = t.train(2.0).await.map_err(JsValue::from).unwrap();
+    let s = t.train(2.0, None).await.map_err(JsValue::from).unwrap();
     assert_eq!(s.global_step, 2);
 }
 
@@ -488,7 +488,7 @@ async fn browser_kl_weight_and_a_plain_autoencoder_from_the_config() {
     t.load_dataset(&ti, &tl, &vi, &vl)
         .map_err(JsValue::from)
         .unwrap();
-    t.train(4.0).await.map_err(JsValue::from).unwrap();
+    t.train(4.0, None).await.map_err(JsValue::from).unwrap();
     t.set_kl_weight(4.0).map_err(JsValue::from).unwrap();
     assert_eq!(t.kl_weight(), 4.0);
     let e = t.set_kl_weight(f32::NAN).unwrap_err();
@@ -557,8 +557,8 @@ async fn browser_an_autoencoder_beside_a_vae_on_one_device() {
             .unwrap();
     }
     for _ in 0..3 {
-        vae.train(2.0).await.map_err(JsValue::from).unwrap();
-        ae.train(2.0).await.map_err(JsValue::from).unwrap();
+        vae.train(2.0, None).await.map_err(JsValue::from).unwrap();
+        ae.train(2.0, None).await.map_err(JsValue::from).unwrap();
     }
     let (a, b) = (
         vae.flush().await.map_err(JsValue::from).unwrap(),
@@ -581,7 +581,7 @@ async fn browser_an_autoencoder_beside_a_vae_on_one_device() {
             .rows,
         16
     );
-    ae.train(4.0).await.map_err(JsValue::from).unwrap();
+    ae.train(4.0, None).await.map_err(JsValue::from).unwrap();
     ae.flush().await.map_err(JsValue::from).unwrap();
     let last = ae.last_batch(None).await.map_err(JsValue::from).unwrap();
     assert_eq!(last.rows, 16);
@@ -654,7 +654,7 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
     let (xi, xl) = idx_files(2, 40);
     t.load_dataset(&ti, &tl, &xi, &xl).unwrap();
     // Training, losses, evaluation, display passes, checkpoints, profile: the same API.
-    let s = t.train(12.0).await.map_err(JsValue::from).unwrap();
+    let s = t.train(12.0, None).await.map_err(JsValue::from).unwrap();
     assert_eq!(
         s.global_step, 10,
         "an epoch of 160/16 steps, stopped at its end"
@@ -688,6 +688,18 @@ async fn browser_the_engine_is_chosen_by_config_and_the_api_works_on_the_cpu() {
     let p = t.profile_step().await.map_err(JsValue::from).unwrap();
     assert!(p.step_ms > 0.0 && p.peak_gflops > 0.0);
     assert!(t.stage_kernels().unwrap()[1].kernels[0].starts_with("cpu/step.rs"));
+    // `until`, asked after each step but the last: true ends the call after one step; a
+    // function that throws ends it as true would; one that says false lets it run.
+    for (body, steps) in [
+        ("return true", 1),
+        ("throw new Error('x')", 1),
+        ("return false", 4),
+    ] {
+        let at = t.global_step();
+        let until = js_sys::Function::new_no_args(body);
+        let r = t.train(4.0, Some(until)).await.map_err(JsValue::from);
+        assert_eq!(r.unwrap().global_step - at, steps, "until: {body}");
+    }
     // Its checkpoint resumes on the WebGPU engine, at the same step, with the same weights.
     let g = Trainer::create(config(&[
         ("input", 196.0),

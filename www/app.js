@@ -109,11 +109,17 @@ async function drawImages() {
   const t = page.trainer;
   const side = t.imageSide;
   const n = Math.min(8, t.testCount);
-  wasm.drawGrid($("recon-canvas"), await t.reconstruct(n), side, n);
-  wasm.drawGrid($("samples-canvas"), await t.sample(64, 7), side, 8);
   const [a, b] = page.walkPair;
-  if (t.testCount > Math.max(a, b)) {
-    wasm.drawGrid($("walk-canvas"), await t.latentWalk(a, b, 10), side, 10);
+  // The three calls go to the trainer at once (a worker runs them back to back instead of
+  // waiting for this thread to draw each answer first); each is drawn as it comes.
+  const recon = t.reconstruct(n);
+  const samples = t.sample(64, 7);
+  const walk = t.testCount > Math.max(a, b) ? t.latentWalk(a, b, 10) : null;
+  for (const p of [samples, walk]) p?.catch(() => {}); // met below, or after an earlier one's failure
+  wasm.drawGrid($("recon-canvas"), await recon, side, n);
+  wasm.drawGrid($("samples-canvas"), await samples, side, 8);
+  if (walk) {
+    wasm.drawGrid($("walk-canvas"), await walk, side, 10);
     $("walk-caption").textContent = tr("walk.caption", a, b);
   }
   page.markRefreshed();
@@ -629,9 +635,11 @@ async function onCompare(kind) {
 }
 
 function onPause() {
-  // The training loop sees this after its current chunk (≈ 50 ms on the CPU engine, up to
-  // ≈ 0.6 s on a slow WebGPU adapter), reads back what is in flight and reports "Paused".
+  // The training loop sees this after its current chunk (a step or two on the CPU engine in a
+  // worker of a cross-origin isolated page: stopSoon; 25–80 ms elsewhere on it; up to ≈ 0.6 s
+  // on a slow WebGPU adapter), reads back what is in flight and reports "Paused".
   page.setPhase("paused");
+  scheduler.stopSoon();
   setButtons();
   message(() => tr("msg.pausing"));
 }

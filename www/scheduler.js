@@ -13,6 +13,12 @@ const TARGET_CALL_MS_WORKER = 25;
 // two, so the answer's trip to this thread and back never leaves the worker idle; on the WebGPU
 // engine one (its chunks are long, and Pause waits for every chunk queued).
 const AHEAD = { cpu: 2, webgpu: 1 };
+// Where the page is cross-origin isolated the CPU engine's chunks in the worker end at the next
+// step once any other call is queued (`train`'s `until`, a flag in shared memory): a hover or
+// Pause waits a step or two whatever the chunks' length, so they are longer — each chunk's
+// answer costs this thread ≈ 0.7 ms and the worker ≈ 0.4 ms between chunks (2 cores), 40 times
+// a second at 25 ms.
+const TARGET_CALL_MS_YIELDING = 100;
 // On the WebGPU engine each call ends with a read-back the GPU waits through before the next
 // call's steps: on a slow adapter (a software one: ≈ 0.2 s a step) one-step calls left it idle
 // ≈ 17% of the time. The visitor's gestures do not wait for chunks there (quick.js answers them),
@@ -55,9 +61,29 @@ const SAVE_MIN_MS = 15000;
 let queue = Promise.resolve();
 // When the queue's last call is a training chunk: resolves once that chunk is posted.
 let chunkPosted = null;
+// The calls queued through `exclusive` and not yet begun, in shared memory (where the page is
+// cross-origin isolated; else null): training chunks given it as `until` end at the next step
+// while it is non-zero, so those calls wait a step, not the chunks queued before them.
+let waiting = newWaiting();
+function newWaiting() {
+  const shared = globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function";
+  return shared ? new Int32Array(new SharedArrayBuffer(4)) : null;
+}
+
+/** The flag for `train`'s `until` (null where memory cannot be shared with the worker). */
+export function waitingFlag() {
+  return waiting;
+}
+
 export function exclusive(fn) {
   chunkPosted = null;
-  const run = queue.then(fn, fn);
+  const flag = waiting;
+  if (flag) Atomics.add(flag, 0, 1);
+  const begin = () => {
+    if (flag) Atomics.sub(flag, 0, 1);
+    return fn();
+  };
+  const run = queue.then(begin, begin);
   queue = run.catch(() => {});
   return run;
 }
@@ -86,6 +112,7 @@ export function exclusiveChunk(fn) {
 export function resetQueue() {
   queue = Promise.resolve();
   chunkPosted = null;
+  waiting = newWaiting(); // calls that will never begin must not hold chunks short
 }
 
 export class Scheduler {
@@ -118,6 +145,7 @@ export class Scheduler {
     this.stale = new Set(); // views that missed a redraw while off screen
     this.behind = Promise.resolve(); // this thread's own work the trainer does not wait for
     this.due = false; // a stale view came into view: redraw after this chunk
+    this.held = null; // the waiting flag raised by stopSoon (until run() lets go)
     watch(...Object.values(view.where));
     whenShown(() => {
       if (!this.stale.size) return;
@@ -329,7 +357,12 @@ export class Scheduler {
     const { page, panels, view } = this;
     const t = page.trainer;
     const worker = view.worker;
-    const target = t.engine === "webgpu" ? TARGET_CALL_MS_GPU : worker ? TARGET_CALL_MS_WORKER : TARGET_CALL_MS;
+    this.release(); // a Pause that came after the last run read its chunks in
+    // Chunks that end early once another call waits (see TARGET_CALL_MS_YIELDING).
+    const yielding = worker && t.engine === "cpu" && waitingFlag() !== null;
+    const target = t.engine === "webgpu" ? TARGET_CALL_MS_GPU : yielding ? TARGET_CALL_MS_YIELDING : worker ? TARGET_CALL_MS_WORKER : TARGET_CALL_MS;
+    const train = (steps) => (yielding ? t.train(steps, { until: waitingFlag() }) : t.train(steps));
+    let lastStep = t.globalStep; // steps a chunk took: the difference (it may end early)
     this.plotMs = plotInterval(t.engine, t.cpuThreads, globalThis.navigator?.hardwareConcurrency);
     // In worker mode: chunks queued ahead, oldest first. When a chunk's answer comes, the
     // worker is already running the next one and one more is queued behind it, so it goes from
@@ -348,8 +381,10 @@ export class Scheduler {
         // (Not while a CPU copy answers them: quick.js.)
         const engaged = !view.quick.active && panels.explore.recentlyUsed(QUIET_MS);
         const queued = worker ? exclusiveChunk : exclusive;
-        const head = ahead.shift() ?? { call: queued(() => t.train(engaged ? 1 : this.stepsPerCall)), steps: engaged ? 1 : this.stepsPerCall, at: performance.now() };
+        const head = ahead.shift() ?? { call: queued(() => train(engaged ? 1 : this.stepsPerCall)), steps: engaged ? 1 : this.stepsPerCall, at: performance.now() };
         const stats = await head.call;
+        const took = Math.max(1, stats.globalStep - lastStep);
+        lastStep = stats.globalStep;
         // The worker began this chunk when it was posted or when the one before it ended.
         const started = Math.max(head.at, answered);
         answered = performance.now();
@@ -357,13 +392,13 @@ export class Scheduler {
           let left = stats.stepsPerEpoch - stats.stepInEpoch - ahead.reduce((n, c) => n + c.steps, 0);
           while (ahead.length < (AHEAD[t.engine] ?? 1) && left > 0) {
             const next = Math.min(this.stepsPerCall, left);
-            const call = exclusiveChunk(() => t.train(next));
+            const call = exclusiveChunk(() => train(next));
             call.catch(() => {}); // awaited (and its error met) in turn
             ahead.push({ call, steps: next, at: performance.now() });
             left -= next;
           }
         }
-        await this.chunkDone(stats, head.steps, started, engaged, target);
+        await this.chunkDone(stats, took, started, engaged, target);
         if (page.phase !== "training") break;
         if (!worker) await new Promise((r) => setTimeout(r, 0));
       }
@@ -378,6 +413,7 @@ export class Scheduler {
         failure ??= e;
       }
     }
+    this.release();
     await this.settled(); // a save or an epoch's PNGs still being made
     if (failure) throw failure;
     if (page.phase === "paused") {
@@ -390,6 +426,19 @@ export class Scheduler {
     }
     panels.plot.draw();
     view.setButtons();
+  }
+
+  /** Pause: chunks in flight end at their next step (where they take `until`; run() lets go
+   * once they are read in). */
+  stopSoon() {
+    if (this.held || !waiting) return;
+    this.held = waiting;
+    Atomics.add(this.held, 0, 1);
+  }
+
+  release() {
+    if (this.held) Atomics.sub(this.held, 0, 1);
+    this.held = null;
   }
 
   /** One chunk's results: the autoencoder's share, the chunk size for the next, the plot, and

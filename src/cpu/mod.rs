@@ -154,6 +154,16 @@ impl CpuTrainer {
     /// step's losses. A non-finite loss or parameter puts the last good state back and returns
     /// [`VaeError::NonFinite`].
     pub fn train(&mut self, max_steps: u32) -> Result<Vec<StepRecord>> {
+        self.train_until(max_steps, &mut || false)
+    }
+
+    /// [`Cpu::train`], ending the call early once `stop()` says so: it is asked after each step
+    /// but the last (so at least one step runs), e.g. when another call is waiting.
+    pub fn train_until(
+        &mut self,
+        max_steps: u32,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<StepRecord>> {
         let Some((train, _)) = &self.data else {
             return Err(VaeError::NoData("load one before training".into()));
         };
@@ -173,8 +183,11 @@ impl CpuTrainer {
             ));
         }
         let mut records = Vec::with_capacity(steps as usize);
-        for _ in 0..steps {
+        for i in 0..steps {
             records.push(self.step()?);
+            if i + 1 < steps && stop() {
+                break;
+            }
         }
         Ok(records)
     }

@@ -1,13 +1,15 @@
 // The page's call queue and the periodic redraw's timing (www/scheduler.js), in node: training
 // chunks on a trainer in a worker are posted at once behind a chunk already posted (the worker
 // then holds the next chunk when one ends), every other call still waits for what is queued
-// before it; the periodic redraw gives way to an epoch's end that is about to redraw; and the
+// before it, and raises the waiting flag the chunks end early on until it begins; the periodic
+// redraw gives way to an epoch's end that is about to redraw; and the
 // plot is redrawn less often where the CPU engine's threads take every core.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
 globalThis.window = { devicePixelRatio: 1 };
-const { Scheduler, exclusive, exclusiveChunk, resetQueue, plotInterval } = await import("../../www/scheduler.js");
+globalThis.crossOriginIsolated = true; // as the page is served: memory shared with the worker
+const { Scheduler, exclusive, exclusiveChunk, resetQueue, plotInterval, waitingFlag } = await import("../../www/scheduler.js");
 
 /** A stand-in for the worker: each call is "posted" when its function runs, answered later. */
 function fakeWorker() {
@@ -119,4 +121,49 @@ test("the plot is redrawn less often where the CPU engine's threads take every c
   clearTimeout(s.plotTimer);
   assert.ok(draws.length >= 3 && draws.length <= 6, `${draws.length} redraws in 400 ms, at most every 80 ms`);
   for (let i = 1; i < draws.length; i++) assert.ok(draws[i] - draws[i - 1] >= 70, `redraws ${(draws[i] - draws[i - 1]).toFixed(0)} ms apart`);
+});
+
+test("a call queued behind chunks raises the flag they end early on until it begins; Pause raises it too", async () => {
+  resetQueue();
+  const flag = waitingFlag();
+  assert.ok(flag instanceof Int32Array && flag.buffer instanceof SharedArrayBuffer, "shared with the worker");
+  const w = fakeWorker();
+  const a = exclusiveChunk(w.call("chunk 1"));
+  const b = exclusiveChunk(w.call("chunk 2"));
+  await settle();
+  assert.equal(Atomics.load(flag, 0), 0, "chunks alone never raise it");
+  const d = exclusive(w.call("decode"));
+  const e = exclusive(w.call("sample"));
+  assert.equal(Atomics.load(flag, 0), 2, "two calls wait behind the chunks");
+  w.answer("chunk 1");
+  w.answer("chunk 2");
+  await Promise.all([a, b]);
+  await settle();
+  assert.deepEqual(w.posted(), ["decode"]);
+  assert.equal(Atomics.load(flag, 0), 1, "the decode began; the sample still waits");
+  w.answer("decode");
+  await d;
+  await settle();
+  assert.equal(Atomics.load(flag, 0), 0);
+  w.answer("sample");
+  await e;
+  // A call that fails still lowers it once it begins.
+  await assert.rejects(exclusive(() => Promise.reject(new Error("lost"))), /lost/);
+  assert.equal(Atomics.load(flag, 0), 0);
+  // A call that will never begin (the trainer's device was lost): resetQueue starts a fresh
+  // flag, so later chunks are not held short by it.
+  exclusiveChunk(() => new Promise(() => {}));
+  exclusive(w.call("never"));
+  assert.equal(Atomics.load(flag, 0), 1);
+  resetQueue();
+  assert.notEqual(waitingFlag(), flag);
+  assert.equal(Atomics.load(waitingFlag(), 0), 0);
+  // Pause: raised once however often it is pressed, lowered when the run lets go.
+  const s = Object.assign(Object.create(Scheduler.prototype), { held: null });
+  s.stopSoon();
+  s.stopSoon();
+  assert.equal(Atomics.load(waitingFlag(), 0), 1);
+  s.release();
+  s.release();
+  assert.equal(Atomics.load(waitingFlag(), 0), 0);
 });

@@ -21,6 +21,31 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     const { page, errors } = await openReady(browser, `${server.url}?lang=en&engine=cpu&threads=1`, {}, watchLongTasks);
     assert.equal(await page.evaluate(() => window.vaePage.host.mode), "worker");
     assert.equal(await page.evaluate(() => window.vaePage.trainer.engine), "cpu");
+    // `train(n, { until })` in the worker: a call ends after the step during which this thread
+    // set the shared flag (one step at least, as long as the flag stays set); a function or
+    // unshared memory cannot reach the worker and is refused with a coded error.
+    const cut = await page.evaluate(async () => {
+      const t = window.vaePage.trainer;
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      let at = t.globalStep;
+      const call = t.train(2000, { until: flag });
+      setTimeout(() => Atomics.store(flag, 0, 1), 300);
+      const first = (await call).globalStep - at;
+      at = t.globalStep;
+      const second = (await t.train(2000, { until: flag })).globalStep - at;
+      const code = (p) => p.then(() => "resolved", (e) => e.code);
+      return {
+        first, second,
+        fn: await code(t.train(5, { until: () => true })),
+        unshared: await code(t.train(5, { until: new Int32Array(1) })),
+        notObject: await code(t.train(5, 7)),
+        steps: t.globalStep - at - second,
+      };
+    });
+    console.log(`a 2000-step call in the worker, the flag set after 300 ms: ${cut.first} steps; with it still set: ${cut.second}`);
+    assert.ok(cut.first >= 1 && cut.first < 2000, `the call ended early: ${cut.first} steps`);
+    assert.equal(cut.second, 1, "with the flag set a call runs one step");
+    assert.deepEqual([cut.fn, cut.unshared, cut.notObject, cut.steps], ["bad-argument", "bad-argument", "bad-argument", 0]);
     await page.fill("#batch", "128");
     await startTraining(page);
     // While it trains, only the views on screen are redrawn: the page is at its top, the
@@ -36,11 +61,15 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
         };
       }
       // Training chunks in flight at once (posted, not yet answered): the scheduler posts the
-      // next chunks while one runs, so the worker never waits for this thread between them.
-      window.__chunks = { inFlight: 0, most: 0 };
+      // next chunk while one runs, so the worker never waits for this thread between them; each
+      // ends early once another call waits (`until`: a flag in memory shared with the worker).
+      window.__chunks = { inFlight: 0, most: 0, shared: 0, calls: 0 };
       const train = t.train;
       t.train = function (...a) {
         const c = window.__chunks;
+        c.calls += 1;
+        const until = a[1]?.until;
+        if (until instanceof Int32Array && until.buffer instanceof SharedArrayBuffer) c.shared += 1;
         c.most = Math.max(c.most, ++c.inFlight);
         return train.apply(this, a).finally(() => (c.inFlight -= 1));
       };
@@ -49,9 +78,10 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     if (await page.evaluate(() => navigator.hardwareConcurrency) >= 2) assert.equal(await page.evaluate(() => window.vaePage.plotMs), 250);
     const w = await watchWindow(page, 10_000, 128);
     const calls = await page.evaluate(() => ({ ...window.__calls }));
-    const chunks = await page.evaluate(() => window.__chunks.most);
-    console.log(`training chunks in flight at once: at most ${chunks}`);
+    const { most: chunks, shared, calls: chunkCalls } = await page.evaluate(() => window.__chunks);
+    console.log(`training chunks in flight at once: at most ${chunks}; ${shared} of ${chunkCalls} with a shared \`until\``);
     assert.ok(chunks >= 2 && chunks <= 3, `chunks in flight at once: ${chunks} (the one awaited and up to two behind it)`);
+    assert.ok(chunkCalls >= 10 && shared === chunkCalls, `chunks given the shared flag: ${shared} of ${chunkCalls}`);
     const teachY = await page.evaluate(() => document.getElementById("teach").getBoundingClientRect().top);
     console.log(`redraws over the window: ${calls.reconstruct} of the images (on screen), ${calls.currentBatch} of Teach (${teachY.toFixed(0)} px down, viewport 800 px)`);
     assert.ok(calls.reconstruct >= 2, `the images were redrawn ${calls.reconstruct} times in 10 s`);
@@ -99,6 +129,15 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     assert.equal(await onPage.page.evaluate(() => window.vaePage.host.mode), "page");
     assert.match(await onPage.page.textContent("#noworker"), /As \?worker=0 asks, the trainer runs on the page's own thread/);
     assert.equal(await onPage.page.isVisible("#noworker"), true);
+    // An in-thread trainer takes `until` as a function too, asked after each step but the last.
+    const asked = await onPage.page.evaluate(async () => {
+      const t = window.vaePage.trainer;
+      const at = t.globalStep;
+      let n = 0;
+      const stats = await t.train(50, { until: () => ++n >= 3 });
+      return { steps: stats.globalStep - at, n };
+    });
+    assert.deepEqual(asked, { steps: 3, n: 3 }, "in the page's thread: three steps, asked three times");
     const onPageCalls = await onPage.page.evaluate(async () => (await window.vaePage.host.info()).calls);
     assert.ok(onPageCalls.reconstruct?.count >= 1, `the page's own trainer's calls are counted too: ${JSON.stringify(onPageCalls)}`);
     await onPage.page.screenshot({ path: `${SHOTS}/worker-fallback-1280x800.png` });

@@ -7,7 +7,7 @@ import init, {
   type TrainerConfig, type Settings, type TrainStats, type EvalStats, type EvalProgress, type Encoding, type LatentMap,
   type LatentMeans, type BatchEncoding, type BatchImages, type StepTimings, type StageTiming,
   type FitResult, type StepRecord, type EpochEnd, type ErrorCode, type VaeError, type TrainerApi,
-  type CallTime,
+  type CallTime, type TrainOptions,
 } from "vae-webgpu";
 
 export async function everything(canvas: HTMLCanvasElement, offscreen: OffscreenCanvas, files: Uint8Array[]): Promise<number> {
@@ -70,6 +70,12 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
   const both: TrainerApi[] = [t, remote, twin];
   await remote.loadDataset(ti, tl, xi, xl);
   const remoteStats: TrainStats = await remote.train(4);
+  // A call that ends after the step during which the flag is set (shared memory for a worker).
+  const hurry = new Int32Array(new SharedArrayBuffer(4));
+  const cut: TrainStats = await remote.train(64, { until: hurry });
+  const deadline = performance.now() + 50;
+  const timed: TrainStats = await t.train(64, { until: () => performance.now() > deadline });
+  const options: TrainOptions = { until: hurry };
   const info = await remote.info();
   const build: "threads-relaxed" | "threads" | "relaxed-simd" | "simd128" = info.build;
   const trained: CallTime | undefined = info.calls.train;
@@ -94,7 +100,7 @@ export async function everything(canvas: HTMLCanvasElement, offscreen: Offscreen
     ev.loss, ev.count, image.width, decoded.length, map.points.length, means.labels.length, batch.rows, batch.logVar.length,
     digits.length, profile.stepMs, kernels[0].kernels.length, t.klWeight, t.lr, t.epoch, t.epochs, t.globalStep,
     t.stepsPerEpoch, t.testCount, t.lastGoodStep, t.input, t.hidden, t.latent, t.cpuThreads, live.count, defaults, fields.length,
-    fitted.globalStep, fitted.steps, copy.kl, remoteStats.globalStep, info.cpuThreads, both.length, ERROR_CODES.length,
+    fitted.globalStep, fitted.steps, copy.kl, remoteStats.globalStep, cut.globalStep, timed.globalStep, options.until ? 1 : 0, info.cpuThreads, both.length, ERROR_CODES.length,
   ];
   const text: string = `${build} ${adapter} ${t.adapter} ${t.adapterName} ${t.gemmForm} ${t.variational} ${shared} ${lost} ${engines} ${code} ${fitted.aborted}`;
   ae.free();
@@ -113,6 +119,8 @@ export async function wrongCalls(t: Trainer, canvas: HTMLCanvasElement): Promise
   await Trainer.create({ engine: "tpu" });
   // @ts-expect-error: train takes a step count
   await t.train("8");
+  // @ts-expect-error: until is a function or an Int32Array
+  await t.train(8, { until: true });
   // @ts-expect-error: drawGrid needs a canvas
   drawGrid("#samples", new Float32Array(784), 28, 1);
   // @ts-expect-error: a TrainStats has no loss field (reconstruction + kl)
