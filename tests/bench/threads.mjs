@@ -6,7 +6,8 @@
 // less than when called directly is time it waited for the page; the page's thread busier is
 // what the page's drawing takes from the cores the trainer's threads use; the two together, the
 // page's cost as a share of the trainer's time, a figure by CPU time that this shared machine's
-// drifting speed moves far less than samples/s. Figures only.
+// drifting speed moves far less than samples/s (the CPU engine's: on WebGPU a call's time takes in
+// GPU work queued before it: page.mjs compares samples/s there). Figures only.
 // Usage: node tests/bench/threads.mjs [--seconds 5] [--rounds 2] [--engine cpu] [--dist DIR] [--keep DIR]
 //   (--keep: write each trace's JSON there, to open in chrome://tracing or Perfetto)
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -164,15 +165,21 @@ try {
     // this shared machine's drifting speed moves far less than samples/s.
     const extra = p.others - d.others;
     const cost = 1 - pageRun.share / directRun.share + extra / cores;
-    costs.push(cost);
     console.log(`  the worker's time: ${pageRun.text}, against ${(100 * directRun.share).toFixed(1)}% training called directly`);
-    console.log(`  the page's cost: the worker's training time ${(100 * (1 - pageRun.share / directRun.share)).toFixed(1)}% less, other threads +${(100 * extra).toFixed(1)}% of a core (${(100 * extra / cores).toFixed(1)}% of the ${cores} cores): ≈ ${(100 * cost).toFixed(1)}% of the trainer's time`);
+    if (ENGINE !== "cpu") {
+      // The WebGPU engine's calls return before the GPU's work is done, and a later call (a
+      // read-back, a checkpoint) waits for it: the calls' times say nothing of the trainer's.
+      console.log(`  the page's cost by CPU time is the CPU engine's figure (on ${ENGINE} a call's time includes GPU work queued before it): for the page against the trainer there, page.mjs --engine ${ENGINE}`);
+    } else {
+      costs.push(cost);
+    }
+    if (ENGINE === "cpu") console.log(`  the page's cost: the worker's training time ${(100 * (1 - pageRun.share / directRun.share)).toFixed(1)}% less, other threads +${(100 * extra).toFixed(1)}% of a core (${(100 * extra / cores).toFixed(1)}% of the ${cores} cores): ≈ ${(100 * cost).toFixed(1)}% of the trainer's time`);
     await page.click("#resume");
     await page.waitForFunction(() => window.vaePage.state === "training", null, { timeout: 120_000 });
     await page.waitForTimeout(2000);
   }
   const sorted = costs.slice().sort((a, b) => a - b);
-  console.log(`\nthe page's cost over ${ROUNDS} rounds: median ≈ ${(100 * sorted[Math.floor(sorted.length / 2)]).toFixed(1)}% of the trainer's time [${sorted.map((c) => (100 * c).toFixed(1)).join(", ")}]`);
+  if (sorted.length) console.log(`\nthe page's cost over ${ROUNDS} rounds: median ≈ ${(100 * sorted[Math.floor(sorted.length / 2)]).toFixed(1)}% of the trainer's time [${sorted.map((c) => (100 * c).toFixed(1)).join(", ")}]`);
 } finally {
   await closeBrowser(browser);
   await server.close();
