@@ -635,9 +635,9 @@ async function onCompare(kind) {
 }
 
 function onPause() {
-  // The training loop sees this after its current chunk (a step or two on the CPU engine in a
-  // worker of a cross-origin isolated page: stopSoon; 25–80 ms elsewhere on it; up to ≈ 0.6 s
-  // on a slow WebGPU adapter), reads back what is in flight and reports "Paused".
+  // The training loop sees this after its current chunk (at most three steps on the CPU
+  // engine in a worker of a cross-origin isolated page: stopSoon; 25–80 ms elsewhere on it; up
+  // to ≈ 0.6 s on a slow WebGPU adapter), reads back what is in flight and reports "Paused".
   page.setPhase("paused");
   scheduler.stopSoon();
   setButtons();

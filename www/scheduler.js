@@ -15,9 +15,9 @@ const TARGET_CALL_MS_WORKER = 25;
 const AHEAD = { cpu: 2, webgpu: 1 };
 // Where the page is cross-origin isolated the CPU engine's chunks in the worker end at the next
 // step once any other call is queued (`train`'s `until`, a flag in shared memory): a hover or
-// Pause waits a step or two whatever the chunks' length, so they are longer — each chunk's
-// answer costs this thread ≈ 0.7 ms and the worker ≈ 0.4 ms between chunks (2 cores), 40 times
-// a second at 25 ms.
+// Pause waits at most three steps (the rest of the one running, one of each chunk queued behind
+// it) whatever the chunks' length, so they are longer — each chunk's answer costs this thread
+// ≈ 0.7 ms and the worker ≈ 0.4 ms between chunks (2 cores), 40 times a second at 25 ms.
 const TARGET_CALL_MS_YIELDING = 100;
 // On the WebGPU engine each call ends with a read-back the GPU waits through before the next
 // call's steps: on a slow adapter (a software one: ≈ 0.2 s a step) one-step calls left it idle
