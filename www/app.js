@@ -111,15 +111,14 @@ async function drawImages() {
   const n = Math.min(8, t.testCount);
   const [a, b] = page.walkPair;
   // The three calls go to the trainer at once (a worker runs them back to back instead of
-  // waiting for this thread to draw each answer first); each is drawn as it comes.
-  const recon = t.reconstruct(n);
-  const samples = t.sample(64, 7);
-  const walk = t.testCount > Math.max(a, b) ? t.latentWalk(a, b, 10) : null;
-  for (const p of [samples, walk]) p?.catch(() => {}); // met below, or after an earlier one's failure
-  wasm.drawGrid($("recon-canvas"), await recon, side, n);
-  wasm.drawGrid($("samples-canvas"), await samples, side, 8);
+  // waiting for this thread to draw each answer first), and the three are drawn together: one
+  // frame for the browser to draw, not one per answer.
+  const walked = t.testCount > Math.max(a, b);
+  const [recon, samples, walk] = await Promise.all([t.reconstruct(n), t.sample(64, 7), walked ? t.latentWalk(a, b, 10) : null]);
+  wasm.drawGrid($("recon-canvas"), recon, side, n);
+  wasm.drawGrid($("samples-canvas"), samples, side, 8);
   if (walk) {
-    wasm.drawGrid($("walk-canvas"), await walk, side, 10);
+    wasm.drawGrid($("walk-canvas"), walk, side, 10);
     $("walk-caption").textContent = tr("walk.caption", a, b);
   }
   page.markRefreshed();
