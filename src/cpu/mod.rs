@@ -157,8 +157,8 @@ impl CpuTrainer {
         self.train_until(max_steps, &mut || false)
     }
 
-    /// [`CpuTrainer::train`], ending the call early once `stop()` says so: it is asked after each step
-    /// but the last (so at least one step runs), e.g. when another call is waiting.
+    /// [`CpuTrainer::train`], ending the call early once `stop()` says so: it is asked after
+    /// each step but the last (so at least one step runs), e.g. when another call is waiting.
     pub fn train_until(
         &mut self,
         max_steps: u32,
