@@ -77,7 +77,8 @@ export interface FitOptions {
   epochs?: number;
   /** Steps to train at most. Neither given: until the run's planned `epochs` are done. */
   steps?: number;
-  /** Stops after the call in flight; `fit` then resolves with `aborted: true`. */
+  /** Stops after the call in flight — on a spawned trainer in a cross-origin isolated page,
+   * within the step in flight (the CPU engine) — and `fit` resolves with `aborted: true`. */
   signal?: AbortSignal;
   onStep?: (step: StepRecord) => void;
   onEpochEnd?: (end: EpochEnd) => void;

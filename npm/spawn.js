@@ -151,9 +151,10 @@ export class RemoteTrainer {
     return this.#call("sharesDeviceWith", [other.#handle]);
   }
 
-  /** Trains until done or aborted (trainer.js's `fitLoop`; callbacks run on this thread). */
+  /** Trains until done or aborted (trainer.js's `fitLoop`; callbacks run on this thread; an
+   * abort ends the call in flight at its next step where the page is cross-origin isolated). */
   fit(options = {}) {
-    return fitLoop(this, options);
+    return fitLoop(this, options, true);
   }
 
   /** Frees the trainer in the worker (after its running call); idempotent. */

@@ -115,15 +115,40 @@ function sharedMemory(a) {
 /** How long one train call should keep the engine busy in `fit` (short, so abort is prompt). */
 const FIT_CALL_MS = 60;
 
+/** For a trainer in a worker where memory can be shared (the page cross-origin isolated):
+ * a flag `signal`'s abort sets, for `train`'s `until`, so the call in flight ends at its next
+ * step instead of running its course; `{ until, done }` (`done` forgets the listener), or
+ * null where there is no signal or no shared memory. */
+function abortFlag(signal) {
+  if (!signal || typeof signal.addEventListener !== "function") return null;
+  if (typeof SharedArrayBuffer !== "function" || !globalThis.crossOriginIsolated) return null;
+  const until = new Int32Array(new SharedArrayBuffer(4));
+  const set = () => Atomics.store(until, 0, 1);
+  if (signal.aborted) set();
+  signal.addEventListener("abort", set, { once: true });
+  return { until, done: () => signal.removeEventListener("abort", set) };
+}
+
 /**
  * The training loop both the in-thread and the spawned trainer offer: trains until `epochs`
  * more epochs end, `steps` more steps are done, or the run's planned epochs are done (neither
- * given); stops after the call in flight when `signal` aborts. Calls `onStep` with each step's
+ * given); stops after the call in flight when `signal` aborts — for a trainer in a worker
+ * (`spawned`) on a cross-origin isolated page, within the step in flight (a shared flag as
+ * `train`'s `until`). Calls `onStep` with each step's
  * `{ globalStep, epoch, reconstruction, kl }` (per sample) and `onEpochEnd` with
  * `{ epoch, globalStep, trainLoss, test }` (test: `evaluate()`'s result). Resolves with
  * `{ epoch, stepInEpoch, globalStep, steps, aborted, reconstruction, kl }`.
  */
-export async function fitLoop(t, { epochs, steps, signal, onStep, onEpochEnd, recordFields } = {}) {
+export async function fitLoop(t, options = {}, spawned = false) {
+  const flag = spawned && options ? abortFlag(options.signal) : null;
+  try {
+    return await fitCalls(t, options, flag ? { until: flag.until } : undefined);
+  } finally {
+    if (flag) flag.done();
+  }
+}
+
+async function fitCalls(t, { epochs, steps, signal, onStep, onEpochEnd, recordFields } = {}, trainOptions) {
   if (epochs !== undefined) whole("epochs", epochs, 1);
   if (steps !== undefined) whole("steps", steps, 1);
   if (t.testCount === 0) throw codedError("no-data", "no dataset is loaded: call loadDataset before fit");
@@ -153,7 +178,7 @@ export async function fitLoop(t, { epochs, steps, signal, onStep, onEpochEnd, re
     const began = performance.now();
     const n = Math.max(1, Math.min(perCall, stepsLeft));
     const before = t.globalStep;
-    const stats = await t.train(n); // stops early at an epoch's end
+    const stats = await t.train(n, trainOptions); // stops early at an epoch's end (or an abort)
     stepsLeft -= stats.globalStep - before;
     report(stats);
     const ms = performance.now() - began;

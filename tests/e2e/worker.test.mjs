@@ -46,6 +46,33 @@ test("the CPU engine trains in the page's worker; the page's thread stays free",
     assert.ok(cut.first >= 1 && cut.first < 2000, `the call ended early: ${cut.first} steps`);
     assert.equal(cut.second, 1, "with the flag set a call runs one step");
     assert.deepEqual([cut.fn, cut.unshared, cut.notObject, cut.steps], ["bad-argument", "bad-argument", "bad-argument", 0]);
+    // `fit` on a trainer in a worker, the page isolated: every call takes a flag in shared memory
+    // as `until`, which the signal's abort sets, so the call in flight ends at its next step.
+    const fitted = await page.evaluate(async () => {
+      const t = window.vaePage.trainer;
+      const seen = [];
+      const train = t.train;
+      t.train = function (n, o) {
+        seen.push(o && o.until);
+        return train.call(this, n, o);
+      };
+      const stop = new AbortController();
+      try {
+        const at = t.globalStep;
+        const call = t.fit({ steps: 5000, signal: stop.signal });
+        setTimeout(() => stop.abort(), 400);
+        const r = await call;
+        const shared = seen.filter((u) => u instanceof Int32Array && u.buffer instanceof SharedArrayBuffer);
+        return { aborted: r.aborted, steps: r.globalStep - at, calls: seen.length, shared: shared.length, one: new Set(shared).size, set: shared.length ? Atomics.load(shared[0], 0) : null };
+      } finally {
+        delete t.train;
+      }
+    });
+    console.log(`fit in the worker aborted after 400 ms: ${fitted.steps} steps in ${fitted.calls} calls`);
+    assert.equal(fitted.aborted, true, "fit saw the abort");
+    assert.ok(fitted.steps >= 1 && fitted.steps < 5000, `fit stopped early: ${fitted.steps} steps`);
+    assert.ok(fitted.calls >= 1 && fitted.shared === fitted.calls && fitted.one === 1, `fit's calls with one shared until: ${fitted.shared} of ${fitted.calls}`);
+    assert.equal(fitted.set, 1, "the abort set the shared flag");
     await page.fill("#batch", "128");
     await startTraining(page);
     // While it trains, only the views on screen are redrawn: the page is at its top, the
