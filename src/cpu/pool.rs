@@ -63,19 +63,30 @@ pub fn run(n: usize, f: &(dyn Fn(usize) + Sync)) {
     }
 }
 
-/// `len` items in at most `parts` blocks of nearly equal size, each a multiple of `align` long
-/// (but the last): part `i` of a [`run`] over [`Blocks::count`] parts takes [`Blocks::get`]`(i)`.
+/// `len` items in at most `parts` blocks whose sizes differ by at most `align` (each a
+/// multiple of `align` long, but the last): part `i` of a [`run`] over [`Blocks::count`] parts
+/// takes [`Blocks::get`]`(i)`. Balanced, not ⌈len ÷ parts⌉ each with a short last block: 50
+/// panels in 8 parts are 6 or 7 each (not seven of 7 and one of 1), so two threads claiming
+/// them in turn end within a part of each other.
 #[derive(Clone, Copy, Debug)]
 pub struct Blocks {
     len: usize,
-    per: usize,
+    align: usize,
+    /// `len` in units of `align` (the last one may be short).
+    units: usize,
+    count: usize,
 }
 
 impl Blocks {
     pub fn new(len: usize, parts: usize, align: usize) -> Self {
         let align = align.max(1);
-        let per = (len.div_ceil(parts.max(1)).div_ceil(align) * align).max(1);
-        Blocks { len, per }
+        let units = len.div_ceil(align);
+        Blocks {
+            len,
+            align,
+            units,
+            count: parts.max(1).min(units),
+        }
     }
 
     /// [`PARTS_PER_THREAD`] blocks for each of the [`threads`] (one block on one thread).
@@ -84,11 +95,12 @@ impl Blocks {
     }
 
     pub fn count(&self) -> usize {
-        self.len.div_ceil(self.per)
+        self.count
     }
 
     pub fn get(&self, i: usize) -> Range<usize> {
-        i * self.per..((i + 1) * self.per).min(self.len)
+        let at = |i: usize| (i * self.units / self.count * self.align).min(self.len);
+        at(i)..at(i + 1)
     }
 }
 
@@ -286,10 +298,29 @@ mod tests {
 
     #[test]
     fn ranges_cover_the_length_once_aligned() {
-        for (len, parts, align) in [(0, 2, 8), (1, 2, 8), (128, 2, 8), (400, 3, 8), (7, 4, 1)] {
+        let cases = [
+            (0, 2, 8),
+            (1, 2, 8),
+            (128, 2, 8),
+            (400, 3, 8),
+            (7, 4, 1),
+            (50, 8, 1),
+            (98, 8, 1),
+            (196, 8, 1),
+            (3, 8, 1),
+            (101, 8, 8),
+            (784 * 400 + 20, 8, 64),
+        ];
+        for (len, parts, align) in cases {
             let b = Blocks::new(len, parts, align);
             let rs: Vec<_> = (0..b.count()).map(|i| b.get(i)).collect();
             assert!(rs.len() <= parts.max(1), "{len} {parts} {align}: {rs:?}");
+            // As many parts as asked for when there are items enough for them.
+            assert_eq!(
+                rs.len(),
+                parts.min(len.div_ceil(align)),
+                "{len} {parts} {align}"
+            );
             let mut at = 0;
             for r in &rs {
                 assert_eq!(r.start, at);
@@ -300,6 +331,18 @@ mod tests {
                 at = r.end;
             }
             assert_eq!(at, len);
+            // Balanced: the parts' sizes (the last, possibly short, aside) within one `align`.
+            let whole: Vec<usize> = rs
+                .iter()
+                .filter(|r| r.end != len)
+                .map(|r| r.len())
+                .collect();
+            if let (Some(lo), Some(hi)) = (whole.iter().min(), whole.iter().max()) {
+                assert!(hi - lo <= align, "{len} {parts} {align}: {rs:?}");
+            }
+            if let (Some(last), Some(&hi)) = (rs.last(), whole.iter().max()) {
+                assert!(last.len() + 2 * align > hi, "a short last part: {rs:?}");
+            }
         }
     }
 
