@@ -9,8 +9,8 @@
 //! wasm that crate's SIMD128 kernel spends a lane shuffle on every multiply-add and measured a
 //! third of the peak (`docs/engines.md`).
 //!
-//! Every element of C is summed in the same order whatever the split: k in blocks of [`KC`]
-//! from 0 up, each block's products in k order into the register tile, then added to C. A
+//! Every element of C is summed in the same order whatever the split: k in [`k_blocks`]
+//! blocks from 0 up, each block's products in k order into the register tile, then added to C. A
 //! product split over any number of parts is the same bit for bit.
 
 use std::cell::RefCell;
@@ -21,9 +21,9 @@ use super::pool::{self, Blocks, Disjoint};
 pub const MR: usize = 4;
 /// Columns of C in a register tile (B's panels are this many columns, k-major): two vectors.
 pub const NR: usize = 8;
-/// k is taken in blocks of this many: a B panel of a block (8 KiB) stays in the L1 cache while
-/// every A panel passes it.
-pub const KC: usize = 256;
+/// k is taken in blocks of at most this many ([`k_blocks`], of nearly equal length): a B
+/// panel of a block (at most 16 KiB) stays in the L1 cache while every A panel passes it.
+pub const KC: usize = 512;
 
 /// A strided matrix view: element (i, j) at `i·row + j·col`.
 #[derive(Clone, Copy, Debug)]
@@ -186,9 +186,10 @@ pub fn gemm(
             let r = blocks.get(part);
             let (rows, cols) = if by_rows { (r, 0..np) } else { (0..mp, r) };
             // k in blocks from 0 up; one empty block when k = 0.
-            let mut k0 = 0;
-            loop {
-                let kc = KC.min(k - k0);
+            let kb = k_blocks(k);
+            for b in 0..kb {
+                let k0 = b * k / kb;
+                let kc = (b + 1) * k / kb - k0;
                 for j in cols.clone() {
                     let bpan = &bp[(j * k + k0) * NR..(j * k + k0 + kc) * NR];
                     for i in rows.clone() {
@@ -204,13 +205,15 @@ pub fn gemm(
                         unsafe { store(&cd, sc, (i * MR, j * NR), (m, n), &tile, at, beta, &ep) };
                     }
                 }
-                k0 += kc;
-                if k0 >= k {
-                    break;
-                }
             }
         });
     });
+}
+
+/// How many blocks k is taken in: ⌈k ÷ KC⌉ of nearly equal length (784 = 392 + 392, not
+/// 256 + 256 + 256 + 16, whose short block's tiles are mostly their store), one when k = 0.
+pub fn k_blocks(k: usize) -> usize {
+    k.div_ceil(KC).max(1)
 }
 
 /// Makes `v` at least `len` long (new elements 0; the packers write every one they use).
