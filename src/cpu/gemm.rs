@@ -187,9 +187,9 @@ pub fn gemm(
             let (rows, cols) = if by_rows { (r, 0..np) } else { (0..mp, r) };
             // k in blocks from 0 up; one empty block when k = 0.
             let kb = k_blocks(k);
-            for b in 0..kb {
-                let k0 = b * k / kb;
-                let kc = (b + 1) * k / kb - k0;
+            for blk in 0..kb {
+                let k0 = blk * k / kb;
+                let kc = (blk + 1) * k / kb - k0;
                 for j in cols.clone() {
                     let bpan = &bp[(j * k + k0) * NR..(j * k + k0 + kc) * NR];
                     for i in rows.clone() {
