@@ -192,14 +192,23 @@ impl CpuTrainer {
 }
 
 /// Pixels taken together by [`bce_rows`]: a vector's worth (two of wasm's 4 lanes, one AVX
-/// register natively), each with its own f64 partial sum.
+/// register natively), each with its own f64 partial sum and product.
 const BCE_LANES: usize = 8;
 
+/// Pixels of a row whose factors 1 + e^−|l| (each in (1, 2]) are multiplied before one log is
+/// taken: the product is at most 2^960, inside f64's range (2^1024). A multiple of
+/// [`BCE_LANES`]; an MNIST row (784) is one segment.
+const LOG_SEGMENT: usize = 960;
+
 /// Σ BCE(logit, target) of each row into `sums`, and the gradient wrt the logits into `dl`
-/// (`cols` pixels a row). e^−|l| once per pixel serves both: log(1 + e^−|l|) and σ(l). The
-/// pixels go [`BCE_LANES`] at a time through branch-free arithmetic ([`super::math`]), which
-/// the compiler vectorises; pixel j of a row is summed into partial sum j mod BCE_LANES, and
-/// the partial sums are added in a fixed tree: the same total on any number of threads.
+/// (`cols` pixels a row). BCE(l, t) = max(l, 0) − l·t + log(1 + e^−|l|), and e^−|l| once per
+/// pixel serves the log and σ(l). The logs are summed as the log of a product: the factors
+/// 1 + e^−|l| (exact in f64) are multiplied in f64 and one log is taken a row segment
+/// ([`LOG_SEGMENT`]) — a vector multiply a pixel instead of a log polynomial, and the sum of
+/// logs exact to f64 rounding. The pixels go [`BCE_LANES`] at a time through branch-free
+/// arithmetic ([`super::math`]), which the compiler vectorises; pixel j of a segment goes into
+/// partial sum and product j mod BCE_LANES, combined in a fixed tree: the same total on any
+/// number of threads.
 ///
 /// Never inlined: compiled on its own LLVM vectorises its loop over pixels, but inlined into the
 /// loss's pool job (which one unrelated change elsewhere in the crate made happen) it did not,
@@ -208,42 +217,54 @@ const BCE_LANES: usize = 8;
 fn bce_rows(logits: &[f32], x: &[f32], dl: &mut [f32], sums: &mut [f64], cols: usize) {
     let rows = logits.chunks_exact(cols).zip(x.chunks_exact(cols));
     for (((ls, ts), dls), sum) in rows.zip(dl.chunks_exact_mut(cols)).zip(sums) {
-        let mut acc = [0.0f64; BCE_LANES];
-        let chunks = ls.chunks_exact(BCE_LANES).zip(ts.chunks_exact(BCE_LANES));
-        let whole = chunks.len() * BCE_LANES;
-        for ((l8, t8), d8) in chunks.zip(dls.chunks_exact_mut(BCE_LANES)) {
-            let mut terms = [0.0f32; BCE_LANES];
-            for i in 0..BCE_LANES {
-                (terms[i], d8[i]) = bce_pixel(l8[i], t8[i]);
+        let mut lin = [0.0f64; BCE_LANES];
+        let mut logs = 0.0f64;
+        let segments = ls.chunks(LOG_SEGMENT).zip(ts.chunks(LOG_SEGMENT));
+        for ((ls, ts), dls) in segments.zip(dls.chunks_mut(LOG_SEGMENT)) {
+            let mut prod = [1.0f64; BCE_LANES];
+            let chunks = ls.chunks_exact(BCE_LANES).zip(ts.chunks_exact(BCE_LANES));
+            let whole = chunks.len() * BCE_LANES;
+            for ((l8, t8), d8) in chunks.zip(dls.chunks_exact_mut(BCE_LANES)) {
+                let (mut lins, mut es) = ([0.0f32; BCE_LANES], [0.0f32; BCE_LANES]);
+                for i in 0..BCE_LANES {
+                    (lins[i], es[i], d8[i]) = bce_pixel(l8[i], t8[i]);
+                }
+                for i in 0..BCE_LANES {
+                    lin[i] += f64::from(lins[i]);
+                    prod[i] *= 1.0 + f64::from(es[i]);
+                }
             }
-            for (a, &t) in acc.iter_mut().zip(&terms) {
-                *a += f64::from(t);
+            for (j, ((&l, &t), d)) in ls
+                .iter()
+                .zip(ts)
+                .zip(dls.iter_mut())
+                .enumerate()
+                .skip(whole)
+            {
+                let (lin_j, e);
+                (lin_j, e, *d) = bce_pixel(l, t);
+                lin[j % BCE_LANES] += f64::from(lin_j);
+                prod[j % BCE_LANES] *= 1.0 + f64::from(e);
             }
+            logs += tree(prod, |a, b| a * b).ln();
         }
-        for (j, ((&l, &t), d)) in ls
-            .iter()
-            .zip(ts)
-            .zip(dls.iter_mut())
-            .enumerate()
-            .skip(whole)
-        {
-            let term;
-            (term, *d) = bce_pixel(l, t);
-            acc[j % BCE_LANES] += f64::from(term);
-        }
-        let pairs: [f64; 4] = std::array::from_fn(|i| acc[2 * i] + acc[2 * i + 1]);
-        *sum = (pairs[0] + pairs[1]) + (pairs[2] + pairs[3]);
+        *sum = tree(lin, |a, b| a + b) + logs;
     }
 }
 
-/// BCE(l, t) = max(l, 0) − l·t + log(1 + e^−|l|) and its gradient σ(l) − t.
+/// The [`BCE_LANES`] partials combined in pairs, then pairs of pairs.
 #[inline(always)]
-fn bce_pixel(l: f32, t: f32) -> (f32, f32) {
+fn tree(v: [f64; BCE_LANES], op: impl Fn(f64, f64) -> f64) -> f64 {
+    let pairs: [f64; 4] = std::array::from_fn(|i| op(v[2 * i], v[2 * i + 1]));
+    op(op(pairs[0], pairs[1]), op(pairs[2], pairs[3]))
+}
+
+/// A pixel's max(l, 0) − l·t, e^−|l| (BCE(l, t) is the first plus log(1 + e^−|l|)) and the
+/// gradient σ(l) − t.
+#[inline(always)]
+fn bce_pixel(l: f32, t: f32) -> (f32, f32, f32) {
     let e = math::exp_nonpositive(-l.abs());
-    (
-        l.max(0.0) - l * t + math::ln_1p_unit(e),
-        sigmoid_of(l, e) - t,
-    )
+    (l.max(0.0) - l * t, e, sigmoid_of(l, e) - t)
 }
 
 /// z = μ + exp(½ log σ²)·ε with ε from Philox (`noise`: the key and counter word), or ε = 0
@@ -494,4 +515,64 @@ fn linear_backward_input(
             last: relu_of.map_or(Last::Keep, Last::ReluGrad),
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// BCE(l, t) and its gradient in f64.
+    fn bce_f64(l: f32, t: f32) -> (f64, f64) {
+        let (l, t) = (f64::from(l), f64::from(t));
+        let term = l.max(0.0) - l * t + (-l.abs()).exp().ln_1p();
+        (term, 1.0 / (1.0 + (-l).exp()) - t)
+    }
+
+    /// Rows longer than a log segment (two whole ones and a short one, not a multiple of the
+    /// lanes), logits from −100 to 100 with 0 among them: each row's Σ BCE against f64 (within
+    /// f32 rounding of each pixel's terms), and the gradient.
+    #[test]
+    fn bce_rows_match_f64_across_log_segments() {
+        let cols = 2 * LOG_SEGMENT + 13;
+        let rows = 3;
+        let logits: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7919) % 2001) as f32 / 10.0 - 100.0)
+            .collect();
+        let x: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 104_729) % 256) as f32 / 255.0)
+            .collect();
+        let (mut dl, mut sums) = (vec![0.0f32; rows * cols], vec![0.0f64; rows]);
+        bce_rows(&logits, &x, &mut dl, &mut sums, cols);
+        for (r, &sum) in sums.iter().enumerate() {
+            let (mut want, mut scale) = (0.0f64, 0.0f64);
+            for j in r * cols..(r + 1) * cols {
+                let (term, grad) = bce_f64(logits[j], x[j]);
+                want += term;
+                scale += f64::from(logits[j].abs()) + 1.0;
+                assert!((f64::from(dl[j]) - grad).abs() <= 1e-6, "gradient at {j}");
+            }
+            // Each pixel's max(l, 0) − l·t is rounded to f32: half an ulp of its size.
+            let tol = scale * 2f64.powi(-23);
+            assert!((sum - want).abs() <= tol, "row {r}: {sum} vs {want}");
+        }
+    }
+
+    /// Every factor at its largest (logit 0: 1 + e⁰ = 2) over rows of several segments: each
+    /// segment's product stays finite, and Σ BCE is cols · log 2.
+    #[test]
+    fn bce_rows_of_zero_logits_do_not_overflow() {
+        for cols in [7, LOG_SEGMENT, 3 * LOG_SEGMENT + 5] {
+            let logits = vec![0.0f32; cols];
+            let x = vec![1.0f32; cols];
+            let (mut dl, mut sums) = (vec![0.0f32; cols], vec![0.0f64]);
+            bce_rows(&logits, &x, &mut dl, &mut sums, cols);
+            let want = cols as f64 * std::f64::consts::LN_2;
+            assert!(
+                (sums[0] - want).abs() <= 1e-9 * want,
+                "{cols}: {} vs {want}",
+                sums[0]
+            );
+            assert!(dl.iter().all(|&d| d == -0.5));
+        }
+    }
 }
