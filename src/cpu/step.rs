@@ -32,8 +32,6 @@ pub(super) struct Scratch {
     pub(super) dlogits: Vec<f32>,
     /// Each row's Σ BCE (f64, as the WGSL loss kernel's partials are summed).
     pub(super) row_bce: Vec<f64>,
-    /// Each row's Σ KL term (f64).
-    pub(super) row_kl: Vec<f64>,
     pub(super) dh4: Vec<f32>,
     pub(super) dz: Vec<f32>,
     pub(super) dmulv: Vec<f32>,
@@ -53,7 +51,6 @@ impl Scratch {
             logits: z(input),
             dlogits: z(input),
             row_bce: vec![0.0; rows],
-            row_kl: vec![0.0; rows],
             dh4: z(hidden),
             dz: z(latent),
             dmulv: z(2 * latent),
@@ -106,37 +103,27 @@ impl CpuTrainer {
                 linear_forward(p, &layers[2], &a.z, &mut a.h4, rows, true);
             }
             Stage::Loss => {
-                // BCE(sum) with logits and its gradient, and KL = −½ Σ (1 + log σ² − μ² − σ²),
-                // by row blocks over the threads (each row's sums kept apart and added in row
-                // order: the same totals on any number of threads).
-                let (logits, x, mulv) = (&a.logits, &a.x, &a.mulv);
-                let dl = Disjoint::new(&mut a.dlogits);
-                let (bces, kls) = (Disjoint::new(&mut a.row_bce), Disjoint::new(&mut a.row_kl));
+                // BCE(sum) with logits and its gradient, by row blocks over the threads (each
+                // row's sum kept apart and added in row order: the same total on any number
+                // of threads); KL = −½ Σ (1 + log σ² − μ² − σ²).
+                let (logits, x) = (&a.logits, &a.x);
+                let (dl, sums) = (Disjoint::new(&mut a.dlogits), Disjoint::new(&mut a.row_bce));
                 let blocks = Blocks::per_thread(rows, 1);
                 pool::run(blocks.count(), &|part| {
                     let r = blocks.get(part);
                     let px = r.start * inp..r.end * inp;
                     // SAFETY: the parts' row blocks are disjoint.
-                    let (dl, bces, kls) = unsafe {
-                        (
-                            dl.range(px.clone()),
-                            bces.range(r.clone()),
-                            kls.range(r.clone()),
-                        )
-                    };
-                    bce_rows(&logits[px.clone()], &x[px], dl, bces, inp);
-                    let mulv = &mulv[r.start * 2 * lat..r.end * 2 * lat];
-                    for (row, kl) in mulv.chunks_exact(2 * lat).zip(kls) {
-                        let (mu, lv) = row.split_at(lat);
-                        *kl = mu
-                            .iter()
-                            .zip(lv)
-                            .map(|(&mu, &lv)| f64::from(-0.5 * (1.0 + lv - mu * mu - lv.exp())))
-                            .sum();
-                    }
+                    let (dl, sums) = unsafe { (dl.range(px.clone()), sums.range(r)) };
+                    bce_rows(&logits[px.clone()], &x[px], dl, sums, inp);
                 });
                 let bce: f64 = a.row_bce[..rows].iter().sum();
-                let kl: f64 = a.row_kl[..rows].iter().sum();
+                let mut kl = 0.0f64;
+                for r in 0..rows {
+                    for j in 0..lat {
+                        let (mu, lv) = (a.mulv[r * 2 * lat + j], a.mulv[r * 2 * lat + lat + j]);
+                        kl += f64::from(-0.5 * (1.0 + lv - mu * mu - lv.exp()));
+                    }
+                }
                 return (bce, kl);
             }
             Stage::Backward(3) => {
