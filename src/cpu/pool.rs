@@ -2,8 +2,11 @@
 //! Workers that `npm/cpu-worker.js` starts on the threads build of the wasm module (one shared
 //! memory; built with `+atomics`, `scripts/trunk-post-build.sh`).
 //!
-//! [`run`] hands out the parts `0..n` of one job to whichever thread claims them first: the
-//! caller takes parts too and then **spins** until every part is done — a browser's main thread
+//! [`run`] hands out the parts `0..n` of one job to the threads: each claims the parts homed
+//! on it first (a run of consecutive parts, the same for every job cut alike — a product's
+//! packing, then its tiles — so a thread's tiles read the panels it packed itself, from its own
+//! core's cache), then takes what the others have not yet claimed. The caller takes parts too
+//! and then **spins** until every part is done — a browser's main thread
 //! may not block (`memory.atomic.wait32` traps there), and a job is a few milliseconds of a
 //! matrix product, so spinning costs nothing the caller had other use for. Workers sleep in
 //! `memory.atomic.wait32` between jobs (after a short spin: most jobs follow each other within
@@ -60,6 +63,33 @@ pub fn run(n: usize, f: &(dyn Fn(usize) + Sync)) {
         (0..n).for_each(f);
     } else {
         imp::run(n, f);
+    }
+}
+
+/// The part thread `me` claims next of those still free (`free`, one bit a part) when the
+/// job's parts are homed on `homes` threads: the parts fall into `homes` runs of
+/// consecutive parts, thread t's the t-th; a thread takes its own run's first free part,
+/// and once its run is done the last free part of the others'. The jobs of a product cut
+/// alike (packing, then tiles) thus put a part on the same thread each time, and the
+/// panels a thread packed are in its own core's cache when its tiles read them; a thread
+/// held back leaves its run's tail to the others.
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_feature = "atomics")),
+    allow(dead_code)
+)]
+fn pick(free: u32, n: usize, homes: usize, me: usize) -> usize {
+    let own = if me < homes {
+        let (lo, hi) = (me * n / homes, (me + 1) * n / homes);
+        let run = (!0u32).checked_shl(lo as u32).unwrap_or(0)
+            & !(!0u32).checked_shl(hi as u32).unwrap_or(0);
+        free & run
+    } else {
+        0
+    };
+    if own != 0 {
+        own.trailing_zeros() as usize
+    } else {
+        31 - free.leading_zeros() as usize
     }
 }
 
@@ -201,9 +231,12 @@ mod imp {
     static WORKERS: AtomicUsize = AtomicUsize::new(0);
     /// The job's generation, bumped to wake the workers (what they wait on).
     static WAKE: AtomicI32 = AtomicI32::new(0);
-    /// generation (32 bits) | parts (16) | next unclaimed part (16): one word, so a claim can
-    /// only succeed for the job the claimer read.
+    /// generation (32 bits) | one bit a part, set once claimed (32): one word, so a claim can
+    /// only succeed for the job the claimer read. Parts past the job's count start set.
     static CLAIM: AtomicU64 = AtomicU64::new(0);
+    /// The current job's parts, and the threads they are homed on (see [`super::pick`]).
+    static PARTS: AtomicUsize = AtomicUsize::new(0);
+    static HOMES: AtomicUsize = AtomicUsize::new(1);
     /// Parts finished of the current job.
     static DONE: AtomicU32 = AtomicU32::new(0);
     /// The job: a `&dyn Fn(usize) + Sync` as its two words (data, vtable). Written only while
@@ -211,6 +244,8 @@ mod imp {
     static JOB: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
     /// Spins before a worker sleeps (a few tens of µs: the next product of a step comes soon).
     const SPINS: u32 = 1 << 16;
+    /// Parts one job hands out (one bit each in [`CLAIM`]); [`run`] takes more in rounds.
+    const MAX_PARTS: usize = 32;
 
     pub fn workers() -> usize {
         WORKERS.load(SeqCst)
@@ -219,43 +254,65 @@ mod imp {
     type Job<'a> = &'a (dyn Fn(usize) + Sync);
 
     pub fn run(n: usize, f: Job<'_>) {
-        let n = n.min(u16::MAX as usize) as u64;
+        for base in (0..n).step_by(MAX_PARTS) {
+            let len = (n - base).min(MAX_PARTS);
+            if base == 0 && len == n {
+                run_parts(n, f);
+            } else {
+                run_parts(len, &|i| f(base + i));
+            }
+        }
+    }
+
+    /// [`run`] of at most [`MAX_PARTS`] parts.
+    fn run_parts(n: usize, f: Job<'_>) {
         // SAFETY: a fat reference is two words; it is turned back into one only by claimers of
         // this generation, all of whom finish before this function returns (DONE == n below).
         let words: [usize; 2] = unsafe { std::mem::transmute::<Job<'_>, [usize; 2]>(f) };
         JOB[0].store(words[0], SeqCst);
         JOB[1].store(words[1], SeqCst);
+        PARTS.store(n, SeqCst);
+        HOMES.store(super::threads().min(n).max(1), SeqCst);
         DONE.store(0, SeqCst);
         let generation = (WAKE.load(SeqCst) as u32).wrapping_add(1);
-        CLAIM.store(u64::from(generation) << 32 | n << 16, SeqCst);
+        // Parts n.. do not exist: claimed from the start.
+        let unused = (!0u32).checked_shl(n as u32).unwrap_or(0);
+        CLAIM.store(u64::from(generation) << 32 | u64::from(unused), SeqCst);
         WAKE.store(generation as i32, SeqCst);
         // SAFETY: WAKE is a live static i32; notify wakes every waiter.
         unsafe {
             memory_atomic_notify(WAKE.as_ptr(), u32::MAX);
         }
-        work(generation);
+        work(generation, 0);
         while DONE.load(SeqCst) < n as u32 {
             std::hint::spin_loop();
         }
     }
 
-    /// Claims and runs parts of generation `generation` until none is left.
-    fn work(generation: u32) {
+    /// Claims and runs parts of generation `generation` as thread `me` until none is left.
+    fn work(generation: u32, me: usize) {
+        // Read before the first claim: a claim succeeds only while this generation has parts
+        // free, and no later job rewrites these before every part of this one is claimed.
         let words = [JOB[0].load(SeqCst), JOB[1].load(SeqCst)];
+        let (n, homes) = (PARTS.load(SeqCst), HOMES.load(SeqCst));
         loop {
             let c = CLAIM.load(SeqCst);
-            let (g, n, next) = ((c >> 32) as u32, (c >> 16) & 0xffff, c & 0xffff);
-            if g != generation || next >= n {
+            let (g, free) = ((c >> 32) as u32, !(c as u32));
+            if g != generation || free == 0 {
                 return;
             }
-            if CLAIM.compare_exchange(c, c + 1, SeqCst, SeqCst).is_err() {
+            let part = super::pick(free, n, homes, me);
+            if CLAIM
+                .compare_exchange(c, c | 1 << part, SeqCst, SeqCst)
+                .is_err()
+            {
                 continue;
             }
             // SAFETY: the claim succeeded, so this generation's job is not finished and its
             // caller is still inside `run`, keeping `f` alive; JOB is rewritten only after
             // every part is done, so `words` (read before the claim) are this job's.
             let f: Job<'_> = unsafe { std::mem::transmute::<[usize; 2], Job<'_>>(words) };
-            f(next as usize);
+            f(part);
             DONE.fetch_add(1, SeqCst);
         }
     }
@@ -263,7 +320,7 @@ mod imp {
     /// A worker's life: wait for a job, take parts of it, again. Never returns.
     pub fn worker_loop() -> ! {
         let mut seen = WAKE.load(SeqCst);
-        WORKERS.fetch_add(1, SeqCst);
+        let me = WORKERS.fetch_add(1, SeqCst) + 1;
         loop {
             let mut spins = 0;
             while WAKE.load(SeqCst) == seen {
@@ -279,7 +336,7 @@ mod imp {
                 }
             }
             seen = WAKE.load(SeqCst);
-            work(seen as u32);
+            work(seen as u32, me);
         }
     }
 }
@@ -343,6 +400,55 @@ mod tests {
             if let (Some(last), Some(&hi)) = (rs.last(), whole.iter().max()) {
                 assert!(last.len() + 2 * align > hi, "a short last part: {rs:?}");
             }
+        }
+    }
+
+    /// Claiming as the wasm pool's threads do: each thread its own run of parts first, in
+    /// order, then the others' from their end; every part exactly once, whatever the order
+    /// the threads come in.
+    #[test]
+    fn threads_claim_their_own_run_first_then_the_others_from_the_end() {
+        let claim = |n: usize, homes: usize, order: &[usize]| {
+            let mut claimed = (!0u32).checked_shl(n as u32).unwrap_or(0);
+            let mut got = Vec::new();
+            for &me in order.iter().cycle() {
+                let free = !claimed;
+                if free == 0 {
+                    break;
+                }
+                let part = pick(free, n, homes, me);
+                assert!(part < n && free & 1 << part != 0, "{part} is not free");
+                claimed |= 1 << part;
+                got.push((me, part));
+            }
+            got
+        };
+        // Two threads in turn: 0..4 to thread 0, 4..8 to thread 1, each in order.
+        let got = claim(8, 2, &[0, 1]);
+        let mine =
+            |t: usize| -> Vec<usize> { got.iter().filter(|g| g.0 == t).map(|g| g.1).collect() };
+        assert_eq!(mine(0), [0, 1, 2, 3]);
+        assert_eq!(mine(1), [4, 5, 6, 7]);
+        // Thread 1 held back: thread 0 does its run, then thread 1's from the end.
+        let got = claim(8, 2, &[0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(
+            got.iter().map(|g| g.1).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 7, 6, 4, 5]
+        );
+        // A thread past the homes only takes others' parts; 32 parts; parts not a multiple of
+        // the threads.
+        for (n, homes, order) in [
+            (8, 2, vec![2, 0, 1]),
+            (32, 8, (0..8).collect()),
+            (7, 3, vec![0, 1, 2]),
+        ] {
+            let mut parts: Vec<usize> = claim(n, homes, &order).iter().map(|g| g.1).collect();
+            parts.sort_unstable();
+            assert_eq!(
+                parts,
+                (0..n).collect::<Vec<_>>(),
+                "{n} parts, {homes} homes"
+            );
         }
     }
 
