@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::layout::LayerView;
+use crate::layout::{LayerView, TensorInfo};
 use crate::render::sigmoid_of;
 use crate::rng::{normal_eps, seed_key};
 use crate::run::Stage;
@@ -148,8 +148,12 @@ impl CpuTrainer {
         (0.0, 0.0)
     }
 
-    /// `torch.optim.Adam` over the whole flat buffer (padding has zero gradient and stays 0),
-    /// by blocks over the threads. Returns false when a parameter became non-finite.
+    /// `torch.optim.Adam` over every tensor of the flat buffer (the padding inside and between
+    /// them has zero gradient and moments: it would stay 0), by blocks over the threads. Each
+    /// part takes the same block of rows of every tensor ([`tensor_rows`]), cut on 8-row
+    /// boundaries as the backward products cut dW and the forward products pack W, so a
+    /// thread updates the rows of dW its own tiles wrote, and the rows of W its own packing
+    /// will read next. Returns false when a parameter became non-finite.
     pub(super) fn adam(&mut self) -> bool {
         let c = &self.cfg;
         let st = &mut self.state;
@@ -158,30 +162,32 @@ impl CpuTrainer {
         let bc2_sqrt = (1.0 - c.beta2.powi(t)).sqrt();
         let step_size = c.lr / bc1;
         let finite = AtomicBool::new(true);
-        let blocks = Blocks::per_thread(st.params.len(), 64);
+        let parts = pool::parts();
         let (ps, ms, vs) = (
             Disjoint::new(&mut st.params),
             Disjoint::new(&mut st.m),
             Disjoint::new(&mut st.v),
         );
-        let grads = &self.grads;
-        pool::run(blocks.count(), &|part| {
-            let r = blocks.get(part);
-            // SAFETY: the parts' blocks are disjoint.
-            let (ps, ms, vs) = unsafe {
-                (
-                    ps.range(r.clone()),
-                    ms.range(r.clone()),
-                    vs.range(r.clone()),
-                )
-            };
+        let (grads, tensors) = (&self.grads, &self.layout.tensors);
+        pool::run(parts, &|part| {
             let mut ok = true;
-            for (((p, m), v), &g) in ps.iter_mut().zip(ms).zip(vs).zip(&grads[r]) {
-                *m += (g - *m) * (1.0 - c.beta1);
-                *v = *v * c.beta2 + (1.0 - c.beta2) * g * g;
-                let denom = v.sqrt() / bc2_sqrt + c.eps;
-                *p -= step_size * *m / denom;
-                ok &= p.is_finite();
+            for r in tensors.iter().map(|t| tensor_rows(t, part, parts)) {
+                // SAFETY: the parts' row blocks of each tensor are disjoint, and the tensors
+                // do not overlap.
+                let (ps, ms, vs) = unsafe {
+                    (
+                        ps.range(r.clone()),
+                        ms.range(r.clone()),
+                        vs.range(r.clone()),
+                    )
+                };
+                for (((p, m), v), &g) in ps.iter_mut().zip(ms).zip(vs).zip(&grads[r]) {
+                    *m += (g - *m) * (1.0 - c.beta1);
+                    *v = *v * c.beta2 + (1.0 - c.beta2) * g * g;
+                    let denom = v.sqrt() / bc2_sqrt + c.eps;
+                    *p -= step_size * *m / denom;
+                    ok &= p.is_finite();
+                }
             }
             if !ok {
                 finite.store(false, Ordering::Relaxed);
@@ -189,6 +195,21 @@ impl CpuTrainer {
         });
         finite.into_inner()
     }
+}
+
+/// Part `part` of `parts` of tensor `t` in the flat buffer: a block of its rows (a weight's
+/// padded rows; a bias's elements), cut on multiples of 8 rows.
+fn tensor_rows(t: &TensorInfo, part: usize, parts: usize) -> std::ops::Range<usize> {
+    let (rows, stride) = match t.shape[..] {
+        [out, _] => (out, t.row_stride),
+        _ => (t.numel(), 1),
+    };
+    let blocks = Blocks::new(rows, parts, 8);
+    if part >= blocks.count() {
+        return t.offset..t.offset;
+    }
+    let r = blocks.get(part);
+    t.offset + r.start * stride..t.offset + r.end * stride
 }
 
 /// Pixels taken together by [`bce_rows`]: a vector's worth (two of wasm's 4 lanes, one AVX
@@ -554,6 +575,35 @@ mod tests {
             // Each pixel's max(l, 0) − l·t is rounded to f32: half an ulp of its size.
             let tol = scale * 2f64.powi(-23);
             assert!((sum - want).abs() <= tol, "row {r}: {sum} vs {want}");
+        }
+    }
+
+    /// Adam's parts cover every element of every tensor (padded rows included) once, on any
+    /// number of parts, and nothing between the tensors.
+    #[test]
+    fn adams_row_blocks_cover_every_tensor_once() {
+        let layout = crate::layout::ParamLayout::new(784, 400, 20);
+        for parts in [1, 2, 3, 8, 16, 32] {
+            let mut seen = vec![0u8; layout.len];
+            for part in 0..parts {
+                for t in &layout.tensors {
+                    seen[tensor_rows(t, part, parts)]
+                        .iter_mut()
+                        .for_each(|s| *s += 1);
+                }
+            }
+            for t in &layout.tensors {
+                let span = t.offset..t.offset + t.span();
+                assert!(
+                    seen[span].iter().all(|&s| s == 1),
+                    "{} in {parts} parts",
+                    t.name
+                );
+            }
+            assert_eq!(
+                seen.iter().map(|&s| s as usize).sum::<usize>(),
+                layout.tensors.iter().map(|t| t.span()).sum::<usize>()
+            );
         }
     }
 
